@@ -1,0 +1,40 @@
+# Thin wrapper around CMake: the README's two commands are `make run` and `make test`.
+BUILD      ?= build
+BUILD_SAN  ?= build-san
+JOBS       ?= $(shell nproc)
+LISTEN     ?= 127.0.0.1:8080
+DB         ?= sqlite:./slawatch.db
+
+.PHONY: all deps build run test test-fast test-san bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/slawatch serve --listen $(LISTEN) --db $(DB)
+
+# The whole suite: a normal build, then the same tests under ASan + UBSan.
+test: test-fast test-san
+	@echo "all test suites passed"
+
+test-fast: build
+	@cd $(BUILD) && ctest --output-on-failure -j 2
+
+test-san: deps
+	@cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DSLAWATCH_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD_SAN) -j $(JOBS)
+	@cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure -j 2
+
+bench: build
+	@scripts/deps.sh --bench
+	@bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN)

@@ -1,0 +1,280 @@
+/* cli.c: commands, flags, and the serve lifecycle. */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "http/auth.h"
+#include "http/http.h"
+#include "http/server.h"
+#include "store/store.h"
+#include "util/log.h"
+
+#ifndef SLAWATCH_VERSION
+#define SLAWATCH_VERSION "dev"
+#endif
+
+static const char usage[] =
+    "slawatch " SLAWATCH_VERSION ": SLA engine for security operations\n"
+    "\n"
+    "usage:\n"
+    "  slawatch serve [--listen HOST:PORT] [--db sqlite:PATH] [--config FILE]\n"
+    "  slawatch token create [--db URL] --role ROLE [--tenant ID] [--name NAME]\n"
+    "                        [--expires-days N]\n"
+    "  slawatch routes            list the HTTP routes (method, path, permission)\n"
+    "  slawatch --version | --help\n"
+    "\n"
+    "serve options (flags > config file > SLAWATCH_* environment > defaults):\n"
+    "  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0\n"
+    "                       picks a free port); env SLAWATCH_LISTEN\n"
+    "  --db URL             sqlite:PATH (default sqlite:./slawatch.db); env SLAWATCH_DB\n"
+    "  --config FILE        `key = value` lines: listen, db, threads, max_body_bytes,\n"
+    "                       max_bulk_bytes, max_connections, connection_timeout,\n"
+    "                       drain_timeout, log_level\n"
+    "\n"
+    "environment:\n"
+    "  SLAWATCH_ADMIN_TOKEN  a platform_admin token with this value is created at\n"
+    "                        start if missing; without it, a database with no token\n"
+    "                        gets a new one, printed once\n"
+    "\n"
+    "roles: platform_admin tenant_admin manager analyst viewer ingest\n";
+
+static int fail(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "slawatch: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    return 2;
+}
+
+/* Applies env, then --config FILE, then the other flags. */
+static int load_config(struct cfg *c, int argc, char **argv, int serve_flags)
+{
+    char err[512];
+    cfg_init(c);
+    if (cfg_load_env(c, err, sizeof(err)) < 0)
+        return fail("%s", err);
+    for (int i = 1; i < argc - 1; i++)
+        if (!strcmp(argv[i], "--config")) {
+            snprintf(c->config_file, sizeof(c->config_file), "%s", argv[i + 1]);
+            if (cfg_load_file(c, argv[i + 1], err, sizeof(err)) < 0)
+                return fail("%s", err);
+        }
+    for (int i = 1; i < argc; i++) {
+        const char *key = NULL;
+        if (!strcmp(argv[i], "--listen") && serve_flags)
+            key = "listen";
+        else if (!strcmp(argv[i], "--db"))
+            key = "db";
+        else if (!strcmp(argv[i], "--config"))
+            key = "";
+        else if (serve_flags)
+            return fail("unknown option '%s' (see slawatch --help)", argv[i]);
+        else
+            continue;
+        if (i + 1 >= argc)
+            return fail("%s needs a value", argv[i]);
+        if (*key && cfg_set(c, key, argv[i + 1], err, sizeof(err)) < 0)
+            return fail("%s", err);
+        i++;
+    }
+    if (cfg_check(c, err, sizeof(err)) < 0)
+        return fail("%s", err);
+    if (!strcmp(c->log_level, "debug"))
+        log_set_level(LOG_DEBUG);
+    else if (!strcmp(c->log_level, "warn"))
+        log_set_level(LOG_WARN);
+    else if (!strcmp(c->log_level, "error"))
+        log_set_level(LOG_ERROR);
+    return 0;
+}
+
+static int open_store(const struct cfg *c, struct store **s)
+{
+    char err[512];
+    if (store_open(c->db, s, err, sizeof(err)) < 0)
+        return fail("%s", err);
+    return 0;
+}
+
+/* SLAWATCH_ADMIN_TOKEN, or a first token for an empty database. */
+static int bootstrap_admin(struct store *s)
+{
+    const char *env = getenv("SLAWATCH_ADMIN_TOKEN");
+    int64_t now = sw_now_ms();
+    if (env && *env) {
+        int rc = auth_token_store(s, env, "bootstrap (SLAWATCH_ADMIN_TOKEN)",
+                                  ROLE_PLATFORM_ADMIN, NULL, now, 0, NULL);
+        if (rc < 0 && rc != SW_E_EXISTS)
+            return fail("cannot store the admin token: %s", sw_strerror(rc));
+        if (strlen(env) < 16)
+            log_warn("SLAWATCH_ADMIN_TOKEN is short (%zu chars): use at least 32 random ones",
+                     strlen(env));
+        return 0;
+    }
+    int64_t n;
+    if (store_token_count(s, &n) < 0)
+        return fail("%s", "cannot count tokens");
+    if (n > 0)
+        return 0;
+    char secret[AUTH_TOKEN_LEN + 1];
+    auth_token_generate(secret);
+    if (auth_token_store(s, secret, "first admin", ROLE_PLATFORM_ADMIN, NULL, now, 0, NULL) < 0)
+        return fail("%s", "cannot store the first admin token");
+    printf("first admin token (platform_admin, shown once): %s\n", secret);
+    fflush(stdout);
+    return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    struct cfg c;
+    struct store *s = NULL;
+    struct server *srv = NULL;
+    char err[512];
+    int rc = load_config(&c, argc, argv, 1);
+    if (rc)
+        return rc;
+    if (open_store(&c, &s))
+        return 1;
+    if (bootstrap_admin(s)) {
+        store_close(s);
+        return 1;
+    }
+
+    /* Signals go to sigwait below, never to the HTTP threads. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (server_start(&c, s, &srv, err, sizeof(err)) < 0) {
+        store_close(s);
+        return fail("%s", err);
+    }
+    const char *h = c.listen_host;
+    if (strchr(h, ':'))
+        printf("listening on http://[%s]:%d\n", h, srv->port);
+    else
+        printf("listening on http://%s:%d\n", h, srv->port);
+    fflush(stdout);
+    log_info("serving on %s:%d, database %s", h, srv->port, c.db);
+
+    int sig = 0;
+    sigwait(&set, &sig);
+    log_info("%s: draining requests in flight, then stopping",
+             sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    server_stop(srv);
+    store_close(s);
+    log_info("stopped");
+    return 0;
+}
+
+static int cmd_token(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "create") != 0)
+        return fail("%s", "usage: slawatch token create --role ROLE [--tenant ID] [--name NAME]");
+    const char *role_s = NULL, *tenant = NULL, *name = "cli";
+    long days = 0;
+    for (int i = 2; i < argc; i++) {
+        if (i + 1 >= argc)
+            return fail("%s needs a value", argv[i]);
+        if (!strcmp(argv[i], "--role"))
+            role_s = argv[++i];
+        else if (!strcmp(argv[i], "--tenant"))
+            tenant = argv[++i];
+        else if (!strcmp(argv[i], "--name"))
+            name = argv[++i];
+        else if (!strcmp(argv[i], "--expires-days"))
+            days = strtol(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--db") || !strcmp(argv[i], "--config"))
+            i++;
+        else
+            return fail("unknown option '%s'", argv[i]);
+    }
+    enum sw_role role;
+    if (!role_s || auth_role_parse(role_s, &role) < 0)
+        return fail("%s", "--role must be platform_admin, tenant_admin, manager, analyst, "
+                          "viewer or ingest");
+    if (role == ROLE_PLATFORM_ADMIN && tenant)
+        return fail("%s", "a platform_admin token has no --tenant");
+    if (role != ROLE_PLATFORM_ADMIN && !tenant)
+        return fail("%s", "this role needs --tenant ID");
+    if (days < 0 || days > 3650)
+        return fail("%s", "--expires-days must be 0..3650");
+
+    struct cfg c;
+    struct store *s = NULL;
+    int rc = load_config(&c, argc, argv, 0);
+    if (rc)
+        return rc;
+    if (open_store(&c, &s))
+        return 1;
+    struct sw_tenant t;
+    if (tenant && store_tenant_get(s, tenant, &t) < 0) {
+        store_close(s);
+        return fail("no tenant '%s' in this database", tenant);
+    }
+    char secret[AUTH_TOKEN_LEN + 1];
+    auth_token_generate(secret);
+    int64_t now = sw_now_ms();
+    rc = auth_token_store(s, secret, name, role, tenant, now,
+                          days ? now + days * 86400000 : 0, NULL);
+    store_close(s);
+    if (rc < 0)
+        return fail("cannot store the token: %s", sw_strerror(rc));
+    printf("%s\n", secret);
+    return 0;
+}
+
+static int cmd_routes(void)
+{
+    static const struct {
+        unsigned perm;
+        const char *name;
+    } perms[] = {{PERM_PLATFORM, "platform"}, {PERM_ADMIN, "admin"},
+                 {PERM_CONFIGURE, "configure"}, {PERM_OPERATE, "operate"},
+                 {PERM_INGEST, "ingest"}, {PERM_READ, "read"}};
+    for (size_t i = 0; i < http_nroutes; i++) {
+        const struct route *rt = &http_routes[i];
+        const char *p = (rt->flags & ROUTE_PUBLIC) ? "public" : "authenticated";
+        for (size_t k = 0; k < sizeof(perms) / sizeof(perms[0]); k++)
+            if (rt->perm & perms[k].perm) {
+                p = perms[k].name;
+                break;
+            }
+        printf("%-6s %-60s %s\n", rt->method, rt->path, p);
+    }
+    return 0;
+}
+
+int cli_main(int argc, char **argv)
+{
+    if (sodium_init() < 0) {
+        fprintf(stderr, "slawatch: libsodium failed to initialise\n");
+        return 1;
+    }
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("slawatch %s\n", SLAWATCH_VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[1], "serve"))
+        return cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "token"))
+        return cmd_token(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "routes"))
+        return cmd_routes();
+    return fail("unknown command '%s' (see slawatch --help)", argv[1]);
+}

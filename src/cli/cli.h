@@ -1,0 +1,7 @@
+/* cli: the command-line front end (serve, token create, routes). */
+#ifndef SW_CLI_H
+#define SW_CLI_H
+
+int cli_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,203 @@
+/* config.c: the settings table and the three sources that fill it. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/err.h"
+
+void cfg_init(struct cfg *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->listen_host, sizeof(c->listen_host), "127.0.0.1");
+    c->listen_port = 8080;
+    snprintf(c->db, sizeof(c->db), "sqlite:./slawatch.db");
+    c->max_body_bytes = 1 << 20;
+    c->max_bulk_bytes = 64u << 20;
+    c->max_connections = 4096;
+    c->threads = 2;
+    c->conn_timeout_s = 60;
+    c->drain_timeout_s = 10;
+    snprintf(c->log_level, sizeof(c->log_level), "info");
+}
+
+int cfg_parse_listen(const char *s, char *host, size_t hostlen, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s)
+        return SW_E_INVAL;
+    size_t hl = (size_t)(colon - s);
+    if (s[0] == '[' && hl >= 2 && s[hl - 1] == ']') {   /* [::1]:8080 */
+        s++;
+        hl -= 2;
+    }
+    if (hl == 0 || hl >= hostlen)
+        return SW_E_INVAL;
+    char *end;
+    errno = 0;
+    long p = strtol(colon + 1, &end, 10);
+    if (errno || *end || end == colon + 1 || p < 0 || p > 65535)
+        return SW_E_INVAL;
+    memcpy(host, s, hl);
+    host[hl] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+static int parse_size(const char *v, unsigned long long lo, unsigned long long hi,
+                      unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    if (!isdigit((unsigned char)v[0]))
+        return SW_E_INVAL;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || *end || n < lo || n > hi)
+        return SW_E_INVAL;
+    *out = n;
+    return 0;
+}
+
+int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t errlen)
+{
+    unsigned long long n;
+    if (!strcmp(key, "listen")) {
+        if (cfg_parse_listen(value, c->listen_host, sizeof(c->listen_host),
+                             &c->listen_port) < 0)
+            goto bad;
+    } else if (!strcmp(key, "db")) {
+        if (strlen(value) >= sizeof(c->db))
+            goto bad;
+        snprintf(c->db, sizeof(c->db), "%s", value);
+    } else if (!strcmp(key, "max_body_bytes")) {
+        if (parse_size(value, 1024, 1ull << 30, &n) < 0)
+            goto bad;
+        c->max_body_bytes = (size_t)n;
+    } else if (!strcmp(key, "max_bulk_bytes")) {
+        if (parse_size(value, 1024, 4ull << 30, &n) < 0)
+            goto bad;
+        c->max_bulk_bytes = (size_t)n;
+    } else if (!strcmp(key, "max_connections")) {
+        if (parse_size(value, 1, 1000000, &n) < 0)
+            goto bad;
+        c->max_connections = (unsigned)n;
+    } else if (!strcmp(key, "threads")) {
+        if (parse_size(value, 1, 256, &n) < 0)
+            goto bad;
+        c->threads = (unsigned)n;
+    } else if (!strcmp(key, "connection_timeout")) {
+        if (parse_size(value, 1, 86400, &n) < 0)
+            goto bad;
+        c->conn_timeout_s = (unsigned)n;
+    } else if (!strcmp(key, "drain_timeout")) {
+        if (parse_size(value, 0, 3600, &n) < 0)
+            goto bad;
+        c->drain_timeout_s = (unsigned)n;
+    } else if (!strcmp(key, "log_level")) {
+        if (strcmp(value, "debug") && strcmp(value, "info") && strcmp(value, "warn") &&
+            strcmp(value, "error"))
+            goto bad;
+        snprintf(c->log_level, sizeof(c->log_level), "%s", value);
+    } else {
+        snprintf(err, errlen, "unknown setting '%s'", key);
+        return SW_E_INVAL;
+    }
+    return 0;
+bad:
+    snprintf(err, errlen, "invalid value for %s: '%s'", key, value);
+    return SW_E_INVAL;
+}
+
+/* Settings that may come from the environment, and their variables. */
+static const char *const env_keys[][2] = {
+    {"listen", "SLAWATCH_LISTEN"},
+    {"db", "SLAWATCH_DB"},
+    {"max_body_bytes", "SLAWATCH_MAX_BODY_BYTES"},
+    {"max_bulk_bytes", "SLAWATCH_MAX_BULK_BYTES"},
+    {"max_connections", "SLAWATCH_MAX_CONNECTIONS"},
+    {"threads", "SLAWATCH_THREADS"},
+    {"connection_timeout", "SLAWATCH_CONNECTION_TIMEOUT"},
+    {"drain_timeout", "SLAWATCH_DRAIN_TIMEOUT"},
+    {"log_level", "SLAWATCH_LOG_LEVEL"},
+};
+
+int cfg_load_env(struct cfg *c, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof(env_keys) / sizeof(env_keys[0]); i++) {
+        const char *v = getenv(env_keys[i][1]);
+        if (v && *v && cfg_set(c, env_keys[i][0], v, err, errlen) < 0) {
+            size_t n = strlen(err);
+            snprintf(err + n, errlen - n, " (from %s)", env_keys[i][1]);
+            return SW_E_INVAL;
+        }
+    }
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+        return SW_E_IO;
+    }
+    char line[2048];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *l = trim(line);
+        if (!*l)
+            continue;
+        char *eq = strchr(l, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected key = value", path, lineno);
+            rc = SW_E_INVAL;
+            break;
+        }
+        *eq = '\0';
+        char *v = trim(eq + 1);
+        size_t vl = strlen(v);
+        if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+            v[vl - 1] = '\0';
+            v++;
+        }
+        char e2[512];
+        if (cfg_set(c, trim(l), v, e2, sizeof(e2)) < 0) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, e2);
+            rc = SW_E_INVAL;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+int cfg_check(const struct cfg *c, char *err, size_t errlen)
+{
+    if (strncmp(c->db, "sqlite:", 7) && strncmp(c->db, "postgres://", 11) &&
+        strncmp(c->db, "postgresql://", 13)) {
+        snprintf(err, errlen, "db must be sqlite:PATH or postgres://...; got '%s'", c->db);
+        return SW_E_INVAL;
+    }
+    if (c->max_bulk_bytes < c->max_body_bytes) {
+        snprintf(err, errlen, "max_bulk_bytes must be at least max_body_bytes");
+        return SW_E_INVAL;
+    }
+    return 0;
+}

@@ -1,0 +1,28 @@
+/* api_ops.c: liveness, readiness and metrics for operators (no auth). */
+#include <stdlib.h>
+
+#include "http/http.h"
+#include "http/server.h"
+
+void api_healthz(struct req *r)
+{
+    http_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void api_readyz(struct req *r)
+{
+    if (store_ping(r->srv->store) < 0) {
+        http_error(r, 503, "unavailable", NULL, "store unreachable");
+        return;
+    }
+    http_json(r, 200, json_pack("{s:s, s:s}", "status", "ready", "store",
+                                r->srv->store->ops->name));
+}
+
+void api_metrics(struct req *r)
+{
+    size_t len;
+    char *text = metrics_render(&r->srv->metrics, store_error_count(r->srv->store),
+                                r->srv->in_flight, &len);
+    http_raw(r, 200, "text/plain; version=0.0.4", text, len);
+}

@@ -1,0 +1,137 @@
+/* api_tenants.c: tenants (the MSSP's customers) and their projects. */
+#include <string.h>
+
+#include "core/sla.h"
+#include "http/api.h"
+#include "http/http.h"
+#include "http/json_out.h"
+#include "http/server.h"
+
+static int add_tenant(const struct sw_tenant *t, void *ud)
+{
+    json_array_append_new(ud, json_tenant(t));
+    return 0;
+}
+
+static int add_project(const struct sw_project *p, void *ud)
+{
+    json_array_append_new(ud, json_project(p));
+    return 0;
+}
+
+void api_tenant_create(struct req *r)
+{
+    const char *id, *name, *tmpl;
+    if (v_id(r, r->json, "id", true, &id) < 0 ||
+        v_string(r, r->json, "name", true, SW_NAME_MAX, &name) < 0 ||
+        v_string(r, r->json, "template", false, 32, &tmpl) < 0)
+        return;
+    const struct sla_template *tp;
+    if (tmpl && *tmpl && sla_template_find(tmpl, &tp) < 0) {
+        http_error(r, 422, "invalid", "template",
+                   "template must be one of standard, premium, enterprise, government");
+        return;
+    }
+    struct sw_tenant t;
+    memset(&t, 0, sizeof(t));
+    snprintf(t.id, sizeof(t.id), "%s", id);
+    snprintf(t.name, sizeof(t.name), "%s", name);
+    snprintf(t.template_name, sizeof(t.template_name), "%s", tmpl ? tmpl : "");
+    snprintf(t.timezone, sizeof(t.timezone), "UTC");
+    t.created_at = r->now;
+    int rc = store_tenant_create(r->srv->store, &t);
+    if (rc < 0) {
+        http_fail(r, rc, "tenant");
+        return;
+    }
+    http_json(r, 201, json_tenant(&t));
+}
+
+void api_tenant_list(struct req *r)
+{
+    json_t *items = json_array();
+    int rc;
+    if (auth_sees_all(&r->who)) {
+        rc = store_tenant_list(r->srv->store, NULL, 0, add_tenant, items);
+    } else {
+        const char *ids[AUTH_MAX_GRANTS];
+        size_t n = 0;
+        for (size_t i = 0; i < r->who.ngrants; i++) {
+            const char *t = r->who.grants[i].tenant_id;
+            bool dup = false;
+            for (size_t k = 0; k < n; k++)
+                dup |= !strcmp(ids[k], t);
+            if (*t && !dup)
+                ids[n++] = t;
+        }
+        rc = store_tenant_list(r->srv->store, ids, n, add_tenant, items);
+    }
+    if (rc < 0) {
+        json_decref(items);
+        http_fail(r, rc, "tenants");
+        return;
+    }
+    http_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+void api_tenant_get(struct req *r)
+{
+    struct sw_tenant t;
+    int rc = store_tenant_get(r->srv->store, r->tenant_id, &t);
+    if (rc < 0) {
+        http_fail(r, rc, "tenant");
+        return;
+    }
+    json_t *out = json_tenant(&t);
+    json_t *projects = json_array();
+    rc = store_project_list(r->srv->store, t.id, add_project, projects);
+    json_object_set_new(out, "projects", projects);
+    if (rc < 0) {
+        json_decref(out);
+        http_fail(r, rc, "projects");
+        return;
+    }
+    http_json(r, 200, out);
+}
+
+void api_project_create(struct req *r)
+{
+    const char *id, *name;
+    if (v_id(r, r->json, "id", true, &id) < 0 ||
+        v_string(r, r->json, "name", true, SW_NAME_MAX, &name) < 0)
+        return;
+    struct sw_project p;
+    memset(&p, 0, sizeof(p));
+    snprintf(p.tenant_id, sizeof(p.tenant_id), "%s", r->tenant_id);
+    snprintf(p.id, sizeof(p.id), "%s", id);
+    snprintf(p.name, sizeof(p.name), "%s", name);
+    p.created_at = r->now;
+    int rc = store_project_create(r->srv->store, &p);
+    if (rc == SW_E_NOTFOUND) {
+        http_error(r, 404, "not_found", NULL, "tenant not found");
+        return;
+    }
+    if (rc < 0) {
+        http_fail(r, rc, "project");
+        return;
+    }
+    http_json(r, 201, json_project(&p));
+}
+
+void api_project_list(struct req *r)
+{
+    struct sw_tenant t;
+    int rc = store_tenant_get(r->srv->store, r->tenant_id, &t);
+    if (rc < 0) {
+        http_fail(r, rc, "tenant");
+        return;
+    }
+    json_t *items = json_array();
+    rc = store_project_list(r->srv->store, r->tenant_id, add_project, items);
+    if (rc < 0) {
+        json_decref(items);
+        http_fail(r, rc, "projects");
+        return;
+    }
+    http_json(r, 200, json_pack("{s:o}", "items", items));
+}

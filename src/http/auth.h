@@ -1,0 +1,81 @@
+/* auth: bearer tokens, roles, and the one permission check.
+ *
+ * A caller is a principal: a list of grants (role, tenant).  A tenant of ""
+ * means every tenant and belongs to platform_admin alone.  Routes declare the
+ * permission they need (routes.c); server.c calls auth_check once per request,
+ * so no handler re-implements access control. */
+#ifndef SW_HTTP_AUTH_H
+#define SW_HTTP_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+enum sw_role {
+    ROLE_NONE = 0,
+    ROLE_PLATFORM_ADMIN,
+    ROLE_TENANT_ADMIN,
+    ROLE_MANAGER,
+    ROLE_ANALYST,
+    ROLE_VIEWER,
+    ROLE_INGEST,
+};
+
+/* What a route may need; a role is a set of these. */
+enum perm {
+    PERM_NONE      = 0,
+    PERM_READ      = 1 << 0,    /* read a tenant's data */
+    PERM_INGEST    = 1 << 1,    /* create and update items */
+    PERM_OPERATE   = 1 << 2,    /* acknowledge, resolve, escalate, pause */
+    PERM_CONFIGURE = 1 << 3,    /* policy, definition, configs, escalations, notifications */
+    PERM_ADMIN     = 1 << 4,    /* a tenant's users and tokens */
+    PERM_PLATFORM  = 1 << 5,    /* tenants, global policy: platform_admin only */
+};
+
+#define AUTH_MAX_GRANTS 16
+#define AUTH_TOKEN_PREFIX "swt_"
+#define AUTH_TOKEN_LEN 47       /* "swt_" + 43 base64url characters of 32 bytes */
+
+struct auth_grant {
+    enum sw_role role;
+    char tenant_id[SW_ID_MAX + 1];      /* "" = every tenant */
+};
+
+struct auth_principal {
+    char actor[SW_NAME_MAX + 32];       /* who, for events and the audit log */
+    int64_t token_id;
+    size_t ngrants;
+    struct auth_grant grants[AUTH_MAX_GRANTS];
+};
+
+int auth_role_parse(const char *s, enum sw_role *out);
+const char *auth_role_name(enum sw_role r);
+unsigned auth_role_perms(enum sw_role r);
+
+/* 0 when p holds perm in tenant_id (NULL: in any tenant, or platform-wide
+ * for PERM_PLATFORM); SW_E_NOTFOUND when the tenant is not visible to p at
+ * all (answered 404, so tenants cannot be probed); SW_E_DENIED when visible
+ * but the role does not allow it (403). */
+int auth_check(const struct auth_principal *p, unsigned perm, const char *tenant_id);
+/* True when p sees every tenant. */
+bool auth_sees_all(const struct auth_principal *p);
+/* Whether p may see tenant_id at all. */
+bool auth_sees_tenant(const struct auth_principal *p, const char *tenant_id);
+
+/* A new random token (32 bytes from libsodium), NUL-terminated. */
+void auth_token_generate(char out[AUTH_TOKEN_LEN + 1]);
+/* The only form in which a token is stored: BLAKE2b-256 of its text.  A
+ * token is 256 random bits, so a fast hash is enough (no stretching). */
+void auth_token_hash(const char *token, uint8_t out[SW_TOKEN_HASH_LEN]);
+/* Resolves a bearer token to a principal: SW_E_AUTH when unknown, revoked
+ * or expired. */
+int auth_authenticate(struct store *s, const char *token, int64_t now,
+                      struct auth_principal *out);
+/* Stores a token with that exact secret (bootstrap and `token create`). */
+int auth_token_store(struct store *s, const char *secret, const char *name,
+                     enum sw_role role, const char *tenant_id, int64_t now,
+                     int64_t expires_at, int64_t *id_out);
+
+#endif

@@ -1,0 +1,115 @@
+/* http.h: what a handler sees.
+ *
+ * A handler validates its input, calls the domain, and answers with one of
+ * the reply functions below; the server owns authentication, tenant scope,
+ * body limits, JSON parsing, metrics and the response's lifetime.  A handler
+ * never checks roles itself: its route in routes.c says what it needs. */
+#ifndef SW_HTTP_H
+#define SW_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/auth.h"
+
+struct server;
+struct req;
+
+typedef void (*http_handler)(struct req *r);
+
+/* Where a route's tenant comes from; server.c checks the caller may act in it. */
+enum tenant_from {
+    TENANT_NONE,        /* not tenant-scoped (or the handler filters, as lists do) */
+    TENANT_PATH,        /* the {tenant_id} path parameter */
+    TENANT_QUERY,       /* ?tenant_id= */
+    TENANT_BODY,        /* the JSON body's "tenant_id" */
+    TENANT_BODY_OPT,    /* the body's "tenant_id" if present, else platform-wide */
+};
+
+enum route_flags {
+    ROUTE_PUBLIC    = 1 << 0,   /* no authentication (health, metrics, dashboard) */
+    ROUTE_JSON_BODY = 1 << 1,   /* body must be a JSON object (may be empty if optional) */
+    ROUTE_BODY_OPTIONAL = 1 << 2,
+    ROUTE_BULK_BODY = 1 << 3,   /* raw body up to max_bulk_bytes (NDJSON) */
+};
+
+struct route {
+    const char *method;
+    const char *path;           /* "/api/v1/tenants/{tenant_id}/projects" */
+    unsigned perm;              /* enum perm the caller needs */
+    enum tenant_from tenant;
+    unsigned flags;
+    http_handler handler;
+    const char *summary;        /* one line, for `slawatch routes` */
+};
+
+extern const struct route http_routes[];
+extern const size_t http_nroutes;
+
+#define HTTP_MAX_PARAMS 6
+
+struct req {
+    struct server *srv;
+    struct MHD_Connection *conn;
+    const struct route *route;
+    const char *method;
+    char *url;
+
+    /* path parameters, in pattern order */
+    size_t nparams;
+    const char *param_names[HTTP_MAX_PARAMS];
+    char *param_values[HTTP_MAX_PARAMS];
+
+    char *body;
+    size_t body_len, body_cap, body_limit;
+    bool body_too_big;
+    json_t *json;               /* parsed JSON body (object) or NULL */
+
+    struct auth_principal who;
+    const char *tenant_id;      /* the route's tenant, checked; NULL if none */
+    int64_t now;                /* ms since the epoch at arrival */
+    uint64_t t0_ns;
+
+    /* the answer */
+    int status;
+    struct MHD_Response *resp;
+};
+
+/* ---- request accessors ----------------------------------------------- */
+
+const char *http_param(const struct req *r, const char *name);
+const char *http_query(const struct req *r, const char *name);
+const char *http_header_in(const struct req *r, const char *name);
+
+/* ---- replies (each queues exactly one response) ----------------------- */
+
+/* Steals body. */
+void http_json(struct req *r, int status, json_t *body);
+void http_no_content(struct req *r);
+/* Steals buf (malloc'ed). */
+void http_raw(struct req *r, int status, const char *content_type, char *buf, size_t len);
+/* Static bytes, never freed (embedded assets). */
+void http_static(struct req *r, int status, const char *content_type,
+                 const void *buf, size_t len);
+/* {"error":{"code","message","field"}}; field may be NULL. */
+void http_error(struct req *r, int status, const char *code, const char *field,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Maps a store/core error code to its HTTP answer. */
+void http_fail(struct req *r, int err, const char *what);
+/* Adds a header to the queued response (call after a reply function). */
+void http_add_header(struct req *r, const char *name, const char *value);
+
+/* ---- validation: on failure these answer 422 naming the field and return
+ * a negative code, so handlers just `if (v_... < 0) return;` ------------ */
+
+/* An external id: 1..128 printable ASCII characters, no '/'. */
+bool http_id_valid(const char *s);
+int v_id(struct req *r, json_t *obj, const char *field, bool required, const char **out);
+int v_string(struct req *r, json_t *obj, const char *field, bool required,
+             size_t maxlen, const char **out);
+int v_int(struct req *r, json_t *obj, const char *field, bool required,
+          int64_t lo, int64_t hi, int64_t *out, bool *present);
+
+#endif

@@ -1,0 +1,138 @@
+/* metrics.c: counters and their Prometheus rendering. */
+#include "http/metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/http.h"
+#include "util/xalloc.h"
+
+static const int statuses[METRICS_NSTATUS] = {
+    200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503,
+    101, 0 /* any other */
+};
+
+/* Upper bounds in microseconds, as seconds in the output. */
+static const uint64_t bucket_us[METRICS_NBUCKETS] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 250000, 1000000, UINT64_MAX
+};
+
+void metrics_init(struct metrics *m, size_t nroutes)
+{
+    m->nroutes = nroutes;
+    m->routes = xcalloc(nroutes + 1, sizeof(*m->routes));
+}
+
+void metrics_release(struct metrics *m)
+{
+    free(m->routes);
+    m->routes = NULL;
+}
+
+void metrics_observe(struct metrics *m, size_t route_index, int status, uint64_t ns)
+{
+    struct route_metrics *rm = &m->routes[route_index <= m->nroutes ? route_index : m->nroutes];
+    int si = METRICS_NSTATUS - 1;
+    for (int i = 0; i < METRICS_NSTATUS - 1; i++)
+        if (statuses[i] == status) {
+            si = i;
+            break;
+        }
+    rm->by_status[si]++;
+    uint64_t us = ns / 1000;
+    int b = 0;
+    while (b < METRICS_NBUCKETS - 1 && us > bucket_us[b])
+        b++;
+    rm->latency[b]++;
+    rm->latency_sum_us += us;
+    rm->count++;
+}
+
+struct buf {
+    char *p;
+    size_t len, cap;
+};
+
+static void bprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bprintf(struct buf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if ((size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        }
+        b->cap = b->cap * 2 + (size_t)n;
+        b->p = xrealloc(b->p, b->cap);
+    }
+}
+
+static void route_label(char *out, size_t cap, size_t i, size_t nroutes)
+{
+    if (i == nroutes)
+        snprintf(out, cap, "method=\"\",route=\"unmatched\"");
+    else
+        snprintf(out, cap, "method=\"%s\",route=\"%s\"", http_routes[i].method,
+                 http_routes[i].path);
+}
+
+char *metrics_render(const struct metrics *m, uint64_t store_errors, int in_flight,
+                     size_t *len)
+{
+    struct buf b = {xmalloc(16384), 0, 16384};
+    char label[512];
+
+    bprintf(&b, "# HELP slawatch_http_requests_total HTTP requests by route and status.\n"
+                "# TYPE slawatch_http_requests_total counter\n");
+    for (size_t i = 0; i <= m->nroutes; i++) {
+        route_label(label, sizeof(label), i, m->nroutes);
+        for (int s = 0; s < METRICS_NSTATUS; s++) {
+            uint64_t v = m->routes[i].by_status[s];
+            if (!v)
+                continue;
+            if (statuses[s])
+                bprintf(&b, "slawatch_http_requests_total{%s,status=\"%d\"} %llu\n", label,
+                        statuses[s], (unsigned long long)v);
+            else
+                bprintf(&b, "slawatch_http_requests_total{%s,status=\"other\"} %llu\n",
+                        label, (unsigned long long)v);
+        }
+    }
+
+    bprintf(&b, "# HELP slawatch_http_request_duration_seconds Time to answer, by route.\n"
+                "# TYPE slawatch_http_request_duration_seconds histogram\n");
+    for (size_t i = 0; i <= m->nroutes; i++) {
+        const struct route_metrics *rm = &m->routes[i];
+        if (!rm->count)
+            continue;
+        route_label(label, sizeof(label), i, m->nroutes);
+        uint64_t cum = 0;
+        for (int k = 0; k < METRICS_NBUCKETS; k++) {
+            cum += rm->latency[k];
+            if (bucket_us[k] == UINT64_MAX)
+                bprintf(&b, "slawatch_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
+                        label, (unsigned long long)cum);
+            else
+                bprintf(&b, "slawatch_http_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n",
+                        label, (double)bucket_us[k] / 1e6, (unsigned long long)cum);
+        }
+        bprintf(&b, "slawatch_http_request_duration_seconds_sum{%s} %.6f\n", label,
+                (double)rm->latency_sum_us / 1e6);
+        bprintf(&b, "slawatch_http_request_duration_seconds_count{%s} %llu\n", label,
+                (unsigned long long)rm->count);
+    }
+
+    bprintf(&b, "# HELP slawatch_http_requests_in_flight Requests being answered now.\n"
+                "# TYPE slawatch_http_requests_in_flight gauge\n"
+                "slawatch_http_requests_in_flight %d\n", in_flight);
+    bprintf(&b, "# HELP slawatch_store_errors_total Errors reported by the database.\n"
+                "# TYPE slawatch_store_errors_total counter\n"
+                "slawatch_store_errors_total %llu\n", (unsigned long long)store_errors);
+    *len = b.len;
+    return b.p;
+}

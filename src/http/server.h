@@ -1,0 +1,35 @@
+/* server: the HTTP instance (libmicrohttpd, epoll, a pool of threads),
+ * its listening socket, start and graceful stop. */
+#ifndef SW_HTTP_SERVER_H
+#define SW_HTTP_SERVER_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "http/metrics.h"
+#include "store/store.h"
+
+struct server {
+    const struct cfg *cfg;
+    struct store *store;
+    struct MHD_Daemon *mhd;
+    int listen_fd;
+    int port;                   /* the bound port (useful when asked for 0) */
+    atomic_int in_flight;
+    struct metrics metrics;
+    int64_t started_at;
+};
+
+/* Binds, starts serving.  *out is the caller's, freed by server_stop. */
+int server_start(const struct cfg *cfg, struct store *store, struct server **out,
+                 char *err, size_t errlen);
+/* Stops accepting, waits up to cfg->drain_timeout_s for requests in flight,
+ * then stops the threads and frees the server. */
+void server_stop(struct server *srv);
+
+/* Milliseconds since the epoch, from the real clock (the core never reads it). */
+int64_t sw_now_ms(void);
+uint64_t sw_mono_ns(void);
+
+#endif

@@ -1,0 +1,528 @@
+/* sqlite.c: the embedded SQLite backend of store.h.
+ *
+ * Connections: a small pool, created lazily, each with its own cache of
+ * prepared statements (prepared once, reset after use).  A connection is used
+ * by one thread at a time: callers take one from the pool and give it back.
+ * WAL lets readers run beside the single writer; busy_timeout makes writers
+ * queue instead of failing.  synchronous=FULL: a commit that returned is on
+ * disk, so a 2xx answer survives a crash of the process or of the machine.
+ *
+ * Schema: numbered migrations embedded from schema/sqlite/NNNN_name.sql,
+ * applied in order inside one transaction, recorded in schema_version.
+ */
+#include "store/store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/embed.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define POOL_MAX 8
+
+enum stmt_id {
+    ST_PING,
+    ST_TENANT_INSERT,
+    ST_TENANT_GET,
+    ST_TENANT_ALL,
+    ST_PROJECT_INSERT,
+    ST_PROJECT_GET,
+    ST_PROJECT_LIST,
+    ST_TOKEN_INSERT,
+    ST_TOKEN_LOOKUP,
+    ST_TOKEN_COUNT,
+    ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_PING] = "SELECT 1",
+    [ST_TENANT_INSERT] =
+        "INSERT INTO tenants (id, name, template, timezone, created_at) "
+        "VALUES (?1, ?2, NULLIF(?3, ''), ?4, ?5)",
+    [ST_TENANT_GET] =
+        "SELECT id, name, COALESCE(template, ''), timezone, created_at "
+        "FROM tenants WHERE id = ?1",
+    [ST_TENANT_ALL] =
+        "SELECT id, name, COALESCE(template, ''), timezone, created_at "
+        "FROM tenants ORDER BY id",
+    [ST_PROJECT_INSERT] =
+        "INSERT INTO projects (tenant_id, id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
+    [ST_PROJECT_GET] =
+        "SELECT tenant_id, id, name, created_at FROM projects "
+        "WHERE tenant_id = ?1 AND id = ?2",
+    [ST_PROJECT_LIST] =
+        "SELECT tenant_id, id, name, created_at FROM projects "
+        "WHERE tenant_id = ?1 ORDER BY id",
+    [ST_TOKEN_INSERT] =
+        "INSERT INTO tokens (hash, name, role, tenant_id, created_at, expires_at) "
+        "VALUES (?1, ?2, ?3, NULLIF(?4, ''), ?5, NULLIF(?6, 0))",
+    [ST_TOKEN_LOOKUP] =
+        "SELECT id, name, role, COALESCE(tenant_id, ''), created_at, "
+        "COALESCE(expires_at, 0), COALESCE(revoked_at, 0) FROM tokens WHERE hash = ?1",
+    [ST_TOKEN_COUNT] = "SELECT count(*) FROM tokens",
+};
+
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST__COUNT];
+    struct conn *next_free;
+};
+
+struct sqlite_store {
+    struct store base;
+    char *path;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct conn *free_list;
+    struct conn *all[POOL_MAX];
+    int nconn;
+};
+
+static const struct store_ops sqlite_ops;
+
+/* ---- errors ---------------------------------------------------------- */
+
+static int db_fail(struct sqlite_store *s, struct conn *c, const char *what)
+{
+    s->base.errors++;
+    log_error("sqlite: %s: %s", what, sqlite3_errmsg(c->db));
+    return SW_E_STORE;
+}
+
+/* ---- connections ----------------------------------------------------- */
+
+static int conn_open(const char *path, struct conn **out, char *err, size_t errlen)
+{
+    struct conn *c = xcalloc(1, sizeof(*c));
+    int rc = sqlite3_open_v2(path, &c->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                 SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", path,
+                 c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_busy_timeout(c->db, 10000);
+    static const char pragmas[] =
+        "PRAGMA journal_mode = WAL;"
+        "PRAGMA synchronous = FULL;"
+        "PRAGMA foreign_keys = ON;"
+        "PRAGMA temp_store = MEMORY;";
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot configure %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        goto fail;
+    }
+    *out = c;
+    return 0;
+fail:
+    sqlite3_close(c->db);
+    free(c);
+    return SW_E_STORE;
+}
+
+static void conn_close(struct conn *c)
+{
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(c->st[i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static struct conn *acquire(struct sqlite_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        if (s->free_list) {
+            struct conn *c = s->free_list;
+            s->free_list = c->next_free;
+            pthread_mutex_unlock(&s->mu);
+            return c;
+        }
+        if (s->nconn < POOL_MAX) {
+            char err[256];
+            struct conn *c;
+            int slot = s->nconn++;
+            pthread_mutex_unlock(&s->mu);
+            if (conn_open(s->path, &c, err, sizeof(err)) == 0) {
+                s->all[slot] = c;   /* slot reserved above; only we write it */
+                return c;
+            }
+            log_error("sqlite: %s", err);
+            pthread_mutex_lock(&s->mu);
+            s->nconn--;
+            s->base.errors++;
+            if (s->nconn == 0) {
+                pthread_mutex_unlock(&s->mu);
+                return NULL;
+            }
+        }
+        pthread_cond_wait(&s->cv, &s->mu);
+    }
+}
+
+static void release(struct sqlite_store *s, struct conn *c)
+{
+    pthread_mutex_lock(&s->mu);
+    c->next_free = s->free_list;
+    s->free_list = c;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* A cached statement, ready to bind.  NULL after logging on failure. */
+static sqlite3_stmt *stmt(struct sqlite_store *s, struct conn *c, enum stmt_id id)
+{
+    if (!c->st[id] &&
+        sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                           &c->st[id], NULL) != SQLITE_OK) {
+        db_fail(s, c, stmt_sql[id]);
+        return NULL;
+    }
+    return c->st[id];
+}
+
+static void done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+#define BIND_TEXT(st, i, v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC)
+
+/* ---- migrations ------------------------------------------------------ */
+
+static int migrate(struct conn *c, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(c->db,
+        "BEGIN IMMEDIATE;"
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        "  version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        "  applied_at INTEGER NOT NULL DEFAULT (unixepoch() * 1000));",
+        NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        goto fail;
+
+    sqlite3_stmt *q = NULL;
+    int64_t current = 0;
+    if (sqlite3_prepare_v2(c->db, "SELECT COALESCE(max(version), 0) FROM schema_version",
+                           -1, &q, NULL) != SQLITE_OK)
+        goto fail_db;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        current = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+
+    for (const struct embed_file *f = schema_sqlite; f->name; f++) {
+        int64_t v = strtoll(f->name, NULL, 10);
+        if (v <= current)
+            continue;
+        if (sqlite3_exec(c->db, (const char *)f->data, NULL, NULL, &msg) != SQLITE_OK)
+            goto fail;
+        if (sqlite3_prepare_v2(c->db,
+                "INSERT INTO schema_version (version, name) VALUES (?1, ?2)",
+                -1, &q, NULL) != SQLITE_OK)
+            goto fail_db;
+        sqlite3_bind_int64(q, 1, v);
+        BIND_TEXT(q, 2, f->name);
+        rc = sqlite3_step(q);
+        sqlite3_finalize(q);
+        if (rc != SQLITE_DONE)
+            goto fail_db;
+        log_info("schema: applied %s", f->name);
+    }
+    if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+        goto fail;
+    return 0;
+
+fail_db:
+    snprintf(err, errlen, "migration failed: %s", sqlite3_errmsg(c->db));
+    sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    return SW_E_STORE;
+fail:
+    snprintf(err, errlen, "migration failed: %s", msg ? msg : sqlite3_errmsg(c->db));
+    sqlite3_free(msg);
+    sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    return SW_E_STORE;
+}
+
+int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen)
+{
+    struct sqlite_store *s = xcalloc(1, sizeof(*s));
+    struct conn *c = NULL;
+    s->base.ops = &sqlite_ops;
+    s->path = xstrdup(path);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    if (conn_open(path, &c, err, errlen) < 0)
+        goto fail;
+    if (migrate(c, err, errlen) < 0)
+        goto fail;
+    s->all[s->nconn++] = c;
+    s->free_list = c;
+    *out = &s->base;
+    return 0;
+fail:
+    if (c)
+        conn_close(c);
+    free(s->path);
+    free(s);
+    return SW_E_STORE;
+}
+
+static void sq_close(struct store *base)
+{
+    struct sqlite_store *s = (struct sqlite_store *)base;
+    for (int i = 0; i < s->nconn; i++)
+        if (s->all[i])
+            conn_close(s->all[i]);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s->path);
+    free(s);
+}
+
+/* ---- a one-statement call, the shape of most of this file ------------- */
+
+#define WITH_STMT(id)                                                         \
+    struct sqlite_store *s = (struct sqlite_store *)base;                     \
+    struct conn *c = acquire(s);                                              \
+    if (!c)                                                                   \
+        return SW_E_STORE;                                                    \
+    sqlite3_stmt *st = stmt(s, c, id);                                        \
+    if (!st) {                                                                \
+        release(s, c);                                                        \
+        return SW_E_STORE;                                                    \
+    }
+
+#define END_STMT()                                                            \
+    done(st);                                                                 \
+    release(s, c)
+
+/* Runs a bound insert: 0, SW_E_EXISTS on a uniqueness clash, SW_E_NOTFOUND
+ * when a foreign key is missing. */
+static int step_insert(struct sqlite_store *s, struct conn *c, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    int ext = sqlite3_extended_errcode(c->db);
+    if (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
+        return SW_E_EXISTS;
+    if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return SW_E_NOTFOUND;
+    return db_fail(s, c, "insert");
+}
+
+static int sq_ping(struct store *base)
+{
+    WITH_STMT(ST_PING);
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : db_fail(s, c, "ping");
+    END_STMT();
+    return rc;
+}
+
+/* ---- tenants and projects -------------------------------------------- */
+
+static void row_tenant(sqlite3_stmt *st, struct sw_tenant *t)
+{
+    copy_text(t->id, sizeof(t->id), st, 0);
+    copy_text(t->name, sizeof(t->name), st, 1);
+    copy_text(t->template_name, sizeof(t->template_name), st, 2);
+    copy_text(t->timezone, sizeof(t->timezone), st, 3);
+    t->created_at = sqlite3_column_int64(st, 4);
+}
+
+static void row_project(sqlite3_stmt *st, struct sw_project *p)
+{
+    copy_text(p->tenant_id, sizeof(p->tenant_id), st, 0);
+    copy_text(p->id, sizeof(p->id), st, 1);
+    copy_text(p->name, sizeof(p->name), st, 2);
+    p->created_at = sqlite3_column_int64(st, 3);
+}
+
+static int sq_tenant_create(struct store *base, const struct sw_tenant *t)
+{
+    WITH_STMT(ST_TENANT_INSERT);
+    BIND_TEXT(st, 1, t->id);
+    BIND_TEXT(st, 2, t->name);
+    BIND_TEXT(st, 3, t->template_name);
+    BIND_TEXT(st, 4, t->timezone[0] ? t->timezone : "UTC");
+    sqlite3_bind_int64(st, 5, t->created_at);
+    int rc = step_insert(s, c, st);
+    END_STMT();
+    return rc;
+}
+
+static int sq_tenant_get(struct store *base, const char *id, struct sw_tenant *out)
+{
+    WITH_STMT(ST_TENANT_GET);
+    BIND_TEXT(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        row_tenant(st, out);
+        rc = 0;
+    } else {
+        rc = rc == SQLITE_DONE ? SW_E_NOTFOUND : db_fail(s, c, "tenant_get");
+    }
+    END_STMT();
+    return rc;
+}
+
+static int sq_tenant_list(struct store *base, const char *const *ids, size_t n,
+                          store_tenant_cb cb, void *ud)
+{
+    WITH_STMT(ids ? ST_TENANT_GET : ST_TENANT_ALL);
+    int rc = 0;
+    struct sw_tenant t;
+    if (!ids) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            row_tenant(st, &t);
+            if (cb(&t, ud))
+                break;
+        }
+        rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : db_fail(s, c, "tenant_list");
+    } else {
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            BIND_TEXT(st, 1, ids[i]);
+            int r = sqlite3_step(st);
+            if (r == SQLITE_ROW) {
+                row_tenant(st, &t);
+                if (cb(&t, ud))
+                    n = 0;
+            } else if (r != SQLITE_DONE) {
+                rc = db_fail(s, c, "tenant_list");
+            }
+            sqlite3_reset(st);
+        }
+    }
+    END_STMT();
+    return rc;
+}
+
+static int sq_project_create(struct store *base, const struct sw_project *p)
+{
+    WITH_STMT(ST_PROJECT_INSERT);
+    BIND_TEXT(st, 1, p->tenant_id);
+    BIND_TEXT(st, 2, p->id);
+    BIND_TEXT(st, 3, p->name);
+    sqlite3_bind_int64(st, 4, p->created_at);
+    int rc = step_insert(s, c, st);
+    END_STMT();
+    return rc;
+}
+
+static int sq_project_get(struct store *base, const char *tenant_id, const char *id,
+                          struct sw_project *out)
+{
+    WITH_STMT(ST_PROJECT_GET);
+    BIND_TEXT(st, 1, tenant_id);
+    BIND_TEXT(st, 2, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        row_project(st, out);
+        rc = 0;
+    } else {
+        rc = rc == SQLITE_DONE ? SW_E_NOTFOUND : db_fail(s, c, "project_get");
+    }
+    END_STMT();
+    return rc;
+}
+
+static int sq_project_list(struct store *base, const char *tenant_id,
+                           store_project_cb cb, void *ud)
+{
+    WITH_STMT(ST_PROJECT_LIST);
+    BIND_TEXT(st, 1, tenant_id);
+    int rc;
+    struct sw_project p;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        row_project(st, &p);
+        if (cb(&p, ud))
+            break;
+    }
+    rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : db_fail(s, c, "project_list");
+    END_STMT();
+    return rc;
+}
+
+/* ---- tokens ---------------------------------------------------------- */
+
+static int sq_token_create(struct store *base, const struct sw_token *t,
+                           const uint8_t hash[SW_TOKEN_HASH_LEN], int64_t *id_out)
+{
+    WITH_STMT(ST_TOKEN_INSERT);
+    sqlite3_bind_blob(st, 1, hash, SW_TOKEN_HASH_LEN, SQLITE_STATIC);
+    BIND_TEXT(st, 2, t->name);
+    BIND_TEXT(st, 3, t->role);
+    BIND_TEXT(st, 4, t->tenant_id);
+    sqlite3_bind_int64(st, 5, t->created_at);
+    sqlite3_bind_int64(st, 6, t->expires_at);
+    int rc = step_insert(s, c, st);
+    if (rc == 0 && id_out)
+        *id_out = sqlite3_last_insert_rowid(c->db);
+    END_STMT();
+    return rc;
+}
+
+static int sq_token_lookup(struct store *base, const uint8_t hash[SW_TOKEN_HASH_LEN],
+                           struct sw_token *out)
+{
+    WITH_STMT(ST_TOKEN_LOOKUP);
+    sqlite3_bind_blob(st, 1, hash, SW_TOKEN_HASH_LEN, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->id = sqlite3_column_int64(st, 0);
+        copy_text(out->name, sizeof(out->name), st, 1);
+        copy_text(out->role, sizeof(out->role), st, 2);
+        copy_text(out->tenant_id, sizeof(out->tenant_id), st, 3);
+        out->created_at = sqlite3_column_int64(st, 4);
+        out->expires_at = sqlite3_column_int64(st, 5);
+        out->revoked_at = sqlite3_column_int64(st, 6);
+        rc = 0;
+    } else {
+        rc = rc == SQLITE_DONE ? SW_E_NOTFOUND : db_fail(s, c, "token_lookup");
+    }
+    END_STMT();
+    return rc;
+}
+
+static int sq_token_count(struct store *base, int64_t *count)
+{
+    WITH_STMT(ST_TOKEN_COUNT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *count = sqlite3_column_int64(st, 0);
+        rc = 0;
+    } else {
+        rc = db_fail(s, c, "token_count");
+    }
+    END_STMT();
+    return rc;
+}
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .ping = sq_ping,
+    .tenant_create = sq_tenant_create,
+    .tenant_get = sq_tenant_get,
+    .tenant_list = sq_tenant_list,
+    .project_create = sq_project_create,
+    .project_get = sq_project_get,
+    .project_list = sq_project_list,
+    .token_create = sq_token_create,
+    .token_lookup = sq_token_lookup,
+    .token_count = sq_token_count,
+};

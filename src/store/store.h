@@ -1,0 +1,133 @@
+/* store.h: the only way to persistence.
+ *
+ * Like SQLite's VFS, a backend is a struct of function pointers (store_ops)
+ * and callers use the static inline wrappers below, never the ops directly,
+ * so a failing store can be injected at one place.  Backends: sqlite.c today,
+ * postgres.c behind the same interface later.
+ *
+ * Rules every backend keeps:
+ *   - a function that returns 0 after a write has committed it durably;
+ *   - every call is safe from any thread (backends pool or lock connections);
+ *   - parameters are bound, never formatted into SQL;
+ *   - errors are negative SW_E_* codes (util/err.h): SW_E_NOTFOUND,
+ *     SW_E_EXISTS, SW_E_STORE for anything the database itself reported.
+ */
+#ifndef SW_STORE_H
+#define SW_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+#define SW_ID_MAX    128        /* external ids: printable, at most this long */
+#define SW_NAME_MAX  256
+#define SW_TZ_MAX    64
+
+struct store;
+
+/* ---- records --------------------------------------------------------- */
+
+struct sw_tenant {
+    char id[SW_ID_MAX + 1];
+    char name[SW_NAME_MAX + 1];
+    char template_name[32];     /* "" = none */
+    char timezone[SW_TZ_MAX + 1];
+    int64_t created_at;         /* ms since the epoch */
+};
+
+struct sw_project {
+    char tenant_id[SW_ID_MAX + 1];
+    char id[SW_ID_MAX + 1];
+    char name[SW_NAME_MAX + 1];
+    int64_t created_at;
+};
+
+#define SW_TOKEN_HASH_LEN 32
+
+struct sw_token {
+    int64_t id;
+    char name[SW_NAME_MAX + 1];
+    char role[32];
+    char tenant_id[SW_ID_MAX + 1];  /* "" = every tenant (platform_admin) */
+    int64_t created_at;
+    int64_t expires_at;             /* 0 = never */
+    int64_t revoked_at;             /* 0 = live */
+};
+
+typedef int (*store_tenant_cb)(const struct sw_tenant *t, void *ud);
+typedef int (*store_project_cb)(const struct sw_project *p, void *ud);
+
+/* ---- the backend interface ------------------------------------------ */
+
+struct store_ops {
+    const char *name;
+    void (*close)(struct store *s);
+    /* Cheap round trip to the database, for /readyz. */
+    int (*ping)(struct store *s);
+
+    /* Tenants and projects. */
+    int (*tenant_create)(struct store *s, const struct sw_tenant *t);
+    int (*tenant_get)(struct store *s, const char *id, struct sw_tenant *out);
+    /* Every tenant, or only those in ids[0..n) when ids != NULL; by id. */
+    int (*tenant_list)(struct store *s, const char *const *ids, size_t n,
+                       store_tenant_cb cb, void *ud);
+    int (*project_create)(struct store *s, const struct sw_project *p);
+    int (*project_get)(struct store *s, const char *tenant_id, const char *id,
+                       struct sw_project *out);
+    int (*project_list)(struct store *s, const char *tenant_id,
+                        store_project_cb cb, void *ud);
+
+    /* Tokens, looked up by the hash of their secret. */
+    int (*token_create)(struct store *s, const struct sw_token *t,
+                        const uint8_t hash[SW_TOKEN_HASH_LEN], int64_t *id_out);
+    int (*token_lookup)(struct store *s, const uint8_t hash[SW_TOKEN_HASH_LEN],
+                        struct sw_token *out);
+    int (*token_count)(struct store *s, int64_t *count);
+};
+
+struct store {
+    const struct store_ops *ops;
+    /* Errors the database reported, for /metrics. Backends increment it. */
+    _Atomic uint64_t errors;
+};
+
+/* Opens "sqlite:PATH" (creating and migrating it). *out is the caller's,
+ * freed with store_close.  On failure, a message is written to err. */
+int store_open(const char *url, struct store **out, char *err, size_t errlen);
+int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen);
+
+static inline void store_close(struct store *s)
+{
+    if (s)
+        s->ops->close(s);
+}
+static inline int store_ping(struct store *s) { return s->ops->ping(s); }
+static inline uint64_t store_error_count(struct store *s) { return s->errors; }
+
+static inline int store_tenant_create(struct store *s, const struct sw_tenant *t)
+{ return s->ops->tenant_create(s, t); }
+static inline int store_tenant_get(struct store *s, const char *id, struct sw_tenant *out)
+{ return s->ops->tenant_get(s, id, out); }
+static inline int store_tenant_list(struct store *s, const char *const *ids, size_t n,
+                                    store_tenant_cb cb, void *ud)
+{ return s->ops->tenant_list(s, ids, n, cb, ud); }
+static inline int store_project_create(struct store *s, const struct sw_project *p)
+{ return s->ops->project_create(s, p); }
+static inline int store_project_get(struct store *s, const char *tenant_id, const char *id,
+                                    struct sw_project *out)
+{ return s->ops->project_get(s, tenant_id, id, out); }
+static inline int store_project_list(struct store *s, const char *tenant_id,
+                                     store_project_cb cb, void *ud)
+{ return s->ops->project_list(s, tenant_id, cb, ud); }
+static inline int store_token_create(struct store *s, const struct sw_token *t,
+                                     const uint8_t hash[SW_TOKEN_HASH_LEN], int64_t *id_out)
+{ return s->ops->token_create(s, t, hash, id_out); }
+static inline int store_token_lookup(struct store *s, const uint8_t hash[SW_TOKEN_HASH_LEN],
+                                     struct sw_token *out)
+{ return s->ops->token_lookup(s, hash, out); }
+static inline int store_token_count(struct store *s, int64_t *count)
+{ return s->ops->token_count(s, count); }
+
+#endif
