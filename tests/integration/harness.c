@@ -1,0 +1,306 @@
+/* harness.c: process control and HTTP for integration tests. */
+#include "harness.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static const char *bin(void)
+{
+    const char *b = getenv("SLAWATCH_BIN");
+    return b ? b : "./slawatch";
+}
+
+void srv_init(struct sw_server *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->pid = -1;
+    s->out_fd = -1;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(s->dir, sizeof(s->dir), "%s/slawatch-it-XXXXXX", tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(s->dir));
+    snprintf(s->db, sizeof(s->db), "sqlite:%s/test.db", s->dir);
+}
+
+const char *srv_path(struct sw_server *s, const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", s->dir, name);
+    return buf;
+}
+
+void srv_start(struct sw_server *s, const char *const *extra_args, const char *const *env)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    char logpath[320];
+    srv_path(s, "server.log", logpath, sizeof(logpath));
+
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        const char *argv[32];
+        int n = 0;
+        argv[n++] = bin();
+        argv[n++] = "serve";
+        argv[n++] = "--listen";
+        argv[n++] = "127.0.0.1:0";
+        argv[n++] = "--db";
+        argv[n++] = s->db;
+        for (int i = 0; extra_args && extra_args[i] && n < 30; i++)
+            argv[n++] = extra_args[i];
+        argv[n] = NULL;
+        setenv("SLAWATCH_ADMIN_TOKEN", ADMIN_TOKEN, 1);
+        for (int i = 0; env && env[i]; i++)
+            putenv((char *)env[i]);
+        int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fds[1], 1);
+        if (log >= 0)
+            dup2(log, 2);
+        close(fds[0]);
+        close(fds[1]);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    s->pid = pid;
+    s->out_fd = fds[0];
+
+    /* read stdout until the `listening on` line (10 s at most) */
+    char buf[4096];
+    size_t len = 0;
+    time_t deadline = time(NULL) + 10;
+    for (;;) {
+        buf[len] = '\0';
+        char *p = strstr(buf, "listening on http://127.0.0.1:");
+        if (p && strchr(p, '\n')) {
+            s->port = atoi(p + strlen("listening on http://127.0.0.1:"));
+            break;
+        }
+        struct pollfd pfd = {s->out_fd, POLLIN, 0};
+        if (time(NULL) > deadline || poll(&pfd, 1, 200) < 0)
+            fail_msg("server did not print its listening line (log: %s)", logpath);
+        if (pfd.revents & (POLLIN | POLLHUP)) {
+            ssize_t k = read(s->out_fd, buf + len, sizeof(buf) - 1 - len);
+            if (k <= 0)
+                fail_msg("server exited before listening (log: %s)", logpath);
+            len += (size_t)k;
+        }
+    }
+    assert_true(s->port > 0);
+    snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
+}
+
+int srv_stop(struct sw_server *s)
+{
+    if (s->pid <= 0)
+        return -1;
+    kill(s->pid, SIGTERM);
+    int st = 0;
+    for (int i = 0; i < 300; i++) {     /* 30 s */
+        pid_t w = waitpid(s->pid, &st, WNOHANG);
+        if (w == s->pid)
+            break;
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+        if (i == 299) {
+            kill(s->pid, SIGKILL);
+            waitpid(s->pid, &st, 0);
+        }
+    }
+    s->pid = -1;
+    close(s->out_fd);
+    s->out_fd = -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+void srv_kill9(struct sw_server *s)
+{
+    if (s->pid <= 0)
+        return;
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    s->pid = -1;
+    close(s->out_fd);
+    s->out_fd = -1;
+}
+
+void srv_cleanup(struct sw_server *s)
+{
+    if (s->pid > 0)
+        srv_kill9(s);
+    if (getenv("SLAWATCH_KEEP_TEMP"))
+        return;
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", s->dir);
+}
+
+struct grow {
+    char *p;
+    size_t len;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
+{
+    struct grow *g = ud;
+    size_t k = size * n;
+    g->p = realloc(g->p, g->len + k + 1);
+    memcpy(g->p + g->len, ptr, k);
+    g->len += k;
+    g->p[g->len] = '\0';
+    return k;
+}
+
+/* One easy handle per thread: keep-alive between calls, like a real client. */
+static __thread CURL *tl_curl;
+
+void http_req(struct sw_server *s, const char *method, const char *path, const char *token,
+              const char *ctype, const char *body, size_t body_len, struct http_resp *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!tl_curl)
+        tl_curl = curl_easy_init();
+    CURL *c = tl_curl;
+    curl_easy_reset(c);
+    char url[2048];
+    snprintf(url, sizeof(url), "%s%s", s->base, path);
+    struct grow b = {calloc(1, 1), 0}, h = {calloc(1, 1), 0};
+    struct curl_slist *hdrs = NULL;
+    char line[600];
+    if (token) {
+        size_t n = strlen(token) + 32;
+        char *auth = malloc(n);
+        snprintf(auth, n, "Authorization: Bearer %s", token);
+        hdrs = curl_slist_append(hdrs, auth);
+        free(auth);
+    }
+    if (body) {
+        snprintf(line, sizeof(line), "Content-Type: %s", ctype ? ctype : "application/json");
+        hdrs = curl_slist_append(hdrs, line);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    }
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (!strcmp(method, "HEAD"))
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    CURLcode rc = curl_easy_perform(c);
+    curl_slist_free_all(hdrs);
+    if (rc != CURLE_OK) {
+        out->status = -1;
+        free(b.p);
+        free(h.p);
+        return;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    out->body = b.p;
+    out->len = b.len;
+    out->headers = h.p;
+    out->json = json_loadb(b.p, b.len, 0, NULL);
+}
+
+void http_free(struct http_resp *r)
+{
+    free(r->body);
+    free(r->headers);
+    json_decref(r->json);
+    memset(r, 0, sizeof(*r));
+}
+
+const char *http_resp_header(struct http_resp *r, const char *name, char *buf, size_t len)
+{
+    size_t n = strlen(name);
+    for (const char *p = r->headers; p && *p;) {
+        const char *eol = strstr(p, "\r\n");
+        if (!eol)
+            break;
+        if ((size_t)(eol - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(buf, len, "%.*s", (int)(eol - v), v);
+            return buf;
+        }
+        p = eol + 2;
+    }
+    return NULL;
+}
+
+long api(struct sw_server *s, const char *method, const char *path, const char *token,
+         const char *json_body, struct http_resp *out)
+{
+    struct http_resp tmp;
+    struct http_resp *r = out ? out : &tmp;
+    http_req(s, method, path, token, NULL, json_body, json_body ? strlen(json_body) : 0, r);
+    long st = r->status;
+    if (!out)
+        http_free(&tmp);
+    return st;
+}
+
+void assert_error_shape(struct http_resp *r, const char *code, const char *field)
+{
+    assert_non_null(r->json);
+    json_t *e = json_object_get(r->json, "error");
+    assert_true(json_is_object(e));
+    assert_true(json_is_string(json_object_get(e, "message")));
+    if (code)
+        assert_string_equal(json_string_value(json_object_get(e, "code")), code);
+    if (field) {
+        json_t *f = json_object_get(e, "field");
+        assert_true(json_is_string(f));
+        assert_string_equal(json_string_value(f), field);
+    }
+}
+
+int run_capture(const char *const *argv, const char *const *env, char *out, size_t outlen)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (int i = 0; env && env[i]; i++)
+            putenv((char *)env[i]);
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t len = 0;
+    ssize_t k;
+    while (len + 1 < outlen && (k = read(fds[0], out + len, outlen - 1 - len)) > 0)
+        len += (size_t)k;
+    out[len] = '\0';
+    char *nl = strchr(out, '\n');
+    if (nl)
+        *nl = '\0';
+    close(fds[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}

@@ -1,0 +1,66 @@
+/* harness: start the real slawatch binary on a port it picks (port 0, read
+ * back from its `listening on` line) with its own temp database, and talk
+ * HTTP to it with libcurl.  Every integration test uses this. */
+#ifndef SW_TEST_HARNESS_H
+#define SW_TEST_HARNESS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define ADMIN_TOKEN "test-admin-token-0123456789abcdef"
+
+struct sw_server {
+    pid_t pid;
+    int port;
+    int out_fd;             /* the child's stdout, kept open */
+    char dir[256];          /* temp dir holding the db and the log */
+    char db[320];           /* sqlite:PATH */
+    char base[64];          /* http://127.0.0.1:PORT */
+};
+
+struct http_resp {
+    long status;
+    char *body;
+    size_t len;
+    char *headers;          /* raw header block */
+    json_t *json;           /* parsed body, or NULL */
+};
+
+/* A fresh temp dir and database. */
+void srv_init(struct sw_server *s);
+/* Starts (or restarts, on the same database) the binary; extra_args are
+ * appended to `serve`, env is a NULL-terminated list of NAME=VALUE.
+ * Fails the test on error. */
+void srv_start(struct sw_server *s, const char *const *extra_args, const char *const *env);
+/* SIGTERM, and the exit status (0 expected). */
+int srv_stop(struct sw_server *s);
+/* SIGKILL, no cleanup: a crash. */
+void srv_kill9(struct sw_server *s);
+/* Removes the temp dir. */
+void srv_cleanup(struct sw_server *s);
+/* Path of a file in the server's temp dir. */
+const char *srv_path(struct sw_server *s, const char *name, char *buf, size_t len);
+
+/* One request.  body may be NULL; ctype NULL means application/json when a
+ * body is given; token NULL means no Authorization header. */
+void http_req(struct sw_server *s, const char *method, const char *path, const char *token,
+              const char *ctype, const char *body, size_t body_len, struct http_resp *out);
+void http_free(struct http_resp *r);
+/* Header value (case-insensitive name) or NULL; points into r->headers' copy. */
+const char *http_resp_header(struct http_resp *r, const char *name, char *buf, size_t len);
+
+/* Shorthands with the admin token and JSON; they return the status and
+ * free the response unless out is given. */
+long api(struct sw_server *s, const char *method, const char *path, const char *token,
+         const char *json_body, struct http_resp *out);
+
+/* An error answer has the DESIGN.md shape, with that field when given. */
+void assert_error_shape(struct http_resp *r, const char *code, const char *field);
+
+/* Runs a command line and captures its stdout (first line) into out. Returns
+ * the exit status. */
+int run_capture(const char *const *argv, const char *const *env, char *out, size_t outlen);
+
+#endif
