@@ -19,4 +19,8 @@ void api_project_list(struct req *r);
 /* api_tokens.c */
 void api_token_create(struct req *r);
 
+/* api_findings.c, api_policy.c */
+
+/* api_alerts.c, api_definition.c, api_configs.c */
+
 #endif

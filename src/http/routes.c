@@ -21,6 +21,10 @@ const struct route http_routes[] = {
     {"POST", "/api/v1/tenants/{tenant_id}/projects", PERM_CONFIGURE, TENANT_PATH, JSON, api_project_create, "create a project"},
     {"GET", "/api/v1/tenants/{tenant_id}/projects", PERM_READ, TENANT_PATH, 0, api_project_list, "a tenant's projects"},
 
+    /* findings and SLA policy (api_findings.c, api_policy.c) */
+
+    /* alerts, definition, templates, configs (api_alerts.c, api_definition.c, api_configs.c) */
+
     /* tokens */
     {"POST", "/api/v1/tokens", PERM_ADMIN, TENANT_BODY_OPT, JSON, api_token_create, "create an API token (shown once)"},
 };

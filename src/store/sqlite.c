@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/sqlite_int.h"
 #include "util/embed.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -66,12 +67,6 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TOKEN_COUNT] = "SELECT count(*) FROM tokens",
 };
 
-struct conn {
-    sqlite3 *db;
-    sqlite3_stmt *st[ST__COUNT];
-    struct conn *next_free;
-};
-
 struct sqlite_store {
     struct store base;
     char *path;
@@ -86,7 +81,7 @@ static const struct store_ops sqlite_ops;
 
 /* ---- errors ---------------------------------------------------------- */
 
-static int db_fail(struct sqlite_store *s, struct conn *c, const char *what)
+int sq_fail(struct sqlite_store *s, struct conn *c, const char *what)
 {
     s->base.errors++;
     log_error("sqlite: %s: %s", what, sqlite3_errmsg(c->db));
@@ -128,13 +123,13 @@ fail:
 
 static void conn_close(struct conn *c)
 {
-    for (int i = 0; i < ST__COUNT; i++)
-        sqlite3_finalize(c->st[i]);
+    for (int i = 0; i < SQ_CACHE_SLOTS; i++)
+        sqlite3_finalize(c->cache[i].st);
     sqlite3_close(c->db);
     free(c);
 }
 
-static struct conn *acquire(struct sqlite_store *s)
+struct conn *sq_acquire(struct sqlite_store *s)
 {
     pthread_mutex_lock(&s->mu);
     for (;;) {
@@ -166,7 +161,7 @@ static struct conn *acquire(struct sqlite_store *s)
     }
 }
 
-static void release(struct sqlite_store *s, struct conn *c)
+void sq_release(struct sqlite_store *s, struct conn *c)
 {
     pthread_mutex_lock(&s->mu);
     c->next_free = s->free_list;
@@ -175,31 +170,74 @@ static void release(struct sqlite_store *s, struct conn *c)
     pthread_mutex_unlock(&s->mu);
 }
 
-/* A cached statement, ready to bind.  NULL after logging on failure. */
-static sqlite3_stmt *stmt(struct sqlite_store *s, struct conn *c, enum stmt_id id)
+sqlite3_stmt *sq_stmt(struct sqlite_store *s, struct conn *c, const char *sql)
 {
-    if (!c->st[id] &&
-        sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                           &c->st[id], NULL) != SQLITE_OK) {
-        db_fail(s, c, stmt_sql[id]);
-        return NULL;
+    size_t h = ((uintptr_t)sql >> 3) % SQ_CACHE_SLOTS;
+    for (size_t k = 0; k < SQ_CACHE_SLOTS; k++) {
+        struct sq_cached *e = &c->cache[(h + k) % SQ_CACHE_SLOTS];
+        if (e->sql == sql)
+            return e->st;
+        if (e->sql)
+            continue;
+        if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &e->st, NULL) !=
+            SQLITE_OK) {
+            sq_fail(s, c, sql);
+            e->st = NULL;
+            return NULL;
+        }
+        e->sql = sql;
+        return e->st;
     }
-    return c->st[id];
+    /* cache full: a programming error (more distinct statements than slots) */
+    log_error("sqlite: statement cache full");
+    return NULL;
 }
 
-static void done(sqlite3_stmt *st)
+void sq_done(sqlite3_stmt *st)
 {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
 }
 
-static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+void sq_copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
     snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
-#define BIND_TEXT(st, i, v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC)
+int sq_begin(struct sqlite_store *s, struct conn *c)
+{
+    static const char sql[] = "BEGIN IMMEDIATE";
+    sqlite3_stmt *st = sq_stmt(s, c, sql);
+    if (!st)
+        return SW_E_STORE;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : sq_fail(s, c, sql);
+}
+
+int sq_commit(struct sqlite_store *s, struct conn *c)
+{
+    static const char sql[] = "COMMIT";
+    sqlite3_stmt *st = sq_stmt(s, c, sql);
+    if (!st)
+        return SW_E_STORE;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    sq_fail(s, c, sql);
+    sq_rollback(s, c);
+    return SW_E_STORE;
+}
+
+void sq_rollback(struct sqlite_store *s, struct conn *c)
+{
+    if (!sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+#define BIND_TEXT SQ_TEXT
 
 /* ---- migrations ------------------------------------------------------ */
 
@@ -262,6 +300,9 @@ int store_sqlite_open(const char *path, struct store **out, char *err, size_t er
     struct sqlite_store *s = xcalloc(1, sizeof(*s));
     struct conn *c = NULL;
     s->base.ops = &sqlite_ops;
+    s->base.events = &sqlite_event_ops;
+    s->base.findings = &sqlite_finding_ops;
+    s->base.alerts = &sqlite_alert_ops;
     s->path = xstrdup(path);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
@@ -297,24 +338,25 @@ static void sq_close(struct store *base)
 
 #define WITH_STMT(id)                                                         \
     struct sqlite_store *s = (struct sqlite_store *)base;                     \
-    struct conn *c = acquire(s);                                              \
+    struct conn *c = sq_acquire(s);                                              \
     if (!c)                                                                   \
         return SW_E_STORE;                                                    \
-    sqlite3_stmt *st = stmt(s, c, id);                                        \
+    sqlite3_stmt *st = sq_stmt(s, c, stmt_sql[id]);                                        \
     if (!st) {                                                                \
-        release(s, c);                                                        \
+        sq_release(s, c);                                                        \
         return SW_E_STORE;                                                    \
     }
 
 #define END_STMT()                                                            \
-    done(st);                                                                 \
-    release(s, c)
+    sq_done(st);                                                                 \
+    sq_release(s, c)
 
 /* Runs a bound insert: 0, SW_E_EXISTS on a uniqueness clash, SW_E_NOTFOUND
  * when a foreign key is missing. */
-static int step_insert(struct sqlite_store *s, struct conn *c, sqlite3_stmt *st)
+int sq_exec(struct sqlite_store *s, struct conn *c, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
+    sqlite3_reset(st);
     if (rc == SQLITE_DONE)
         return 0;
     int ext = sqlite3_extended_errcode(c->db);
@@ -322,13 +364,13 @@ static int step_insert(struct sqlite_store *s, struct conn *c, sqlite3_stmt *st)
         return SW_E_EXISTS;
     if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
         return SW_E_NOTFOUND;
-    return db_fail(s, c, "insert");
+    return sq_fail(s, c, "insert");
 }
 
 static int sq_ping(struct store *base)
 {
     WITH_STMT(ST_PING);
-    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : db_fail(s, c, "ping");
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : sq_fail(s, c, "ping");
     END_STMT();
     return rc;
 }
@@ -337,18 +379,18 @@ static int sq_ping(struct store *base)
 
 static void row_tenant(sqlite3_stmt *st, struct sw_tenant *t)
 {
-    copy_text(t->id, sizeof(t->id), st, 0);
-    copy_text(t->name, sizeof(t->name), st, 1);
-    copy_text(t->template_name, sizeof(t->template_name), st, 2);
-    copy_text(t->timezone, sizeof(t->timezone), st, 3);
+    sq_copy_text(t->id, sizeof(t->id), st, 0);
+    sq_copy_text(t->name, sizeof(t->name), st, 1);
+    sq_copy_text(t->template_name, sizeof(t->template_name), st, 2);
+    sq_copy_text(t->timezone, sizeof(t->timezone), st, 3);
     t->created_at = sqlite3_column_int64(st, 4);
 }
 
 static void row_project(sqlite3_stmt *st, struct sw_project *p)
 {
-    copy_text(p->tenant_id, sizeof(p->tenant_id), st, 0);
-    copy_text(p->id, sizeof(p->id), st, 1);
-    copy_text(p->name, sizeof(p->name), st, 2);
+    sq_copy_text(p->tenant_id, sizeof(p->tenant_id), st, 0);
+    sq_copy_text(p->id, sizeof(p->id), st, 1);
+    sq_copy_text(p->name, sizeof(p->name), st, 2);
     p->created_at = sqlite3_column_int64(st, 3);
 }
 
@@ -360,7 +402,7 @@ static int sq_tenant_create(struct store *base, const struct sw_tenant *t)
     BIND_TEXT(st, 3, t->template_name);
     BIND_TEXT(st, 4, t->timezone[0] ? t->timezone : "UTC");
     sqlite3_bind_int64(st, 5, t->created_at);
-    int rc = step_insert(s, c, st);
+    int rc = sq_exec(s, c, st);
     END_STMT();
     return rc;
 }
@@ -374,7 +416,7 @@ static int sq_tenant_get(struct store *base, const char *id, struct sw_tenant *o
         row_tenant(st, out);
         rc = 0;
     } else {
-        rc = rc == SQLITE_DONE ? SW_E_NOTFOUND : db_fail(s, c, "tenant_get");
+        rc = rc == SQLITE_DONE ? SW_E_NOTFOUND : sq_fail(s, c, "tenant_get");
     }
     END_STMT();
     return rc;
@@ -392,7 +434,7 @@ static int sq_tenant_list(struct store *base, const char *const *ids, size_t n,
             if (cb(&t, ud))
                 break;
         }
-        rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : db_fail(s, c, "tenant_list");
+        rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : sq_fail(s, c, "tenant_list");
     } else {
         for (size_t i = 0; i < n && rc == 0; i++) {
             BIND_TEXT(st, 1, ids[i]);
@@ -402,7 +444,7 @@ static int sq_tenant_list(struct store *base, const char *const *ids, size_t n,
                 if (cb(&t, ud))
                     n = 0;
             } else if (r != SQLITE_DONE) {
-                rc = db_fail(s, c, "tenant_list");
+                rc = sq_fail(s, c, "tenant_list");
             }
             sqlite3_reset(st);
         }
@@ -418,7 +460,7 @@ static int sq_project_create(struct store *base, const struct sw_project *p)
     BIND_TEXT(st, 2, p->id);
     BIND_TEXT(st, 3, p->name);
     sqlite3_bind_int64(st, 4, p->created_at);
-    int rc = step_insert(s, c, st);
+    int rc = sq_exec(s, c, st);
     END_STMT();
     return rc;
 }
@@ -434,7 +476,7 @@ static int sq_project_get(struct store *base, const char *tenant_id, const char 
         row_project(st, out);
         rc = 0;
     } else {
-        rc = rc == SQLITE_DONE ? SW_E_NOTFOUND : db_fail(s, c, "project_get");
+        rc = rc == SQLITE_DONE ? SW_E_NOTFOUND : sq_fail(s, c, "project_get");
     }
     END_STMT();
     return rc;
@@ -452,7 +494,7 @@ static int sq_project_list(struct store *base, const char *tenant_id,
         if (cb(&p, ud))
             break;
     }
-    rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : db_fail(s, c, "project_list");
+    rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : sq_fail(s, c, "project_list");
     END_STMT();
     return rc;
 }
@@ -469,7 +511,7 @@ static int sq_token_create(struct store *base, const struct sw_token *t,
     BIND_TEXT(st, 4, t->tenant_id);
     sqlite3_bind_int64(st, 5, t->created_at);
     sqlite3_bind_int64(st, 6, t->expires_at);
-    int rc = step_insert(s, c, st);
+    int rc = sq_exec(s, c, st);
     if (rc == 0 && id_out)
         *id_out = sqlite3_last_insert_rowid(c->db);
     END_STMT();
@@ -484,15 +526,15 @@ static int sq_token_lookup(struct store *base, const uint8_t hash[SW_TOKEN_HASH_
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         out->id = sqlite3_column_int64(st, 0);
-        copy_text(out->name, sizeof(out->name), st, 1);
-        copy_text(out->role, sizeof(out->role), st, 2);
-        copy_text(out->tenant_id, sizeof(out->tenant_id), st, 3);
+        sq_copy_text(out->name, sizeof(out->name), st, 1);
+        sq_copy_text(out->role, sizeof(out->role), st, 2);
+        sq_copy_text(out->tenant_id, sizeof(out->tenant_id), st, 3);
         out->created_at = sqlite3_column_int64(st, 4);
         out->expires_at = sqlite3_column_int64(st, 5);
         out->revoked_at = sqlite3_column_int64(st, 6);
         rc = 0;
     } else {
-        rc = rc == SQLITE_DONE ? SW_E_NOTFOUND : db_fail(s, c, "token_lookup");
+        rc = rc == SQLITE_DONE ? SW_E_NOTFOUND : sq_fail(s, c, "token_lookup");
     }
     END_STMT();
     return rc;
@@ -506,7 +548,7 @@ static int sq_token_count(struct store *base, int64_t *count)
         *count = sqlite3_column_int64(st, 0);
         rc = 0;
     } else {
-        rc = db_fail(s, c, "token_count");
+        rc = sq_fail(s, c, "token_count");
     }
     END_STMT();
     return rc;

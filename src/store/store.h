@@ -56,6 +56,19 @@ struct sw_token {
     int64_t revoked_at;             /* 0 = live */
 };
 
+/* One state change of an item: who, when, what.  Append-only. */
+struct sw_event {
+    int64_t id;
+    char tenant_id[SW_ID_MAX + 1];
+    char item_kind[16];             /* "alert" | "finding" */
+    char item_id[SW_ID_MAX + 1];
+    char type[48];                  /* "created", "acknowledged", "sla.breach", ... */
+    char actor[SW_NAME_MAX + 32];
+    int64_t at;                     /* when it happened (ms) */
+    const char *data;               /* JSON text or NULL; borrowed (valid in the callback) */
+};
+
+typedef int (*store_event_cb)(const struct sw_event *e, void *ud);
 typedef int (*store_tenant_cb)(const struct sw_tenant *t, void *ud);
 typedef int (*store_project_cb)(const struct sw_project *p, void *ud);
 
@@ -87,8 +100,22 @@ struct store_ops {
     int (*token_count)(struct store *s, int64_t *count);
 };
 
+/* Events of one item, oldest first; after_id for paging (0 = from the start). */
+struct store_event_ops {
+    int (*list)(struct store *s, const char *tenant_id, const char *item_kind,
+                const char *item_id, int64_t after_id, int limit,
+                store_event_cb cb, void *ud);
+};
+
+struct store_finding_ops;      /* store_findings.h */
+struct store_alert_ops;        /* store_alerts.h */
+
 struct store {
     const struct store_ops *ops;
+    /* One ops table per subject, so subjects grow apart without one huge struct. */
+    const struct store_event_ops *events;
+    const struct store_finding_ops *findings;
+    const struct store_alert_ops *alerts;
     /* Errors the database reported, for /metrics. Backends increment it. */
     _Atomic uint64_t errors;
 };
@@ -129,5 +156,10 @@ static inline int store_token_lookup(struct store *s, const uint8_t hash[SW_TOKE
 { return s->ops->token_lookup(s, hash, out); }
 static inline int store_token_count(struct store *s, int64_t *count)
 { return s->ops->token_count(s, count); }
+
+static inline int store_event_list(struct store *s, const char *tenant_id, const char *kind,
+                                   const char *item_id, int64_t after_id, int limit,
+                                   store_event_cb cb, void *ud)
+{ return s->events->list(s, tenant_id, kind, item_id, after_id, limit, cb, ud); }
 
 #endif

@@ -1,0 +1,67 @@
+/* sqlite_int.h: what the SQLite backend's files share (sqlite.c owns the
+ * connections; sqlite_<subject>.c files implement one subject's ops).
+ *
+ * Statements are cached per connection, keyed by the address of their SQL
+ * text: write each statement as a `static const char SQL_X[] = "...";` and
+ * call sq_stmt(s, c, SQL_X).  The statement comes back reset and unbound. */
+#ifndef SW_STORE_SQLITE_INT_H
+#define SW_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+#include <stdio.h>
+
+#include "store/store.h"
+
+#define SQ_CACHE_SLOTS 256
+
+struct sq_cached {
+    const char *sql;
+    sqlite3_stmt *st;
+};
+
+struct conn {
+    sqlite3 *db;
+    struct sq_cached cache[SQ_CACHE_SLOTS];
+    struct conn *next_free;
+};
+
+struct sqlite_store;
+
+/* Takes a connection from the pool (NULL only when none can be opened). */
+struct conn *sq_acquire(struct sqlite_store *s);
+void sq_release(struct sqlite_store *s, struct conn *c);
+/* A cached prepared statement; NULL after logging on failure. */
+sqlite3_stmt *sq_stmt(struct sqlite_store *s, struct conn *c, const char *sql);
+/* Reset and clear bindings: call when done with a statement. */
+void sq_done(sqlite3_stmt *st);
+/* Logs, counts the error, returns SW_E_STORE. */
+int sq_fail(struct sqlite_store *s, struct conn *c, const char *what);
+/* Steps a bound insert/update: 0, SW_E_EXISTS (unique), SW_E_NOTFOUND
+ * (foreign key), SW_E_STORE. Resets the statement. */
+int sq_exec(struct sqlite_store *s, struct conn *c, sqlite3_stmt *st);
+
+/* Write transactions: BEGIN IMMEDIATE takes the write lock up front, so two
+ * writers queue on busy_timeout instead of deadlocking on an upgrade. */
+int sq_begin(struct sqlite_store *s, struct conn *c);
+int sq_commit(struct sqlite_store *s, struct conn *c);
+void sq_rollback(struct sqlite_store *s, struct conn *c);
+
+void sq_copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col);
+#define SQ_TEXT(st, i, v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC)
+
+/* The backend object: the public part first. */
+static inline struct sqlite_store *sq_of(struct store *base)
+{
+    return (struct sqlite_store *)base;
+}
+
+/* Appends an event row inside the caller's transaction. data_json may be
+ * NULL.  (sqlite_events.c) */
+int sq_event_add(struct sqlite_store *s, struct conn *c, const struct sw_event *e);
+
+/* Each subject's ops table. */
+extern const struct store_event_ops sqlite_event_ops;
+extern const struct store_finding_ops sqlite_finding_ops;   /* sqlite_findings.c */
+extern const struct store_alert_ops sqlite_alert_ops;       /* sqlite_alerts.c */
+
+#endif
