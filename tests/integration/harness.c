@@ -124,7 +124,18 @@ int srv_stop(struct sw_server *s)
     s->pid = -1;
     close(s->out_fd);
     s->out_fd = -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (code != 0) {
+        /* show why: sanitizer reports and errors land in the server's log */
+        char path[320], line[1024];
+        FILE *f = fopen(srv_path(s, "server.log", path, sizeof(path)), "r");
+        fprintf(stderr, "--- server exited %d; its log:\n", code);
+        while (f && fgets(line, sizeof(line), f))
+            fputs(line, stderr);
+        if (f)
+            fclose(f);
+    }
+    return code;
 }
 
 void srv_kill9(struct sw_server *s)
@@ -220,6 +231,13 @@ void http_req(struct sw_server *s, const char *method, const char *path, const c
     out->len = b.len;
     out->headers = h.p;
     out->json = json_loadb(b.p, b.len, 0, NULL);
+}
+
+void http_thread_done(void)
+{
+    if (tl_curl)
+        curl_easy_cleanup(tl_curl);
+    tl_curl = NULL;
 }
 
 void http_free(struct http_resp *r)

@@ -48,6 +48,8 @@ const char *srv_path(struct sw_server *s, const char *name, char *buf, size_t le
 void http_req(struct sw_server *s, const char *method, const char *path, const char *token,
               const char *ctype, const char *body, size_t body_len, struct http_resp *out);
 void http_free(struct http_resp *r);
+/* Frees this thread's connection; call before a test thread ends. */
+void http_thread_done(void);
 /* Header value (case-insensitive name) or NULL; points into r->headers' copy. */
 const char *http_resp_header(struct http_resp *r, const char *name, char *buf, size_t len);
 

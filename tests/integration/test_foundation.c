@@ -307,6 +307,7 @@ static void *write_loop(void *ud)
         else if (st < 0)
             break;      /* the server is gone */
     }
+    http_thread_done();
     return NULL;
 }
 
