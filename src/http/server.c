@@ -218,6 +218,16 @@ static void name_params(struct req *r)
     }
 }
 
+/* "GET, POST" for every route on that path (the Allow header of a 405). */
+static void route_methods(const char *url, char *out, size_t len)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < http_nroutes; i++)
+        if (path_match(http_routes[i].path, url, NULL) && n + 10 < len)
+            n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", http_routes[i].method);
+}
+
 /* 0 with r->route set; 404 or 405 otherwise. */
 static int route_find(struct req *r, const char *url, const char *method)
 {
@@ -385,8 +395,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         int miss = route_find(r, url, method);
         if (miss == 404)
             http_error(r, 404, "not_found", NULL, "no such path");
-        else if (miss == 405)
+        else if (miss == 405) {
+            char allow[128];
+            route_methods(url, allow, sizeof(allow));
             http_error(r, 405, "method_not_allowed", NULL, "method %s not allowed here", method);
+            http_add_header(r, "Allow", allow);
+        }
         else
             r->body_limit = (r->route->flags & ROUTE_BULK_BODY) ? srv->cfg->max_bulk_bytes
                                                                 : srv->cfg->max_body_bytes;
@@ -520,8 +534,9 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
         MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s,
-        /* bounds the request line + headers (431 beyond), per connection */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+        /* bounds the request line + headers (431 beyond), per connection;
+         * libmicrohttpd clears this pool per request, so keep it modest */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
         MHD_OPTION_END);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/sqlite_int.h"
 #include "util/embed.h"
@@ -24,6 +25,8 @@
 #include "util/xalloc.h"
 
 #define POOL_MAX 8
+#define TOKEN_CACHE_SLOTS 256
+#define TOKEN_CACHE_TTL_MS 5000
 
 enum stmt_id {
     ST_PING,
@@ -75,6 +78,18 @@ struct sqlite_store {
     struct conn *free_list;
     struct conn *all[POOL_MAX];
     int nconn;
+
+    /* Tokens looked up recently: every authenticated request needs one, and
+     * a read transaction per request costs more than the request itself.
+     * Entries live TOKEN_CACHE_TTL_MS; any write to the tokens table clears
+     * the whole cache (sq_token_cache_clear), so a revoked token stops
+     * working at once on this node and within the TTL on others. */
+    pthread_mutex_t tc_mu;
+    struct token_cache_entry {
+        uint8_t hash[SW_TOKEN_HASH_LEN];
+        struct sw_token tok;
+        int64_t fetched_ms;     /* monotonic; 0 = empty */
+    } tc[TOKEN_CACHE_SLOTS];
 };
 
 static const struct store_ops sqlite_ops;
@@ -306,6 +321,7 @@ int store_sqlite_open(const char *path, struct store **out, char *err, size_t er
     s->path = xstrdup(path);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    pthread_mutex_init(&s->tc_mu, NULL);
     if (conn_open(path, &c, err, errlen) < 0)
         goto fail;
     if (migrate(c, err, errlen) < 0)
@@ -330,6 +346,7 @@ static void sq_close(struct store *base)
             conn_close(s->all[i]);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->tc_mu);
     free(s->path);
     free(s);
 }
@@ -501,6 +518,51 @@ static int sq_project_list(struct store *base, const char *tenant_id,
 
 /* ---- tokens ---------------------------------------------------------- */
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;   /* never 0 */
+}
+
+void sq_token_cache_clear(struct sqlite_store *s)
+{
+    pthread_mutex_lock(&s->tc_mu);
+    memset(s->tc, 0, sizeof(s->tc));
+    pthread_mutex_unlock(&s->tc_mu);
+}
+
+static struct token_cache_entry *tc_slot(struct sqlite_store *s, const uint8_t *hash)
+{
+    uint32_t h;
+    memcpy(&h, hash, sizeof(h));    /* the hash is uniformly random already */
+    return &s->tc[h % TOKEN_CACHE_SLOTS];
+}
+
+static bool tc_get(struct sqlite_store *s, const uint8_t *hash, struct sw_token *out)
+{
+    bool hit = false;
+    pthread_mutex_lock(&s->tc_mu);
+    struct token_cache_entry *e = tc_slot(s, hash);
+    if (e->fetched_ms && mono_ms() - e->fetched_ms < TOKEN_CACHE_TTL_MS &&
+        memcmp(e->hash, hash, SW_TOKEN_HASH_LEN) == 0) {
+        *out = e->tok;
+        hit = true;
+    }
+    pthread_mutex_unlock(&s->tc_mu);
+    return hit;
+}
+
+static void tc_put(struct sqlite_store *s, const uint8_t *hash, const struct sw_token *t)
+{
+    pthread_mutex_lock(&s->tc_mu);
+    struct token_cache_entry *e = tc_slot(s, hash);
+    memcpy(e->hash, hash, SW_TOKEN_HASH_LEN);
+    e->tok = *t;
+    e->fetched_ms = mono_ms();
+    pthread_mutex_unlock(&s->tc_mu);
+}
+
 static int sq_token_create(struct store *base, const struct sw_token *t,
                            const uint8_t hash[SW_TOKEN_HASH_LEN], int64_t *id_out)
 {
@@ -515,12 +577,15 @@ static int sq_token_create(struct store *base, const struct sw_token *t,
     if (rc == 0 && id_out)
         *id_out = sqlite3_last_insert_rowid(c->db);
     END_STMT();
+    sq_token_cache_clear(s);
     return rc;
 }
 
 static int sq_token_lookup(struct store *base, const uint8_t hash[SW_TOKEN_HASH_LEN],
                            struct sw_token *out)
 {
+    if (tc_get(sq_of(base), hash, out))
+        return 0;
     WITH_STMT(ST_TOKEN_LOOKUP);
     sqlite3_bind_blob(st, 1, hash, SW_TOKEN_HASH_LEN, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -533,6 +598,7 @@ static int sq_token_lookup(struct store *base, const uint8_t hash[SW_TOKEN_HASH_
         out->expires_at = sqlite3_column_int64(st, 5);
         out->revoked_at = sqlite3_column_int64(st, 6);
         rc = 0;
+        tc_put(s, hash, out);
     } else {
         rc = rc == SQLITE_DONE ? SW_E_NOTFOUND : sq_fail(s, c, "token_lookup");
     }

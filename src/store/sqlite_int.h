@@ -55,6 +55,10 @@ static inline struct sqlite_store *sq_of(struct store *base)
     return (struct sqlite_store *)base;
 }
 
+/* Forgets every cached token lookup: call after any write to tokens (revoke,
+ * expiry change, delete), in the same thread, after the commit. */
+void sq_token_cache_clear(struct sqlite_store *s);
+
 /* Appends an event row inside the caller's transaction. data_json may be
  * NULL.  (sqlite_events.c) */
 int sq_event_add(struct sqlite_store *s, struct conn *c, const struct sw_event *e);

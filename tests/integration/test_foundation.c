@@ -196,6 +196,9 @@ static void test_bad_input(void **state)
     assert_error_shape(&r, "not_found", NULL);
     http_free(&r);
     assert_int_equal(api(s, "DELETE", "/api/v1/tenants", ADMIN_TOKEN, NULL, &r), 405);
+    char allow[64];
+    assert_non_null(http_resp_header(&r, "Allow", allow, sizeof(allow)));
+    assert_string_equal(allow, "POST, GET");
     http_free(&r);
     /* still serving */
     assert_int_equal(api(s, "GET", "/healthz", NULL, NULL, NULL), 200);
