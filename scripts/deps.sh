@@ -4,7 +4,7 @@
 set -e
 pkgs="cmake make gcc pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
       libsodium-dev libcurl4-openssl-dev libcmocka-dev libwslay-dev sqlite3"
-[ "${1:-}" = "--bench" ] && pkgs="$pkgs wrk nginx-light"
+[ "${1:-}" = "--bench" ] && pkgs="$pkgs wrk nginx-light curl bc"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
