@@ -20,6 +20,20 @@ void api_project_list(struct req *r);
 void api_token_create(struct req *r);
 
 /* api_findings.c, api_policy.c */
+void api_finding_create(struct req *r);
+void api_finding_list(struct req *r);
+void api_finding_get(struct req *r);
+void api_finding_pause(struct req *r);
+void api_finding_resume(struct req *r);
+void api_finding_close(struct req *r);
+void api_finding_reopen(struct req *r);
+void api_finding_severity(struct req *r);
+void api_finding_explain(struct req *r);
+void api_finding_events(struct req *r);
+void api_policy_get(struct req *r);
+void api_policy_put(struct req *r);
+void api_policy_delete(struct req *r);
+void api_policy_recalculate(struct req *r);
 
 /* api_alerts.c, api_definition.c, api_configs.c */
 

@@ -1,11 +1,186 @@
-/* store_findings.h: the finding subject of store.h (placeholder, being written). */
+/* store_findings.h: the finding subject of store.h: vulnerability findings
+ * and the stored levels of their SLA policy waterfall.
+ *
+ * A finding row is the core's struct sla_finding (core/sla.h) plus ids and
+ * a title; the SLA arithmetic is always the core's.  Every write is one
+ * transaction that also appends the item's events (who, when, what), so a
+ * state change and its audit record commit together or not at all.
+ *
+ * Policy writes recalculate the scope's live findings in the same
+ * transaction, set-based (one UPDATE per group of findings that resolve
+ * alike, never a round trip per row).  Count semantics, used by both
+ * X-Recalculated-Count and updated_count: the number of live (open or
+ * paused) findings in the scope whose deadline was recomputed, i.e. every
+ * live finding the recalculation evaluated, whether or not its deadline
+ * ended up moving.  Terminal findings are never touched nor counted.  The
+ * global level recalculates nothing by itself (count 0): companies follow a
+ * global change through their recalculate endpoints. */
 #ifndef SW_STORE_FINDINGS_H
 #define SW_STORE_FINDINGS_H
 
+#include "core/sla.h"
 #include "store/store.h"
 
-struct store_finding_ops {
-    int unused;
+#define SW_TITLE_MAX 1000
+
+/* ---- records --------------------------------------------------------- */
+
+struct sw_finding {
+    char tenant_id[SW_ID_MAX + 1];
+    char id[SW_ID_MAX + 1];
+    char project_id[SW_ID_MAX + 1];     /* "" = none */
+    char title[SW_TITLE_MAX + 1];
+    struct sla_finding f;               /* severity, state, clock, target, alarm */
+    int64_t next_check_at;              /* SLA_NEVER = nothing left to check */
+    int64_t ingested_at;                /* when slawatch first saw it */
+    int64_t updated_at;
 };
+
+/* What POST /findings asks for. */
+struct sw_finding_new {
+    const char *tenant_id;
+    const char *id;
+    const char *project_id;             /* NULL or "" = none */
+    const char *title;                  /* NULL = "" */
+    enum sla_sev sev;
+    int64_t discovered_at;              /* the clock's start, > 0 */
+};
+
+struct sw_contact {
+    int level;                          /* 1..3 */
+    char user[SW_NAME_MAX + 1];
+    int days_after_breach;
+};
+
+/* One scope's stored override.  tenant_id "" = the global level;
+ * project_id "" = the company (or global) level. */
+struct sw_finding_policy {
+    char tenant_id[SW_ID_MAX + 1];
+    char project_id[SW_ID_MAX + 1];
+    bool hours_set[SLA_SEV_COUNT];      /* false = null */
+    int32_t hours[SLA_SEV_COUNT];       /* as written; 0 = inherit too */
+    size_t ncontacts;                   /* 0 = none, inherit */
+    struct sw_contact contacts[SLA_CONTACTS_MAX];  /* by level */
+    int64_t updated_at;
+    char updated_by[SW_NAME_MAX + 32];
+};
+
+/* The three stored levels above built-in that apply to one scope. */
+enum sw_policy_level { SW_POL_PROJECT, SW_POL_COMPANY, SW_POL_GLOBAL, SW_POL_COUNT };
+
+struct sw_policy_chain {
+    bool has[SW_POL_COUNT];             /* that scope has a row */
+    struct sw_finding_policy level[SW_POL_COUNT];
+};
+
+/* The same levels as the core wants them (pointers into layers[], NULL
+ * where a scope has no row). */
+static inline void sw_policy_chain_scopes(const struct sw_policy_chain *c,
+                                          struct sla_finding_layer layers[SW_POL_COUNT],
+                                          struct sla_finding_scopes *out)
+{
+    for (int l = 0; l < SW_POL_COUNT; l++)
+        for (int s = 0; s < SLA_SEV_COUNT; s++)
+            layers[l].hours[s] = c->has[l] && c->level[l].hours_set[s] ? c->level[l].hours[s] : 0;
+    out->project = c->has[SW_POL_PROJECT] ? &layers[SW_POL_PROJECT] : NULL;
+    out->company = c->has[SW_POL_COMPANY] ? &layers[SW_POL_COMPANY] : NULL;
+    out->global = c->has[SW_POL_GLOBAL] ? &layers[SW_POL_GLOBAL] : NULL;
+}
+
+/* An event a finding update asks the store to append with the row. data
+ * is JSON text or NULL, borrowed: it must live until the store call returns. */
+struct sw_finding_event {
+    char type[48];                      /* "" = no event */
+    int64_t at;
+    const char *data;
+};
+
+/* The domain decision inside a finding's write transaction: f is the stored
+ * finding, scopes its policy levels as they stand now.  Change *f (through
+ * the core) and describe the event; a negative return rolls everything back
+ * and is returned by the store call. */
+typedef int (*store_finding_fn)(struct sw_finding *f, const struct sla_finding_scopes *scopes,
+                                void *ud, struct sw_finding_event *ev);
+
+struct sw_finding_filter {
+    const char *tenant_id;
+    const char *state;                  /* NULL = any */
+    const char *severity;               /* NULL = any */
+    const char *project_id;             /* NULL = any, "" = without project */
+    int breached;                       /* -1 any, 0 not breached, 1 breached (at now) */
+    const char *after_id;               /* keyset cursor: ids > this; NULL = start */
+    int limit;
+    int64_t now;
+};
+
+typedef int (*store_finding_cb)(const struct sw_finding *f, void *ud);
+
+/* ---- the backend interface ------------------------------------------ */
+
+struct store_finding_ops {
+    /* Idempotent on (tenant_id, id): a new finding is resolved through the
+     * waterfall and stored with a "created" event (*created = true); an
+     * existing one is returned unchanged (*created = false).
+     * SW_E_NOTFOUND when the tenant or the project does not exist. */
+    int (*create)(struct store *s, const struct sw_finding_new *in, int64_t now,
+                  const char *actor, struct sw_finding *out, bool *created);
+    int (*get)(struct store *s, const char *tenant_id, const char *id, struct sw_finding *out);
+    /* Read-modify-write of one finding in one transaction (see
+     * store_finding_fn); *out is the stored result. */
+    int (*update)(struct store *s, const char *tenant_id, const char *id, int64_t now,
+                  const char *actor, store_finding_fn fn, void *ud, struct sw_finding *out);
+    /* By id, at most filter->limit rows; cb returning non-zero stops. */
+    int (*list)(struct store *s, const struct sw_finding_filter *filter,
+                store_finding_cb cb, void *ud);
+
+    /* The levels that apply to a scope (tenant "" = global only; project ""
+     * = company and global).  SW_E_NOTFOUND for an unknown tenant/project. */
+    int (*policy_chain)(struct store *s, const char *tenant_id, const char *project_id,
+                        struct sw_policy_chain *out);
+    /* Replaces a scope's override and recalculates the scope (not for the
+     * global level) in the same transaction; *recalculated per the count
+     * semantics above.  SW_E_NOTFOUND for an unknown tenant/project. */
+    int (*policy_put)(struct store *s, const struct sw_finding_policy *p, int64_t now,
+                      const char *actor, int64_t *recalculated);
+    /* Drops a scope's override (no row is not an error) and recalculates. */
+    int (*policy_delete)(struct store *s, const char *tenant_id, const char *project_id,
+                         int64_t now, const char *actor, int64_t *recalculated);
+    /* Recalculates a company (project_id "") or one project, policy unchanged. */
+    int (*recalculate)(struct store *s, const char *tenant_id, const char *project_id,
+                       int64_t now, const char *actor, int64_t *updated);
+};
+
+/* ---- wrappers -------------------------------------------------------- */
+
+static inline int store_finding_create(struct store *s, const struct sw_finding_new *in,
+                                       int64_t now, const char *actor,
+                                       struct sw_finding *out, bool *created)
+{ return s->findings->create(s, in, now, actor, out, created); }
+static inline int store_finding_get(struct store *s, const char *tenant_id, const char *id,
+                                    struct sw_finding *out)
+{ return s->findings->get(s, tenant_id, id, out); }
+static inline int store_finding_update(struct store *s, const char *tenant_id, const char *id,
+                                       int64_t now, const char *actor, store_finding_fn fn,
+                                       void *ud, struct sw_finding *out)
+{ return s->findings->update(s, tenant_id, id, now, actor, fn, ud, out); }
+static inline int store_finding_list(struct store *s, const struct sw_finding_filter *filter,
+                                     store_finding_cb cb, void *ud)
+{ return s->findings->list(s, filter, cb, ud); }
+static inline int store_finding_policy_chain(struct store *s, const char *tenant_id,
+                                             const char *project_id,
+                                             struct sw_policy_chain *out)
+{ return s->findings->policy_chain(s, tenant_id, project_id, out); }
+static inline int store_finding_policy_put(struct store *s, const struct sw_finding_policy *p,
+                                           int64_t now, const char *actor,
+                                           int64_t *recalculated)
+{ return s->findings->policy_put(s, p, now, actor, recalculated); }
+static inline int store_finding_policy_delete(struct store *s, const char *tenant_id,
+                                              const char *project_id, int64_t now,
+                                              const char *actor, int64_t *recalculated)
+{ return s->findings->policy_delete(s, tenant_id, project_id, now, actor, recalculated); }
+static inline int store_finding_recalculate(struct store *s, const char *tenant_id,
+                                            const char *project_id, int64_t now,
+                                            const char *actor, int64_t *updated)
+{ return s->findings->recalculate(s, tenant_id, project_id, now, actor, updated); }
 
 #endif

@@ -1,0 +1,292 @@
+/* api_policy.c: the findings' SLA policy at its three stored scopes
+ * (global, company, project): read with the effective values and their
+ * sources, replace, revert to inherited, and recalculate on demand.
+ *
+ * A scope is named by the route's path parameters: none = global,
+ * {tenant_id} = a company, {tenant_id}+{project_id} = a project.  Saving or
+ * deleting a company or project policy recalculates its live findings in
+ * the same transaction (store_findings.h has the count semantics); the
+ * global level does not, its companies follow through /recalculate. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/sla.h"
+#include "http/api.h"
+#include "http/http.h"
+#include "http/json_out.h"
+#include "http/server.h"
+#include "store/store_findings.h"
+#include "util/xalloc.h"
+
+struct scope {
+    const char *tenant;         /* "" = global */
+    const char *project;        /* "" = none */
+    enum sw_policy_level level;
+};
+
+static int get_scope(struct req *r, struct scope *sc)
+{
+    const char *t = http_param(r, "tenant_id");
+    const char *p = http_param(r, "project_id");
+    if (p && !http_id_valid(p)) {
+        http_error(r, 404, "not_found", NULL, "project not found");
+        return SW_E_NOTFOUND;
+    }
+    sc->tenant = t ? t : "";
+    sc->project = p ? p : "";
+    sc->level = p ? SW_POL_PROJECT : t ? SW_POL_COMPANY : SW_POL_GLOBAL;
+    return 0;
+}
+
+static const char *const level_name[SW_POL_COUNT] = {"project", "company", "global"};
+
+static void hours_key(enum sla_sev s, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s_hours", sla_sev_name(s));
+}
+
+static json_t *contacts_json(const struct sw_contact *c, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("{s:i, s:s, s:i}", "level", c[i].level, "user",
+                                           c[i].user, "days_after_breach",
+                                           c[i].days_after_breach));
+    return a;
+}
+
+static void core_contacts(const struct sw_policy_chain *ch, int l, struct sla_contacts *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!ch->has[l])
+        return;
+    const struct sw_finding_policy *p = &ch->level[l];
+    for (size_t i = 0; i < p->ncontacts && i < SLA_CONTACTS_MAX; i++)
+        out->item[out->n++] = (struct sla_contact){.level = p->contacts[i].level,
+                                                   .user = p->contacts[i].user,
+                                                   .days_after_breach =
+                                                       p->contacts[i].days_after_breach};
+}
+
+/* The GET/PUT shape: the scope's own stored fields (null when not set)
+ * and what applies there, with where each value comes from. */
+static json_t *policy_json(const struct sw_policy_chain *ch, const struct scope *sc)
+{
+    const struct sw_finding_policy *own = &ch->level[sc->level];
+    bool has = ch->has[sc->level];
+    char key[32];
+    json_t *o = json_object();
+
+    json_object_set_new(o, "scope", json_string(level_name[sc->level]));
+    json_object_set_new(o, "tenant_id", *sc->tenant ? json_string(sc->tenant) : json_null());
+    json_object_set_new(o, "project_id", *sc->project ? json_string(sc->project) : json_null());
+    for (int s = 0; s < SLA_SEV_COUNT; s++) {
+        hours_key((enum sla_sev)s, key, sizeof(key));
+        json_object_set_new(o, key, has && own->hours_set[s] ? json_integer(own->hours[s])
+                                                             : json_null());
+    }
+    json_object_set_new(o, "escalation_contacts",
+                        has && own->ncontacts ? contacts_json(own->contacts, own->ncontacts)
+                                              : json_null());
+    json_object_set_new(o, "updated_at", has ? json_time(own->updated_at) : json_null());
+    json_object_set_new(o, "updated_by", has ? json_string(own->updated_by) : json_null());
+
+    struct sla_finding_layer layers[SW_POL_COUNT];
+    struct sla_finding_scopes scopes;
+    sw_policy_chain_scopes(ch, layers, &scopes);
+    json_t *eff = json_object();
+    for (int s = 0; s < SLA_SEV_COUNT; s++) {
+        struct sla_explain e;
+        hours_key((enum sla_sev)s, key, sizeof(key));
+        if (sla_finding_policy_explain(&scopes, (enum sla_sev)s, &e) < 0)
+            continue;
+        json_object_set_new(eff, key, json_pack("{s:I, s:s, s:b}", "value", (json_int_t)e.value,
+                                                "source", sla_src_name(SLA_FINDING, e.source),
+                                                "safety_net", e.safety_net));
+    }
+    struct sla_contacts cp, cc, cg;
+    enum sla_src src;
+    core_contacts(ch, SW_POL_PROJECT, &cp);
+    core_contacts(ch, SW_POL_COMPANY, &cc);
+    core_contacts(ch, SW_POL_GLOBAL, &cg);
+    const struct sla_contacts *win = sla_contacts_inherit(&cp, &cc, &cg, &src);
+    json_t *items = json_array();
+    for (size_t i = 0; win && i < win->n; i++)
+        json_array_append_new(items, json_pack("{s:i, s:s, s:i}", "level", win->item[i].level,
+                                               "user", win->item[i].user, "days_after_breach",
+                                               win->item[i].days_after_breach));
+    json_object_set_new(eff, "escalation_contacts",
+                        json_pack("{s:o, s:o}", "source",
+                                  win ? json_string(sla_src_name(SLA_FINDING, src)) : json_null(),
+                                  "items", items));
+    json_object_set_new(o, "effective", eff);
+    return o;
+}
+
+static void reply_policy(struct req *r, const struct scope *sc, int status)
+{
+    struct sw_policy_chain *ch = xmalloc(sizeof(*ch));
+    int rc = store_finding_policy_chain(r->srv->store, sc->tenant, sc->project, ch);
+    if (rc == SW_E_NOTFOUND)
+        http_error(r, 404, "not_found", NULL, "%s not found", *sc->project ? "project" : "tenant");
+    else if (rc < 0)
+        http_fail(r, rc, "policy");
+    else
+        http_json(r, status, policy_json(ch, sc));
+    free(ch);
+}
+
+static void count_header(struct req *r, int64_t n)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%lld", (long long)n);
+    http_add_header(r, "X-Recalculated-Count", buf);
+}
+
+void api_policy_get(struct req *r)
+{
+    struct scope sc;
+    if (get_scope(r, &sc) == 0)
+        reply_policy(r, &sc, 200);
+}
+
+/* escalation_contacts: null/absent = none; else up to three objects
+ * {level 1..3, user, days_after_breach 0..3650}, each level once. */
+static int parse_contacts(struct req *r, struct sw_finding_policy *p)
+{
+    static const char F[] = "escalation_contacts";
+    json_t *a = json_object_get(r->json, F);
+    if (!a || json_is_null(a))
+        return 0;
+    if (!json_is_array(a)) {
+        http_error(r, 422, "invalid", F, "%s must be an array", F);
+        return SW_E_INVAL;
+    }
+    if (json_array_size(a) > SLA_CONTACTS_MAX) {
+        http_error(r, 422, "invalid", F, "%s has at most %d contacts", F, SLA_CONTACTS_MAX);
+        return SW_E_INVAL;
+    }
+    struct sla_contact cc[SLA_CONTACTS_MAX];
+    size_t i;
+    json_t *it;
+    json_array_foreach(a, i, it) {
+        json_t *lv = json_object_get(it, "level");
+        json_t *us = json_object_get(it, "user");
+        json_t *dy = json_object_get(it, "days_after_breach");
+        if (!json_is_object(it)) {
+            http_error(r, 422, "invalid", F, "%s[%zu] must be an object", F, i);
+            return SW_E_INVAL;
+        }
+        if (!json_is_integer(lv) || json_integer_value(lv) < 1 ||
+            json_integer_value(lv) > SLA_CONTACTS_MAX) {
+            http_error(r, 422, "invalid", F, "%s[%zu].level must be 1, 2 or 3", F, i);
+            return SW_E_INVAL;
+        }
+        if (!json_is_string(us) || json_string_length(us) == 0 ||
+            json_string_length(us) > SW_NAME_MAX ||
+            strlen(json_string_value(us)) != json_string_length(us)) {
+            http_error(r, 422, "invalid", F, "%s[%zu].user must be a non-empty string of "
+                       "at most %d bytes", F, i, SW_NAME_MAX);
+            return SW_E_INVAL;
+        }
+        if (dy && !json_is_null(dy) &&
+            (!json_is_integer(dy) || json_integer_value(dy) < 0 ||
+             json_integer_value(dy) > SLA_CONTACT_DAYS_MAX)) {
+            http_error(r, 422, "invalid", F, "%s[%zu].days_after_breach must be an integer "
+                       "from 0 to %d", F, i, SLA_CONTACT_DAYS_MAX);
+            return SW_E_INVAL;
+        }
+        struct sw_contact *c = &p->contacts[i];
+        c->level = (int)json_integer_value(lv);
+        snprintf(c->user, sizeof(c->user), "%s", json_string_value(us));
+        c->days_after_breach = json_is_integer(dy) ? (int)json_integer_value(dy) : 0;
+        cc[i] = (struct sla_contact){.level = c->level, .user = c->user,
+                                     .days_after_breach = c->days_after_breach};
+    }
+    size_t bad = 0;
+    if (sla_contacts_validate(cc, json_array_size(a), &bad) < 0) {
+        http_error(r, 422, "invalid", F, "%s[%zu]: each level may appear only once", F, bad);
+        return SW_E_INVAL;
+    }
+    p->ncontacts = json_array_size(a);
+    /* stored and shown by level */
+    for (size_t x = 1; x < p->ncontacts; x++)
+        for (size_t y = x; y > 0 && p->contacts[y - 1].level > p->contacts[y].level; y--) {
+            struct sw_contact t = p->contacts[y];
+            p->contacts[y] = p->contacts[y - 1];
+            p->contacts[y - 1] = t;
+        }
+    return 0;
+}
+
+static void write_fail(struct req *r, const struct scope *sc, int rc)
+{
+    if (rc == SW_E_NOTFOUND)
+        http_error(r, 404, "not_found", NULL, "%s not found", *sc->project ? "project" : "tenant");
+    else
+        http_fail(r, rc, "policy");
+}
+
+void api_policy_put(struct req *r)
+{
+    struct scope sc;
+    if (get_scope(r, &sc) < 0)
+        return;
+    struct sw_finding_policy *p = xcalloc(1, sizeof(*p));
+    snprintf(p->tenant_id, sizeof(p->tenant_id), "%s", sc.tenant);
+    snprintf(p->project_id, sizeof(p->project_id), "%s", sc.project);
+    for (int s = 0; s < SLA_SEV_COUNT; s++) {
+        char key[32];
+        int64_t v = 0;
+        bool present;
+        hours_key((enum sla_sev)s, key, sizeof(key));
+        if (v_int(r, r->json, key, false, 0, SLA_TARGET_MAX_HOURS, &v, &present) < 0)
+            goto out;
+        p->hours_set[s] = present;
+        p->hours[s] = (int32_t)v;
+    }
+    if (parse_contacts(r, p) < 0)
+        goto out;
+    int64_t n = 0;
+    int rc = store_finding_policy_put(r->srv->store, p, r->now, r->who.actor, &n);
+    if (rc < 0) {
+        write_fail(r, &sc, rc);
+        goto out;
+    }
+    reply_policy(r, &sc, 200);
+    count_header(r, n);
+out:
+    free(p);
+}
+
+void api_policy_delete(struct req *r)
+{
+    struct scope sc;
+    if (get_scope(r, &sc) < 0)
+        return;
+    int64_t n = 0;
+    int rc = store_finding_policy_delete(r->srv->store, sc.tenant, sc.project, r->now,
+                                         r->who.actor, &n);
+    if (rc < 0) {
+        write_fail(r, &sc, rc);
+        return;
+    }
+    http_no_content(r);
+    count_header(r, n);
+}
+
+void api_policy_recalculate(struct req *r)
+{
+    struct scope sc;
+    if (get_scope(r, &sc) < 0)
+        return;
+    int64_t n = 0;
+    int rc = store_finding_recalculate(r->srv->store, sc.tenant, sc.project, r->now,
+                                       r->who.actor, &n);
+    if (rc < 0) {
+        write_fail(r, &sc, rc);
+        return;
+    }
+    http_json(r, 200, json_pack("{s:I}", "updated_count", (json_int_t)n));
+}
