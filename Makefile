@@ -1,11 +1,13 @@
 # Thin wrapper around CMake: the README's two commands are `make run` and `make test`.
 BUILD      ?= build
 BUILD_SAN  ?= build-san
+BUILD_FUZZ ?= build-fuzz
+FUZZ_TIME  ?= 20
 JOBS       ?= $(shell nproc)
 LISTEN     ?= 127.0.0.1:8080
 DB         ?= sqlite:./slawatch.db
 
-.PHONY: all deps build run test test-fast test-san bench clean
+.PHONY: all deps build run test test-fast test-san fuzz bench clean
 
 all: build
 
@@ -19,8 +21,9 @@ build: deps
 run: build
 	$(BUILD)/slawatch serve --listen $(LISTEN) --db $(DB)
 
-# The whole suite: a normal build, then the same tests under ASan + UBSan.
-test: test-fast test-san
+# The whole suite: a normal build, then the same tests under ASan + UBSan,
+# then every fuzz target for FUZZ_TIME seconds.
+test: test-fast test-san fuzz
 	@echo "all test suites passed"
 
 test-fast: build
@@ -32,9 +35,16 @@ test-san: deps
 	@cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j 2
 
+# libFuzzer (clang from Debian): the JSON body validators, timestamps, config.
+fuzz:
+	@scripts/deps.sh --fuzz
+	@CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DSLAWATCH_FUZZ=ON >/dev/null
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_targets
+	@scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_TIME)
+
 bench: build
 	@scripts/deps.sh --bench
 	@bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ)

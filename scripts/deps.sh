@@ -3,8 +3,10 @@
 # Fast and silent when everything is present.
 set -e
 pkgs="cmake make gcc pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
-      libsodium-dev libcurl4-openssl-dev libcmocka-dev libwslay-dev sqlite3"
+      libsodium-dev libcurl4-openssl-dev libcmocka-dev libwslay-dev sqlite3 openssl"
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs wrk nginx-light curl bc"
+# libFuzzer's runtime is in libclang-rt-dev, which clang only recommends
+[ "${1:-}" = "--fuzz" ] && pkgs="$pkgs clang libclang-rt-dev"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

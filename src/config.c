@@ -22,6 +22,22 @@ void cfg_init(struct cfg *c)
     c->conn_timeout_s = 60;
     c->drain_timeout_s = 10;
     snprintf(c->log_level, sizeof(c->log_level), "info");
+    snprintf(c->password_cost, sizeof(c->password_cost), "interactive");
+    c->login_max_failures = 5;
+    c->login_ip_max_failures = 50;
+    c->login_window_s = 15 * 60;
+    c->login_lockout_s = 15 * 60;
+    c->session_idle_s = 12 * 3600;
+    c->session_lifetime_s = 7 * 86400;
+    c->notify_enabled = 1;
+    c->notify_max_attempts = 8;
+    c->notify_backoff_ms = 2000;
+    c->notify_backoff_max_ms = 10 * 60 * 1000;
+    c->notify_lease_ms = 60 * 1000;
+    c->notify_flood_max = 20;
+    c->notify_flood_window_ms = 60 * 1000;
+    snprintf(c->smtp_from, sizeof(c->smtp_from), "slawatch@localhost");
+    snprintf(c->smtp_starttls, sizeof(c->smtp_starttls), "required");
 }
 
 int cfg_parse_listen(const char *s, char *host, size_t hostlen, int *port)
@@ -59,6 +75,62 @@ static int parse_size(const char *v, unsigned long long lo, unsigned long long h
         return SW_E_INVAL;
     *out = n;
     return 0;
+}
+
+/* Notification settings (src/notify): numbers with their ranges, SMTP. */
+static int cfg_set_notify(struct cfg *c, const char *key, const char *value, char *err,
+                          size_t errlen)
+{
+    static const struct {
+        const char *key;
+        size_t off;
+        unsigned long long lo, hi;
+    } nums[] = {
+        {"notify_max_attempts", offsetof(struct cfg, notify_max_attempts), 1, 100},
+        {"notify_backoff_ms", offsetof(struct cfg, notify_backoff_ms), 1, 3600000},
+        {"notify_backoff_max_ms", offsetof(struct cfg, notify_backoff_max_ms), 1, 86400000},
+        {"notify_lease_ms", offsetof(struct cfg, notify_lease_ms), 100, 86400000},
+        {"notify_flood_max", offsetof(struct cfg, notify_flood_max), 0, 1000000},
+        {"notify_flood_window_ms", offsetof(struct cfg, notify_flood_window_ms), 1, 86400000},
+    };
+    unsigned long long n;
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+        if (strcmp(key, nums[i].key))
+            continue;
+        if (parse_size(value, nums[i].lo, nums[i].hi, &n) < 0)
+            goto bad;
+        *(unsigned *)((char *)c + nums[i].off) = (unsigned)n;
+        return 0;
+    }
+    if (!strcmp(key, "notify")) {
+        if (strcmp(value, "on") && strcmp(value, "off"))
+            goto bad;
+        c->notify_enabled = !strcmp(value, "on");
+    } else if (!strcmp(key, "smtp_url")) {
+        if (strlen(value) >= sizeof(c->smtp_url) ||
+            (*value && strncmp(value, "smtp://", 7) && strncmp(value, "smtps://", 8)))
+            goto bad;
+        snprintf(c->smtp_url, sizeof(c->smtp_url), "%s", value);
+    } else if (!strcmp(key, "smtp_from")) {
+        /* a bare address: it is the envelope sender too */
+        if (strlen(value) >= sizeof(c->smtp_from) || !strchr(value, '@') ||
+            strpbrk(value, " <>\r\n\t,;\""))
+            goto bad;
+        snprintf(c->smtp_from, sizeof(c->smtp_from), "%s", value);
+    } else if (!strcmp(key, "smtp_starttls")) {
+        if (strcmp(value, "off") && strcmp(value, "try") && strcmp(value, "required"))
+            goto bad;
+        snprintf(c->smtp_starttls, sizeof(c->smtp_starttls), "%s", value);
+    } else {
+        snprintf(err, errlen, "unknown setting '%s'", key);
+        return SW_E_INVAL;
+    }
+    return 0;
+bad:
+    /* never echo smtp_url: it may carry a password */
+    snprintf(err, errlen, "invalid value for %s%s%s%s", key, strcmp(key, "smtp_url") ? ": '" : "",
+             strcmp(key, "smtp_url") ? value : "", strcmp(key, "smtp_url") ? "'" : "");
+    return SW_E_INVAL;
 }
 
 int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t errlen)
@@ -101,6 +173,45 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
             strcmp(value, "error"))
             goto bad;
         snprintf(c->log_level, sizeof(c->log_level), "%s", value);
+    } else if (!strcmp(key, "tls_cert") || !strcmp(key, "tls_key")) {
+        char *dst = !strcmp(key, "tls_cert") ? c->tls_cert : c->tls_key;
+        if (strlen(value) >= sizeof(c->tls_cert))
+            goto bad;
+        snprintf(dst, sizeof(c->tls_cert), "%s", value);
+    } else if (!strcmp(key, "max_connections_per_ip")) {
+        if (parse_size(value, 0, 1000000, &n) < 0)
+            goto bad;
+        c->max_conn_per_ip = (unsigned)n;
+    } else if (!strcmp(key, "password_cost")) {
+        if (strcmp(value, "interactive") && strcmp(value, "moderate") && strcmp(value, "min"))
+            goto bad;
+        snprintf(c->password_cost, sizeof(c->password_cost), "%s", value);
+    } else if (!strcmp(key, "login_max_failures")) {
+        if (parse_size(value, 1, 1000000, &n) < 0)
+            goto bad;
+        c->login_max_failures = (unsigned)n;
+    } else if (!strcmp(key, "login_ip_max_failures")) {
+        if (parse_size(value, 1, 1000000, &n) < 0)
+            goto bad;
+        c->login_ip_max_failures = (unsigned)n;
+    } else if (!strcmp(key, "login_window")) {
+        if (parse_size(value, 1, 86400 * 30, &n) < 0)
+            goto bad;
+        c->login_window_s = (unsigned)n;
+    } else if (!strcmp(key, "login_lockout")) {
+        if (parse_size(value, 1, 86400 * 30, &n) < 0)
+            goto bad;
+        c->login_lockout_s = (unsigned)n;
+    } else if (!strcmp(key, "session_idle")) {
+        if (parse_size(value, 1, 86400 * 365, &n) < 0)
+            goto bad;
+        c->session_idle_s = (unsigned)n;
+    } else if (!strcmp(key, "session_lifetime")) {
+        if (parse_size(value, 1, 86400 * 365, &n) < 0)
+            goto bad;
+        c->session_lifetime_s = (unsigned)n;
+    } else if (!strncmp(key, "notify", 6) || !strncmp(key, "smtp_", 5)) {
+        return cfg_set_notify(c, key, value, err, errlen);
     } else {
         snprintf(err, errlen, "unknown setting '%s'", key);
         return SW_E_INVAL;
@@ -122,6 +233,26 @@ static const char *const env_keys[][2] = {
     {"connection_timeout", "SLAWATCH_CONNECTION_TIMEOUT"},
     {"drain_timeout", "SLAWATCH_DRAIN_TIMEOUT"},
     {"log_level", "SLAWATCH_LOG_LEVEL"},
+    {"tls_cert", "SLAWATCH_TLS_CERT"},
+    {"tls_key", "SLAWATCH_TLS_KEY"},
+    {"max_connections_per_ip", "SLAWATCH_MAX_CONNECTIONS_PER_IP"},
+    {"password_cost", "SLAWATCH_PASSWORD_COST"},
+    {"login_max_failures", "SLAWATCH_LOGIN_MAX_FAILURES"},
+    {"login_ip_max_failures", "SLAWATCH_LOGIN_IP_MAX_FAILURES"},
+    {"login_window", "SLAWATCH_LOGIN_WINDOW"},
+    {"login_lockout", "SLAWATCH_LOGIN_LOCKOUT"},
+    {"session_idle", "SLAWATCH_SESSION_IDLE"},
+    {"session_lifetime", "SLAWATCH_SESSION_LIFETIME"},
+    {"notify", "SLAWATCH_NOTIFY"},
+    {"notify_max_attempts", "SLAWATCH_NOTIFY_MAX_ATTEMPTS"},
+    {"notify_backoff_ms", "SLAWATCH_NOTIFY_BACKOFF_MS"},
+    {"notify_backoff_max_ms", "SLAWATCH_NOTIFY_BACKOFF_MAX_MS"},
+    {"notify_lease_ms", "SLAWATCH_NOTIFY_LEASE_MS"},
+    {"notify_flood_max", "SLAWATCH_NOTIFY_FLOOD_MAX"},
+    {"notify_flood_window_ms", "SLAWATCH_NOTIFY_FLOOD_WINDOW_MS"},
+    {"smtp_url", "SLAWATCH_SMTP_URL"},
+    {"smtp_from", "SLAWATCH_SMTP_FROM"},
+    {"smtp_starttls", "SLAWATCH_SMTP_STARTTLS"},
 };
 
 int cfg_load_env(struct cfg *c, char *err, size_t errlen)
@@ -197,6 +328,10 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
     }
     if (c->max_bulk_bytes < c->max_body_bytes) {
         snprintf(err, errlen, "max_bulk_bytes must be at least max_body_bytes");
+        return SW_E_INVAL;
+    }
+    if (!c->tls_cert[0] != !c->tls_key[0]) {
+        snprintf(err, errlen, "tls_cert and tls_key go together: give both or neither");
         return SW_E_INVAL;
     }
     return 0;

@@ -17,6 +17,30 @@ struct cfg {
     unsigned conn_timeout_s;
     unsigned drain_timeout_s;   /* SIGTERM: wait this long for requests in flight */
     char log_level[16];
+
+    /* users, sessions, TLS (issue #6) */
+    char tls_cert[1024];        /* PEM files; both or neither: HTTPS */
+    char tls_key[1024];
+    unsigned max_conn_per_ip;   /* 0 = no per-address limit */
+    char password_cost[16];     /* argon2id limits: interactive | moderate | min */
+    unsigned login_max_failures;    /* per email within login_window_s: lockout */
+    unsigned login_ip_max_failures; /* per client address within login_window_s */
+    unsigned login_window_s;
+    unsigned login_lockout_s;
+    unsigned session_idle_s;    /* a session unused this long ends */
+    unsigned session_lifetime_s;    /* and ends this long after login anyway */
+
+    /* notifications (src/notify): delivery workers, retries, flood control, SMTP */
+    int notify_enabled;         /* 0: rows are written but this node delivers none */
+    unsigned notify_max_attempts;   /* a row is dead after this many failures */
+    unsigned notify_backoff_ms;     /* base of the exponential backoff */
+    unsigned notify_backoff_max_ms;
+    unsigned notify_lease_ms;       /* a claimed row is retried after this if we die */
+    unsigned notify_flood_max;      /* notices per recipient per window (0 = no limit) */
+    unsigned notify_flood_window_ms;
+    char smtp_url[512];         /* smtp://host:587 or smtps://host:465 ("" = no email) */
+    char smtp_from[256];        /* envelope and From: address */
+    char smtp_starttls[16];     /* off | try | required */
 };
 
 /* Defaults. */

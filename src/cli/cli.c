@@ -12,6 +12,7 @@
 #include "http/auth.h"
 #include "http/http.h"
 #include "http/server.h"
+#include "http/users.h"
 #include "store/store.h"
 #include "util/log.h"
 
@@ -26,16 +27,26 @@ static const char usage[] =
     "  slawatch serve [--listen HOST:PORT] [--db sqlite:PATH] [--config FILE]\n"
     "  slawatch token create [--db URL] --role ROLE [--tenant ID] [--name NAME]\n"
     "                        [--expires-days N]\n"
-    "  slawatch routes            list the HTTP routes (method, path, permission)\n"
+    "  slawatch user create [--db URL] --id ID --email EMAIL --role ROLE [--tenant ID]\n"
+    "                       [--role ROLE [--tenant ID]]... [--password-stdin]\n"
+    "                       (password: one line on stdin, or SLAWATCH_PASSWORD)\n"
+    "  slawatch routes            list the HTTP routes (method, path, permission,\n"
+    "                             where the tenant comes from)\n"
     "  slawatch --version | --help\n"
     "\n"
     "serve options (flags > config file > SLAWATCH_* environment > defaults):\n"
     "  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0\n"
     "                       picks a free port); env SLAWATCH_LISTEN\n"
     "  --db URL             sqlite:PATH (default sqlite:./slawatch.db); env SLAWATCH_DB\n"
+    "  --tls-cert FILE      serve HTTPS with this PEM certificate (chain) and\n"
+    "  --tls-key FILE       this PEM key; env SLAWATCH_TLS_CERT, SLAWATCH_TLS_KEY\n"
     "  --config FILE        `key = value` lines: listen, db, threads, max_body_bytes,\n"
     "                       max_bulk_bytes, max_connections, connection_timeout,\n"
-    "                       drain_timeout, log_level\n"
+    "                       drain_timeout, log_level, tls_cert, tls_key,\n"
+    "                       max_connections_per_ip, password_cost (interactive|\n"
+    "                       moderate|min), login_max_failures, login_ip_max_failures,\n"
+    "                       login_window, login_lockout, session_idle,\n"
+    "                       session_lifetime (seconds)\n"
     "\n"
     "environment:\n"
     "  SLAWATCH_ADMIN_TOKEN  a platform_admin token with this value is created at\n"
@@ -69,6 +80,10 @@ static int load_config(struct cfg *c, int argc, char **argv, int serve_flags)
         const char *key = NULL;
         if (!strcmp(argv[i], "--listen") && serve_flags)
             key = "listen";
+        else if (!strcmp(argv[i], "--tls-cert") && serve_flags)
+            key = "tls_cert";
+        else if (!strcmp(argv[i], "--tls-key") && serve_flags)
+            key = "tls_key";
         else if (!strcmp(argv[i], "--db"))
             key = "db";
         else if (!strcmp(argv[i], "--config"))
@@ -159,11 +174,11 @@ static int cmd_serve(int argc, char **argv)
         store_close(s);
         return fail("%s", err);
     }
-    const char *h = c.listen_host;
+    const char *h = c.listen_host, *scheme = srv->tls ? "https" : "http";
     if (strchr(h, ':'))
-        printf("listening on http://[%s]:%d\n", h, srv->port);
+        printf("listening on %s://[%s]:%d\n", scheme, h, srv->port);
     else
-        printf("listening on http://%s:%d\n", h, srv->port);
+        printf("listening on %s://%s:%d\n", scheme, h, srv->port);
     fflush(stdout);
     log_info("serving on %s:%d, database %s", h, srv->port, c.db);
 
@@ -234,6 +249,128 @@ static int cmd_token(int argc, char **argv)
     return 0;
 }
 
+/* `user create`: a user with roles, and optionally a password (from
+ * SLAWATCH_PASSWORD or one line of standard input, never a flag: argv is
+ * visible to every local user). */
+static int cmd_user(int argc, char **argv)
+{
+    static const char use[] =
+        "usage: slawatch user create --id ID --email EMAIL --role ROLE [--tenant ID]\n"
+        "                            [--role ROLE [--tenant ID]]... [--password-stdin]";
+    if (argc < 2 || strcmp(argv[1], "create") != 0)
+        return fail("%s", use);
+    struct sw_user u;
+    char err[256];
+    const char *id = NULL, *email = NULL, *role = NULL;
+    const char *roles[SW_USER_MAX_ROLES], *tenants[SW_USER_MAX_ROLES];
+    size_t nr = 0;
+    bool pw_stdin = false;
+    memset(&u, 0, sizeof(u));
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--password-stdin")) {
+            pw_stdin = true;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return fail("%s needs a value", argv[i]);
+        if (!strcmp(argv[i], "--id"))
+            id = argv[++i];
+        else if (!strcmp(argv[i], "--email"))
+            email = argv[++i];
+        else if (!strcmp(argv[i], "--role")) {
+            if (nr >= SW_USER_MAX_ROLES)
+                return fail("%s", "too many --role");
+            role = roles[nr] = argv[++i];
+            tenants[nr++] = NULL;
+        } else if (!strcmp(argv[i], "--tenant")) {
+            if (!role)
+                return fail("%s", "--tenant goes after the --role it applies to");
+            tenants[nr - 1] = argv[++i];
+        } else if (!strcmp(argv[i], "--db") || !strcmp(argv[i], "--config"))
+            i++;
+        else
+            return fail("unknown option '%s'", argv[i]);
+    }
+    if (!id || !http_id_valid(id))
+        return fail("%s", "--id must be 1-128 printable characters without '/'");
+    if (!email || !users_email_valid(email))
+        return fail("%s", "--email must look like name@domain");
+    if (nr == 0)
+        return fail("%s", use);
+    for (size_t i = 0; i < nr; i++)
+        if (users_add_role(&u, roles[i], tenants[i], err, sizeof(err)) < 0)
+            return fail("%s", err);
+
+    char password[AUTH_PASSWORD_MAX + 2] = "";
+    const char *env = getenv("SLAWATCH_PASSWORD");
+    if (pw_stdin) {
+        if (!fgets(password, sizeof(password), stdin))
+            return fail("%s", "--password-stdin: no line on standard input");
+        password[strcspn(password, "\r\n")] = '\0';
+    } else if (env) {
+        snprintf(password, sizeof(password), "%s", env);
+    }
+    if (password[0] && strlen(password) < AUTH_PASSWORD_MIN)
+        return fail("password: at least %s bytes", "8");
+
+    struct cfg c;
+    struct store *s = NULL;
+    int rc = load_config(&c, argc, argv, 0);
+    if (rc)
+        return rc;
+    if (open_store(&c, &s))
+        return 1;
+    for (size_t i = 0; i < u.nroles; i++) {
+        struct sw_tenant t;
+        if (u.roles[i].tenant_id[0] && store_tenant_get(s, u.roles[i].tenant_id, &t) < 0) {
+            store_close(s);
+            return fail("no tenant '%s' in this database", u.roles[i].tenant_id);
+        }
+    }
+    char hash[SW_PWHASH_MAX + 1] = "";
+    if (password[0] && auth_password_hash(password, c.password_cost, hash) < 0) {
+        store_close(s);
+        return fail("%s", "cannot hash the password (argon2id needs memory)");
+    }
+    sodium_memzero(password, sizeof(password));
+    snprintf(u.id, sizeof(u.id), "%s", id);
+    snprintf(u.email, sizeof(u.email), "%s", email);
+    u.created_at = sw_now_ms();
+    u.has_password = hash[0] != '\0';
+
+    /* one audit row per tenant concerned, as the API writes them */
+    json_t *after = users_json(&u, NULL, NULL);
+    char *after_text = json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(after);
+    struct sw_audit a[SW_USER_MAX_ROLES];
+    size_t na = 0;
+    for (size_t i = 0; i < u.nroles; i++) {
+        bool dup = false;
+        for (size_t k = 0; k < na; k++)
+            dup |= !strcmp(a[k].tenant_id, u.roles[i].tenant_id);
+        if (dup)
+            continue;
+        memset(&a[na], 0, sizeof(a[na]));
+        snprintf(a[na].tenant_id, sizeof(a[na].tenant_id), "%s", u.roles[i].tenant_id);
+        snprintf(a[na].actor, sizeof(a[na].actor), "cli");
+        a[na].at = u.created_at;
+        snprintf(a[na].action, sizeof(a[na].action), "user.create");
+        snprintf(a[na].target, sizeof(a[na].target), "user:%s", u.id);
+        a[na].after = after_text;
+        na++;
+    }
+    rc = store_user_create(s, &u, hash, a, na);
+    free(after_text);
+    sodium_memzero(hash, sizeof(hash));
+    store_close(s);
+    if (rc == SW_E_EXISTS)
+        return fail("%s", "a user with this id or email already exists");
+    if (rc < 0)
+        return fail("cannot store the user: %s", sw_strerror(rc));
+    printf("user %s created%s\n", id, u.has_password ? "" : " (no password: cannot log in yet)");
+    return 0;
+}
+
 static int cmd_routes(void)
 {
     static const struct {
@@ -250,7 +387,13 @@ static int cmd_routes(void)
                 p = perms[k].name;
                 break;
             }
-        printf("%-6s %-60s %s\n", rt->method, rt->path, p);
+        static const char *const sources[] = {
+            [TENANT_NONE] = "none", [TENANT_PATH] = "path", [TENANT_QUERY] = "query",
+            [TENANT_BODY] = "body", [TENANT_BODY_OPT] = "body_opt",
+            [TENANT_QUERY_OPT] = "query_opt"};
+        /* METHOD PATH PERMISSION TENANT-SOURCE: tests/integration/test_rbac_matrix.c
+         * parses these four whitespace-separated words */
+        printf("%-6s %-60s %-13s %s\n", rt->method, rt->path, p, sources[rt->tenant]);
     }
     return 0;
 }
@@ -274,6 +417,8 @@ int cli_main(int argc, char **argv)
         return cmd_serve(argc - 1, argv + 1);
     if (!strcmp(argv[1], "token"))
         return cmd_token(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "user"))
+        return cmd_user(argc - 1, argv + 1);
     if (!strcmp(argv[1], "routes"))
         return cmd_routes();
     return fail("unknown command '%s' (see slawatch --help)", argv[1]);

@@ -18,6 +18,18 @@ void api_project_list(struct req *r);
 
 /* api_tokens.c */
 void api_token_create(struct req *r);
+void api_token_list(struct req *r);
+void api_token_revoke(struct req *r);
+
+/* api_users.c, api_session.c, audit.c */
+void api_user_create(struct req *r);
+void api_user_list(struct req *r);
+void api_user_get(struct req *r);
+void api_user_delete(struct req *r);
+void api_session_create(struct req *r);
+void api_session_get(struct req *r);
+void api_session_delete(struct req *r);
+void api_audit_list(struct req *r);
 
 /* api_findings.c, api_policy.c */
 void api_finding_create(struct req *r);
@@ -36,5 +48,32 @@ void api_policy_delete(struct req *r);
 void api_policy_recalculate(struct req *r);
 
 /* api_alerts.c, api_definition.c, api_configs.c */
+void api_alert_create(struct req *r);
+void api_alert_bulk(struct req *r);
+void api_alert_list(struct req *r);
+void api_alert_acknowledge(struct req *r);
+void api_alert_resolve(struct req *r);
+void api_alert_reopen(struct req *r);
+void api_alert_severity(struct req *r);
+void api_alert_events(struct req *r);
+void api_alert_tracking(struct req *r);
+void api_definition_get(struct req *r);
+void api_definition_put(struct req *r);
+void api_templates_list(struct req *r);
+void api_config_create(struct req *r);
+void api_config_list(struct req *r);
+void api_config_apply_template(struct req *r);
+void api_config_get(struct req *r);
+void api_config_update(struct req *r);
+void api_config_delete(struct req *r);
+
+/* api_ws.c: live push (WebSocket upgrade, src/ws) */
+void api_ws(struct req *r);
+
+/* api_notifications.c: notification config, history, test notice */
+void api_notify_configure(struct req *r);
+void api_notify_config_get(struct req *r);
+void api_notify_history(struct req *r);
+void api_notify_test(struct req *r);
 
 #endif

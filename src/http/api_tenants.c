@@ -3,6 +3,7 @@
 
 #include "core/sla.h"
 #include "http/api.h"
+#include "http/audit.h"
 #include "http/http.h"
 #include "http/json_out.h"
 #include "http/server.h"
@@ -44,7 +45,12 @@ void api_tenant_create(struct req *r)
         http_fail(r, rc, "tenant");
         return;
     }
-    http_json(r, 201, json_tenant(&t));
+    json_t *out = json_tenant(&t);
+    char target[SW_ID_MAX + 8];
+    snprintf(target, sizeof(target), "tenant:%s", t.id);
+    /* after the commit: the store call owns its transaction (see audit.h) */
+    audit_record(r, t.id, "tenant.create", target, NULL, out);
+    http_json(r, 201, out);
 }
 
 void api_tenant_list(struct req *r)
@@ -115,7 +121,11 @@ void api_project_create(struct req *r)
         http_fail(r, rc, "project");
         return;
     }
-    http_json(r, 201, json_project(&p));
+    json_t *out = json_project(&p);
+    char target[2 * SW_ID_MAX + 16];
+    snprintf(target, sizeof(target), "project:%s", p.id);
+    audit_record(r, p.tenant_id, "project.create", target, NULL, out);   /* after the commit */
+    http_json(r, 201, out);
 }
 
 void api_project_list(struct req *r)

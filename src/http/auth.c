@@ -132,3 +132,104 @@ int auth_token_store(struct store *s, const char *secret, const char *name,
     auth_token_hash(secret, hash);
     return store_token_create(s, &t, hash, id_out);
 }
+
+/* ---- users, passwords and sessions ----------------------------------- */
+
+void auth_random_secret(const char *prefix, char out[AUTH_TOKEN_LEN + 1])
+{
+    auth_token_generate(out);
+    memcpy(out, prefix, 4);
+}
+
+static void pwhash_limits(const char *cost, unsigned long long *ops, size_t *mem)
+{
+    if (cost && !strcmp(cost, "min")) {
+        *ops = crypto_pwhash_OPSLIMIT_MIN;
+        *mem = crypto_pwhash_MEMLIMIT_MIN;
+    } else if (cost && !strcmp(cost, "moderate")) {
+        *ops = crypto_pwhash_OPSLIMIT_MODERATE;
+        *mem = crypto_pwhash_MEMLIMIT_MODERATE;
+    } else {
+        *ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+        *mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+    }
+}
+
+int auth_password_hash(const char *password, const char *cost, char out[SW_PWHASH_MAX + 1])
+{
+    size_t len = strlen(password);
+    if (len < AUTH_PASSWORD_MIN || len > AUTH_PASSWORD_MAX)
+        return SW_E_INVAL;
+    unsigned long long ops;
+    size_t mem;
+    pwhash_limits(cost, &ops, &mem);
+    _Static_assert(crypto_pwhash_STRBYTES <= SW_PWHASH_MAX + 1, "hash buffer");
+    char buf[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str(buf, password, len, ops, mem) != 0)
+        return SW_E_NOMEM;
+    snprintf(out, SW_PWHASH_MAX + 1, "%s", buf);
+    return 0;
+}
+
+bool auth_password_verify(const char *hash, const char *dummy, const char *password)
+{
+    size_t len = strlen(password);
+    bool real = hash && *hash;
+    const char *h = real ? hash : dummy;
+    if (!h || !*h)
+        return false;
+    int rc = crypto_pwhash_str_verify(h, password, len);
+    return real && rc == 0;
+}
+
+void auth_user_principal(const struct sw_user *u, struct auth_principal *out)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->actor, sizeof(out->actor), "user:%s", u->id);
+    snprintf(out->user_id, sizeof(out->user_id), "%s", u->id);
+    for (size_t i = 0; i < u->nroles && out->ngrants < AUTH_MAX_GRANTS; i++) {
+        enum sw_role role;
+        if (auth_role_parse(u->roles[i].role, &role) < 0)
+            continue;
+        /* a tenant-less grant is only ever platform_admin's */
+        if (!u->roles[i].tenant_id[0] && role != ROLE_PLATFORM_ADMIN)
+            continue;
+        struct auth_grant *g = &out->grants[out->ngrants++];
+        g->role = role;
+        snprintf(g->tenant_id, sizeof(g->tenant_id), "%s", u->roles[i].tenant_id);
+    }
+}
+
+int auth_session_authenticate(struct store *s, const char *cookie, int64_t now,
+                              int64_t idle_ms, struct auth_principal *out)
+{
+    uint8_t hash[SW_TOKEN_HASH_LEN];
+    struct sw_session ss;
+    struct sw_user u;
+    size_t len = strlen(cookie);
+    if (len != AUTH_TOKEN_LEN || strncmp(cookie, AUTH_SESSION_PREFIX, 4) != 0)
+        return SW_E_AUTH;
+    auth_token_hash(cookie, hash);
+    int rc = store_session_get(s, hash, &ss);
+    if (rc == SW_E_NOTFOUND)
+        return SW_E_AUTH;
+    if (rc < 0)
+        return rc;
+    if (ss.expires_at <= now || ss.last_seen + idle_ms <= now)
+        return SW_E_AUTH;
+    rc = store_user_get(s, ss.user_id, &u);
+    if (rc == SW_E_NOTFOUND)
+        return SW_E_AUTH;
+    if (rc < 0)
+        return rc;
+    if (u.disabled)
+        return SW_E_AUTH;
+    int64_t every = idle_ms / 4 < 60000 ? idle_ms / 4 : 60000;
+    if (now - ss.last_seen >= every && store_session_touch(s, hash, now) < 0)
+        return SW_E_STORE;
+    auth_user_principal(&u, out);
+    out->via_session = true;
+    snprintf(out->csrf, sizeof(out->csrf), "%s", ss.csrf);
+    memcpy(out->session_hash, hash, sizeof(hash));
+    return 0;
+}

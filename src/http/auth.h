@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "store/store.h"
+#include "store/store_users.h"
 
 enum sw_role {
     ROLE_NONE = 0,
@@ -37,6 +38,11 @@ enum perm {
 #define AUTH_MAX_GRANTS 16
 #define AUTH_TOKEN_PREFIX "swt_"
 #define AUTH_TOKEN_LEN 47       /* "swt_" + 43 base64url characters of 32 bytes */
+#define AUTH_SESSION_PREFIX "sws_"  /* a session cookie's value: same shape */
+#define AUTH_SESSION_COOKIE "slawatch_session"
+#define AUTH_CSRF_LEN 47            /* "swc_" + 32 random bytes, base64url */
+#define AUTH_PASSWORD_MIN 8
+#define AUTH_PASSWORD_MAX 1024
 
 struct auth_grant {
     enum sw_role role;
@@ -48,6 +54,11 @@ struct auth_principal {
     int64_t token_id;
     size_t ngrants;
     struct auth_grant grants[AUTH_MAX_GRANTS];
+    /* a dashboard session (cookie) rather than a bearer token */
+    bool via_session;
+    char user_id[SW_ID_MAX + 1];        /* "" for a token */
+    char csrf[SW_CSRF_MAX + 1];         /* the session's CSRF token */
+    uint8_t session_hash[SW_TOKEN_HASH_LEN];
 };
 
 int auth_role_parse(const char *s, enum sw_role *out);
@@ -77,5 +88,30 @@ int auth_authenticate(struct store *s, const char *token, int64_t now,
 int auth_token_store(struct store *s, const char *secret, const char *name,
                      enum sw_role role, const char *tenant_id, int64_t now,
                      int64_t expires_at, int64_t *id_out);
+
+/* ---- users, passwords and sessions (dashboard login) ----------------- */
+
+struct sw_user;
+
+/* A random secret with that 4-character prefix (32 bytes, base64url). */
+void auth_random_secret(const char *prefix, char out[AUTH_TOKEN_LEN + 1]);
+/* argon2id (crypto_pwhash_str) with the limits named by cost: "interactive"
+ * (default), "moderate" or "min" (tests).  SW_E_INVAL for a password
+ * outside AUTH_PASSWORD_MIN..MAX bytes, SW_E_NOMEM if argon2 could not get
+ * its memory. */
+int auth_password_hash(const char *password, const char *cost,
+                       char out[SW_PWHASH_MAX + 1]);
+/* True when password matches hash.  hash NULL or "" still spends the time of
+ * a verification (against dummy, made with the same cost at start), so an
+ * unknown email answers as slowly as a known one. */
+bool auth_password_verify(const char *hash, const char *dummy, const char *password);
+/* The grants of a user's roles; actor "user:<id>". */
+void auth_user_principal(const struct sw_user *u, struct auth_principal *out);
+/* Resolves a session cookie: SW_E_AUTH when unknown, expired (absolute or
+ * idle_ms without use) or its user is disabled or gone.  Refreshes the
+ * session's last use at most once a minute, or a quarter of idle_ms when
+ * shorter (a write per request would be the cost otherwise). */
+int auth_session_authenticate(struct store *s, const char *cookie, int64_t now,
+                              int64_t idle_ms, struct auth_principal *out);
 
 #endif

@@ -26,6 +26,7 @@ enum tenant_from {
     TENANT_QUERY,       /* ?tenant_id= */
     TENANT_BODY,        /* the JSON body's "tenant_id" */
     TENANT_BODY_OPT,    /* the body's "tenant_id" if present, else platform-wide */
+    TENANT_QUERY_OPT,   /* ?tenant_id= if present, else platform-wide */
 };
 
 enum route_flags {
@@ -75,6 +76,12 @@ struct req {
     /* the answer */
     int status;
     struct MHD_Response *resp;
+
+    /* http_upgrade: who takes the connection; set once it has */
+    void (*upgrade_fn)(struct req *, void *, int, const char *, size_t,
+                       void (*)(void *), void *);
+    void *upgrade_ud;
+    bool upgraded;
 };
 
 /* ---- request accessors ----------------------------------------------- */
@@ -100,6 +107,21 @@ void http_error(struct req *r, int status, const char *code, const char *field,
 void http_fail(struct req *r, int err, const char *what);
 /* Adds a header to the queued response (call after a reply function). */
 void http_add_header(struct req *r, const char *name, const char *value);
+/* 101 Switching Protocols (add its headers with http_add_header).  Once the
+ * answer is out, fn runs on an HTTP thread (it must not block) and owns the
+ * connection: fd, plus extra, bytes the client sent after its request, to be
+ * read first.  It must never close(fd) but call done(done_arg) exactly once,
+ * from any thread, when finished.  The request then no longer counts as in
+ * flight; r is valid during fn only. */
+typedef void (*http_upgrade_fn)(struct req *r, void *ud, int fd, const char *extra,
+                                size_t extra_len, void (*done)(void *), void *done_arg);
+void http_upgrade(struct req *r, http_upgrade_fn fn, void *ud);
+/* The headers every HTML page carries (CSP with frame-ancestors 'none',
+ * X-Frame-Options, Referrer-Policy); http_raw and http_static add them by
+ * themselves to any text/html answer. */
+void http_html_security_headers(struct req *r);
+/* The client's address as text ("?" when unknown). */
+void http_client_addr(const struct req *r, char *buf, size_t len);
 
 /* ---- validation: on failure these answer 422 naming the field and return
  * a negative code, so handlers just `if (v_... < 0) return;` ------------ */

@@ -8,6 +8,7 @@
 
 #include "http/http.h"
 #include "util/xalloc.h"
+#include "ws/ws.h"
 
 static const int statuses[METRICS_NSTATUS] = {
     200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503,
@@ -133,6 +134,9 @@ char *metrics_render(const struct metrics *m, uint64_t store_errors, int in_flig
     bprintf(&b, "# HELP slawatch_store_errors_total Errors reported by the database.\n"
                 "# TYPE slawatch_store_errors_total counter\n"
                 "slawatch_store_errors_total %llu\n", (unsigned long long)store_errors);
+    bprintf(&b, "# HELP slawatch_ws_clients Connected WebSocket clients.\n"
+                "# TYPE slawatch_ws_clients gauge\n"
+                "slawatch_ws_clients %zu\n", ws_client_count(m->ws));
     *len = b.len;
     return b.p;
 }

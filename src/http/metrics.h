@@ -17,9 +17,12 @@ struct route_metrics {
     atomic_uint_fast64_t count;
 };
 
+struct ws_hub;
+
 struct metrics {
     size_t nroutes;                 /* + 1 slot for "unmatched" */
     struct route_metrics *routes;
+    const struct ws_hub *ws;        /* for slawatch_ws_clients; may be NULL */
 };
 
 void metrics_init(struct metrics *m, size_t nroutes);

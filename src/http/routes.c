@@ -45,9 +45,50 @@ const struct route http_routes[] = {
     {"POST", "/api/v1/sla/policy/companies/{tenant_id}/projects/{project_id}/recalculate", PERM_CONFIGURE, TENANT_PATH, 0, api_policy_recalculate, "recalculate a project's open findings"},
 
     /* alerts, definition, templates, configs (api_alerts.c, api_definition.c, api_configs.c) */
+    {"POST", "/api/v1/alerts", PERM_INGEST, TENANT_BODY, JSON, api_alert_create, "track an alert (idempotent)"},
+    /* each NDJSON line names its tenant: the handler checks each with auth_check */
+    {"POST", "/api/v1/alerts/bulk", PERM_INGEST, TENANT_NONE, ROUTE_BULK_BODY, api_alert_bulk, "track alerts from NDJSON"},
+    {"GET", "/api/v1/alerts", PERM_READ, TENANT_QUERY, 0, api_alert_list, "a tenant's alerts, filtered, by id"},
+    {"POST", "/api/v1/alerts/{id}/acknowledge", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_alert_acknowledge, "acknowledge an alert"},
+    {"POST", "/api/v1/alerts/{id}/resolve", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_alert_resolve, "resolve an alert"},
+    {"POST", "/api/v1/alerts/{id}/reopen", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_alert_reopen, "reopen a resolved alert"},
+    {"POST", "/api/v1/alerts/{id}/severity", PERM_OPERATE, TENANT_QUERY, JSON, api_alert_severity, "change an alert's severity"},
+    {"GET", "/api/v1/alerts/{id}/events", PERM_READ, TENANT_QUERY, 0, api_alert_events, "an alert's history"},
+    {"GET", "/api/v1/sla/alerts/{alert_id}/tracking", PERM_READ, TENANT_QUERY, 0, api_alert_tracking, "an alert's SLA tracking record"},
+    {"GET", "/api/v1/sla/definition", PERM_READ, TENANT_QUERY, 0, api_definition_get, "a tenant's effective SLA definition"},
+    {"PUT", "/api/v1/sla/definition", PERM_CONFIGURE, TENANT_QUERY, JSON, api_definition_put, "set SLA definition fields, recalculate"},
+    {"GET", "/api/v1/sla/templates", PERM_NONE, TENANT_NONE, 0, api_templates_list, "the four SLA templates"},
+    {"POST", "/api/v1/sla/configs/{tenant_id}", PERM_CONFIGURE, TENANT_PATH, JSON, api_config_create, "create an SLA config"},
+    {"GET", "/api/v1/sla/configs/{tenant_id}", PERM_READ, TENANT_PATH, 0, api_config_list, "a tenant's SLA configs"},
+    {"POST", "/api/v1/sla/configs/{tenant_id}/apply-template", PERM_CONFIGURE, TENANT_PATH, JSON, api_config_apply_template, "apply a template (new active config)"},
+    {"GET", "/api/v1/sla/configs/{tenant_id}/{config_id}", PERM_READ, TENANT_PATH, 0, api_config_get, "one SLA config"},
+    {"PUT", "/api/v1/sla/configs/{tenant_id}/{config_id}", PERM_CONFIGURE, TENANT_PATH, JSON, api_config_update, "update an SLA config (partial)"},
+    {"DELETE", "/api/v1/sla/configs/{tenant_id}/{config_id}", PERM_CONFIGURE, TENANT_PATH, 0, api_config_delete, "delete an SLA config"},
+
+    /* users, sessions, audit (api_users.c, api_session.c, audit.c); a user's
+     * roles may span tenants: the handlers check admin in each (auth_check) */
+    {"POST", "/api/v1/users", PERM_ADMIN, TENANT_NONE, JSON, api_user_create, "create a user with roles"},
+    {"GET", "/api/v1/users", PERM_ADMIN, TENANT_QUERY_OPT, 0, api_user_list, "users of a tenant (all: platform_admin)"},
+    {"GET", "/api/v1/users/{user_id}", PERM_ADMIN, TENANT_NONE, 0, api_user_get, "one user (404 unless admin of one of its tenants)"},
+    {"DELETE", "/api/v1/users/{user_id}", PERM_ADMIN, TENANT_NONE, 0, api_user_delete, "delete a user (admin of all its tenants)"},
+    {"POST", "/api/v1/session", PERM_NONE, TENANT_NONE, ROUTE_PUBLIC | JSON, api_session_create, "log in: session cookie + CSRF token"},
+    {"GET", "/api/v1/session", PERM_NONE, TENANT_NONE, 0, api_session_get, "who the caller is, with its roles"},
+    {"DELETE", "/api/v1/session", PERM_NONE, TENANT_NONE, 0, api_session_delete, "log out"},
+    {"GET", "/api/v1/audit", PERM_ADMIN, TENANT_QUERY_OPT, 0, api_audit_list, "the audit log, newest first (all: platform_admin)"},
+
+    /* live push (api_ws.c, src/ws) */
+    {"GET", "/api/v1/sla/ws", PERM_READ, TENANT_QUERY, 0, api_ws, "live events over WebSocket (upgrade)"},
+
+    /* notifications (api_notifications.c, src/notify) */
+    {"GET", "/api/v1/sla/notifications/{tenant_id}", PERM_READ, TENANT_PATH, 0, api_notify_history, "a tenant's notification history, attempts included"},
+    {"POST", "/api/v1/sla/notifications/{tenant_id}/configure", PERM_CONFIGURE, TENANT_PATH, JSON, api_notify_configure, "set channels, recipients, thresholds, webhook secret"},
+    {"GET", "/api/v1/sla/notifications/{tenant_id}/config", PERM_READ, TENANT_PATH, 0, api_notify_config_get, "a tenant's notification config (never the secret)"},
+    {"POST", "/api/v1/sla/notifications/{tenant_id}/test", PERM_CONFIGURE, TENANT_PATH, JSON_OPT, api_notify_test, "send a test notice through every configured channel"},
 
     /* tokens */
     {"POST", "/api/v1/tokens", PERM_ADMIN, TENANT_BODY_OPT, JSON, api_token_create, "create an API token (shown once)"},
+    {"GET", "/api/v1/tokens", PERM_ADMIN, TENANT_QUERY_OPT, 0, api_token_list, "tokens of a tenant, never their secret (all: platform_admin)"},
+    {"DELETE", "/api/v1/tokens/{token_id}", PERM_ADMIN, TENANT_NONE, 0, api_token_revoke, "revoke a token (its next use answers 401)"},
 };
 
 const size_t http_nroutes = sizeof(http_routes) / sizeof(http_routes[0]);

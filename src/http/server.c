@@ -6,9 +6,12 @@
  * so port 0 works and the bound port is known.
  *
  * Pipeline for every request, in this order, in one place:
- *   match route (404/405) -> body limit (413) -> authenticate (401) ->
- *   parse JSON body (415/400) -> tenant scope (404 when not visible, 403 when
- *   the role lacks the route's permission) -> handler -> metrics.
+ *   match route (404/405) -> body limit (413) -> authenticate (401; a
+ *   bearer token, else the dashboard's session cookie, whose writes need the
+ *   X-CSRF-Token header: 403 "csrf") -> parse JSON body (415/400) -> tenant
+ *   scope (404 when not visible, 403 when the role lacks the route's
+ *   permission) -> handler -> metrics.
+ * TLS (tls_cert + tls_key) is libmicrohttpd's own, through GnuTLS.
  * libmicrohttpd 0.9.75 sends `Connection: close` on a response queued during
  * the first call of the access handler, so every response is queued on a
  * later call (after the body, if any, has been read).
@@ -28,10 +31,13 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <sodium.h>
 
 #include "http/http.h"
+#include "notify/notify.h"
 #include "util/log.h"
 #include "util/xalloc.h"
+#include "ws/ws.h"
 
 int64_t sw_now_ms(void)
 {
@@ -76,6 +82,22 @@ static void set_response(struct req *r, int status, struct MHD_Response *resp)
     r->resp = resp;
     r->status = status;
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (r->srv && r->srv->tls)
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+}
+
+static bool is_html(const char *content_type)
+{
+    return strncasecmp(content_type, "text/html", 9) == 0;
+}
+
+void http_html_security_headers(struct req *r)
+{
+    http_add_header(r, "Content-Security-Policy",
+                    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                    "form-action 'self'");
+    http_add_header(r, "X-Frame-Options", "DENY");
+    http_add_header(r, "Referrer-Policy", "no-referrer");
 }
 
 void http_raw(struct req *r, int status, const char *content_type, char *buf, size_t len)
@@ -85,6 +107,8 @@ void http_raw(struct req *r, int status, const char *content_type, char *buf, si
     set_response(r, status, resp);
     MHD_add_response_header(resp, "Content-Type", content_type);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (is_html(content_type))
+        http_html_security_headers(r);
 }
 
 void http_static(struct req *r, int status, const char *content_type,
@@ -94,6 +118,8 @@ void http_static(struct req *r, int status, const char *content_type,
         MHD_create_response_from_buffer(len, (void *)buf, MHD_RESPMEM_PERSISTENT);
     set_response(r, status, resp);
     MHD_add_response_header(resp, "Content-Type", content_type);
+    if (is_html(content_type))
+        http_html_security_headers(r);
 }
 
 void http_json(struct req *r, int status, json_t *body)
@@ -161,6 +187,52 @@ void http_add_header(struct req *r, const char *name, const char *value)
 {
     if (r->resp)
         MHD_add_response_header(r->resp, name, value);
+}
+
+static void upgrade_done(void *urh)
+{
+    /* libmicrohttpd closes the socket (and, under TLS, its socketpair) */
+    MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+/* libmicrohttpd sent the 101: the request is over for the server (counted
+ * now, not when the socket closes hours later), the socket is fn's.
+ * on_completed still frees r when the upgraded connection is closed. */
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls,
+                       const char *extra, size_t extra_len, MHD_socket sock,
+                       struct MHD_UpgradeResponseHandle *urh)
+{
+    struct req *r = con_cls;
+    size_t ri = (size_t)(r->route - http_routes);
+    metrics_observe(&r->srv->metrics, ri, 101, sw_mono_ns() - r->t0_ns);
+    r->upgraded = true;
+    r->srv->in_flight--;
+    r->upgrade_fn(r, r->upgrade_ud, (int)sock, extra, extra_len, upgrade_done, urh);
+}
+
+void http_upgrade(struct req *r, http_upgrade_fn fn, void *ud)
+{
+    struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgrade, NULL);
+    if (!resp) {
+        http_error(r, 500, "internal", NULL, "cannot upgrade");
+        return;
+    }
+    set_response(r, 101, resp);
+    r->upgrade_fn = fn;
+    r->upgrade_ud = ud;
+}
+
+void http_client_addr(const struct req *r, char *buf, size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        r->conn ? MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    snprintf(buf, len, "?");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)len);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+                  (socklen_t)len);
 }
 
 /* ---- routing --------------------------------------------------------- */
@@ -256,9 +328,51 @@ static bool content_type_is(const char *ct, const char *want)
     return ct && strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+static bool method_is_safe(const char *m)
+{
+    return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS");
+}
+
+/* The dashboard's session cookie.  A write through it must echo the
+ * session's CSRF token in X-CSRF-Token: a cross-site page can make the
+ * browser send the cookie (SameSite=Strict aside) but cannot read the token. */
+static int authenticate_session(struct req *r, const char *cookie)
+{
+    const struct cfg *cfg = r->srv->cfg;
+    int rc = auth_session_authenticate(r->srv->store, cookie, r->now,
+                                       (int64_t)cfg->session_idle_s * 1000, &r->who);
+    if (rc == SW_E_AUTH) {
+        http_error(r, 401, "unauthorized", NULL, "session expired or invalid: log in again");
+        return -1;
+    }
+    if (rc < 0) {
+        http_fail(r, rc, "authentication");
+        return -1;
+    }
+    if (method_is_safe(r->method))
+        return 0;
+    const char *sent = http_header_in(r, "X-CSRF-Token");
+    size_t n = strlen(r->who.csrf);
+    if (!sent || strlen(sent) != n || n == 0 ||
+        sodium_memcmp(sent, r->who.csrf, n) != 0) {
+        http_error(r, 403, "csrf", NULL,
+                   "a write with the session cookie needs the X-CSRF-Token header");
+        return -1;
+    }
+    return 0;
+}
+
+/* A bearer token if the request has an Authorization header, else the
+ * session cookie; neither: 401. */
 static int authenticate(struct req *r)
 {
     const char *h = http_header_in(r, "Authorization");
+    if (!h) {
+        const char *cookie =
+            MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, AUTH_SESSION_COOKIE);
+        if (cookie)
+            return authenticate_session(r, cookie);
+    }
     if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
         http_error(r, 401, "unauthorized", NULL, "missing bearer token");
         return -1;
@@ -322,6 +436,7 @@ static int check_scope(struct req *r)
         t = http_param(r, "tenant_id");
         break;
     case TENANT_QUERY:
+    case TENANT_QUERY_OPT:
         t = http_query(r, "tenant_id");
         break;
     case TENANT_BODY:
@@ -332,7 +447,7 @@ static int check_scope(struct req *r)
     }
     }
     unsigned perm = rt->perm;
-    if (rt->tenant == TENANT_BODY_OPT && !t)
+    if ((rt->tenant == TENANT_BODY_OPT || rt->tenant == TENANT_QUERY_OPT) && !t)
         perm |= PERM_PLATFORM;
     else if (rt->tenant != TENANT_NONE) {
         if (!t || !*t) {
@@ -453,16 +568,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!r)
         return;
     size_t ri = r->route ? (size_t)(r->route - http_routes) : http_nroutes;
-    metrics_observe(&srv->metrics, ri, r->status, sw_mono_ns() - r->t0_ns);
+    if (!r->upgraded)   /* else counted by on_upgrade */
+        metrics_observe(&srv->metrics, ri, r->status, sw_mono_ns() - r->t0_ns);
     if (r->resp)
         MHD_destroy_response(r->resp);
     json_decref(r->json);
     free_params(r);
     free(r->body);
     free(r->url);
+    bool upgraded = r->upgraded;
     free(r);
     *con_cls = NULL;
-    srv->in_flight--;
+    if (!upgraded)
+        srv->in_flight--;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -515,6 +633,44 @@ fail:
     return -1;
 }
 
+/* A whole PEM file, NUL-terminated, or NULL with err set. */
+static char *read_pem(const char *path, const char *what, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot read the TLS %s %s: %s", what, path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = xmalloc(cap);
+    size_t k;
+    while ((k = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += k;
+        if (len + 1 == cap) {
+            if (cap >= (1u << 20))
+                break;              /* no certificate chain is a megabyte */
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+        }
+    }
+    fclose(f);
+    buf[len] = '\0';
+    if (!strstr(buf, "-----BEGIN ")) {
+        snprintf(err, errlen, "the TLS %s %s is not PEM", what, path);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static void free_pems(struct server *srv)
+{
+    free(srv->tls_cert_pem);
+    if (srv->tls_key_pem)
+        sodium_memzero(srv->tls_key_pem, strlen(srv->tls_key_pem));
+    free(srv->tls_key_pem);
+}
+
 int server_start(const struct cfg *cfg, struct store *store, struct server **out,
                  char *err, size_t errlen)
 {
@@ -522,17 +678,65 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
     srv->cfg = cfg;
     srv->store = store;
     srv->started_at = sw_now_ms();
+    srv->listen_fd = -1;
     metrics_init(&srv->metrics, http_nroutes);
+    char pw[AUTH_TOKEN_LEN + 1];
+    auth_random_secret("dmy_", pw);
+    _Static_assert(sizeof(srv->dummy_pwhash) >= SW_PWHASH_MAX + 1, "dummy hash buffer");
+    if (auth_password_hash(pw, cfg->password_cost, srv->dummy_pwhash) < 0) {
+        snprintf(err, errlen, "argon2id: not enough memory for password_cost %s",
+                 cfg->password_cost);
+        goto fail;
+    }
+    if (cfg->tls_cert[0]) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            snprintf(err, errlen, "this libmicrohttpd has no TLS support: cannot serve HTTPS");
+            goto fail;
+        }
+        srv->tls_cert_pem = read_pem(cfg->tls_cert, "certificate", err, errlen);
+        srv->tls_key_pem = srv->tls_cert_pem ? read_pem(cfg->tls_key, "key", err, errlen) : NULL;
+        if (!srv->tls_key_pem)
+            goto fail;
+        srv->tls = true;
+    }
     srv->listen_fd = bind_listen(cfg, &srv->port, err, errlen);
     if (srv->listen_fd < 0)
         goto fail;
+    /* before the daemon: an upgrade may come with the first request */
+    struct ws_opts wo;
+    ws_opts_default(&wo);
+    ws_opts_from_env(&wo);
+    if (ws_hub_new_opts(&wo, &srv->ws) < 0) {
+        snprintf(err, errlen, "cannot start the WebSocket hub");
+        goto fail;
+    }
+    srv->metrics.ws = srv->ws;
+    /* before the daemon too: handlers wake it (srv->notifier) */
+    struct notify_opts no;
+    notify_opts_from_cfg(&no, cfg);
+    if (notify_start(store, srv->ws, &no, &srv->notifier) < 0) {
+        snprintf(err, errlen, "cannot start the notification workers");
+        goto fail;
+    }
 
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG;
+    /* HTTPS through libmicrohttpd's GnuTLS; MHD keeps the PEM pointers */
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert_pem},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (srv->tls)
+        flags |= MHD_USE_TLS;
+    else
+        tls_opts[0].option = MHD_OPTION_END;
     srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
+        MHD_OPTION_ARRAY, tls_opts,
         MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
         MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conn_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s,
         /* bounds the request line + headers (431 beyond), per connection;
          * libmicrohttpd clears this pool per request, so keep it modest */
@@ -541,7 +745,9 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
         MHD_OPTION_END);
     if (!srv->mhd) {
-        snprintf(err, errlen, "cannot start the HTTP server");
+        snprintf(err, errlen, srv->tls ? "cannot start the HTTPS server (the certificate and "
+                                         "key must be PEM and match)"
+                                       : "cannot start the HTTP server");
         goto fail;
     }
     *out = srv;
@@ -549,6 +755,9 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
 fail:
     if (srv->listen_fd >= 0)
         close(srv->listen_fd);
+    notify_stop(srv->notifier);
+    ws_hub_free(srv->ws);
+    free_pems(srv);
     metrics_release(&srv->metrics);
     free(srv);
     return SW_E_IO;
@@ -561,6 +770,10 @@ void server_stop(struct server *srv)
     int fd = (int)MHD_quiesce_daemon(srv->mhd);
     if (fd >= 0)
         close(fd);
+    /* WebSocket clients get 1001 and their sockets go back to libmicrohttpd,
+     * which must see them released before MHD_stop_daemon; later upgrades
+     * are released at once.  The hub itself lives until the daemon is gone. */
+    ws_hub_shutdown(srv->ws);
     uint64_t deadline = sw_mono_ns() + (uint64_t)srv->cfg->drain_timeout_s * 1000000000u;
     while (srv->in_flight > 0 && sw_mono_ns() < deadline) {
         struct timespec ts = {0, 10 * 1000000};
@@ -569,6 +782,11 @@ void server_stop(struct server *srv)
     if (srv->in_flight > 0)
         log_warn("stopping with %d requests still in flight", (int)srv->in_flight);
     MHD_stop_daemon(srv->mhd);
+    /* no handler runs now (none can wake it); deliveries in flight abort
+     * and their rows are released for the next start */
+    notify_stop(srv->notifier);
+    ws_hub_free(srv->ws);
+    free_pems(srv);
     metrics_release(&srv->metrics);
     free(srv);
 }

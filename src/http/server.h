@@ -10,6 +10,9 @@
 #include "http/metrics.h"
 #include "store/store.h"
 
+struct ws_hub;
+struct notifier;
+
 struct server {
     const struct cfg *cfg;
     struct store *store;
@@ -19,6 +22,13 @@ struct server {
     atomic_int in_flight;
     struct metrics metrics;
     int64_t started_at;
+    struct ws_hub *ws;          /* live push: WebSocket clients (src/ws) */
+    struct notifier *notifier;  /* outbox delivery workers (src/notify) */
+    bool tls;                   /* serving HTTPS (cookies get Secure) */
+    char *tls_cert_pem, *tls_key_pem;   /* read at start; MHD keeps pointers */
+    /* argon2id hash of a random password, with the configured cost: checked
+     * against for unknown emails so they take as long as known ones. */
+    char dummy_pwhash[160];
 };
 
 /* Binds, starts serving.  *out is the caller's, freed by server_stop. */

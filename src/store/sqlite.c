@@ -318,6 +318,8 @@ int store_sqlite_open(const char *path, struct store **out, char *err, size_t er
     s->base.events = &sqlite_event_ops;
     s->base.findings = &sqlite_finding_ops;
     s->base.alerts = &sqlite_alert_ops;
+    s->base.users = &sqlite_user_ops;
+    s->base.notify = &sqlite_notify_ops;
     s->path = xstrdup(path);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);

@@ -67,5 +67,23 @@ int sq_event_add(struct sqlite_store *s, struct conn *c, const struct sw_event *
 extern const struct store_event_ops sqlite_event_ops;
 extern const struct store_finding_ops sqlite_finding_ops;   /* sqlite_findings.c */
 extern const struct store_alert_ops sqlite_alert_ops;       /* sqlite_alerts.c */
+extern const struct store_user_ops sqlite_user_ops;         /* sqlite_users.c */
+extern const struct store_notify_ops sqlite_notify_ops;     /* sqlite_notify.c */
+
+/* Writes a notice's outbox rows inside the caller's write transaction
+ * (after sq_begin, before sq_commit), e.g. the scheduler's breach event.
+ * Reads the tenant's notification config in that same transaction and
+ * inserts one pending row per configured channel x recipient (websocket:
+ * one row, recipient = tenant id); an sla.warning only when its
+ * threshold_pct is in the tenant's thresholds.  event_id (> 0) is the
+ * events row that caused it and keys idempotency: enqueueing the same
+ * (event, channel, recipient) again writes nothing.  Returns the number of
+ * rows written (0: no config, threshold not notified, or already there)
+ * or a negative SW_E_*, after which the caller must roll back.  Wake the
+ * notifier (notify_wake) after the commit, or it finds the rows within a
+ * second.  (sqlite_notify.c) */
+struct sw_notice;
+int sq_outbox_enqueue(struct sqlite_store *s, struct conn *c, const struct sw_notice *n,
+                      int64_t event_id);
 
 #endif

@@ -109,6 +109,8 @@ struct store_event_ops {
 
 struct store_finding_ops;      /* store_findings.h */
 struct store_alert_ops;        /* store_alerts.h */
+struct store_user_ops;         /* store_users.h */
+struct store_notify_ops;       /* store_notify.h */
 
 struct store {
     const struct store_ops *ops;
@@ -116,9 +118,23 @@ struct store {
     const struct store_event_ops *events;
     const struct store_finding_ops *findings;
     const struct store_alert_ops *alerts;
+    const struct store_user_ops *users;
+    const struct store_notify_ops *notify;
     /* Errors the database reported, for /metrics. Backends increment it. */
     _Atomic uint64_t errors;
+    /* Set by the server: called after a commit that gave an item an instant
+     * to look at (a next warning, breach or escalation), so the scheduler
+     * wakes for it instead of at its fallback scan.  May be NULL. */
+    void (*due_hint)(void *ud, int64_t at);
+    void *due_hint_ud;
 };
+
+/* Backends call this after committing a write that set next instants. */
+static inline void store_hint_due(struct store *s, int64_t at)
+{
+    if (s->due_hint && at > 0)
+        s->due_hint(s->due_hint_ud, at);
+}
 
 /* Opens "sqlite:PATH" (creating and migrating it). *out is the caller's,
  * freed with store_close.  On failure, a message is written to err. */

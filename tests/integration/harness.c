@@ -90,6 +90,12 @@ void srv_start(struct sw_server *s, const char *const *extra_args, const char *c
             s->port = atoi(p + strlen("listening on http://127.0.0.1:"));
             break;
         }
+        p = strstr(buf, "listening on https://127.0.0.1:");     /* --tls-cert */
+        if (p && strchr(p, '\n')) {
+            s->port = atoi(p + strlen("listening on https://127.0.0.1:"));
+            s->tls = true;
+            break;
+        }
         struct pollfd pfd = {s->out_fd, POLLIN, 0};
         if (time(NULL) > deadline || poll(&pfd, 1, 200) < 0)
             fail_msg("server did not print its listening line (log: %s)", logpath);
@@ -101,7 +107,8 @@ void srv_start(struct sw_server *s, const char *const *extra_args, const char *c
         }
     }
     assert_true(s->port > 0);
-    snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
+    snprintf(s->base, sizeof(s->base), "%s://127.0.0.1:%d", s->tls ? "https" : "http",
+             s->port);
 }
 
 int srv_stop(struct sw_server *s)
@@ -183,6 +190,13 @@ static __thread CURL *tl_curl;
 void http_req(struct sw_server *s, const char *method, const char *path, const char *token,
               const char *ctype, const char *body, size_t body_len, struct http_resp *out)
 {
+    http_req_h(s, method, path, token, NULL, ctype, body, body_len, out);
+}
+
+void http_req_h(struct sw_server *s, const char *method, const char *path, const char *token,
+                const char *const *headers, const char *ctype, const char *body,
+                size_t body_len, struct http_resp *out)
+{
     memset(out, 0, sizeof(*out));
     if (!tl_curl)
         tl_curl = curl_easy_init();
@@ -207,6 +221,12 @@ void http_req(struct sw_server *s, const char *method, const char *path, const c
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     }
     hdrs = curl_slist_append(hdrs, "Expect:");
+    for (int i = 0; headers && headers[i]; i++)
+        hdrs = curl_slist_append(hdrs, headers[i]);
+    if (!strncmp(s->base, "https:", 6)) {   /* the tests' self-signed certificate */
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (!strcmp(method, "HEAD"))

@@ -17,7 +17,8 @@ struct sw_server {
     int out_fd;             /* the child's stdout, kept open */
     char dir[256];          /* temp dir holding the db and the log */
     char db[320];           /* sqlite:PATH */
-    char base[64];          /* http://127.0.0.1:PORT */
+    char base[64];          /* http://127.0.0.1:PORT (https:// under --tls-cert) */
+    bool tls;               /* the server said `listening on https://` */
 };
 
 struct http_resp {
@@ -47,6 +48,11 @@ const char *srv_path(struct sw_server *s, const char *name, char *buf, size_t le
  * body is given; token NULL means no Authorization header. */
 void http_req(struct sw_server *s, const char *method, const char *path, const char *token,
               const char *ctype, const char *body, size_t body_len, struct http_resp *out);
+/* As http_req, with extra request headers ("Name: value", NULL-terminated
+ * list, may be NULL): cookies, X-CSRF-Token, ... */
+void http_req_h(struct sw_server *s, const char *method, const char *path, const char *token,
+                const char *const *headers, const char *ctype, const char *body,
+                size_t body_len, struct http_resp *out);
 void http_free(struct http_resp *r);
 /* Frees this thread's connection; call before a test thread ends. */
 void http_thread_done(void);

@@ -89,6 +89,48 @@ static void test_bad_values_named(void **state)
     assert_true(cfg_load_file(&c, "/nonexistent/slawatch.conf", err, sizeof(err)) < 0);
 }
 
+/* Issue #6 settings: TLS goes in pairs; login throttling, sessions and the
+ * argon2 cost are checked like the rest, from flags, files and env. */
+static void test_security_settings(void **state)
+{
+    struct cfg c;
+    char err[256];
+    cfg_init(&c);
+    assert_string_equal(c.password_cost, "interactive");
+    assert_int_equal(c.login_max_failures, 5);
+    assert_int_equal(c.login_window_s, 900);
+    assert_int_equal(c.login_lockout_s, 900);
+    assert_int_equal(c.session_idle_s, 12 * 3600);
+    assert_int_equal(c.session_lifetime_s, 7 * 86400);
+    assert_int_equal(c.max_conn_per_ip, 0);
+    assert_int_equal(cfg_check(&c, err, sizeof(err)), 0);
+
+    assert_int_equal(cfg_set(&c, "tls_cert", "/etc/ssl/cert.pem", err, sizeof(err)), 0);
+    assert_true(cfg_check(&c, err, sizeof(err)) < 0);       /* a cert without its key */
+    assert_non_null(strstr(err, "tls_key"));
+    assert_int_equal(cfg_set(&c, "tls_key", "/etc/ssl/key.pem", err, sizeof(err)), 0);
+    assert_int_equal(cfg_check(&c, err, sizeof(err)), 0);
+    assert_string_equal(c.tls_key, "/etc/ssl/key.pem");
+
+    assert_int_equal(cfg_set(&c, "password_cost", "min", err, sizeof(err)), 0);
+    assert_true(cfg_set(&c, "password_cost", "cheap", err, sizeof(err)) < 0);
+    assert_int_equal(cfg_set(&c, "login_max_failures", "3", err, sizeof(err)), 0);
+    assert_true(cfg_set(&c, "login_max_failures", "0", err, sizeof(err)) < 0);
+    assert_true(cfg_set(&c, "login_lockout", "-1", err, sizeof(err)) < 0);
+    assert_true(cfg_set(&c, "session_idle", "0", err, sizeof(err)) < 0);
+    assert_int_equal(cfg_set(&c, "session_lifetime", "60", err, sizeof(err)), 0);
+    assert_int_equal(cfg_set(&c, "max_connections_per_ip", "64", err, sizeof(err)), 0);
+    assert_int_equal(c.max_conn_per_ip, 64);
+
+    setenv("SLAWATCH_LOGIN_LOCKOUT", "7", 1);
+    setenv("SLAWATCH_PASSWORD_COST", "moderate", 1);
+    assert_int_equal(cfg_load_env(&c, err, sizeof(err)), 0);
+    assert_int_equal(c.login_lockout_s, 7);
+    assert_string_equal(c.password_cost, "moderate");
+    unsetenv("SLAWATCH_LOGIN_LOCKOUT");
+    unsetenv("SLAWATCH_PASSWORD_COST");
+}
+
 static struct auth_principal one_grant(enum sw_role role, const char *tenant)
 {
     struct auth_principal p;
@@ -177,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_listen_parsing),
         cmocka_unit_test(test_precedence_env_then_file),
         cmocka_unit_test(test_bad_values_named),
+        cmocka_unit_test(test_security_settings),
         cmocka_unit_test(test_roles_and_scope),
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_id_validation),

@@ -1,0 +1,536 @@
+/* api_alerts.c: SOC alerts: create (single and NDJSON bulk), lifecycle
+ * (acknowledge, resolve, reopen, severity), list, tracking record, events.
+ *
+ * Handlers validate, call the store (which runs the core inside its
+ * transaction) and answer; roles and tenant scope are the route table's.
+ * The bulk route is not tenant-scoped (each line names its tenant), so it
+ * checks every line's tenant here with auth_check, answering a tenant the
+ * caller may not use exactly like an unknown one. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/sla.h"
+#include "http/api.h"
+#include "http/http.h"
+#include "http/json_out.h"
+#include "http/server.h"
+#include "store/store_alerts.h"
+
+#define FUTURE_SKEW_MS (5 * SLA_MS_PER_MIN)    /* clocks of senders drift a little */
+#define LIST_DEFAULT 100
+#define LIST_MAX 1000
+#define BULK_CHUNK 10000
+#define BULK_MAX_ERRORS 1000
+
+/* ---- the tracking record ---------------------------------------------- */
+
+static json_t *warnings_json(const struct sw_alert *x)
+{
+    json_t *arr = json_array();
+    const struct sla_alert *a = &x->a;
+    /* bit 0 of each alarm is the resolved threshold (warn_pct) */
+    if (((a->ack_alarm.fired | a->resolve_alarm.fired) & 1u) && a->targets.warn_pct > 0)
+        json_array_append_new(arr, json_integer(a->targets.warn_pct));
+    return arr;
+}
+
+static json_t *alert_json(const struct sw_alert *x, int64_t now)
+{
+    const struct sla_alert *a = &x->a;
+    json_t *o = json_object();
+    json_object_set_new(o, "alert_id", json_string(x->id));
+    json_object_set_new(o, "id", json_string(x->id));
+    json_object_set_new(o, "tenant_id", json_string(x->tenant_id));
+    json_object_set_new(o, "project_id", x->project_id[0] ? json_string(x->project_id)
+                                                           : json_null());
+    json_object_set_new(o, "title", json_string(x->title));
+    json_object_set_new(o, "source", json_string(x->source));
+    json_object_set_new(o, "severity", json_string(sla_sev_name(a->sev)));
+    json_object_set_new(o, "state", json_string(sla_alert_state_name(a->state)));
+    json_object_set_new(o, "created_at", json_time(a->created_at));
+    json_object_set_new(o, "acknowledged_at", json_time(a->acknowledged_at));
+    json_object_set_new(o, "resolved_at", json_time(a->resolved_at));
+    json_object_set_new(o, "ack_due_at", json_time(sla_clock_due(&a->ack, now)));
+    json_object_set_new(o, "resolve_due_at", json_time(sla_clock_due(&a->resolve, now)));
+    /* the target each clock is judged against (a stopped clock keeps its own) */
+    json_object_set_new(o, "ack_target_minutes", json_integer(a->ack.target_ms / SLA_MS_PER_MIN));
+    json_object_set_new(o, "resolve_target_minutes",
+                        json_integer(a->resolve.target_ms / SLA_MS_PER_MIN));
+    json_object_set_new(o, "ack_breached", json_boolean(sla_clock_breached(&a->ack, now)));
+    json_object_set_new(o, "resolve_breached",
+                        json_boolean(sla_clock_breached(&a->resolve, now)));
+    json_object_set_new(o, "warnings_fired", warnings_json(x));
+    json_object_set_new(o, "escalation_level", json_integer(x->escalation_level));
+    json_object_set_new(o, "paused_seconds",
+                        json_integer(sla_clock_paused_total(&a->resolve, now) / SLA_MS_PER_SEC));
+    json_object_set_new(o, "ack_source", json_string(sla_src_name(SLA_ALERT, a->targets.ack_src)));
+    json_object_set_new(o, "resolve_source",
+                        json_string(sla_src_name(SLA_ALERT, a->targets.resolve_src)));
+    json_object_set_new(o, "warn_pct", json_integer(a->targets.warn_pct));
+    json_object_set_new(o, "penalty_per_hour_cents", json_integer(a->targets.penalty_cph));
+    json_object_set_new(o, "next_check_at",
+                        x->next_check_at == SLA_NEVER ? json_null() : json_time(x->next_check_at));
+    json_object_set_new(o, "updated_at", json_time(x->updated_at));
+    return o;
+}
+
+/* ---- input ------------------------------------------------------------- */
+
+/* A validation failure that names its field, for 422s and bulk lines. */
+struct perr {
+    const char *field;
+    char msg[192];
+};
+
+static int perr_set(struct perr *e, const char *field, const char *fmt, const char *arg)
+{
+    e->field = field;
+    snprintf(e->msg, sizeof(e->msg), fmt, field, arg);
+    return SW_E_INVAL;
+}
+
+/* A string field: absent or null → *out NULL (error if required). */
+static int p_string(json_t *o, const char *field, bool required, size_t maxlen,
+                    const char **out, struct perr *e)
+{
+    json_t *v = json_object_get(o, field);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return required ? perr_set(e, field, "%s is required%s", "") : 0;
+    if (!json_is_string(v))
+        return perr_set(e, field, "%s must be a string%s", "");
+    if (json_string_length(v) > maxlen || strlen(json_string_value(v)) != json_string_length(v))
+        return perr_set(e, field, "%s is too long (or holds a NUL)%s", "");
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int p_id(json_t *o, const char *field, bool required, const char **out, struct perr *e)
+{
+    if (p_string(o, field, required, SW_ID_MAX, out, e) < 0)
+        return SW_E_INVAL;
+    if (*out && !**out && !required) {
+        *out = NULL;            /* "" = none */
+        return 0;
+    }
+    if (*out && !http_id_valid(*out))
+        return perr_set(e, field, "%s must be 1-128 printable ASCII characters without '/'%s",
+                        "");
+    return 0;
+}
+
+/* An RFC 3339 instant, not more than a few minutes in the future. */
+static int p_time(json_t *o, const char *field, int64_t now, int64_t *out, struct perr *e)
+{
+    const char *s;
+    if (p_string(o, field, false, 64, &s, e) < 0)
+        return SW_E_INVAL;
+    if (!s)
+        return 0;
+    int64_t t;
+    if (sla_time_parse(s, &t) < 0 || t <= 0)
+        return perr_set(e, field, "%s must be an RFC 3339 instant like 2026-11-22T10:00:00Z%s",
+                        "");
+    if (t > now + FUTURE_SKEW_MS)
+        return perr_set(e, field, "%s must not be in the future%s", "");
+    *out = t;
+    return 0;
+}
+
+static int p_sev(json_t *o, const char *field, enum sla_sev *out, struct perr *e)
+{
+    const char *s;
+    if (p_string(o, field, true, 16, &s, e) < 0)
+        return SW_E_INVAL;
+    if (sla_sev_parse(SLA_ALERT, s, out) < 0)
+        return perr_set(e, field, "%s must be one of critical, high, medium, low%s", "");
+    return 0;
+}
+
+/* One alert object (the POST body or a bulk line).  tenant_id is read from
+ * o when want_tenant. */
+static int parse_alert(json_t *o, bool want_tenant, int64_t now, struct sw_alert_new *out,
+                       struct perr *e)
+{
+    memset(out, 0, sizeof(*out));
+    if (p_id(o, "id", true, &out->id, e) < 0)
+        return SW_E_INVAL;
+    if (want_tenant && p_id(o, "tenant_id", true, &out->tenant_id, e) < 0)
+        return SW_E_INVAL;
+    if (p_sev(o, "severity", &out->sev, e) < 0 ||
+        p_string(o, "title", false, SW_TITLE_MAX, &out->title, e) < 0 ||
+        p_string(o, "source", false, SW_SOURCE_MAX, &out->source, e) < 0 ||
+        p_id(o, "project_id", false, &out->project_id, e) < 0 ||
+        p_time(o, "created_at", now, &out->created_at, e) < 0)
+        return SW_E_INVAL;
+    return 0;
+}
+
+static void reply_422(struct req *r, const struct perr *e)
+{
+    http_error(r, 422, "invalid", e->field, "%s", e->msg);
+}
+
+/* ---- create ------------------------------------------------------------ */
+
+void api_alert_create(struct req *r)
+{
+    struct sw_alert_new in;
+    struct perr e;
+    if (parse_alert(r->json, false, r->now, &in, &e) < 0) {
+        reply_422(r, &e);
+        return;
+    }
+    in.tenant_id = r->tenant_id;
+    struct sw_alert *x = malloc(sizeof(*x));
+    enum sw_alert_result res;
+    int rc = x ? store_alert_create(r->srv->store, &in, r->now, r->who.actor, x, &res) : SW_E_NOMEM;
+    if (rc < 0)
+        http_fail(r, rc, "alert");
+    else if (res == SW_ALERT_NO_TENANT)
+        http_error(r, 404, "not_found", "tenant_id", "tenant not found");
+    else if (res == SW_ALERT_NO_PROJECT)
+        http_error(r, 404, "not_found", "project_id", "project not found");
+    else
+        http_json(r, res == SW_ALERT_CREATED ? 201 : 200, alert_json(x, r->now));
+    free(x);
+}
+
+/* ---- bulk (NDJSON) ------------------------------------------------------ */
+
+struct bulk {
+    struct req *r;
+    struct sw_alert_new items[BULK_CHUNK];
+    json_t *objs[BULK_CHUNK];
+    size_t lines[BULK_CHUNK];
+    enum sw_alert_result res[BULK_CHUNK];
+    size_t n;
+    int64_t accepted, duplicates, nerrors;
+    json_t *errors;
+};
+
+static void bulk_error(struct bulk *b, size_t line, const char *msg)
+{
+    b->nerrors++;
+    if (json_array_size(b->errors) < BULK_MAX_ERRORS)
+        json_array_append_new(b->errors, json_pack("{s:I, s:s}", "line", (json_int_t)line,
+                                                   "error", msg));
+}
+
+static int bulk_flush(struct bulk *b)
+{
+    int rc = 0;
+    if (b->n)
+        rc = store_alert_create_many(b->r->srv->store, b->items, b->n, b->r->now,
+                                     b->r->who.actor, b->res);
+    for (size_t i = 0; i < b->n && rc == 0; i++) {
+        switch (b->res[i]) {
+        case SW_ALERT_CREATED: b->accepted++; break;
+        case SW_ALERT_DUPLICATE: b->duplicates++; break;
+        case SW_ALERT_NO_TENANT: bulk_error(b, b->lines[i], "tenant not found"); break;
+        case SW_ALERT_NO_PROJECT: bulk_error(b, b->lines[i], "project not found"); break;
+        }
+    }
+    for (size_t i = 0; i < b->n; i++)
+        json_decref(b->objs[i]);
+    b->n = 0;
+    return rc;
+}
+
+static void bulk_line(struct bulk *b, const char *p, size_t len, size_t line)
+{
+    json_error_t jerr;
+    char msg[256];
+    json_t *o = json_loadb(p, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!o) {
+        snprintf(msg, sizeof(msg), "malformed JSON at column %d: %s", jerr.column, jerr.text);
+        bulk_error(b, line, msg);
+        return;
+    }
+    if (!json_is_object(o)) {
+        json_decref(o);
+        bulk_error(b, line, "a line must be a JSON object");
+        return;
+    }
+    struct sw_alert_new *in = &b->items[b->n];
+    struct perr e;
+    if (parse_alert(o, true, b->r->now, in, &e) < 0) {
+        json_decref(o);
+        bulk_error(b, line, e.msg);
+        return;
+    }
+    /* Not visible, or no ingest right there: the same words as unknown. */
+    if (auth_check(&b->r->who, PERM_INGEST, in->tenant_id) < 0) {
+        json_decref(o);
+        bulk_error(b, line, "tenant not found");
+        return;
+    }
+    b->objs[b->n] = o;
+    b->lines[b->n] = line;
+    b->n++;
+}
+
+void api_alert_bulk(struct req *r)
+{
+    struct bulk *b = calloc(1, sizeof(*b));
+    if (!b) {
+        http_fail(r, SW_E_NOMEM, "bulk");
+        return;
+    }
+    b->r = r;
+    b->errors = json_array();
+    const char *p = r->body ? r->body : "", *end = p + r->body_len;
+    size_t line = 0;
+    int rc = 0;
+    while (p < end && rc == 0) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        size_t len = (size_t)(e - p);
+        line++;
+        if (len && p[len - 1] == '\r')
+            len--;
+        size_t k = 0;
+        while (k < len && (p[k] == ' ' || p[k] == '\t'))
+            k++;
+        if (k < len)
+            bulk_line(b, p, len, line);
+        if (b->n == BULK_CHUNK)
+            rc = bulk_flush(b);
+        p = nl ? nl + 1 : end;
+    }
+    if (rc == 0)
+        rc = bulk_flush(b);
+    if (rc < 0) {
+        http_error(r, 500, "internal", NULL,
+                   "store error after %lld alerts were accepted: %s (resend: duplicates are "
+                   "recognised)", (long long)b->accepted, sw_strerror(rc));
+    } else {
+        json_t *out = json_pack("{s:I, s:I, s:I, s:o}", "accepted", (json_int_t)b->accepted,
+                                "duplicates", (json_int_t)b->duplicates, "error_count",
+                                (json_int_t)b->nerrors, "errors", b->errors);
+        b->errors = NULL;
+        if (b->nerrors > BULK_MAX_ERRORS)
+            json_object_set_new(out, "errors_truncated", json_true());
+        http_json(r, 200, out);
+    }
+    for (size_t i = 0; i < b->n; i++)
+        json_decref(b->objs[i]);
+    json_decref(b->errors);
+    free(b);
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static void change(struct req *r, enum sw_alert_action action)
+{
+    const char *id = http_param(r, "id");
+    struct perr e;
+    struct sw_alert_change ch = { .action = action, .at = r->now };
+    const char *by = NULL, *resolution = NULL;
+    if (!id || !http_id_valid(id)) {
+        http_error(r, 404, "not_found", NULL, "alert not found");
+        return;
+    }
+    if (action == SW_ALERT_SET_SEVERITY) {
+        if (p_sev(r->json, "severity", &ch.sev, &e) < 0) {
+            reply_422(r, &e);
+            return;
+        }
+    } else if (p_time(r->json, "at", r->now, &ch.at, &e) < 0 ||
+               p_string(r->json, "by", false, SW_NAME_MAX, &by, &e) < 0 ||
+               (action == SW_ALERT_RESOLVE &&
+                p_string(r->json, "resolution", false, 4096, &resolution, &e) < 0)) {
+        reply_422(r, &e);
+        return;
+    }
+    json_t *data = json_object();
+    if (by)
+        json_object_set_new(data, "by", json_string(by));
+    if (resolution)
+        json_object_set_new(data, "resolution", json_string(resolution));
+    json_object_set_new(data, "via", json_string(r->who.actor));
+    char *data_text = json_dumps(data, JSON_COMPACT);
+    json_decref(data);
+    ch.actor = by ? by : r->who.actor;
+    ch.data_json = data_text;
+
+    struct sw_alert *x = malloc(sizeof(*x));
+    int rc = x ? store_alert_change(r->srv->store, r->tenant_id, id, &ch, r->now, x)
+               : SW_E_NOMEM;
+    free(data_text);
+    switch (rc) {
+    case 0:
+        http_json(r, 200, alert_json(x, r->now));
+        break;
+    case SW_E_NOTFOUND:
+        http_error(r, 404, "not_found", NULL, "alert not found");
+        break;
+    case SW_E_CONFLICT:
+        http_error(r, 409, "conflict", NULL, action == SW_ALERT_REOPEN
+                                                 ? "the alert is not resolved"
+                                                 : "the alert is already resolved");
+        break;
+    case SW_E_INVAL:
+        http_error(r, 422, "invalid", "at",
+                   "at is before the alert's creation or its last state change");
+        break;
+    default:
+        http_fail(r, rc, "alert");
+    }
+    free(x);
+}
+
+void api_alert_acknowledge(struct req *r) { change(r, SW_ALERT_ACKNOWLEDGE); }
+void api_alert_resolve(struct req *r) { change(r, SW_ALERT_RESOLVE); }
+void api_alert_reopen(struct req *r) { change(r, SW_ALERT_REOPEN); }
+void api_alert_severity(struct req *r) { change(r, SW_ALERT_SET_SEVERITY); }
+
+/* ---- reads -------------------------------------------------------------- */
+
+void api_alert_tracking(struct req *r)
+{
+    const char *id = http_param(r, "alert_id");
+    struct sw_alert *x = malloc(sizeof(*x));
+    int rc = !x ? SW_E_NOMEM
+         : (id && http_id_valid(id)) ? store_alert_get(r->srv->store, r->tenant_id, id, x)
+                                     : SW_E_NOTFOUND;
+    if (rc == SW_E_NOTFOUND)
+        http_error(r, 404, "not_found", NULL, "alert not tracked");
+    else if (rc < 0)
+        http_fail(r, rc, "alert");
+    else
+        http_json(r, 200, alert_json(x, r->now));
+    free(x);
+}
+
+struct list_ctx {
+    json_t *items;
+    int64_t now;
+    int limit, n;
+    char last[SW_ID_MAX + 1];
+};
+
+static int add_alert(const struct sw_alert *x, void *ud)
+{
+    struct list_ctx *l = ud;
+    if (l->n == l->limit) {
+        l->n++;                 /* one more than asked: there is a next page */
+        return 1;
+    }
+    json_array_append_new(l->items, alert_json(x, l->now));
+    snprintf(l->last, sizeof(l->last), "%s", x->id);
+    l->n++;
+    return 0;
+}
+
+/* A query parameter that must be one of a few words: -1 when absent. */
+static int q_enum(struct req *r, const char *name, const char *const *words, int n, int *out)
+{
+    const char *v = http_query(r, name);
+    *out = -1;
+    if (!v || !*v)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(v, words[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    char list[128] = "";
+    for (int i = 0; i < n; i++) {
+        strcat(list, i ? ", " : "");
+        strcat(list, words[i]);
+    }
+    http_error(r, 422, "invalid", name, "%s must be one of %s", name, list);
+    return SW_E_INVAL;
+}
+
+void api_alert_list(struct req *r)
+{
+    static const char *const states[] = { "open", "acknowledged", "resolved" };
+    static const char *const sevs[] = { "critical", "high", "medium", "low" };
+    static const char *const bools[] = { "false", "true" };
+    struct sw_alert_filter f = { .tenant_id = r->tenant_id, .now = r->now, .limit = LIST_DEFAULT };
+    int sev;
+    if (q_enum(r, "state", states, 3, &f.state) < 0 || q_enum(r, "severity", sevs, 4, &sev) < 0 ||
+        q_enum(r, "breached", bools, 2, &f.breached) < 0)
+        return;
+    f.sev = -1;
+    if (sev >= 0) {
+        enum sla_sev sv;
+        if (sla_sev_parse(SLA_ALERT, sevs[sev], &sv) == 0)
+            f.sev = (int)sv;
+    }
+    const char *v = http_query(r, "limit");
+    if (v && *v) {
+        char *endp;
+        long n = strtol(v, &endp, 10);
+        if (*endp || n < 1 || n > LIST_MAX) {
+            http_error(r, 422, "invalid", "limit", "limit must be an integer 1..%d", LIST_MAX);
+            return;
+        }
+        f.limit = (int)n;
+    }
+    v = http_query(r, "cursor");
+    if (v && *v) {
+        if (!http_id_valid(v)) {
+            http_error(r, 422, "invalid", "cursor", "cursor is not one this API gave");
+            return;
+        }
+        f.after_id = v;
+    }
+    v = http_query(r, "project_id");
+    if (v && *v) {
+        if (!http_id_valid(v)) {
+            http_error(r, 422, "invalid", "project_id", "project_id is not a valid id");
+            return;
+        }
+        f.project_id = v;
+    }
+    struct list_ctx l = { .items = json_array(), .now = r->now, .limit = f.limit };
+    f.limit++;
+    int rc = store_alert_list(r->srv->store, &f, add_alert, &l);
+    if (rc < 0) {
+        json_decref(l.items);
+        http_fail(r, rc, "alerts");
+        return;
+    }
+    http_json(r, 200, json_pack("{s:o, s:o}", "items", l.items, "next_cursor",
+                                l.n > l.limit ? json_string(l.last) : json_null()));
+}
+
+static int add_event(const struct sw_event *e, void *ud)
+{
+    json_t *data = e->data ? json_loads(e->data, 0, NULL) : NULL;
+    json_array_append_new(ud, json_pack("{s:I, s:s, s:s, s:o, s:o}", "id", (json_int_t)e->id,
+                                        "type", e->type, "actor", e->actor, "at",
+                                        json_time(e->at), "data", data ? data : json_null()));
+    return 0;
+}
+
+void api_alert_events(struct req *r)
+{
+    const char *id = http_param(r, "id");
+    struct sw_alert *x = malloc(sizeof(*x));
+    int rc = !x ? SW_E_NOMEM
+         : (id && http_id_valid(id)) ? store_alert_get(r->srv->store, r->tenant_id, id, x)
+                                     : SW_E_NOTFOUND;
+    free(x);
+    if (rc == SW_E_NOTFOUND) {
+        http_error(r, 404, "not_found", NULL, "alert not found");
+        return;
+    }
+    if (rc < 0) {
+        http_fail(r, rc, "alert");
+        return;
+    }
+    json_t *items = json_array();
+    rc = store_event_list(r->srv->store, r->tenant_id, "alert", id, 0, LIST_MAX, add_event, items);
+    if (rc < 0) {
+        json_decref(items);
+        http_fail(r, rc, "events");
+        return;
+    }
+    http_json(r, 200, json_pack("{s:o}", "items", items));
+}

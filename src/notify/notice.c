@@ -1,0 +1,283 @@
+/* notice.c: a notice's wire form (the webhook body, its idempotency key and
+ * signature), the texts humans read (Slack, email), and the backoff.  Pure:
+ * no I/O, no clock; the store renders bodies with these when it enqueues. */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/sla.h"
+#include "notify/notify.h"
+#include "util/err.h"
+#include "util/xalloc.h"
+
+static const char *const channel_names[NOTIFY_NCHANNELS] = {
+    [NOTIFY_WEBSOCKET] = "websocket",
+    [NOTIFY_EMAIL] = "email",
+    [NOTIFY_SLACK] = "slack",
+    [NOTIFY_WEBHOOK] = "webhook",
+};
+
+const char *notify_channel_name(enum notify_channel ch)
+{
+    return (unsigned)ch < NOTIFY_NCHANNELS ? channel_names[ch] : "?";
+}
+
+int notify_channel_parse(const char *s, enum notify_channel *out)
+{
+    for (int i = 0; i < NOTIFY_NCHANNELS; i++)
+        if (s && !strcmp(s, channel_names[i])) {
+            *out = (enum notify_channel)i;
+            return 0;
+        }
+    return SW_E_INVAL;
+}
+
+void notify_recipient_public(enum notify_channel ch, const char *rcpt, char *out, size_t len)
+{
+    if (ch != NOTIFY_SLACK) {
+        snprintf(out, len, "%s", rcpt);
+        return;
+    }
+    const char *host = strstr(rcpt, "://");
+    host = host ? host + 3 : rcpt;
+    size_t hl = strcspn(host, "/");
+    size_t rl = strlen(rcpt);
+    snprintf(out, len, "%.*s/...%s", (int)hl, host, rl > 8 ? rcpt + rl - 4 : "");
+}
+
+/* ---- idempotency key --------------------------------------------------- */
+
+static void hash_str(crypto_generichash_state *h, const char *s)
+{
+    crypto_generichash_update(h, (const uint8_t *)s, strlen(s) + 1);   /* NUL separates */
+}
+
+static void hash_int(crypto_generichash_state *h, int64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%lld", (long long)v);
+    hash_str(h, buf);
+}
+
+void notify_key(const struct sw_notice *n, int64_t event_id, enum notify_channel ch,
+                const char *recipient, char out[NOTIFY_KEY_LEN + 1])
+{
+    crypto_generichash_state h;
+    uint8_t d[16];
+    crypto_generichash_init(&h, NULL, 0, sizeof(d));
+    hash_str(&h, n->tenant_id);
+    if (event_id > 0) {
+        hash_str(&h, "event");
+        hash_int(&h, event_id);
+    } else {
+        hash_str(&h, "notice");
+        hash_str(&h, n->type);
+        hash_str(&h, n->item_kind);
+        hash_str(&h, n->item_id);
+        hash_str(&h, n->clock);
+        hash_int(&h, n->threshold_pct);
+        hash_int(&h, n->escalation_level);
+        hash_int(&h, n->due_at);
+        if (n->test)    /* each test notice is its own event */
+            hash_int(&h, n->occurred_at);
+    }
+    hash_str(&h, notify_channel_name(ch));
+    hash_str(&h, recipient);
+    crypto_generichash_final(&h, d, sizeof(d));
+    memcpy(out, "ntf_", 4);
+    sodium_bin2hex(out + 4, NOTIFY_KEY_LEN - 4 + 1, d, sizeof(d));
+}
+
+/* ---- body ---------------------------------------------------------------- */
+
+static json_t *time_or_null(int64_t ms)
+{
+    if (!ms)
+        return json_null();
+    char buf[SLA_TIME_BUFSZ];
+    sla_time_format(ms, buf);
+    return json_string(buf);
+}
+
+char *notify_body(const struct sw_notice *n, const char *id)
+{
+    /* jansson keeps insertion order: the field order is fixed, so the same
+     * notice always renders to the same bytes */
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "type", json_string(n->type));
+    json_object_set_new(o, "tenant_id", json_string(n->tenant_id));
+    json_object_set_new(o, "item_kind", n->item_kind[0] ? json_string(n->item_kind) : json_null());
+    json_object_set_new(o, "item_id", n->item_id[0] ? json_string(n->item_id) : json_null());
+    json_object_set_new(o, "severity", n->severity[0] ? json_string(n->severity) : json_null());
+    json_object_set_new(o, "clock", n->clock[0] ? json_string(n->clock) : json_null());
+    if (n->threshold_pct > 0)
+        json_object_set_new(o, "threshold_pct", json_integer(n->threshold_pct));
+    if (n->escalation_level > 0) {
+        json_object_set_new(o, "escalation_level", json_integer(n->escalation_level));
+        json_object_set_new(o, "escalation_target", json_string(n->escalation_target));
+    }
+    json_object_set_new(o, "due_at", time_or_null(n->due_at));
+    json_object_set_new(o, "occurred_at", time_or_null(n->occurred_at));
+    if (n->test)
+        json_object_set_new(o, "test", json_true());
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!s)
+        abort();    /* only on out of memory */
+    return s;
+}
+
+void notify_sign_hex(const void *body, size_t len, const char *secret,
+                     char out[NOTIFY_SIG_HEX + 1])
+{
+    crypto_auth_hmacsha256_state st;
+    uint8_t mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_init(&st, (const uint8_t *)secret, strlen(secret));
+    crypto_auth_hmacsha256_update(&st, body, len);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_bin2hex(out, NOTIFY_SIG_HEX + 1, mac, sizeof(mac));
+    sodium_memzero(&st, sizeof(st));
+}
+
+/* ---- texts --------------------------------------------------------------- */
+
+static const char *str(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
+}
+
+/* "SLA breach: alert A-1 (critical, resolve clock) in tenant acme" */
+static char *summary_of(json_t *o)
+{
+    const char *type = str(o, "type");
+    const char *what = !strcmp(type, "sla.breach")       ? "SLA breach"
+                       : !strcmp(type, "sla.warning")    ? "SLA warning"
+                       : !strcmp(type, "sla.escalation") ? "SLA escalation"
+                       : !strcmp(type, NOTIFY_TYPE_TEST) ? "Test notification"
+                       : !strcmp(type, NOTIFY_TYPE_DEAD) ? "Notification failed"
+                                                         : type;
+    if (!strcmp(type, NOTIFY_TYPE_DIGEST))
+        return xasprintf("%lld SLA notices for tenant %s (digest)",
+                         (long long)json_integer_value(json_object_get(o, "count")),
+                         str(o, "tenant_id"));
+    char extra[96] = "";
+    json_t *thr = json_object_get(o, "threshold_pct");
+    json_t *lvl = json_object_get(o, "escalation_level");
+    if (json_is_integer(thr))
+        snprintf(extra, sizeof(extra), " at %lld%%", (long long)json_integer_value(thr));
+    else if (json_is_integer(lvl))
+        snprintf(extra, sizeof(extra), " to level %lld (%s)", (long long)json_integer_value(lvl),
+                 str(o, "escalation_target"));
+    const char *kind = str(o, "item_kind"), *id = str(o, "item_id");
+    const char *sev = str(o, "severity"), *clock = str(o, "clock");
+    char item[400] = "";
+    if (*id) {
+        char what_id[300];
+        snprintf(what_id, sizeof(what_id), "%s%s%s", kind, *kind ? " " : "", id);
+        if (*sev && *clock)
+            snprintf(item, sizeof(item), " %s (%s, %s clock)", what_id, sev, clock);
+        else if (*sev)
+            snprintf(item, sizeof(item), " %s (%s)", what_id, sev);
+        else
+            snprintf(item, sizeof(item), " %s", what_id);
+    }
+    return xasprintf("%s%s%s%s in tenant %s%s", what, extra, *item ? ":" : "", item,
+                     str(o, "tenant_id"), json_is_true(json_object_get(o, "test")) ? " [test]" : "");
+}
+
+char *notify_summary(const char *body_json)
+{
+    json_t *o = json_loads(body_json ? body_json : "", 0, NULL);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return xstrdup("SLA notice");
+    }
+    char *s = summary_of(o);
+    json_decref(o);
+    return s;
+}
+
+static void append(char **buf, size_t *len, const char *fmt, const char *a, const char *b)
+{
+    char *line = xasprintf(fmt, a, b);
+    size_t k = strlen(line);
+    *buf = xrealloc(*buf, *len + k + 1);
+    memcpy(*buf + *len, line, k + 1);
+    *len += k;
+    free(line);
+}
+
+static void append_fields(char **buf, size_t *len, json_t *o)
+{
+    static const char *const fields[] = {"type", "tenant_id", "item_kind", "item_id",
+                                         "severity", "clock", "due_at", "occurred_at",
+                                         "escalation_target", "id"};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        const char *v = str(o, fields[i]);
+        if (*v)
+            append(buf, len, "  %s: %s\n", fields[i], v);
+    }
+    json_t *thr = json_object_get(o, "threshold_pct");
+    if (json_is_integer(thr)) {
+        char n[24];
+        snprintf(n, sizeof(n), "%lld%%", (long long)json_integer_value(thr));
+        append(buf, len, "  %s: %s\n", "threshold", n);
+    }
+}
+
+char *notify_details(const char *body_json)
+{
+    char *buf = notify_summary(body_json);
+    size_t len = strlen(buf);
+    append(&buf, &len, "%s%s", "\n\n", "");
+    json_t *o = json_loads(body_json ? body_json : "", 0, NULL);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return buf;
+    }
+    if (!strcmp(str(o, "type"), NOTIFY_TYPE_DIGEST)) {
+        json_t *items = json_object_get(o, "items");
+        long long count = (long long)json_integer_value(json_object_get(o, "count"));
+        size_t i;
+        json_t *it;
+        json_array_foreach(items, i, it) {
+            char *s = summary_of(it);
+            append(&buf, &len, "- %s%s\n", s, "");
+            free(s);
+        }
+        if (count > (long long)json_array_size(items)) {
+            char more[64];
+            snprintf(more, sizeof(more), "%lld", count - (long long)json_array_size(items));
+            append(&buf, &len, "... and %s more%s\n", more, "");
+        }
+    } else {
+        append_fields(&buf, &len, o);
+    }
+    json_decref(o);
+    return buf;
+}
+
+/* ---- backoff ------------------------------------------------------------- */
+
+int64_t notify_backoff_ms(int attempts, int64_t base_ms, int64_t cap_ms, uint32_t rnd)
+{
+    if (attempts < 1)
+        attempts = 1;
+    if (base_ms < 1)
+        base_ms = 1;
+    int64_t d = base_ms;
+    for (int i = 1; i < attempts && d < cap_ms; i++)
+        d *= 2;
+    if (d > cap_ms)
+        d = cap_ms;
+    /* jitter in [0.8, 1.2]: retries of many rows do not arrive in step */
+    double f = 0.8 + 0.4 * ((double)rnd / (double)UINT32_MAX);
+    int64_t j = (int64_t)((double)d * f);
+    if (j > cap_ms)
+        j = cap_ms;
+    return j < 1 ? 1 : j;
+}

@@ -1,0 +1,157 @@
+/* notify: delivering SLA notices without losing or duplicating one.
+ *
+ * A notice (sla.warning, sla.breach, sla.escalation) is written to the
+ * outbox in the same transaction as the event that causes it, one row per
+ * (channel, recipient) the tenant configured.  Workers deliver rows: the
+ * WebSocket hub, email over SMTP, Slack incoming webhooks, signed generic
+ * webhooks; retries with exponential backoff and jitter, a dead state after
+ * N attempts, every attempt recorded.  A row is marked delivered only after
+ * the receiver accepted it, and carries an idempotency key, so a crash
+ * between the two re-sends at most to a receiver that dedupes by the key.
+ *
+ * Groups below:
+ *   - the notice and channels (the contract with the scheduler and the store)
+ *   - the wire form: webhook body, idempotency key, signature, texts, email
+ *     (pure functions, notice.c and email.c; unit-tested)
+ *   - backoff (pure)
+ *   - the notifier: worker threads started and stopped with the server
+ */
+#ifndef SW_NOTIFY_H
+#define SW_NOTIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct ws_hub;
+struct notifier;
+struct cfg;
+
+/* ---- the notice -------------------------------------------------------- */
+
+/* What happened, as the webhook body carries it (API.md "Outgoing webhooks"). */
+struct sw_notice {
+    char tenant_id[SW_ID_MAX + 1];
+    char type[32];                  /* sla.warning | sla.breach | sla.escalation */
+    char item_kind[16];             /* alert | finding */
+    char item_id[SW_ID_MAX + 1];
+    char severity[16];
+    char clock[16];                 /* ack | resolve */
+    int threshold_pct;              /* 0 = none */
+    int escalation_level;           /* 0 = none */
+    char escalation_target[SW_NAME_MAX + 1];   /* who, for sla.escalation */
+    int64_t due_at;
+    int64_t occurred_at;
+    bool test;                      /* sent by POST …/test: the body says "test": true */
+};
+
+/* Notices the notifier itself raises (not enqueued by the scheduler). */
+#define NOTIFY_TYPE_TEST   "notify.test"
+#define NOTIFY_TYPE_DIGEST "notify.digest"   /* flood control: many notices in one */
+#define NOTIFY_TYPE_DEAD   "notify.dead"     /* a row gave up: to websocket and the log */
+
+enum notify_channel {
+    NOTIFY_WEBSOCKET,
+    NOTIFY_EMAIL,
+    NOTIFY_SLACK,
+    NOTIFY_WEBHOOK,
+    NOTIFY_NCHANNELS
+};
+
+/* "websocket", "email", "slack", "webhook". */
+const char *notify_channel_name(enum notify_channel ch);
+/* SW_E_INVAL for anything else. */
+int notify_channel_parse(const char *s, enum notify_channel *out);
+
+/* What the log and the API show of a recipient: a Slack incoming-webhook
+ * URL is a credential, so only its host and last 4 characters
+ * ("hooks.slack.com/...X9kQ"); other channels as they are. */
+void notify_recipient_public(enum notify_channel ch, const char *rcpt, char *out, size_t len);
+
+/* ---- the wire form (notice.c) ------------------------------------------ */
+
+#define NOTIFY_KEY_LEN 36           /* "ntf_" + 32 hex */
+#define NOTIFY_SIG_HEX 64
+
+/* The idempotency key of one (notice, channel, recipient): "ntf_" + hex of
+ * a BLAKE2b-128 over the tenant, the event (event_id > 0) or else the
+ * notice's identity (type, item, clock, threshold, level, due_at), the
+ * channel and the recipient.  The same event to the same recipient always
+ * gets the same key, so enqueueing it twice writes one row. */
+void notify_key(const struct sw_notice *n, int64_t event_id, enum notify_channel ch,
+                const char *recipient, char out[NOTIFY_KEY_LEN + 1]);
+
+/* The webhook body, compact JSON in a fixed field order: {id, type,
+ * tenant_id, item_kind, item_id, severity, clock, threshold_pct?,
+ * escalation_level?, escalation_target?, due_at, occurred_at, test?}.
+ * Times are ISO 8601 UTC (due_at null when 0).  Caller frees. */
+char *notify_body(const struct sw_notice *n, const char *id);
+
+/* Hex of HMAC-SHA256(body, secret) (any secret length), NUL-terminated. */
+void notify_sign_hex(const void *body, size_t len, const char *secret,
+                     char out[NOTIFY_SIG_HEX + 1]);
+
+/* One line for humans from a body (or a digest body): Slack's text and
+ * the email subject, e.g. "SLA breach: alert A-1 (critical, resolve clock)
+ * in tenant acme".  Caller frees. */
+char *notify_summary(const char *body_json);
+/* Several lines: the summary, then the fields (or a digest's items).
+ * Caller frees. */
+char *notify_details(const char *body_json);
+
+/* ---- email (email.c) --------------------------------------------------- */
+
+/* An RFC 5322 message with CRLF line ends: Date, From, To, Subject,
+ * Message-ID <key@slawatch>, MIME headers, then the text.  CR and LF in
+ * header values are replaced by spaces (no header injection); lines of the
+ * text end in CRLF.  Caller frees. */
+char *notify_email_message(const char *from, const char *to, const char *subject,
+                           const char *text, const char *key, int64_t date_ms);
+
+/* ---- backoff (notice.c) ------------------------------------------------ */
+
+/* Delay before the next try after `attempts` failed ones (>= 1):
+ * base_ms * 2^(attempts-1), capped at cap_ms, times a jitter factor in
+ * [0.8, 1.2] taken from rnd (uniform over uint32), never above cap_ms. */
+int64_t notify_backoff_ms(int attempts, int64_t base_ms, int64_t cap_ms, uint32_t rnd);
+
+/* ---- the notifier (notifier.c) ----------------------------------------- */
+
+/* Worker settings, from the configuration (config.h: notify_*, smtp_*). */
+struct notify_opts {
+    bool enabled;               /* false: rows are written, never delivered here */
+    int max_attempts;           /* a row is dead after this many failures */
+    int64_t backoff_ms;         /* base of the exponential backoff */
+    int64_t backoff_max_ms;
+    int64_t lease_ms;           /* a claimed row is retried after this if we die */
+    int flood_max;              /* K notices per recipient per window; 0 = no limit */
+    int64_t flood_window_ms;    /* W */
+    const char *smtp_url;       /* "" = email rows fail (and retry) with a clear error */
+    const char *smtp_from;
+    int smtp_starttls;          /* 0 off, 1 try, 2 required (CURLOPT_USE_SSL) */
+};
+
+void notify_opts_from_cfg(struct notify_opts *o, const struct cfg *c);
+
+/* Starts one worker thread per channel.  hub may be NULL (websocket rows are
+ * then delivered to nobody).  s, hub and the strings in o are borrowed and
+ * must outlive the notifier.  *out is the caller's (notify_stop). */
+int notify_start(struct store *s, struct ws_hub *hub, const struct notify_opts *o,
+                 struct notifier **out);
+/* Wakes the workers now (call after committing outbox rows); NULL is a no-op. */
+void notify_wake(struct notifier *n);
+/* Stops the workers (a delivery in flight is aborted and its row released
+ * for a later try), joins them, frees n.  NULL is a no-op. */
+void notify_stop(struct notifier *n);
+
+struct notify_stats {
+    uint64_t delivered;         /* rows accepted by their receiver */
+    uint64_t failed;            /* failed attempts */
+    uint64_t dead;              /* rows that gave up */
+    uint64_t digested;          /* digests sent */
+};
+void notify_get_stats(struct notifier *n, struct notify_stats *out);
+
+#endif

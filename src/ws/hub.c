@@ -1,0 +1,794 @@
+/* hub.c: the WebSocket hub.  Owns every upgraded connection.
+ *
+ * Threads
+ *   - the broadcaster: one epoll loop over every client socket plus an
+ *     eventfd.  It alone touches a client (its wslay context, its socket,
+ *     its queue), so clients need no lock.  Sockets are non-blocking; a
+ *     write that would block leaves the rest in the client's wslay queue and
+ *     arms EPOLLOUT.  Every ping_interval it pings every client and drops
+ *     those silent for pong_timeout.
+ *   - the ticker: every metrics_interval, builds one {"type":"metrics"}
+ *     message per tenant with clients (calling the metrics callback, which
+ *     may be slow, outside the broadcaster) and publishes it.
+ *   - any thread: ws_publish appends to the inbox and pokes the eventfd;
+ *     ws_hub_add appends to the incoming list and pokes it too.
+ *
+ * Slow clients: a client's unsent queue is bounded (messages and bytes);
+ * a publish that would pass the bound drops that client (its socket is
+ * released, nobody waits for it).  Nothing is preallocated per client but
+ * its wslay context, so a client costs a few KB.
+ *
+ * The lock (h->lock) guards the inbox, the incoming list, the stop flag and
+ * the tenant table's shape and counts (the ticker reads those); the client
+ * lists hanging from the tenants are the broadcaster's alone.
+ */
+#include "ws/ws.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <wslay/wslay.h>
+
+#include "core/sla.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define NBUCKETS 256
+#define MAX_EVENTS 512
+#define MAX_RECV_MSG 4096       /* clients only say {"type":"ping"} */
+
+struct msg {
+    struct msg *next;
+    char *tenant;               /* NULL = every client */
+    size_t len;
+    char text[];
+};
+
+struct tenant;
+
+struct client {
+    struct client *prev, *next;     /* in its tenant's list, or the incoming list */
+    struct tenant *t;
+    int fd;
+    uint32_t armed;                 /* the epoll mask registered */
+    bool dead;
+    bool dirty;                     /* queued to this turn, not flushed yet */
+    struct client *dirty_next;
+    wslay_event_context_ptr ctx;
+    void (*release)(void *);
+    void *release_arg;
+    char *extra;                    /* bytes read by the HTTP server, served first */
+    size_t extra_len, extra_off;
+    int64_t last_seen;              /* monotonic ms of the last bytes received */
+    char *tenant_id;                /* until attached */
+};
+
+struct tenant {
+    struct tenant *next;            /* hash chain */
+    struct client *clients;
+    size_t n;
+    char id[];
+};
+
+struct ws_hub {
+    struct ws_opts o;
+    pthread_mutex_t lock;
+    pthread_cond_t tick;            /* wakes the ticker early (stop) */
+    pthread_t broadcaster, ticker;
+    bool threads_started;
+    int epfd, evfd;
+
+    /* under lock */
+    bool stopping;
+    struct msg *inbox, **inbox_tail;
+    struct client *incoming;
+    struct tenant *buckets[NBUCKETS];
+    ws_metrics_cb mcb;
+    void *mud;
+
+    atomic_size_t nclients;
+
+    /* the broadcaster's */
+    struct client *reap;            /* dropped during this turn, freed at its end */
+    struct client *dirty;           /* given messages this turn, to flush once */
+    int64_t next_ping;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t real_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static unsigned bucket_of(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h % NBUCKETS;
+}
+
+static void poke(struct ws_hub *h)
+{
+    uint64_t one = 1;
+    ssize_t k = write(h->evfd, &one, sizeof(one));
+    (void)k;    /* EAGAIN: the counter is already non-zero, the loop will wake */
+}
+
+/* ---- wslay callbacks (broadcaster thread) ----------------------------- */
+
+static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
+                       void *ud)
+{
+    struct client *c = ud;
+    if (c->extra) {
+        size_t n = c->extra_len - c->extra_off;
+        if (n > len)
+            n = len;
+        memcpy(buf, c->extra + c->extra_off, n);
+        c->extra_off += n;
+        if (c->extra_off == c->extra_len) {
+            free(c->extra);
+            c->extra = NULL;
+        }
+        c->last_seen = mono_ms();
+        return (ssize_t)n;
+    }
+    ssize_t k;
+    do
+        k = recv(c->fd, buf, len, 0);
+    while (k < 0 && errno == EINTR);
+    if (k > 0) {
+        c->last_seen = mono_ms();
+        return k;
+    }
+    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+    else
+        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);  /* EOF or reset */
+    return -1;
+}
+
+static ssize_t on_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
+                       int flags, void *ud)
+{
+    struct client *c = ud;
+    int f = MSG_NOSIGNAL | ((flags & WSLAY_MSG_MORE) ? MSG_MORE : 0);
+    ssize_t k;
+    do
+        k = send(c->fd, data, len, f);
+    while (k < 0 && errno == EINTR);
+    if (k >= 0)
+        return k;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+    else
+        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+    return -1;
+}
+
+/* Clients have nothing to say but {"type":"ping"}, answered {"type":"pong"};
+ * anything else is ignored.  wslay answers ping frames and close frames. */
+static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *a,
+                   void *ud)
+{
+    if (a->opcode != WSLAY_TEXT_FRAME)
+        return;
+    json_t *j = json_loadb((const char *)a->msg, a->msg_length, 0, NULL);
+    const char *type = json_string_value(json_object_get(j, "type"));
+    if (type && !strcmp(type, "ping")) {
+        static const char pong[] = "{\"type\":\"pong\"}";
+        struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)pong, sizeof(pong) - 1};
+        wslay_event_queue_msg(ctx, &m);
+    }
+    json_decref(j);
+}
+
+static const struct wslay_event_callbacks callbacks = {
+    .recv_callback = on_recv,
+    .send_callback = on_send,
+    .on_msg_recv_callback = on_msg,
+};
+
+/* ---- client life (broadcaster thread) --------------------------------- */
+
+/* Unlinks c, stops watching it, and frees it at the end of this turn (an
+ * event for it may still be in the batch being handled). */
+static void client_drop(struct ws_hub *h, struct client *c, const char *why)
+{
+    if (c->dead)
+        return;
+    c->dead = true;
+    log_debug("ws: dropping a client of %s: %s", c->t ? c->t->id : "?", why);
+    epoll_ctl(h->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    if (c->t) {
+        pthread_mutex_lock(&h->lock);
+        struct tenant *t = c->t;
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            t->clients = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        t->n--;
+        if (t->n == 0) {
+            struct tenant **pp = &h->buckets[bucket_of(t->id)];
+            while (*pp != t)
+                pp = &(*pp)->next;
+            *pp = t->next;
+            free(t);
+        }
+        pthread_mutex_unlock(&h->lock);
+        c->t = NULL;
+        atomic_fetch_sub(&h->nclients, 1);
+    }
+    c->next = h->reap;
+    h->reap = c;
+}
+
+static void client_free(struct client *c)
+{
+    if (c->ctx)
+        wslay_event_context_free(c->ctx);
+    c->release(c->release_arg);     /* the HTTP server closes the socket */
+    free(c->extra);
+    free(c->tenant_id);
+    free(c);
+}
+
+static void reap(struct ws_hub *h)
+{
+    while (h->reap) {
+        struct client *c = h->reap;
+        h->reap = c->next;
+        client_free(c);
+    }
+}
+
+/* Watches what wslay wants; drops a client that wants nothing (closed). */
+static void client_arm(struct ws_hub *h, struct client *c)
+{
+    if (c->dead)
+        return;
+    int r = wslay_event_want_read(c->ctx), w = wslay_event_want_write(c->ctx);
+    if (!r && !w) {
+        client_drop(h, c, "closed");
+        return;
+    }
+    /* once reading is over (close received), a peer's hang-up must not
+     * wake us again and again while the close reply waits to go out */
+    uint32_t want = (r ? EPOLLIN | EPOLLRDHUP : 0) | (w ? EPOLLOUT : 0);
+    if (want == c->armed)
+        return;
+    struct epoll_event ev = {.events = want, .data.ptr = c};
+    if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
+        client_drop(h, c, "epoll");
+        return;
+    }
+    c->armed = want;
+}
+
+static void client_flush(struct ws_hub *h, struct client *c)
+{
+    if (c->dead)
+        return;
+    if (wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) < 0) {
+        client_drop(h, c, "write failed");
+        return;
+    }
+    client_arm(h, c);
+}
+
+static void client_io(struct ws_hub *h, struct client *c, uint32_t events)
+{
+    if (c->dead)
+        return;
+    if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) || c->extra) {
+        if (wslay_event_want_read(c->ctx) && wslay_event_recv(c->ctx) < 0) {
+            client_drop(h, c, "read failed or peer gone");
+            return;
+        }
+        /* pings whose pongs it never reads must not grow its queue either */
+        if (wslay_event_get_queued_msg_count(c->ctx) > h->o.max_queue_msgs ||
+            wslay_event_get_queued_msg_length(c->ctx) > h->o.max_queue_bytes) {
+            client_drop(h, c, "too slow: its queue is full");
+            return;
+        }
+        if ((events & (EPOLLHUP | EPOLLERR)) ||
+            ((events & EPOLLRDHUP) && !wslay_event_want_read(c->ctx) &&
+             !wslay_event_get_close_received(c->ctx))) {
+            client_drop(h, c, "hang-up");
+            return;
+        }
+    }
+    client_flush(h, c);
+}
+
+/* Queues one text message for c, or drops c when its queue is full. */
+static void client_push(struct ws_hub *h, struct client *c, const struct msg *m)
+{
+    if (c->dead)
+        return;
+    if (wslay_event_get_queued_msg_count(c->ctx) >= h->o.max_queue_msgs ||
+        wslay_event_get_queued_msg_length(c->ctx) + m->len > h->o.max_queue_bytes) {
+        client_drop(h, c, "too slow: its queue is full");
+        return;
+    }
+    struct wslay_event_msg wm = {WSLAY_TEXT_FRAME, (const uint8_t *)m->text, m->len};
+    if (wslay_event_queue_msg(c->ctx, &wm) != 0)
+        return;     /* closing: no more messages */
+    if (!c->dirty) {    /* one write per client for a whole batch of messages */
+        c->dirty = true;
+        c->dirty_next = h->dirty;
+        h->dirty = c;
+    }
+}
+
+static void flush_dirty(struct ws_hub *h)
+{
+    while (h->dirty) {
+        struct client *c = h->dirty;
+        h->dirty = c->dirty_next;
+        c->dirty = false;
+        client_flush(h, c);     /* a dead one (dropped since) is skipped */
+    }
+}
+
+static struct tenant *tenant_get(struct ws_hub *h, const char *id, bool create)
+{
+    unsigned b = bucket_of(id);
+    for (struct tenant *t = h->buckets[b]; t; t = t->next)
+        if (!strcmp(t->id, id))
+            return t;
+    if (!create)
+        return NULL;
+    size_t n = strlen(id);
+    struct tenant *t = xcalloc(1, sizeof(*t) + n + 1);
+    memcpy(t->id, id, n + 1);
+    t->next = h->buckets[b];
+    h->buckets[b] = t;
+    return t;
+}
+
+/* Registers a client handed over by ws_hub_add. */
+static void client_attach(struct ws_hub *h, struct client *c)
+{
+    c->last_seen = mono_ms();
+    if (wslay_event_context_server_init(&c->ctx, &callbacks, c) != 0) {
+        c->ctx = NULL;
+        goto fail;
+    }
+    wslay_event_config_set_max_recv_msg_length(c->ctx, MAX_RECV_MSG);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
+    if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+        log_warn("ws: cannot watch a client socket: %s", strerror(errno));
+        goto fail;
+    }
+    c->armed = ev.events;
+    pthread_mutex_lock(&h->lock);
+    struct tenant *t = tenant_get(h, c->tenant_id, true);
+    c->prev = NULL;
+    c->next = t->clients;
+    if (t->clients)
+        t->clients->prev = c;
+    t->clients = c;
+    t->n++;
+    c->t = t;
+    pthread_mutex_unlock(&h->lock);
+    free(c->tenant_id);
+    c->tenant_id = NULL;
+    atomic_fetch_add(&h->nclients, 1);
+    if (c->extra)   /* frames that came with the handshake: no event will say so */
+        client_io(h, c, 0);
+    return;
+fail:
+    c->dead = true;
+    c->next = h->reap;
+    h->reap = c;
+}
+
+/* ---- the broadcaster -------------------------------------------------- */
+
+static void deliver(struct ws_hub *h, const struct msg *m)
+{
+    if (m->tenant) {
+        struct tenant *t = tenant_get(h, m->tenant, false);
+        for (struct client *c = t ? t->clients : NULL, *nx; c; c = nx) {
+            nx = c->next;   /* c may be dropped (unlinked) by the push */
+            client_push(h, c, m);
+        }
+        return;
+    }
+    for (unsigned b = 0; b < NBUCKETS; b++)
+        for (struct tenant *t = h->buckets[b], *tn; t; t = tn) {
+            tn = t->next;
+            /* the last client's drop frees t: step over t first */
+            for (struct client *c = t->clients, *nx; c; c = nx) {
+                nx = c->next;
+                client_push(h, c, m);
+            }
+        }
+}
+
+/* Every client, for pings and shutdown; fn may drop c. */
+static void each_client(struct ws_hub *h, void (*fn)(struct ws_hub *, struct client *, int64_t),
+                        int64_t arg)
+{
+    for (unsigned b = 0; b < NBUCKETS; b++)
+        for (struct tenant *t = h->buckets[b], *tn; t; t = tn) {
+            tn = t->next;
+            for (struct client *c = t->clients, *nx; c; c = nx) {
+                nx = c->next;
+                fn(h, c, arg);
+            }
+        }
+}
+
+static void ping_one(struct ws_hub *h, struct client *c, int64_t now)
+{
+    if (now - c->last_seen > (int64_t)h->o.pong_timeout_ms) {
+        client_drop(h, c, "no pong");
+        return;
+    }
+    struct wslay_event_msg m = {WSLAY_PING, NULL, 0};
+    if (wslay_event_queue_msg(c->ctx, &m) == 0)
+        client_flush(h, c);
+}
+
+static void close_one(struct ws_hub *h, struct client *c, int64_t unused)
+{
+    static const char why[] = "server shutting down";
+    /* best effort: one non-blocking try, nobody waits for a slow peer */
+    if (wslay_event_queue_close(c->ctx, WSLAY_CODE_GOING_AWAY, (const uint8_t *)why,
+                                sizeof(why) - 1) == 0)
+        wslay_event_send(c->ctx);
+    client_drop(h, c, "shutdown");
+}
+
+/* Takes the inbox and the incoming clients; returns whether to stop. */
+static bool take_work(struct ws_hub *h, struct msg **msgs, struct client **incoming)
+{
+    pthread_mutex_lock(&h->lock);
+    *msgs = h->inbox;
+    h->inbox = NULL;
+    h->inbox_tail = &h->inbox;
+    *incoming = h->incoming;
+    h->incoming = NULL;
+    bool stop = h->stopping;
+    pthread_mutex_unlock(&h->lock);
+    return stop;
+}
+
+static void *broadcaster_main(void *arg)
+{
+    struct ws_hub *h = arg;
+    struct epoll_event evs[MAX_EVENTS];
+    h->next_ping = mono_ms() + h->o.ping_interval_ms;
+    for (;;) {
+        int64_t wait = h->next_ping - mono_ms();
+        int n = epoll_wait(h->epfd, evs, MAX_EVENTS, wait < 0 ? 0 : (int)wait);
+        if (n < 0 && errno != EINTR) {
+            log_error("ws: epoll_wait: %s; closing every client", strerror(errno));
+            pthread_mutex_lock(&h->lock);
+            h->stopping = true;
+            pthread_mutex_unlock(&h->lock);
+            n = 0;
+        }
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.ptr == h) {
+                uint64_t v;
+                ssize_t k = read(h->evfd, &v, sizeof(v));
+                (void)k;
+                continue;
+            }
+            client_io(h, evs[i].data.ptr, evs[i].events);
+        }
+
+        struct msg *msgs;
+        struct client *inc;
+        bool stop = take_work(h, &msgs, &inc);
+        while (inc) {
+            struct client *c = inc;
+            inc = c->next;
+            client_attach(h, c);
+        }
+        while (msgs) {
+            struct msg *m = msgs;
+            msgs = m->next;
+            if (!stop)
+                deliver(h, m);
+            free(m->tenant);
+            free(m);
+        }
+        flush_dirty(h);
+        int64_t now = mono_ms();
+        if (!stop && now >= h->next_ping) {
+            each_client(h, ping_one, now);
+            h->next_ping = now + h->o.ping_interval_ms;
+        }
+        if (stop) {
+            each_client(h, close_one, 0);
+            reap(h);
+            break;
+        }
+        reap(h);
+    }
+    return NULL;
+}
+
+/* ---- the ticker: periodic metrics ------------------------------------- */
+
+struct tcount {
+    char *id;
+    size_t n;
+};
+
+static void publish_metrics(struct ws_hub *h, const char *tenant, size_t n, ws_metrics_cb cb,
+                            void *ud)
+{
+    json_t *extra = NULL;
+    if (cb) {
+        char *s = cb(tenant, ud);
+        if (s) {
+            extra = json_loads(s, 0, NULL);
+            free(s);
+            if (extra && !json_is_object(extra)) {
+                json_decref(extra);
+                extra = NULL;
+            }
+        }
+    }
+    char at[SLA_TIME_BUFSZ];
+    int64_t now = real_ms();
+    if (now % 1000 == 0)
+        now++;      /* keep the milliseconds visible: clients measure latency with them */
+    sla_time_format(now, at);
+    json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "type", "metrics", "tenant_id", tenant,
+                          "clients", (json_int_t)n, "at", at);
+    if (extra)
+        json_object_update_missing(o, extra);
+    json_decref(extra);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (text) {
+        ws_publish(h, tenant, text, strlen(text));
+        free(text);
+    }
+}
+
+static void *ticker_main(void *arg)
+{
+    struct ws_hub *h = arg;
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    pthread_mutex_lock(&h->lock);
+    for (;;) {
+        uint64_t ns = (uint64_t)next.tv_nsec + (uint64_t)h->o.metrics_interval_ms * 1000000u;
+        next.tv_sec += (time_t)(ns / 1000000000u);
+        next.tv_nsec = (long)(ns % 1000000000u);
+        while (!h->stopping && pthread_cond_timedwait(&h->tick, &h->lock, &next) != ETIMEDOUT)
+            ;
+        if (h->stopping)
+            break;
+        /* snapshot the tenants with clients, then work without the lock */
+        size_t nt = 0, cap = 16;
+        struct tcount *ts = xmalloc(cap * sizeof(*ts));
+        for (unsigned b = 0; b < NBUCKETS; b++)
+            for (struct tenant *t = h->buckets[b]; t; t = t->next) {
+                if (nt == cap)
+                    ts = xrealloc(ts, (cap *= 2) * sizeof(*ts));
+                ts[nt].id = xstrdup(t->id);
+                ts[nt++].n = t->n;
+            }
+        ws_metrics_cb cb = h->mcb;
+        void *ud = h->mud;
+        pthread_mutex_unlock(&h->lock);
+        for (size_t i = 0; i < nt; i++) {
+            publish_metrics(h, ts[i].id, ts[i].n, cb, ud);
+            free(ts[i].id);
+        }
+        free(ts);
+        /* a slow callback must not make the ticks pile up */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > next.tv_sec || (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec))
+            next = now;
+        pthread_mutex_lock(&h->lock);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return NULL;
+}
+
+/* ---- public ----------------------------------------------------------- */
+
+int ws_hub_new(struct ws_hub **out)
+{
+    return ws_hub_new_opts(NULL, out);
+}
+
+int ws_hub_new_opts(const struct ws_opts *o, struct ws_hub **out)
+{
+    struct ws_hub *h = xcalloc(1, sizeof(*h));
+    if (o)
+        h->o = *o;
+    else
+        ws_opts_default(&h->o);
+    h->inbox_tail = &h->inbox;
+    h->epfd = epoll_create1(EPOLL_CLOEXEC);
+    h->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->tick, &ca);
+    pthread_condattr_destroy(&ca);
+    if (h->epfd < 0 || h->evfd < 0)
+        goto fail;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = h};
+    if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->evfd, &ev) < 0)
+        goto fail;
+    if (pthread_create(&h->broadcaster, NULL, broadcaster_main, h) != 0)
+        goto fail;
+    if (pthread_create(&h->ticker, NULL, ticker_main, h) != 0) {
+        pthread_mutex_lock(&h->lock);
+        h->stopping = true;
+        pthread_mutex_unlock(&h->lock);
+        poke(h);
+        pthread_join(h->broadcaster, NULL);
+        goto fail;
+    }
+    h->threads_started = true;
+    *out = h;
+    return 0;
+fail:
+    log_error("ws: cannot start the hub: %s", strerror(errno));
+    if (h->epfd >= 0)
+        close(h->epfd);
+    if (h->evfd >= 0)
+        close(h->evfd);
+    pthread_cond_destroy(&h->tick);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+    return SW_E_IO;
+}
+
+void ws_hub_shutdown(struct ws_hub *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->lock);
+    h->stopping = true;
+    pthread_cond_broadcast(&h->tick);
+    pthread_mutex_unlock(&h->lock);
+    if (!h->threads_started)
+        return;
+    poke(h);
+    pthread_join(h->broadcaster, NULL);
+    pthread_join(h->ticker, NULL);
+    h->threads_started = false;
+    /* a client added between the loop's last look and its exit */
+    struct msg *msgs;
+    struct client *inc;
+    take_work(h, &msgs, &inc);
+    while (msgs) {
+        struct msg *m = msgs;
+        msgs = m->next;
+        free(m->tenant);
+        free(m);
+    }
+    while (inc) {
+        struct client *c = inc;
+        inc = c->next;
+        client_free(c);
+    }
+}
+
+void ws_hub_free(struct ws_hub *h)
+{
+    if (!h)
+        return;
+    ws_hub_shutdown(h);
+    close(h->epfd);
+    close(h->evfd);
+    pthread_cond_destroy(&h->tick);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}
+
+int ws_hub_add(struct ws_hub *h, int fd, const char *tenant_id, const char *extra,
+               size_t extra_len, void (*release)(void *), void *release_arg)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        release(release_arg);
+        return SW_E_IO;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  /* fails on a socketpair: fine */
+
+    struct client *c = xcalloc(1, sizeof(*c));
+    c->fd = fd;
+    c->release = release;
+    c->release_arg = release_arg;
+    c->tenant_id = xstrdup(tenant_id ? tenant_id : "");
+    if (extra_len) {
+        c->extra = xmalloc(extra_len);
+        memcpy(c->extra, extra, extra_len);
+        c->extra_len = extra_len;
+    }
+    pthread_mutex_lock(&h->lock);
+    if (h->stopping) {
+        pthread_mutex_unlock(&h->lock);
+        c->release = NULL;
+        free(c->extra);
+        free(c->tenant_id);
+        free(c);
+        release(release_arg);
+        return SW_E_BUSY;
+    }
+    c->next = h->incoming;
+    h->incoming = c;
+    pthread_mutex_unlock(&h->lock);
+    poke(h);
+    return 0;
+}
+
+size_t ws_client_count(const struct ws_hub *h)
+{
+    return h ? atomic_load(&h->nclients) : 0;
+}
+
+void ws_publish(struct ws_hub *h, const char *tenant_id, const char *text, size_t len)
+{
+    if (!h)
+        return;
+    struct msg *m = xmalloc(sizeof(*m) + len + 1);
+    m->next = NULL;
+    m->tenant = tenant_id ? xstrdup(tenant_id) : NULL;
+    m->len = len;
+    memcpy(m->text, text, len);
+    m->text[len] = '\0';
+    pthread_mutex_lock(&h->lock);
+    if (h->stopping) {
+        pthread_mutex_unlock(&h->lock);
+        free(m->tenant);
+        free(m);
+        return;
+    }
+    *h->inbox_tail = m;
+    h->inbox_tail = &m->next;
+    pthread_mutex_unlock(&h->lock);
+    poke(h);
+}
+
+void ws_set_metrics_cb(struct ws_hub *h, ws_metrics_cb cb, void *ud)
+{
+    pthread_mutex_lock(&h->lock);
+    h->mcb = cb;
+    h->mud = ud;
+    pthread_mutex_unlock(&h->lock);
+}
