@@ -39,6 +39,8 @@ command -v wrk >/dev/null || die "wrk not installed (scripts/deps.sh --bench)"
 command -v curl >/dev/null || die "curl not installed"
 
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+# CMakeLists.txt defaults an unset build type to RelWithDebInfo (-O2)
+[ -z "$build_type" ] && [ -f "$build/CMakeCache.txt" ] && build_type=RelWithDebInfo
 sanitize=$(sed -n 's/^SLAWATCH_SANITIZE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/slawatch-bench-ingest.XXXXXX")
@@ -107,7 +109,8 @@ api POST /api/v1/tenants "{\"id\":\"$tenant\",\"name\":\"Bench tenant\",\"templa
 
 # ---- 1. single-alert POSTs ----------------------------------------------------
 cat >"$tmp/post.lua" <<EOF
-local nonce = "$(date +%s)-$$"
+-- a fresh id space per wrk run (warm-up and measured must not collide)
+local nonce = "$(date +%s)-$$-" .. (os.getenv("WRK_RUN") or "x")
 local nthreads = 0
 local sevs = { "critical", "high", "medium", "low" }
 function setup(thread)
@@ -134,7 +137,7 @@ end
 EOF
 
 run_wrk() {   # run_wrk NAME DURATION
-    wrk -t"$THREADS" -c"$CONNS" -d"$2" --latency -H "Authorization: Bearer $token" \
+    WRK_RUN=$1 wrk -t"$THREADS" -c"$CONNS" -d"$2" --latency -H "Authorization: Bearer $token" \
         -H "Content-Type: application/json" -s "$tmp/post.lua" "$base/api/v1/alerts" \
         >"$tmp/wrk-$1.txt" 2>&1 || { cat "$tmp/wrk-$1.txt" >&2; die "wrk failed ($1)"; }
     local line
@@ -178,17 +181,18 @@ post_bulk() {   # post_bulk FILE → writes FILE.out (status on the last line)
         -H 'Content-Type: application/x-ndjson' --data-binary "@$1" \
         "$base/api/v1/alerts/bulk" >"$1.status" 2>"$1.err" || echo "curl-failed" >"$1.status"
 }
+# BULK_PARALLEL workers, each posting every BULK_PARALLEL-th body in turn
+# (a bare `wait` would also wait for the server).
 t0=$(now_ns)
-running=0
-for f in "$tmp/bulk"/*.ndjson; do
-    post_bulk "$f" &
-    running=$((running + 1))
-    if [ "$running" -ge "$BULK_PARALLEL" ]; then
-        wait -n || true
-        running=$((running - 1))
-    fi
+files=("$tmp/bulk"/*.ndjson)
+workers=()
+for ((w = 0; w < BULK_PARALLEL; w++)); do
+    (for ((i = w; i < ${#files[@]}; i += BULK_PARALLEL)); do post_bulk "${files[$i]}"; done) &
+    workers+=($!)
 done
-wait || true
+for pid in "${workers[@]}"; do
+    wait "$pid" || true
+done
 t1=$(now_ns)
 accepted=0
 for f in "$tmp/bulk"/*.ndjson; do
