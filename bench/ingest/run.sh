@@ -6,7 +6,7 @@
 #      Durable: the database runs synchronous=FULL; concurrent requests share
 #      one commit (group commit in src/store/sqlite_alerts.c), and each
 #      request waits on a server thread until its commit, so the server runs
-#      with SLAWATCH_THREADS=$BENCH_SERVER_THREADS (64) to keep 64 in flight.
+#      with SLAWATCH_THREADS=$BENCH_SERVER_THREADS (2: waiting requests are suspended, not holding threads).
 #   2. POST /api/v1/alerts/bulk: 1,000,000 alerts as NDJSON in bodies of
 #      $BENCH_BULK_LINES (100,000) lines (one 1M-line body would pass the
 #      64 MiB max_bulk_bytes default), $BENCH_BULK_PARALLEL (2) at a time.
@@ -21,7 +21,7 @@ set -euo pipefail
 DURATION=${BENCH_DURATION:-10s}
 CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
-SERVER_THREADS=${BENCH_SERVER_THREADS:-64}
+SERVER_THREADS=${BENCH_SERVER_THREADS:-2}
 BULK_TOTAL=${BENCH_BULK_TOTAL:-1000000}
 BULK_LINES=${BENCH_BULK_LINES:-100000}
 BULK_PARALLEL=${BENCH_BULK_PARALLEL:-2}

@@ -155,20 +155,21 @@ static int cmd_serve(int argc, char **argv)
     int rc = load_config(&c, argc, argv, 1);
     if (rc)
         return rc;
-    if (open_store(&c, &s))
-        return 1;
-    if (bootstrap_admin(s)) {
-        store_close(s);
-        return 1;
-    }
-
-    /* Signals go to sigwait below, never to the HTTP threads. */
+    /* Signals go to sigwait below, never to another thread: block them
+     * before any thread exists (the store starts its writer thread). */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+
+    if (open_store(&c, &s))
+        return 1;
+    if (bootstrap_admin(s)) {
+        store_close(s);
+        return 1;
+    }
 
     if (server_start(&c, s, &srv, err, sizeof(err)) < 0) {
         store_close(s);

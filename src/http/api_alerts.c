@@ -13,6 +13,7 @@
 #include "core/sla.h"
 #include "http/api.h"
 #include "http/http.h"
+#include "util/xalloc.h"
 #include "http/json_out.h"
 #include "http/server.h"
 #include "store/store_alerts.h"
@@ -174,18 +175,17 @@ static void reply_422(struct req *r, const struct perr *e)
 
 /* ---- create ------------------------------------------------------------ */
 
-void api_alert_create(struct req *r)
-{
+/* The answer, from the store's writer thread once the row is committed. */
+struct create_ctx {
+    struct req *r;
     struct sw_alert_new in;
-    struct perr e;
-    if (parse_alert(r->json, false, r->now, &in, &e) < 0) {
-        reply_422(r, &e);
-        return;
-    }
-    in.tenant_id = r->tenant_id;
-    struct sw_alert *x = malloc(sizeof(*x));
-    enum sw_alert_result res;
-    int rc = x ? store_alert_create(r->srv->store, &in, r->now, r->who.actor, x, &res) : SW_E_NOMEM;
+    struct sw_alert x;
+};
+
+static void created(void *ud, int rc, enum sw_alert_result res)
+{
+    struct create_ctx *cx = ud;
+    struct req *r = cx->r;
     if (rc < 0)
         http_fail(r, rc, "alert");
     else if (res == SW_ALERT_NO_TENANT)
@@ -193,8 +193,26 @@ void api_alert_create(struct req *r)
     else if (res == SW_ALERT_NO_PROJECT)
         http_error(r, 404, "not_found", "project_id", "project not found");
     else
-        http_json(r, res == SW_ALERT_CREATED ? 201 : 200, alert_json(x, r->now));
-    free(x);
+        http_json(r, res == SW_ALERT_CREATED ? 201 : 200, alert_json(&cx->x, r->now));
+    free(cx);
+    http_resume(r);
+}
+
+/* Single creates are group-committed: the connection waits suspended while
+ * the store's writer batches concurrent creates into one fsync. */
+void api_alert_create(struct req *r)
+{
+    struct create_ctx *cx = xcalloc(1, sizeof(*cx));
+    struct perr e;
+    if (parse_alert(r->json, false, r->now, &cx->in, &e) < 0) {
+        free(cx);
+        reply_422(r, &e);
+        return;
+    }
+    cx->in.tenant_id = r->tenant_id;
+    cx->r = r;
+    http_defer(r);
+    store_alert_create_async(r->srv->store, &cx->in, r->now, r->who.actor, &cx->x, created, cx);
 }
 
 /* ---- bulk (NDJSON) ------------------------------------------------------ */

@@ -8,6 +8,7 @@
 #define SW_HTTP_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -82,6 +83,10 @@ struct req {
                        void (*)(void *), void *);
     void *upgrade_ud;
     bool upgraded;
+
+    /* http_defer: answered later, from another thread (http_resume) */
+    bool deferred;
+    _Atomic int defer_state;    /* 0 handler running, 1 suspended, 2 answered early */
 };
 
 /* ---- request accessors ----------------------------------------------- */
@@ -100,6 +105,15 @@ void http_raw(struct req *r, int status, const char *content_type, char *buf, si
 /* Static bytes, never freed (embedded assets). */
 void http_static(struct req *r, int status, const char *content_type,
                  const void *buf, size_t len);
+/* Deferred answers: a handler that hands its work to another thread (the
+ * store's group-commit writer) calls http_defer before returning; that
+ * thread later sets the answer with the reply functions above and calls
+ * http_resume.  The server thread is free meanwhile (the connection is
+ * suspended), so a handful of threads can keep thousands of requests
+ * waiting for one commit.  Until http_resume, r and its body stay valid. */
+void http_defer(struct req *r);
+void http_resume(struct req *r);
+
 /* {"error":{"code","message","field"}}; field may be NULL. */
 void http_error(struct req *r, int status, const char *code, const char *field,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -485,8 +485,37 @@ static void dispatch(struct req *r)
     if (!(rt->flags & ROUTE_PUBLIC) && check_scope(r) < 0)
         return;
     rt->handler(r);
+    if (!r->deferred && !r->resp)
+        http_error(r, 500, "internal", NULL, "no answer");
+}
+
+void http_defer(struct req *r)
+{
+    r->deferred = true;
+}
+
+/* Suspends the connection after a deferring handler returned, unless the
+ * answer is already there.  Returns true when suspended (nothing to queue). */
+static bool suspend_deferred(struct req *r)
+{
+    MHD_suspend_connection(r->conn);
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&r->defer_state, &expected, 1))
+        return true;            /* http_resume will resume it */
+    /* answered while the handler was returning: resume at once, and the
+     * access handler's next call queues the answer */
+    MHD_resume_connection(r->conn);
+    return true;
+}
+
+void http_resume(struct req *r)
+{
     if (!r->resp)
         http_error(r, 500, "internal", NULL, "no answer");
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&r->defer_state, &expected, 2))
+        return;                 /* the handler has not returned yet: it will see 2 */
+    MHD_resume_connection(r->conn);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -555,7 +584,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
 
+    if (r->deferred) {
+        /* resumed: the answer is set (a spurious call before it is: wait) */
+        if (atomic_load(&r->defer_state) == 1 && !r->resp)
+            return MHD_YES;
+        return MHD_queue_response(conn, (unsigned)r->status, r->resp);
+    }
     dispatch(r);
+    if (r->deferred && suspend_deferred(r))
+        return MHD_YES;
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, r->resp);
     return ret;
 }
@@ -720,6 +757,7 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
     }
 
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     /* HTTPS through libmicrohttpd's GnuTLS; MHD keeps the PEM pointers */
     struct MHD_OptionItem tls_opts[] = {

@@ -85,6 +85,7 @@ struct sqlite_store {
      * the whole cache (sq_token_cache_clear), so a revoked token stops
      * working at once on this node and within the TTL on others. */
     pthread_mutex_t tc_mu;
+    struct sq_alert_writer *alert_writer;
     struct token_cache_entry {
         uint8_t hash[SW_TOKEN_HASH_LEN];
         struct sw_token tok;
@@ -330,6 +331,7 @@ int store_sqlite_open(const char *path, struct store **out, char *err, size_t er
         goto fail;
     s->all[s->nconn++] = c;
     s->free_list = c;
+    s->alert_writer = sq_alert_writer_new(s);
     *out = &s->base;
     return 0;
 fail:
@@ -340,9 +342,15 @@ fail:
     return SW_E_STORE;
 }
 
+struct sq_alert_writer *sq_alert_writer_of(struct sqlite_store *s)
+{
+    return s->alert_writer;
+}
+
 static void sq_close(struct store *base)
 {
     struct sqlite_store *s = (struct sqlite_store *)base;
+    sq_alert_writer_free(s->alert_writer);  /* drains its queue first */
     for (int i = 0; i < s->nconn; i++)
         if (s->all[i])
             conn_close(s->all[i]);

@@ -6,24 +6,17 @@
  *
  * Group commit.  synchronous=FULL makes every commit an fsync, so one
  * transaction per single-alert POST would cap ingest at the disk's fsync
- * rate.  Concurrent create() calls therefore queue on a per-store group;
- * whoever finds no writer active becomes the leader: it takes everything
- * queued, writes it in one transaction, commits once, then marks each item
- * done (with its own result) and wakes each waiter on its own condition
- * variable (no thundering herd), then hands the leadership to the oldest
- * request that queued meanwhile.  While a leader fsyncs, new arrivals
- * queue up and the next leader takes them all, so the batch grows with the
- * load and an answer is never sent before its commit.  No thread of our
- * own: the leader is always a caller, so a waiting request holds its
- * server thread (run with enough threads: SLAWATCH_THREADS, see
- * bench/ingest/run.sh).  Our writers (leaders and bulk batches) take a
- * process-local write mutex before BEGIN IMMEDIATE, so they queue on it
- * instead of sleeping in SQLite's busy handler.  If a batch fails, its items
- * are retried one transaction each, so one bad row cannot fail the others.
- * The group lives in a small registry keyed by the store (struct
- * sqlite_store is sqlite.c's); its state is only a queue, empty whenever no
- * create() is in flight, so a store closed and another opened at the same
- * address simply reuses it.
+ * rate.  Single creates therefore go to the store's alert writer: one
+ * thread that takes everything queued, writes it in one transaction,
+ * commits once, then hands each caller its own result (a callback: the
+ * HTTP handler's connection is suspended meanwhile, so no server thread
+ * waits; create() waits on its own condition variable).  While it fsyncs,
+ * new requests queue and the next batch takes them all, so the batch grows
+ * with the load and an answer is never sent before its commit.  The writer
+ * and bulk batches take a process-local write mutex before BEGIN
+ * IMMEDIATE, so they queue on it instead of sleeping in SQLite's busy
+ * handler.  If a batch fails, its items are retried one transaction each,
+ * so one bad row cannot fail the others.
  *
  * Recalculation is set-based: targets are resolved in C once per severity
  * (and per project that has its own layer), then one UPDATE … FROM per group
@@ -674,6 +667,8 @@ static int create_in(struct sqlite_store *s, struct conn *c, struct pcache *pc,
 
 /* ---- create: group commit --------------------------------------------- */
 
+typedef void (*gc_done_fn)(void *ud, int rc, enum sw_alert_result res);
+
 struct gc_item {
     const struct sw_alert_new *in;
     int64_t now;
@@ -681,57 +676,34 @@ struct gc_item {
     struct sw_alert *out;
     enum sw_alert_result res;
     int rc;
-    bool done;                  /* committed (or failed): rc and res are set */
-    bool lead;                  /* handed the leadership: write the queue */
-    pthread_cond_t cv;          /* this waiter's own: a wake-up is never wasted */
+    gc_done_fn done;            /* called once, from the writer thread */
+    void *ud;
     struct gc_item *next;
 };
 
-struct gc {
-    const struct sqlite_store *owner;
+/* The store's alert writer: one thread that owns single-alert creates. */
+struct sq_alert_writer {
+    struct sqlite_store *s;
+    pthread_t thread;
     pthread_mutex_t mu;
+    pthread_cond_t cv;
     struct gc_item *head, **tail;
-    bool leader;                /* someone is writing a batch */
-    /* Our writers (group leaders, bulk batches) queue here rather than in
+    bool stopping;
+    /* Our writers (this thread, bulk batches) queue here rather than in
      * SQLite's busy handler, which sleeps in steps of milliseconds. */
     pthread_mutex_t write_mu;
 };
 
-#define GC_REGISTRY 16
-static pthread_mutex_t gc_registry_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct gc *gc_registry[GC_REGISTRY];
-
-static struct gc *gc_of(const struct sqlite_store *s)
+static void write_lock(struct sq_alert_writer *w)
 {
-    struct gc *g = NULL;
-    pthread_mutex_lock(&gc_registry_mu);
-    for (int i = 0; i < GC_REGISTRY && !g; i++)
-        if (gc_registry[i] && gc_registry[i]->owner == s)
-            g = gc_registry[i];
-    for (int i = 0; i < GC_REGISTRY && !g; i++) {
-        if (!gc_registry[i]) {
-            g = xcalloc(1, sizeof(*g));
-            g->owner = s;
-            pthread_mutex_init(&g->mu, NULL);
-            pthread_mutex_init(&g->write_mu, NULL);
-            g->tail = &g->head;
-            gc_registry[i] = g;
-        }
-    }
-    pthread_mutex_unlock(&gc_registry_mu);
-    return g;       /* NULL: registry full, the caller writes alone */
+    if (w)
+        pthread_mutex_lock(&w->write_mu);
 }
 
-static void write_lock(struct gc *g)
+static void write_unlock(struct sq_alert_writer *w)
 {
-    if (g)
-        pthread_mutex_lock(&g->write_mu);
-}
-
-static void write_unlock(struct gc *g)
-{
-    if (g)
-        pthread_mutex_unlock(&g->write_mu);
+    if (w)
+        pthread_mutex_unlock(&w->write_mu);
 }
 
 /* Writes items in one transaction.  0, or a store error (rolled back). */
@@ -750,7 +722,7 @@ static int gc_write(struct sqlite_store *s, struct conn *c, struct gc_item *item
     return rc;
 }
 
-static void gc_run(struct sqlite_store *s, struct gc *g, struct gc_item *batch)
+static void gc_run(struct sqlite_store *s, struct sq_alert_writer *w, struct gc_item *batch)
 {
     struct conn *c = sq_acquire(s);
     if (!c) {
@@ -758,7 +730,7 @@ static void gc_run(struct sqlite_store *s, struct gc *g, struct gc_item *batch)
             it->rc = SW_E_STORE;
         return;
     }
-    write_lock(g);
+    write_lock(w);
     int rc = gc_write(s, c, batch, SIZE_MAX);
     if (rc < 0 && batch->next) {
         /* One item's failure must not fail its neighbours: alone, each. */
@@ -768,59 +740,156 @@ static void gc_run(struct sqlite_store *s, struct gc *g, struct gc_item *batch)
         for (struct gc_item *it = batch; it; it = it->next)
             it->rc = rc;
     }
-    write_unlock(g);
+    write_unlock(w);
     sq_release(s, c);
+}
+
+/* Takes everything queued, writes it in one transaction, commits once,
+ * then tells each caller its own result.  While it fsyncs, new requests
+ * queue, so the batch grows with the load; an answer never precedes its
+ * commit.  On stop it drains the queue first. */
+static void *writer_main(void *arg)
+{
+    struct sq_alert_writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->head && !w->stopping)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (!w->head)
+            break;              /* stopping, and nothing left */
+        struct gc_item *batch = w->head;
+        w->head = NULL;
+        w->tail = &w->head;
+        pthread_mutex_unlock(&w->mu);
+        gc_run(w->s, w, batch);
+        int64_t earliest = INT64_MAX;
+        for (struct gc_item *it = batch, *next; it; it = next) {
+            next = it->next;    /* the item may be freed by its callback */
+            if (it->rc == 0 && it->res == SW_ALERT_CREATED && it->out &&
+                it->out->next_check_at > 0 && it->out->next_check_at < earliest)
+                earliest = it->out->next_check_at;
+            it->done(it->ud, it->rc, it->res);
+        }
+        if (earliest != INT64_MAX)
+            store_hint_due((struct store *)w->s, earliest);  /* base is first */
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+struct sq_alert_writer *sq_alert_writer_new(struct sqlite_store *s)
+{
+    struct sq_alert_writer *w = xcalloc(1, sizeof(*w));
+    w->s = s;
+    w->tail = &w->head;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    pthread_mutex_init(&w->write_mu, NULL);
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->write_mu);
+        free(w);
+        return NULL;    /* creates then write synchronously, one each */
+    }
+    return w;
+}
+
+void sq_alert_writer_free(struct sq_alert_writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stopping = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->write_mu);
+    free(w);
+}
+
+static void gc_submit(struct sqlite_store *s, struct gc_item *it)
+{
+    struct sq_alert_writer *w = sq_alert_writer_of(s);
+    if (!w) {
+        gc_run(s, NULL, it);
+        it->done(it->ud, it->rc, it->res);
+        return;
+    }
+    pthread_mutex_lock(&w->mu);
+    *w->tail = it;
+    w->tail = &it->next;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* ---- create, asynchronous: the HTTP handler's path ---------------------- */
+
+struct async_create {
+    struct gc_item item;
+    void (*cb)(void *ud, int rc, enum sw_alert_result res);
+    void *ud;
+};
+
+static void async_done(void *ud, int rc, enum sw_alert_result res)
+{
+    struct async_create *a = ud;
+    void (*cb)(void *, int, enum sw_alert_result) = a->cb;
+    void *cud = a->ud;
+    free(a);
+    cb(cud, rc, res);
+}
+
+static int sq_alert_create_async(struct store *base, const struct sw_alert_new *in,
+                                 int64_t now, const char *actor, struct sw_alert *out,
+                                 void (*cb)(void *ud, int rc, enum sw_alert_result res),
+                                 void *ud)
+{
+    struct async_create *a = xcalloc(1, sizeof(*a));
+    a->item = (struct gc_item){.in = in, .now = now, .actor = actor, .out = out,
+                               .done = async_done, .ud = a};
+    a->cb = cb;
+    a->ud = ud;
+    gc_submit(sq_of(base), &a->item);
+    return 0;
+}
+
+/* ---- create, synchronous: waits for the writer -------------------------- */
+
+struct sync_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+};
+
+static void sync_done(void *ud, int rc, enum sw_alert_result res)
+{
+    struct sync_wait *sw = ud;
+    pthread_mutex_lock(&sw->mu);
+    sw->done = true;
+    pthread_cond_signal(&sw->cv);
+    pthread_mutex_unlock(&sw->mu);
 }
 
 static int sq_alert_create(struct store *base, const struct sw_alert_new *in, int64_t now,
                            const char *actor, struct sw_alert *out,
                            enum sw_alert_result *result)
 {
-    struct sqlite_store *s = sq_of(base);
-    struct gc_item me = { .in = in, .now = now, .actor = actor, .out = out };
-    struct gc *g = gc_of(s);
-    if (!g) {
-        gc_run(s, NULL, &me);
-        goto out;
-    }
-    pthread_cond_init(&me.cv, NULL);
-    pthread_mutex_lock(&g->mu);
-    *g->tail = &me;
-    g->tail = &me.next;
-    if (!g->leader) {
-        g->leader = true;
-        me.lead = true;
-    }
-    while (!me.done) {
-        if (!me.lead) {
-            pthread_cond_wait(&me.cv, &g->mu);
-            continue;
-        }
-        /* Lead: take everything queued (me included), write, commit. */
-        me.lead = false;
-        struct gc_item *batch = g->head;
-        g->head = NULL;
-        g->tail = &g->head;
-        pthread_mutex_unlock(&g->mu);
-        gc_run(s, g, batch);
-        pthread_mutex_lock(&g->mu);
-        for (struct gc_item *it = batch, *next; it; it = next) {
-            next = it->next;    /* a done item's frame may go at any time */
-            it->done = true;
-            if (it != &me)
-                pthread_cond_signal(&it->cv);
-        }
-        /* What queued meanwhile gets the next leader: its oldest waiter. */
-        if (g->head) {
-            g->head->lead = true;
-            pthread_cond_signal(&g->head->cv);
-        } else {
-            g->leader = false;
-        }
-    }
-    pthread_mutex_unlock(&g->mu);
-    pthread_cond_destroy(&me.cv);
-out:
+    struct sync_wait sw = {.done = false};
+    pthread_mutex_init(&sw.mu, NULL);
+    pthread_cond_init(&sw.cv, NULL);
+    struct gc_item me = {.in = in, .now = now, .actor = actor, .out = out,
+                         .done = sync_done, .ud = &sw};
+    gc_submit(sq_of(base), &me);
+    pthread_mutex_lock(&sw.mu);
+    while (!sw.done)
+        pthread_cond_wait(&sw.cv, &sw.mu);
+    pthread_mutex_unlock(&sw.mu);
+    pthread_mutex_destroy(&sw.mu);
+    pthread_cond_destroy(&sw.cv);
     if (me.rc == 0)
         *result = me.res;
     return me.rc;
@@ -834,7 +903,7 @@ static int sq_alert_create_many(struct store *base, const struct sw_alert_new *i
     struct conn *c = sq_acquire(s);
     if (!c)
         return SW_E_STORE;
-    struct gc *g = gc_of(s);
+    struct sq_alert_writer *g = sq_alert_writer_of(s);
     struct pcache *pc = xcalloc(1, sizeof(*pc));
     int rc = 0;
     /* A 10,000-row transaction dirties ~10 MiB: with the default 2 MiB
@@ -1415,6 +1484,7 @@ static int sq_config_delete(struct store *base, const char *tenant_id, int64_t i
 
 const struct store_alert_ops sqlite_alert_ops = {
     .create = sq_alert_create,
+    .create_async = sq_alert_create_async,
     .create_many = sq_alert_create_many,
     .get = sq_alert_get,
     .change = sq_alert_change,

@@ -55,6 +55,13 @@ static inline struct sqlite_store *sq_of(struct store *base)
     return (struct sqlite_store *)base;
 }
 
+/* The alert subject's writer thread (group commit; sqlite_alerts.c), owned
+ * by the store: created at open, drained and joined at close. */
+struct sq_alert_writer;
+struct sq_alert_writer *sq_alert_writer_new(struct sqlite_store *s);
+void sq_alert_writer_free(struct sq_alert_writer *w);
+struct sq_alert_writer *sq_alert_writer_of(struct sqlite_store *s);    /* sqlite.c */
+
 /* Forgets every cached token lookup: call after any write to tokens (revoke,
  * expiry change, delete), in the same thread, after the commit. */
 void sq_token_cache_clear(struct sqlite_store *s);

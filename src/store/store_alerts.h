@@ -142,6 +142,13 @@ struct store_alert_ops {
      * (group commit); each returns only after the commit holding its row. */
     int (*create)(struct store *s, const struct sw_alert_new *in, int64_t now,
                   const char *actor, struct sw_alert *out, enum sw_alert_result *result);
+    /* The same, without waiting: cb(ud, rc, result) is called once, from
+     * the store's writer thread, after the commit holding the row (*out is
+     * filled by then).  in, its strings, actor and out must stay valid
+     * until cb. */
+    int (*create_async)(struct store *s, const struct sw_alert_new *in, int64_t now,
+                        const char *actor, struct sw_alert *out,
+                        void (*cb)(void *ud, int rc, enum sw_alert_result res), void *ud);
     /* Many at once, in transactions of up to 10,000 rows; results[i] for
      * in[i].  A store error rolls back only the batch it happened in and
      * returns it (results of committed batches stand). */
@@ -187,6 +194,11 @@ static inline int store_alert_create(struct store *s, const struct sw_alert_new 
                                      const char *actor, struct sw_alert *out,
                                      enum sw_alert_result *result)
 { return s->alerts->create(s, in, now, actor, out, result); }
+static inline int store_alert_create_async(struct store *s, const struct sw_alert_new *in,
+                                           int64_t now, const char *actor, struct sw_alert *out,
+                                           void (*cb)(void *, int, enum sw_alert_result),
+                                           void *ud)
+{ return s->alerts->create_async(s, in, now, actor, out, cb, ud); }
 static inline int store_alert_create_many(struct store *s, const struct sw_alert_new *in,
                                           size_t n, int64_t now, const char *actor,
                                           enum sw_alert_result *results)
