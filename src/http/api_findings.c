@@ -52,9 +52,10 @@ static json_t *api_json_finding(const struct sw_finding *r, int64_t now)
     json_object_set_new(o, "paused_hours", json_real((double)(paused / 3600) / 1000.0));
     json_object_set_new(o, "elapsed_pct", json_integer(sla_clock_percent(c, now)));
     json_object_set_new(o, "sla_notified", json_boolean(sla_alarm_notified(&f->alarm)));
-    json_t *warned = json_array();
-    if (f->alarm.fired & 1u)
-        json_array_append_new(warned, json_integer(sla_thresholds_default[0]));
+    json_t *warned = json_array();     /* the tenant's thresholds fired, ascending */
+    for (size_t i = 0; i < r->nwarn; i++)
+        if (f->alarm.fired & (UINT32_C(1) << i))
+            json_array_append_new(warned, json_integer(r->warn[i]));
     json_object_set_new(o, "warnings_fired", warned);
     json_object_set_new(o, "breach_notified", json_boolean(f->alarm.breach_fired));
     json_object_set_new(o, "breached", json_boolean(sla_clock_breached(c, now)));

@@ -6,13 +6,21 @@
  * {tenant_id} = a company, {tenant_id}+{project_id} = a project.  Saving or
  * deleting a company or project policy recalculates its live findings in
  * the same transaction (store_findings.h has the count semantics); the
- * global level does not, its companies follow through /recalculate. */
+ * global level does not, its companies follow through /recalculate.
+ *
+ * Each write and each recalculation is recorded once in the audit log
+ * (action sla_policy.update | sla_policy.delete | sla_policy.recalculate,
+ * before/after the scope's own fields, and the recalculated count).  The
+ * findings it moved get no event of their own: a policy change is one
+ * action, not a million finding events, and each finding's deadline can be
+ * re-derived from its group's targets and this record. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/sla.h"
 #include "http/api.h"
+#include "http/audit.h"
 #include "http/http.h"
 #include "http/json_out.h"
 #include "http/server.h"
@@ -124,17 +132,57 @@ static json_t *policy_json(const struct sw_policy_chain *ch, const struct scope 
     return o;
 }
 
-static void reply_policy(struct req *r, const struct scope *sc, int status)
+/* The scope's own stored fields (no effective values): what the audit
+ * log keeps before and after a change.  NULL when the scope is unknown. */
+static json_t *own_json(struct req *r, const struct scope *sc)
+{
+    struct sw_policy_chain *ch = xmalloc(sizeof(*ch));
+    json_t *o = NULL;
+    if (store_finding_policy_chain(r->srv->store, sc->tenant, sc->project, ch) == 0) {
+        o = policy_json(ch, sc);
+        json_object_del(o, "effective");
+    }
+    free(ch);
+    return o;
+}
+
+/* Answers the scope's policy; *own (optional) gets its own fields. */
+static void reply_policy(struct req *r, const struct scope *sc, int status, json_t **own)
 {
     struct sw_policy_chain *ch = xmalloc(sizeof(*ch));
     int rc = store_finding_policy_chain(r->srv->store, sc->tenant, sc->project, ch);
-    if (rc == SW_E_NOTFOUND)
+    if (rc == SW_E_NOTFOUND) {
         http_error(r, 404, "not_found", NULL, "%s not found", *sc->project ? "project" : "tenant");
-    else if (rc < 0)
+    } else if (rc < 0) {
         http_fail(r, rc, "policy");
-    else
-        http_json(r, status, policy_json(ch, sc));
+    } else {
+        json_t *o = policy_json(ch, sc);
+        if (own) {
+            *own = json_deep_copy(o);
+            json_object_del(*own, "effective");
+        }
+        http_json(r, status, o);
+    }
     free(ch);
+}
+
+/* One audit row per policy write or recalculation, after its commit. */
+static void audit_policy(struct req *r, const struct scope *sc, const char *action,
+                         json_t *before, json_t *after, int64_t count)
+{
+    char target[2 * SW_ID_MAX + 16];
+    if (!*sc->tenant)
+        snprintf(target, sizeof(target), "policy:global");
+    else if (!*sc->project)
+        snprintf(target, sizeof(target), "policy:%s", sc->tenant);
+    else
+        snprintf(target, sizeof(target), "policy:%s/%s", sc->tenant, sc->project);
+    if (!after)
+        after = json_object();
+    json_object_set_new(after, "recalculated_count", json_integer(count));
+    audit_record(r, sc->tenant, action, target, before, after);
+    json_decref(before);
+    json_decref(after);
 }
 
 static void count_header(struct req *r, int64_t n)
@@ -148,7 +196,7 @@ void api_policy_get(struct req *r)
 {
     struct scope sc;
     if (get_scope(r, &sc) == 0)
-        reply_policy(r, &sc, 200);
+        reply_policy(r, &sc, 200, NULL);
 }
 
 /* escalation_contacts: null/absent = none; else up to three objects
@@ -249,13 +297,16 @@ void api_policy_put(struct req *r)
     if (parse_contacts(r, p) < 0)
         goto out;
     int64_t n = 0;
+    json_t *before = own_json(r, &sc), *after = NULL;
     int rc = store_finding_policy_put(r->srv->store, p, r->now, r->who.actor, &n);
     if (rc < 0) {
+        json_decref(before);
         write_fail(r, &sc, rc);
         goto out;
     }
-    reply_policy(r, &sc, 200);
+    reply_policy(r, &sc, 200, &after);
     count_header(r, n);
+    audit_policy(r, &sc, "sla_policy.update", before, after, n);
 out:
     free(p);
 }
@@ -266,14 +317,17 @@ void api_policy_delete(struct req *r)
     if (get_scope(r, &sc) < 0)
         return;
     int64_t n = 0;
+    json_t *before = own_json(r, &sc);
     int rc = store_finding_policy_delete(r->srv->store, sc.tenant, sc.project, r->now,
                                          r->who.actor, &n);
     if (rc < 0) {
+        json_decref(before);
         write_fail(r, &sc, rc);
         return;
     }
     http_no_content(r);
     count_header(r, n);
+    audit_policy(r, &sc, "sla_policy.delete", before, NULL, n);
 }
 
 void api_policy_recalculate(struct req *r)
@@ -289,4 +343,5 @@ void api_policy_recalculate(struct req *r)
         return;
     }
     http_json(r, 200, json_pack("{s:I}", "updated_count", (json_int_t)n));
+    audit_policy(r, &sc, "sla_policy.recalculate", NULL, NULL, n);
 }

@@ -1,20 +1,34 @@
-/* store_findings.h: the finding subject of store.h: vulnerability findings
- * and the stored levels of their SLA policy waterfall.
+/* store_findings.h: the finding subject of store.h: vulnerability findings,
+ * the stored levels of their SLA policy waterfall, and the scheduler's view
+ * of their deadlines.
  *
  * A finding row is the core's struct sla_finding (core/sla.h) plus ids and
  * a title; the SLA arithmetic is always the core's.  Every write is one
  * transaction that also appends the item's events (who, when, what), so a
  * state change and its audit record commit together or not at all.
  *
- * Policy writes recalculate the scope's live findings in the same
- * transaction, set-based (one UPDATE per group of findings that resolve
- * alike, never a round trip per row).  Count semantics, used by both
+ * Derived deadlines (migration 0007): a live finding stores its clock base
+ * (discovery + closed pauses), its pause and its fired progress; its target
+ * (hours, source, safety net) is its group's (tenant, project, severity) row
+ * of resolved targets, so deadline = clock base + hours (+ the ongoing
+ * pause).  Target rows are snapshots of the waterfall taken when the group's
+ * company or project was last recalculated (policy PUT/DELETE, recalculate
+ * endpoint) or when the group's first finding arrived: a global policy
+ * change reaches a company only through its recalculate endpoint.  A
+ * terminal finding keeps the target it was judged against.
+ *
+ * Policy writes recalculate the scope in the same transaction: the scope's
+ * target rows are re-resolved through the waterfall, and findings with
+ * something fired whose deadline moved into the future are re-armed; no
+ * finding row is rewritten otherwise.  Count semantics, used by both
  * X-Recalculated-Count and updated_count: the number of live (open or
- * paused) findings in the scope whose deadline was recomputed, i.e. every
- * live finding the recalculation evaluated, whether or not its deadline
- * ended up moving.  Terminal findings are never touched nor counted.  The
- * global level recalculates nothing by itself (count 0): companies follow a
- * global change through their recalculate endpoints. */
+ * paused) findings in the scope, i.e. every live finding whose deadline the
+ * recalculation re-evaluated, whether or not it ended up moving.  Terminal
+ * findings are never touched nor counted.  The global level recalculates
+ * nothing by itself (count 0): companies follow a global change through
+ * their recalculate endpoints.  No per-finding event is written for a
+ * recalculation: a policy change is one action (the HTTP layer records it
+ * once in the audit log), not a million finding events. */
 #ifndef SW_STORE_FINDINGS_H
 #define SW_STORE_FINDINGS_H
 
@@ -31,7 +45,12 @@ struct sw_finding {
     char project_id[SW_ID_MAX + 1];     /* "" = none */
     char title[SW_TITLE_MAX + 1];
     struct sla_finding f;               /* severity, state, clock, target, alarm */
-    int64_t next_check_at;              /* SLA_NEVER = nothing left to check */
+    /* The tenant's warning thresholds (ascending, each < 100; 100 is the
+     * breach itself): f.alarm.fired bit i = warn[i] fired. */
+    uint8_t warn[SLA_THRESHOLDS_MAX];
+    size_t nwarn;
+    uint32_t contacts_fired;            /* escalation contacts engaged: bit (level - 1) */
+    int64_t next_check_at;              /* next warning or breach; SLA_NEVER = none */
     int64_t ingested_at;                /* when slawatch first saw it */
     int64_t updated_at;
 };
@@ -148,6 +167,33 @@ struct store_finding_ops {
     /* Recalculates a company (project_id "") or one project, policy unchanged. */
     int (*recalculate)(struct store *s, const char *tenant_id, const char *project_id,
                        int64_t now, const char *actor, int64_t *updated);
+
+    /* ---- for the scheduler ----
+     * Warning thresholds: the tenant's notification thresholds
+     * (notification_config.thresholds, values below 100) or {80} when it has
+     * no configuration; 100 % is the breach (due + 1 ms).  Escalation
+     * contacts: the group's, inherited project → company → global from the
+     * policy rows, each due at breach + days_after_breach days.  Only running
+     * findings (open, not paused) ever fire; terminal and paused ones never. */
+
+    /* The earliest instant any running finding needs a look (its next
+     * unfired warning, its breach, or its next escalation contact), or
+     * SLA_NEVER.  May be <= now: overdue, look now.  Read-only; a few index
+     * seeks per (tenant, project, severity) group. */
+    int (*next_due)(struct store *s, int64_t now, int64_t *at);
+    /* In one write transaction: takes up to `limit` findings whose next
+     * instant is <= now and, for each, asks the core what happened
+     * (sla_warnings_crossed, sla_breach_due, sla_contacts_due), appends the
+     * events sla.warning {threshold_pct, due_at}, sla.breach {due_at,
+     * overage_ms} and sla.escalation {level, user, days_after_breach}, moves
+     * the finding's fired progress, and enqueues each event's outbox rows
+     * (sq_outbox_enqueue).  Each threshold fires once per deadline; a breach
+     * found in the same pass as crossed warnings fires alone (the warnings
+     * are marked fired: a warning after the fact is noise), and of several
+     * warnings crossed at once only the highest is told.  *processed = the
+     * findings handled; call again while it equals limit.  Wake the
+     * notifier after it returns with *processed > 0. */
+    int (*process_due)(struct store *s, int64_t now, int limit, int *processed);
 };
 
 /* ---- wrappers -------------------------------------------------------- */
@@ -182,5 +228,10 @@ static inline int store_finding_recalculate(struct store *s, const char *tenant_
                                             const char *project_id, int64_t now,
                                             const char *actor, int64_t *updated)
 { return s->findings->recalculate(s, tenant_id, project_id, now, actor, updated); }
+static inline int store_finding_next_due(struct store *s, int64_t now, int64_t *at)
+{ return s->findings->next_due(s, now, at); }
+static inline int store_finding_process_due(struct store *s, int64_t now, int limit,
+                                            int *processed)
+{ return s->findings->process_due(s, now, limit, processed); }
 
 #endif

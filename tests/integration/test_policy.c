@@ -374,24 +374,85 @@ static void test_count_and_terminal_untouched(void **state)
     assert_int_equal(recalc(s, ACME), 5);
     /* closed 05:00 → 07:00 counts as paused */
     expect_sla(s, "acme", "c1", 24, "company", "2026-01-02T02:00:00Z");
-    /* the events say which deadlines moved */
+    /* no finding gets an event of its own for a recalculation: a policy
+     * change is one action, recorded once in the audit log */
     struct http_resp r;
     assert_int_equal(api(s, "GET", "/api/v1/findings/o1/events?tenant_id=acme", ADMIN_TOKEN,
                          NULL, &r), 200);
     json_t *items = json_object_get(r.json, "items");
-    assert_int_equal(json_array_size(items), 2);
-    json_t *e = json_array_get(items, 1);
-    assert_string_equal(json_string_value(json_object_get(e, "type")), "recalculated");
-    json_t *d = json_object_get(e, "data");
-    assert_int_equal(json_integer_value(json_object_get(d, "from_hours")), 72);
-    assert_int_equal(json_integer_value(json_object_get(d, "to_hours")), 24);
-    assert_string_equal(json_string_value(json_object_get(d, "from_source")), "builtin");
-    assert_string_equal(json_string_value(json_object_get(d, "to_source")), "company");
+    assert_int_equal(json_array_size(items), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "type")),
+                        "created");
     http_free(&r);
-    /* o2 (low) did not move: no event */
-    assert_int_equal(api(s, "GET", "/api/v1/findings/o2/events?tenant_id=acme", ADMIN_TOKEN,
-                         NULL, &r), 200);
-    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1);
+    assert_int_equal(api(s, "GET", "/api/v1/audit?tenant_id=acme&action=sla_policy.update",
+                         ADMIN_TOKEN, NULL, &r), 200);
+    items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 2);        /* newest first: web, then acme */
+    json_t *e = json_array_get(items, 1);
+    assert_string_equal(json_string_value(json_object_get(e, "target")), "policy:acme");
+    json_t *before = json_object_get(e, "before"), *after = json_object_get(e, "after");
+    assert_true(json_is_null(json_object_get(before, "critical_hours")));
+    assert_int_equal(json_integer_value(json_object_get(after, "critical_hours")), 24);
+    assert_int_equal(json_integer_value(json_object_get(after, "recalculated_count")), 4);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "target")),
+                        "policy:acme/web");
+    http_free(&r);
+    assert_int_equal(api(s, "GET", "/api/v1/audit?tenant_id=acme&action=sla_policy.recalculate",
+                         ADMIN_TOKEN, NULL, &r), 200);
+    items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_array_get(items, 0), "after"), "recalculated_count")),
+                     5);
+    http_free(&r);
+}
+
+/* A recalculation over a thousand findings moves every deadline (read back
+ * a sample, in the company and in a project following it) and answers the
+ * count of the scope's live findings. */
+static void test_recalculate_thousand(void **state)
+{
+    struct sw_server *s = *state;
+    make_tenant(s, "big");
+    make_project(s, "big", "p");
+    for (int i = 0; i < 1000; i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "f%04d", i);
+        add_finding(s, "big", i % 4 == 3 ? "p" : NULL, id, i % 2 ? "high" : "critical");
+    }
+    close_finding(s, "big", "f0000");
+    close_finding(s, "big", "f0003");
+    assert_int_equal(put_policy(s, "/api/v1/sla/policy/companies/big",
+                                "{\"critical_hours\":10,\"high_hours\":20}"), 998);
+    for (int i = 0; i < 1000; i += 97) {
+        char id[32];
+        snprintf(id, sizeof(id), "f%04d", i);
+        if (i == 0)
+            expect_sla(s, "big", id, 72, "builtin", "2026-01-04T00:00:00Z");
+        else if (i % 2)
+            expect_sla(s, "big", id, 20, "company", "2026-01-01T20:00:00Z");
+        else
+            expect_sla(s, "big", id, 10, "company", "2026-01-01T10:00:00Z");
+    }
+    expect_sla(s, "big", "f0999", 20, "company", "2026-01-01T20:00:00Z");   /* in p */
+    expect_sla(s, "big", "f0003", 168, "builtin", "2026-01-08T00:00:00Z");  /* closed */
+    /* the project speaks for itself: its 249 live ones */
+    assert_int_equal(put_policy(s, "/api/v1/sla/policy/companies/big/projects/p",
+                                "{\"high_hours\":5}"), 249);
+    expect_sla(s, "big", "f0999", 5, "project", "2026-01-01T05:00:00Z");
+    expect_sla(s, "big", "f0997", 20, "company", NULL);
+    assert_int_equal(recalc(s, "/api/v1/sla/policy/companies/big"), 998);
+    expect_sla(s, "big", "f0999", 5, "project", NULL);
+    /* a breached filter reads the derived deadlines: all 998 live ones are
+     * past; the two closed at 05:00 met theirs */
+    struct http_resp r;
+    assert_int_equal(api(s, "GET", "/api/v1/findings?tenant_id=big&breached=false&limit=1000",
+                         ADMIN_TOKEN, NULL, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 2);
+    http_free(&r);
+    assert_int_equal(api(s, "GET", "/api/v1/findings?tenant_id=big&breached=true&limit=1000",
+                         ADMIN_TOKEN, NULL, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 998);
     http_free(&r);
 }
 
@@ -563,6 +624,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_falls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_count_and_terminal_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recalculate_after_global_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recalculate_thousand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escalation_contacts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_control, setup, teardown),
