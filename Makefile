@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 LISTEN     ?= 127.0.0.1:8080
 DB         ?= sqlite:./slawatch.db
 
-.PHONY: all deps build run test test-fast test-san fuzz bench clean
+.PHONY: all deps build run demo test test-fast test-san test-browser fuzz bench clean
 
 all: build
 
@@ -23,7 +23,7 @@ run: build
 
 # The whole suite: a normal build, then the same tests under ASan + UBSan,
 # then every fuzz target for FUZZ_TIME seconds.
-test: test-fast test-san fuzz
+test: test-fast test-browser test-san fuzz
 	@echo "all test suites passed"
 
 test-fast: build
@@ -34,6 +34,19 @@ test-san: deps
 	@cmake --build $(BUILD_SAN) -j $(JOBS)
 	@cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j 2
+
+# The dashboard in Debian's chromium (playwright-core from npm, no browser
+# download): `slawatch demo` on a free port, login, live breach, config form.
+# Screenshots in $(BUILD)/browser-artifacts; SLAWATCH_DOCS_SCREENSHOT=1 also
+# refreshes docs/dashboard.png.
+test-browser: build
+	@scripts/deps.sh --browser
+	@cd tests/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error; }
+	@cd tests/browser && SLAWATCH_BIN=$(abspath $(BUILD))/slawatch \
+		SLAWATCH_ARTIFACTS=$(abspath $(BUILD))/browser-artifacts node --test --test-concurrency=1 dashboard.test.mjs
+
+demo: build
+	$(BUILD)/slawatch demo --listen $(LISTEN)
 
 # libFuzzer (clang from Debian): the JSON body validators, timestamps, config.
 fuzz:

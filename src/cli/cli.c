@@ -14,6 +14,7 @@
 #include "http/server.h"
 #include "http/users.h"
 #include "store/store.h"
+#include "store/store_analytics.h"
 #include "util/log.h"
 
 #ifndef SLAWATCH_VERSION
@@ -30,6 +31,11 @@ static const char usage[] =
     "  slawatch user create [--db URL] --id ID --email EMAIL --role ROLE [--tenant ID]\n"
     "                       [--role ROLE [--tenant ID]]... [--password-stdin]\n"
     "                       (password: one line on stdin, or SLAWATCH_PASSWORD)\n"
+    "  slawatch rollups rebuild [--db URL] [--tenant ID]\n"
+    "                             recompute the analytics rollups from the alerts\n"
+    "  slawatch demo [--listen HOST:PORT]   a temporary database with 90 days of\n"
+    "                             realistic data and live alerts, served with the\n"
+    "                             dashboard (GET /sla-dashboard); prints the login\n"
     "  slawatch routes            list the HTTP routes (method, path, permission,\n"
     "                             where the tenant comes from)\n"
     "  slawatch --version | --help\n"
@@ -372,6 +378,46 @@ static int cmd_user(int argc, char **argv)
     return 0;
 }
 
+/* `rollups rebuild`: recomputes the rollups (all tenants, or one) from the
+ * alerts table in one transaction; prints rows and seconds. */
+static int cmd_rollups(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "rebuild") != 0)
+        return fail("%s", "usage: slawatch rollups rebuild [--db URL] [--tenant ID]");
+    const char *tenant = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (i + 1 >= argc)
+            return fail("%s needs a value", argv[i]);
+        if (!strcmp(argv[i], "--tenant"))
+            tenant = argv[++i];
+        else if (!strcmp(argv[i], "--db") || !strcmp(argv[i], "--config"))
+            i++;
+        else
+            return fail("unknown option '%s'", argv[i]);
+    }
+    struct cfg c;
+    struct store *s = NULL;
+    int rc = load_config(&c, argc, argv, 0);
+    if (rc)
+        return rc;
+    if (open_store(&c, &s))
+        return 1;
+    struct sw_tenant t;
+    if (tenant && store_tenant_get(s, tenant, &t) < 0) {
+        store_close(s);
+        return fail("no tenant '%s' in this database", tenant);
+    }
+    uint64_t t0 = sw_mono_ns();
+    int64_t rows = 0;
+    rc = store_rollup_rebuild(s, tenant, &rows);
+    double secs = (double)(sw_mono_ns() - t0) / 1e9;
+    store_close(s);
+    if (rc < 0)
+        return fail("rebuild failed: %s", sw_strerror(rc));
+    printf("rollups rebuilt: %lld rows in %.3f s\n", (long long)rows, secs);
+    return 0;
+}
+
 static int cmd_routes(void)
 {
     static const struct {
@@ -422,5 +468,9 @@ int cli_main(int argc, char **argv)
         return cmd_user(argc - 1, argv + 1);
     if (!strcmp(argv[1], "routes"))
         return cmd_routes();
+    if (!strcmp(argv[1], "demo"))
+        return cli_demo(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "rollups"))
+        return cmd_rollups(argc - 1, argv + 1);
     return fail("unknown command '%s' (see slawatch --help)", argv[1]);
 }

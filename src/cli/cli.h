@@ -3,5 +3,7 @@
 #define SW_CLI_H
 
 int cli_main(int argc, char **argv);
+/* `slawatch demo` (demo.c): argv[0] is "demo". */
+int cli_demo(int argc, char **argv);
 
 #endif

@@ -516,4 +516,66 @@ uint32_t sla_contacts_due(sla_ms breach_at, const struct sla_contact *c, size_t 
 sla_ms sla_contacts_next(sla_ms breach_at, const struct sla_contact *c, size_t n,
                          uint32_t fired_mask);
 
+/* ------------------------------------------------------------------------
+ * Escalation chains: L1 → … → CISO per tenant and severity (escalation.c)
+ *
+ * An alert starts at level 0 (not escalated).  Step 0 fires when its ack
+ * clock breaches, step k when step k-1 has been unacknowledged for its
+ * timeout; either may be taken by hand earlier.  Automatic steps are
+ * anchored: escalated_at is the instant a step was due, not when someone
+ * looked, so a late look (downtime, a slow scheduler) catches up instead of
+ * shifting the whole schedule.  A manual step anchors at its own instant.
+ * Acknowledging (or resolving) stops the automatic walk.
+ * ------------------------------------------------------------------------ */
+
+#define SLA_ESC_STEPS_MAX 5
+#define SLA_ESC_TIMEOUT_MIN_MIN 1
+#define SLA_ESC_TIMEOUT_MIN_MAX 1440
+
+enum sla_esc_level { SLA_ESC_L1, SLA_ESC_L2, SLA_ESC_L3, SLA_ESC_MANAGER, SLA_ESC_CISO,
+                     SLA_ESC_LEVEL_COUNT };
+enum sla_esc_method { SLA_ESC_EMAIL, SLA_ESC_SLACK, SLA_ESC_PAGER, SLA_ESC_PHONE,
+                      SLA_ESC_METHOD_COUNT };
+
+struct sla_esc_step {
+    enum sla_esc_level level;
+    const char *role;           /* who is told (role, team or user); borrowed, non-empty */
+    int32_t timeout_min;        /* 1..1440: unacknowledged this long → next step */
+    enum sla_esc_method method;
+};
+
+const char *sla_esc_level_name(enum sla_esc_level l);     /* "L1".."Manager","CISO"; NULL if invalid */
+int sla_esc_level_parse(const char *s, enum sla_esc_level *out);
+const char *sla_esc_method_name(enum sla_esc_method m);   /* email|slack|pager|phone */
+int sla_esc_method_parse(const char *s, enum sla_esc_method *out);
+
+/* 1..SLA_ESC_STEPS_MAX steps, each with a valid level and method, a
+ * non-empty role and a timeout in range.  SW_E_INVAL with *bad_index (the
+ * step, or n for the count) and *bad_field ("chain", "level", "role",
+ * "timeout_minutes", "notification_method"); both outputs optional. */
+int sla_esc_chain_validate(const struct sla_esc_step *s, size_t n, size_t *bad_index,
+                           const char **bad_field);
+
+/* Where an alert stands on its chain. */
+struct sla_esc_state {
+    int level;                  /* steps fired: 0 = not escalated */
+    sla_ms escalated_at;        /* step `level` was due (auto) or taken (manual) */
+};
+
+/* The instant the next step fires by itself; SLA_NEVER when the ack clock
+ * is stopped (acknowledged or resolved), the chain is exhausted (or empty),
+ * or the state is inconsistent.  Level 0: the ack clock's breach instant
+ * (due + 1 ms); level k: escalated_at + step k-1's timeout.  May be <= now. */
+sla_ms sla_esc_next_at(const struct sla_esc_step *chain, size_t n,
+                       const struct sla_esc_state *st, const struct sla_clock *ack, sla_ms now);
+/* One automatic step, if due at now: returns 1, advances st (escalated_at
+ * = the instant it was due), *fired = its index, *due_at = that instant;
+ * 0 when nothing is due.  Call again until 0 to catch up. */
+int sla_esc_auto_step(const struct sla_esc_step *chain, size_t n, struct sla_esc_state *st,
+                      const struct sla_clock *ack, sla_ms now, size_t *fired, sla_ms *due_at);
+/* One step by hand at now: 0 and *fired, or SW_E_EXHAUSTED when every step
+ * has fired (or the chain is empty: undefined).  escalated_at = now. */
+int sla_esc_manual_step(const struct sla_esc_step *chain, size_t n, struct sla_esc_state *st,
+                        sla_ms now, size_t *fired);
+
 #endif

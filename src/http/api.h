@@ -67,6 +67,36 @@ void api_config_get(struct req *r);
 void api_config_update(struct req *r);
 void api_config_delete(struct req *r);
 
+/* api_web.c: the embedded dashboard (src/web) */
+void api_web_root(struct req *r);
+void api_web_page(struct req *r);
+void api_web_asset(struct req *r);
+void api_web_vendor(struct req *r);
+
+/* api_escalations.c: chains, manual escalation, status, history */
+void api_escalation_list(struct req *r);
+void api_escalation_put(struct req *r);
+void api_escalate(struct req *r);
+void api_escalation_status(struct req *r);
+void api_escalation_events(struct req *r);
+
+/* api_analytics.c, api_reports.c: dashboard numbers, reports, penalties
+ * (from the rollups, analytics.h) */
+void api_sla_current(struct req *r);
+void api_sla_scorecard(struct req *r);
+void api_sla_compliance(struct req *r);
+void api_sla_trend_mtta(struct req *r);
+void api_sla_trend_mttr(struct req *r);
+void api_sla_trend_live(struct req *r);
+void api_sla_breaches(struct req *r);
+void api_report_daily(struct req *r);
+void api_report_monthly(struct req *r);
+void api_report_trends(struct req *r);
+void api_report_compare(struct req *r);
+void api_penalties_list(struct req *r);
+void api_penalties_summary(struct req *r);
+void api_tenant_update(struct req *r);
+
 /* api_ws.c: live push (WebSocket upgrade, src/ws) */
 void api_ws(struct req *r);
 

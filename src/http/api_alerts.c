@@ -15,6 +15,7 @@
 #include "http/http.h"
 #include "util/xalloc.h"
 #include "http/json_out.h"
+#include "http/live.h"
 #include "http/server.h"
 #include "store/store_alerts.h"
 
@@ -194,6 +195,8 @@ static void created(void *ud, int rc, enum sw_alert_result res)
         http_error(r, 404, "not_found", "project_id", "project not found");
     else
         http_json(r, res == SW_ALERT_CREATED ? 201 : 200, alert_json(&cx->x, r->now));
+    if (rc == 0 && res == SW_ALERT_CREATED)
+        live_alert_updated(r->srv, &cx->x, "created", r->now);
     free(cx);
     http_resume(r);
 }
@@ -380,6 +383,11 @@ static void change(struct req *r, enum sw_alert_action action)
     switch (rc) {
     case 0:
         http_json(r, 200, alert_json(x, r->now));
+        live_alert_updated(r->srv, x, action == SW_ALERT_ACKNOWLEDGE ? "acknowledged"
+                                      : action == SW_ALERT_RESOLVE   ? "resolved"
+                                      : action == SW_ALERT_REOPEN    ? "reopened"
+                                                                     : "severity_changed",
+                           r->now);
         break;
     case SW_E_NOTFOUND:
         http_error(r, 404, "not_found", NULL, "alert not found");

@@ -7,6 +7,10 @@
 #include "http/http.h"
 #include "http/json_out.h"
 #include "http/server.h"
+#include "store/store_analytics.h"
+#include "util/tz.h"
+
+static json_t *tenant_with_settings(struct req *r, const struct sw_tenant *t);
 
 static int add_tenant(const struct sw_tenant *t, void *ud)
 {
@@ -22,11 +26,17 @@ static int add_project(const struct sw_project *p, void *ud)
 
 void api_tenant_create(struct req *r)
 {
-    const char *id, *name, *tmpl;
+    const char *id, *name, *tmpl, *zone;
     if (v_id(r, r->json, "id", true, &id) < 0 ||
         v_string(r, r->json, "name", true, SW_NAME_MAX, &name) < 0 ||
-        v_string(r, r->json, "template", false, 32, &tmpl) < 0)
+        v_string(r, r->json, "template", false, 32, &tmpl) < 0 ||
+        v_string(r, r->json, "timezone", false, SW_TZ_MAX, &zone) < 0)
         return;
+    if (zone && !tz_valid(zone)) {
+        http_error(r, 422, "invalid", "timezone",
+                   "timezone must be an IANA time zone like Europe/Paris or UTC");
+        return;
+    }
     const struct sla_template *tp;
     if (tmpl && *tmpl && sla_template_find(tmpl, &tp) < 0) {
         http_error(r, 422, "invalid", "template",
@@ -38,7 +48,7 @@ void api_tenant_create(struct req *r)
     snprintf(t.id, sizeof(t.id), "%s", id);
     snprintf(t.name, sizeof(t.name), "%s", name);
     snprintf(t.template_name, sizeof(t.template_name), "%s", tmpl ? tmpl : "");
-    snprintf(t.timezone, sizeof(t.timezone), "UTC");
+    snprintf(t.timezone, sizeof(t.timezone), "%s", zone ? zone : "UTC");
     t.created_at = r->now;
     int rc = store_tenant_create(r->srv->store, &t);
     if (rc < 0) {
@@ -88,7 +98,7 @@ void api_tenant_get(struct req *r)
         http_fail(r, rc, "tenant");
         return;
     }
-    json_t *out = json_tenant(&t);
+    json_t *out = tenant_with_settings(r, &t);
     json_t *projects = json_array();
     rc = store_project_list(r->srv->store, t.id, add_project, projects);
     json_object_set_new(out, "projects", projects);
@@ -144,4 +154,61 @@ void api_project_list(struct req *r)
         return;
     }
     http_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+/* JSON of a tenant with its analytics settings (time zone, monthly cap). */
+static json_t *tenant_with_settings(struct req *r, const struct sw_tenant *t)
+{
+    json_t *out = json_tenant(t);
+    struct sw_tenant_settings set;
+    if (store_tenant_settings(r->srv->store, t->id, &set) == 0)
+        json_object_set_new(out, "monthly_penalty_cap",
+                            set.has_cap ? json_integer(set.monthly_penalty_cap) : json_null());
+    return out;
+}
+
+/* PATCH {name?, timezone?, monthly_penalty_cap? (cents, null = none)}: a new
+ * time zone rebuilds the tenant's rollups in the same transaction. */
+void api_tenant_update(struct req *r)
+{
+    const char *name, *zone;
+    int64_t cap = 0;
+    bool has_cap = false;
+    if (v_string(r, r->json, "name", false, SW_NAME_MAX, &name) < 0 ||
+        v_string(r, r->json, "timezone", false, SW_TZ_MAX, &zone) < 0 ||
+        v_int(r, r->json, "monthly_penalty_cap", false, 0, INT64_C(1) << 50, &cap, &has_cap) < 0)
+        return;
+    if (name && !*name) {
+        http_error(r, 422, "invalid", "name", "name must not be empty");
+        return;
+    }
+    if (zone && !tz_valid(zone)) {
+        http_error(r, 422, "invalid", "timezone",
+                   "timezone must be an IANA time zone like Europe/Paris or UTC");
+        return;
+    }
+    struct sw_tenant before, after;
+    int rc = store_tenant_get(r->srv->store, r->tenant_id, &before);
+    if (rc < 0) {
+        http_fail(r, rc, "tenant");
+        return;
+    }
+    json_t *jb = tenant_with_settings(r, &before);
+    struct sw_tenant_patch p = {
+        .name = name, .timezone = zone,
+        .cap_action = has_cap ? 1 : json_object_get(r->json, "monthly_penalty_cap") ? 0 : -1,
+        .cap = cap,
+    };
+    rc = store_tenant_update(r->srv->store, r->tenant_id, &p, &after);
+    if (rc < 0) {
+        json_decref(jb);
+        http_fail(r, rc, "tenant");
+        return;
+    }
+    json_t *out = tenant_with_settings(r, &after);
+    char target[SW_ID_MAX + 8];
+    snprintf(target, sizeof(target), "tenant:%s", after.id);
+    audit_record(r, after.id, "tenant.update", target, jb, out);   /* after the commit */
+    json_decref(jb);
+    http_json(r, 200, out);
 }

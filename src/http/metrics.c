@@ -9,6 +9,7 @@
 #include "http/http.h"
 #include "util/xalloc.h"
 #include "ws/ws.h"
+#include "sched/sched.h"
 
 static const int statuses[METRICS_NSTATUS] = {
     200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503,
@@ -137,6 +138,21 @@ char *metrics_render(const struct metrics *m, uint64_t store_errors, int in_flig
     bprintf(&b, "# HELP slawatch_ws_clients Connected WebSocket clients.\n"
                 "# TYPE slawatch_ws_clients gauge\n"
                 "slawatch_ws_clients %zu\n", ws_client_count(m->ws));
+    if (m->sched) {
+        struct sched_stats ss;
+        sched_stats(m->sched, &ss);
+        bprintf(&b, "# HELP slawatch_sched_rounds_total Scheduler rounds (wake-ups).\n"
+                    "# TYPE slawatch_sched_rounds_total counter\n"
+                    "slawatch_sched_rounds_total %llu\n"
+                    "# HELP slawatch_sched_processed_total Due items the scheduler processed.\n"
+                    "# TYPE slawatch_sched_processed_total counter\n"
+                    "slawatch_sched_processed_total %llu\n"
+                    "# HELP slawatch_sched_errors_total Scheduler rounds that failed.\n"
+                    "# TYPE slawatch_sched_errors_total counter\n"
+                    "slawatch_sched_errors_total %llu\n",
+                (unsigned long long)ss.rounds, (unsigned long long)ss.processed,
+                (unsigned long long)ss.errors);
+    }
     *len = b.len;
     return b.p;
 }

@@ -18,11 +18,13 @@ struct route_metrics {
 };
 
 struct ws_hub;
+struct sched;
 
 struct metrics {
     size_t nroutes;                 /* + 1 slot for "unmatched" */
     struct route_metrics *routes;
     const struct ws_hub *ws;        /* for slawatch_ws_clients; may be NULL */
+    const struct sched *sched;      /* for slawatch_sched_*; may be NULL */
 };
 
 void metrics_init(struct metrics *m, size_t nroutes);

@@ -14,10 +14,18 @@ const struct route http_routes[] = {
     {"GET", "/readyz", PERM_NONE, TENANT_NONE, ROUTE_PUBLIC, api_readyz, "readiness: store reachable"},
     {"GET", "/metrics", PERM_NONE, TENANT_NONE, ROUTE_PUBLIC, api_metrics, "Prometheus metrics"},
 
+    /* the dashboard (api_web.c): the page and its files are public, its data
+     * calls are authenticated like any other */
+    {"GET", "/", PERM_NONE, TENANT_NONE, ROUTE_PUBLIC, api_web_root, "redirect to the dashboard"},
+    {"GET", "/sla-dashboard", PERM_NONE, TENANT_NONE, ROUTE_PUBLIC, api_web_page, "the SLA dashboard page"},
+    {"GET", "/sla-dashboard/{asset}", PERM_NONE, TENANT_NONE, ROUTE_PUBLIC, api_web_asset, "a dashboard script, style or image"},
+    {"GET", "/sla-dashboard/vendor/{asset}", PERM_NONE, TENANT_NONE, ROUTE_PUBLIC, api_web_vendor, "a vendored front-end library file"},
+
     /* tenants and projects */
     {"POST", "/api/v1/tenants", PERM_PLATFORM, TENANT_NONE, JSON, api_tenant_create, "create a tenant"},
     {"GET", "/api/v1/tenants", PERM_NONE, TENANT_NONE, 0, api_tenant_list, "tenants the caller may see"},
     {"GET", "/api/v1/tenants/{tenant_id}", PERM_READ, TENANT_PATH, 0, api_tenant_get, "one tenant"},
+    {"PATCH", "/api/v1/tenants/{tenant_id}", PERM_CONFIGURE, TENANT_PATH, JSON, api_tenant_update, "set a tenant's name, time zone, monthly penalty cap"},
     {"POST", "/api/v1/tenants/{tenant_id}/projects", PERM_CONFIGURE, TENANT_PATH, JSON, api_project_create, "create a project"},
     {"GET", "/api/v1/tenants/{tenant_id}/projects", PERM_READ, TENANT_PATH, 0, api_project_list, "a tenant's projects"},
 
@@ -75,6 +83,28 @@ const struct route http_routes[] = {
     {"GET", "/api/v1/session", PERM_NONE, TENANT_NONE, 0, api_session_get, "who the caller is, with its roles"},
     {"DELETE", "/api/v1/session", PERM_NONE, TENANT_NONE, 0, api_session_delete, "log out"},
     {"GET", "/api/v1/audit", PERM_ADMIN, TENANT_QUERY_OPT, 0, api_audit_list, "the audit log, newest first (all: platform_admin)"},
+
+    /* escalation (api_escalations.c; automatic steps: src/sched) */
+    {"GET", "/api/v1/sla/escalations/{tenant_id}", PERM_READ, TENANT_PATH, 0, api_escalation_list, "a tenant's escalation chains, by severity"},
+    {"POST", "/api/v1/sla/escalations/{tenant_id}", PERM_CONFIGURE, TENANT_PATH, JSON, api_escalation_put, "replace one severity's escalation chain"},
+    {"POST", "/api/v1/sla/escalate/{alert_id}", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_escalate, "escalate an alert one step by hand"},
+    {"GET", "/api/v1/sla/escalation-status/{alert_id}", PERM_READ, TENANT_QUERY, 0, api_escalation_status, "where an alert stands on its chain"},
+    {"GET", "/api/v1/sla/escalation-events/{tenant_id}", PERM_READ, TENANT_PATH, 0, api_escalation_events, "escalation history, newest first"},
+
+    /* analytics and reports (api_analytics.c, api_reports.c): from the rollups */
+    {"GET", "/api/v1/sla/current", PERM_READ, TENANT_QUERY, 0, api_sla_current, "live numbers: open, breaches, warnings, compliance, health"},
+    {"GET", "/api/v1/sla/scorecard", PERM_READ, TENANT_QUERY, 0, api_sla_scorecard, "per severity: compliance, MTTA/MTTR avg p50 p90 vs target, grade"},
+    {"GET", "/api/v1/sla/compliance", PERM_READ, TENANT_QUERY, 0, api_sla_compliance, "compliance over a date range"},
+    {"GET", "/api/v1/sla/trends/mtta", PERM_READ, TENANT_QUERY, 0, api_sla_trend_mtta, "daily MTTA, 1-365 days, zero-filled"},
+    {"GET", "/api/v1/sla/trends/mttr", PERM_READ, TENANT_QUERY, 0, api_sla_trend_mttr, "daily MTTR, 1-365 days, zero-filled"},
+    {"GET", "/api/v1/sla/trends/live", PERM_READ, TENANT_QUERY, 0, api_sla_trend_live, "5-minute live gauges (open, breaches, warnings)"},
+    {"GET", "/api/v1/sla/breaches", PERM_READ, TENANT_QUERY, 0, api_sla_breaches, "open alerts' breached and warning clocks"},
+    {"GET", "/api/v1/sla/reports/{tenant_id}/daily", PERM_READ, TENANT_PATH, 0, api_report_daily, "a day's report (JSON or CSV)"},
+    {"GET", "/api/v1/sla/reports/{tenant_id}/monthly", PERM_READ, TENANT_PATH, 0, api_report_monthly, "a month's report (JSON or CSV)"},
+    {"GET", "/api/v1/sla/reports/{tenant_id}/trends", PERM_READ, TENANT_PATH, 0, api_report_trends, "daily mtta, mttr or compliance"},
+    {"POST", "/api/v1/sla/reports/{tenant_id}/compare", PERM_READ, TENANT_PATH, JSON, api_report_compare, "two periods, deltas and percent change"},
+    {"GET", "/api/v1/sla/penalties/{tenant_id}", PERM_READ, TENANT_PATH, 0, api_penalties_list, "a month's breached resolutions with their amounts"},
+    {"GET", "/api/v1/sla/penalties/{tenant_id}/summary", PERM_READ, TENANT_PATH, 0, api_penalties_summary, "a month's penalties: totals, by severity, cap"},
 
     /* live push (api_ws.c, src/ws) */
     {"GET", "/api/v1/sla/ws", PERM_READ, TENANT_QUERY, 0, api_ws, "live events over WebSocket (upgrade)"},

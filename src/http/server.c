@@ -33,11 +33,15 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "http/analytics.h"
 #include "http/http.h"
 #include "notify/notify.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "ws/ws.h"
+#include "sched/sched.h"
+#include "store/store_escalation.h"
+#include "store/store_findings.h"
 
 int64_t sw_now_ms(void)
 {
@@ -708,6 +712,59 @@ static void free_pems(struct server *srv)
     free(srv->tls_key_pem);
 }
 
+/* ---- the scheduler ----------------------------------------------------- */
+
+/* A round wrote events: their outbox rows are waiting. */
+static void sched_done(void *ud, int processed)
+{
+    notify_wake(((struct server *)ud)->notifier);
+}
+
+static void sched_hint_adapter(void *ud, int64_t at)
+{
+    sched_hint(ud, at);
+}
+
+/* SLA notices of tenants without a websocket channel: straight to their
+ * dashboards after the commit (store_escalation.h). */
+static void live_publish(void *ud, const char *tenant_id, const char *text, size_t len)
+{
+    ws_publish(ud, tenant_id, text, len);
+}
+
+/* Sources: alerts (store_escalation.h) and findings (store_findings.h). */
+static int sched_wire(struct server *srv)
+{
+    struct store *st = srv->store;
+    struct sched_source src[2];
+    int n = 0;
+    if (st->escalation)
+        src[n++] = (struct sched_source){"alerts", st->escalation->alerts_next_due,
+                                         st->escalation->alerts_process_due};
+    if (st->findings && st->findings->next_due && st->findings->process_due)
+        src[n++] = (struct sched_source){"findings", st->findings->next_due,
+                                         st->findings->process_due};
+    st->live = live_publish;
+    st->live_ud = srv->ws;
+    if (sched_start(st, src, n, NULL, sched_done, srv, &srv->sched) < 0)
+        return -1;
+    st->due_hint_ud = srv->sched;
+    st->due_hint = sched_hint_adapter;
+    srv->metrics.sched = srv->sched;
+    return 0;
+}
+
+static void sched_unwire(struct server *srv)
+{
+    srv->store->due_hint = NULL;
+    srv->store->due_hint_ud = NULL;
+    srv->metrics.sched = NULL;
+    sched_stop(srv->sched);     /* NULL-safe; no round runs after it */
+    srv->sched = NULL;
+    srv->store->live = NULL;
+    srv->store->live_ud = NULL;
+}
+
 int server_start(const struct cfg *cfg, struct store *store, struct server **out,
                  char *err, size_t errlen)
 {
@@ -756,6 +813,18 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
         goto fail;
     }
 
+    /* the scheduler too: writes hint it (store->due_hint) from the start */
+    if (sched_wire(srv) < 0) {
+        snprintf(err, errlen, "cannot start the scheduler");
+        goto fail;
+    }
+    /* live gauges every 5 minutes; the /current numbers in WebSocket metrics */
+    if (gauges_start(srv, &srv->gauges) < 0) {
+        snprintf(err, errlen, "cannot start the live gauges");
+        goto fail;
+    }
+    ws_set_metrics_cb(srv->ws, gauges_ws_metrics, srv);
+
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
@@ -793,6 +862,8 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
 fail:
     if (srv->listen_fd >= 0)
         close(srv->listen_fd);
+    gauges_stop(srv->gauges);
+    sched_unwire(srv);
     notify_stop(srv->notifier);
     ws_hub_free(srv->ws);
     free_pems(srv);
@@ -820,6 +891,9 @@ void server_stop(struct server *srv)
     if (srv->in_flight > 0)
         log_warn("stopping with %d requests still in flight", (int)srv->in_flight);
     MHD_stop_daemon(srv->mhd);
+    gauges_stop(srv->gauges);
+    /* no handler writes now: the scheduler stops before the notifier it wakes */
+    sched_unwire(srv);
     /* no handler runs now (none can wake it); deliveries in flight abort
      * and their rows are released for the next start */
     notify_stop(srv->notifier);

@@ -12,6 +12,8 @@
 
 struct ws_hub;
 struct notifier;
+struct sched;
+struct gauges;
 
 struct server {
     const struct cfg *cfg;
@@ -24,6 +26,8 @@ struct server {
     int64_t started_at;
     struct ws_hub *ws;          /* live push: WebSocket clients (src/ws) */
     struct notifier *notifier;  /* outbox delivery workers (src/notify) */
+    struct sched *sched;        /* due instants → SLA events (src/sched) */
+    struct gauges *gauges;      /* 5-minute live gauges (live_gauges.c) */
     bool tls;                   /* serving HTTPS (cookies get Secure) */
     char *tls_cert_pem, *tls_key_pem;   /* read at start; MHD keeps pointers */
     /* argon2id hash of a random password, with the configured cost: checked

@@ -321,6 +321,8 @@ int store_sqlite_open(const char *path, struct store **out, char *err, size_t er
     s->base.alerts = &sqlite_alert_ops;
     s->base.users = &sqlite_user_ops;
     s->base.notify = &sqlite_notify_ops;
+    s->base.analytics = &sqlite_analytics_ops;
+    s->base.escalation = &sqlite_escalation_ops;
     s->path = xstrdup(path);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);

@@ -35,6 +35,7 @@
 
 #include "store/sqlite_int.h"
 #include "store/store_alerts.h"
+#include "store/sqlite_alerts_int.h"
 #include "util/xalloc.h"
 
 #define BATCH_ROWS 10000
@@ -583,6 +584,7 @@ struct pcache {
         struct sw_alert_policy p;
     } e[PCACHE_SLOTS];
     size_t n, next;
+    int64_t min_next;   /* earliest next_check_at created (0 = none): the scheduler's hint */
 };
 
 static int pcache_get(struct sqlite_store *s, struct conn *c, struct pcache *pc,
@@ -660,6 +662,8 @@ static int create_in(struct sqlite_store *s, struct conn *c, struct pcache *pc,
     if (rc < 0)
         return rc;
     *res = SW_ALERT_CREATED;
+    if (!pc->min_next || x.next_check_at < pc->min_next)
+        pc->min_next = x.next_check_at;
     if (out)
         *out = x;
     return 0;
@@ -914,6 +918,7 @@ static int sq_alert_create_many(struct store *base, const struct sw_alert_new *i
     for (size_t off = 0; off < n && rc == 0; off += BATCH_ROWS) {
         size_t end = n - off > BATCH_ROWS ? off + BATCH_ROWS : n;
         pc->n = pc->next = 0;   /* policies may change between transactions */
+        pc->min_next = 0;
         write_lock(g);
         rc = sq_begin(s, c);
         for (size_t i = off; i < end && rc == 0; i++)
@@ -923,6 +928,8 @@ static int sq_alert_create_many(struct store *base, const struct sw_alert_new *i
         else
             sq_rollback(s, c);
         write_unlock(g);
+        if (rc == 0)            /* wake the scheduler for an earlier instant */
+            store_hint_due(base, pc->min_next);
     }
     if (n > 1)
         sqlite3_exec(c->db, "PRAGMA cache_size = -2000", NULL, NULL, NULL);
@@ -994,12 +1001,14 @@ static int sq_alert_change(struct store *base, const char *tenant_id, const char
     if (!c)
         return SW_E_STORE;
     struct sw_alert *x = xmalloc(sizeof(*x));
+    struct sw_alert *before = xmalloc(sizeof(*before));  /* for the rollups */
     enum sla_sev old_sev = SLA_SEV_LOW;
     int rc = sq_begin(s, c);
     if (rc == 0)
         rc = get_in(s, c, tenant_id, id, x);
     if (rc == 0) {
         old_sev = x->a.sev;
+        *before = *x;
         rc = apply_change(s, c, x, ch, now);
     }
     if (rc == 1) {                       /* no change: no write, no event */
@@ -1020,6 +1029,11 @@ static int sq_alert_change(struct store *base, const char *tenant_id, const char
             sqlite3_clear_bindings(st);
         }
     }
+    if (rc == 0)        /* a clock stopped or un-stopped: its day's rollup */
+        rc = sq_rollup_change(s, c, before, x);
+    int64_t esc_at = SLA_NEVER;
+    if (rc == 0)        /* the next automatic escalation step (sqlite_alerts_due.c) */
+        rc = sq_alert_escalation_sync(s, c, x, now, &esc_at);
     if (rc == 0) {
         char sevdata[96];
         const char *data = ch->data_json;
@@ -1035,9 +1049,12 @@ static int sq_alert_change(struct store *base, const char *tenant_id, const char
         rc = sq_commit(s, c);
     else
         sq_rollback(s, c);
-    if (rc == 0)
-        *out = *x;
+    if (rc == 0) {
+        *out = *x;      /* and wake the scheduler if this made an earlier instant */
+        store_hint_due(base, x->next_check_at < esc_at ? x->next_check_at : esc_at);
+    }
 done:
+    free(before);
     free(x);
     sq_release(s, c);
     return rc;
@@ -1161,6 +1178,8 @@ static int sq_definition_merge(struct store *base, const char *tenant_id,
         sq_rollback(s, c);
     if (rc == 0 && recalculated)
         *recalculated = count;
+    if (rc == 0 && count > 0)   /* deadlines moved: the scheduler looks again */
+        store_hint_due(base, now);
     free(p);
     sq_release(s, c);
     return rc;
@@ -1183,6 +1202,8 @@ static int sq_recalculate(struct store *base, const char *tenant_id, int64_t now
         sq_rollback(s, c);
     if (rc == 0 && recalculated)
         *recalculated = count;
+    if (rc == 0 && count > 0)   /* deadlines moved: the scheduler looks again */
+        store_hint_due(base, now);
     sq_release(s, c);
     return rc;
 }
@@ -1338,6 +1359,8 @@ static int sq_config_create(struct store *base, struct sw_sla_config *cfg, int64
         sq_rollback(s, c);
     if (rc == 0 && recalculated)
         *recalculated = count;
+    if (rc == 0 && count > 0)   /* deadlines moved: the scheduler looks again */
+        store_hint_due(base, now);
     sq_release(s, c);
     return rc;
 }
@@ -1456,6 +1479,8 @@ static int sq_config_update(struct store *base, const char *tenant_id, int64_t i
         *out = cfg;
         if (recalculated)
             *recalculated = count;
+        if (count > 0)          /* deadlines moved: the scheduler looks again */
+            store_hint_due(base, now);
     }
     sq_release(s, c);
     return rc;
@@ -1479,6 +1504,40 @@ static int sq_config_delete(struct store *base, const char *tenant_id, int64_t i
         rc = SW_E_NOTFOUND;
     sqlite3_clear_bindings(st);
     sq_release(s, c);
+    return rc;
+}
+
+/* ---- for the other alert files (sqlite_alerts_int.h) ---------------- */
+
+int sq_alert_get_in(struct sqlite_store *s, struct conn *c, const char *tenant_id,
+                    const char *id, struct sw_alert *out)
+{
+    return get_in(s, c, tenant_id, id, out);
+}
+
+int sq_alert_save(struct sqlite_store *s, struct conn *c, const struct sw_alert *x)
+{
+    sqlite3_stmt *st = sq_stmt(s, c, SQL_ALERT_UPDATE);
+    if (!st)
+        return SW_E_STORE;
+    bind_alert(st, x);
+    int rc = sq_exec(s, c, st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int64_t sq_alert_next_check(const struct sla_alert *a, int64_t now)
+{
+    return next_check(a, now);
+}
+
+int sq_alert_event_add(struct sqlite_store *s, struct conn *c, const struct sw_alert *x,
+                       const char *type, const char *actor, int64_t at, const char *data,
+                       int64_t *event_id)
+{
+    int rc = add_event(s, c, x, type, actor, at, data);
+    if (rc == 0 && event_id)
+        *event_id = sqlite3_last_insert_rowid(c->db);
     return rc;
 }
 

@@ -76,6 +76,16 @@ extern const struct store_finding_ops sqlite_finding_ops;   /* sqlite_findings.c
 extern const struct store_alert_ops sqlite_alert_ops;       /* sqlite_alerts.c */
 extern const struct store_user_ops sqlite_user_ops;         /* sqlite_users.c */
 extern const struct store_notify_ops sqlite_notify_ops;     /* sqlite_notify.c */
+extern const struct store_analytics_ops sqlite_analytics_ops; /* sqlite_analytics.c */
+extern const struct store_escalation_ops sqlite_escalation_ops; /* sqlite_alerts_due.c */
+
+/* Keeps the rollups of an alert's clocks inside the caller's write
+ * transaction (after the alert row is written): takes back what `before`'s
+ * stopped clocks contributed and adds what `after`'s do (sqlite_analytics.c;
+ * rules in store_analytics.h). */
+struct sw_alert;
+int sq_rollup_change(struct sqlite_store *s, struct conn *c, const struct sw_alert *before,
+                     const struct sw_alert *after);
 
 /* Writes a notice's outbox rows inside the caller's write transaction
  * (after sq_begin, before sq_commit), e.g. the scheduler's breach event.

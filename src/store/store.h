@@ -111,6 +111,8 @@ struct store_finding_ops;      /* store_findings.h */
 struct store_alert_ops;        /* store_alerts.h */
 struct store_user_ops;         /* store_users.h */
 struct store_notify_ops;       /* store_notify.h */
+struct store_analytics_ops;    /* store_analytics.h */
+struct store_escalation_ops;   /* store_escalation.h */
 
 struct store {
     const struct store_ops *ops;
@@ -120,6 +122,8 @@ struct store {
     const struct store_alert_ops *alerts;
     const struct store_user_ops *users;
     const struct store_notify_ops *notify;
+    const struct store_analytics_ops *analytics;
+    const struct store_escalation_ops *escalation;
     /* Errors the database reported, for /metrics. Backends increment it. */
     _Atomic uint64_t errors;
     /* Set by the server: called after a commit that gave an item an instant
@@ -127,6 +131,12 @@ struct store {
      * wakes for it instead of at its fallback scan.  May be NULL. */
     void (*due_hint)(void *ud, int64_t at);
     void *due_hint_ud;
+    /* Set by the server: an SLA notice (sla.warning, sla.breach,
+     * sla.escalation, its webhook body) just committed for a tenant whose
+     * notification config has no websocket channel, for its live dashboards
+     * (store_escalation.h).  Called after the commit.  May be NULL. */
+    void (*live)(void *ud, const char *tenant_id, const char *text, size_t len);
+    void *live_ud;
 };
 
 /* Backends call this after committing a write that set next instants. */

@@ -333,6 +333,14 @@ static void client_push(struct ws_hub *h, struct client *c, const struct msg *m)
 {
     if (c->dead)
         return;
+    /* a burst published between two turns (a scheduler round of breaches)
+     * arrives here all at once: write what is queued before judging the
+     * client slow, so only a client that really does not read is dropped */
+    if (c->dirty && (wslay_event_get_queued_msg_count(c->ctx) >= h->o.max_queue_msgs ||
+                     wslay_event_get_queued_msg_length(c->ctx) + m->len > h->o.max_queue_bytes))
+        client_flush(h, c);
+    if (c->dead)
+        return;
     if (wslay_event_get_queued_msg_count(c->ctx) >= h->o.max_queue_msgs ||
         wslay_event_get_queued_msg_length(c->ctx) + m->len > h->o.max_queue_bytes) {
         client_drop(h, c, "too slow: its queue is full");
