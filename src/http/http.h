@@ -45,6 +45,12 @@ struct route {
     unsigned flags;
     http_handler handler;
     const char *summary;        /* one line, for `slawatch routes` */
+    /* Audit, recorded by the server after a 2xx answer: the action name
+     * (NULL: not audited here, or the handler records its own row), and a
+     * read of the same resource whose answer, taken just before the write,
+     * is the row's "before" (NULL: none).  The answer is the "after". */
+    const char *audit;
+    http_handler audit_before;
 };
 
 extern const struct route http_routes[];
@@ -77,6 +83,7 @@ struct req {
     /* the answer */
     int status;
     struct MHD_Response *resp;
+    const char *resp_json;      /* the JSON answer's text (inside resp), or NULL */
 
     /* http_upgrade: who takes the connection; set once it has */
     void (*upgrade_fn)(struct req *, void *, int, const char *, size_t,

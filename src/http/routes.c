@@ -8,6 +8,9 @@
 #define JSON ROUTE_JSON_BODY
 #define JSON_OPT (ROUTE_JSON_BODY | ROUTE_BODY_OPTIONAL)
 
+/* Most routes leave the trailing audit fields out: not audited by the server. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 const struct route http_routes[] = {
     /* operations */
     {"GET", "/healthz", PERM_NONE, TENANT_NONE, ROUTE_PUBLIC, api_healthz, "liveness"},
@@ -33,11 +36,11 @@ const struct route http_routes[] = {
     {"POST", "/api/v1/findings", PERM_INGEST, TENANT_BODY, JSON, api_finding_create, "track a finding (idempotent)"},
     {"GET", "/api/v1/findings", PERM_READ, TENANT_QUERY, 0, api_finding_list, "a tenant's findings, filtered, by id"},
     {"GET", "/api/v1/findings/{id}", PERM_READ, TENANT_QUERY, 0, api_finding_get, "one finding and its SLA"},
-    {"POST", "/api/v1/findings/{id}/pause", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_finding_pause, "pause a finding's SLA clock"},
-    {"POST", "/api/v1/findings/{id}/resume", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_finding_resume, "resume a paused finding"},
-    {"POST", "/api/v1/findings/{id}/close", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_finding_close, "close a finding (terminal status)"},
-    {"POST", "/api/v1/findings/{id}/reopen", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_finding_reopen, "reopen a closed finding"},
-    {"POST", "/api/v1/findings/{id}/severity", PERM_OPERATE, TENANT_QUERY, JSON, api_finding_severity, "change a finding's severity"},
+    {"POST", "/api/v1/findings/{id}/pause", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_finding_pause, "pause a finding's SLA clock", "finding.pause", NULL},
+    {"POST", "/api/v1/findings/{id}/resume", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_finding_resume, "resume a paused finding", "finding.resume", NULL},
+    {"POST", "/api/v1/findings/{id}/close", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_finding_close, "close a finding (terminal status)", "finding.close", NULL},
+    {"POST", "/api/v1/findings/{id}/reopen", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_finding_reopen, "reopen a closed finding", "finding.reopen", NULL},
+    {"POST", "/api/v1/findings/{id}/severity", PERM_OPERATE, TENANT_QUERY, JSON, api_finding_severity, "change a finding's severity", "finding.severity", NULL},
     {"GET", "/api/v1/findings/{id}/sla/explain", PERM_READ, TENANT_QUERY, 0, api_finding_explain, "a finding's SLA waterfall, level by level"},
     {"GET", "/api/v1/findings/{id}/events", PERM_READ, TENANT_QUERY, 0, api_finding_events, "a finding's history"},
     {"GET", "/api/v1/sla/policy/global", PERM_PLATFORM, TENANT_NONE, 0, api_policy_get, "global finding SLA policy"},
@@ -57,21 +60,21 @@ const struct route http_routes[] = {
     /* each NDJSON line names its tenant: the handler checks each with auth_check */
     {"POST", "/api/v1/alerts/bulk", PERM_INGEST, TENANT_NONE, ROUTE_BULK_BODY, api_alert_bulk, "track alerts from NDJSON"},
     {"GET", "/api/v1/alerts", PERM_READ, TENANT_QUERY, 0, api_alert_list, "a tenant's alerts, filtered, by id"},
-    {"POST", "/api/v1/alerts/{id}/acknowledge", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_alert_acknowledge, "acknowledge an alert"},
-    {"POST", "/api/v1/alerts/{id}/resolve", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_alert_resolve, "resolve an alert"},
-    {"POST", "/api/v1/alerts/{id}/reopen", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_alert_reopen, "reopen a resolved alert"},
-    {"POST", "/api/v1/alerts/{id}/severity", PERM_OPERATE, TENANT_QUERY, JSON, api_alert_severity, "change an alert's severity"},
+    {"POST", "/api/v1/alerts/{id}/acknowledge", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_alert_acknowledge, "acknowledge an alert", "alert.acknowledge", NULL},
+    {"POST", "/api/v1/alerts/{id}/resolve", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_alert_resolve, "resolve an alert", "alert.resolve", NULL},
+    {"POST", "/api/v1/alerts/{id}/reopen", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_alert_reopen, "reopen a resolved alert", "alert.reopen", NULL},
+    {"POST", "/api/v1/alerts/{id}/severity", PERM_OPERATE, TENANT_QUERY, JSON, api_alert_severity, "change an alert's severity", "alert.severity", NULL},
     {"GET", "/api/v1/alerts/{id}/events", PERM_READ, TENANT_QUERY, 0, api_alert_events, "an alert's history"},
     {"GET", "/api/v1/sla/alerts/{alert_id}/tracking", PERM_READ, TENANT_QUERY, 0, api_alert_tracking, "an alert's SLA tracking record"},
     {"GET", "/api/v1/sla/definition", PERM_READ, TENANT_QUERY, 0, api_definition_get, "a tenant's effective SLA definition"},
-    {"PUT", "/api/v1/sla/definition", PERM_CONFIGURE, TENANT_QUERY, JSON, api_definition_put, "set SLA definition fields, recalculate"},
+    {"PUT", "/api/v1/sla/definition", PERM_CONFIGURE, TENANT_QUERY, JSON, api_definition_put, "set SLA definition fields, recalculate", "sla_definition.update", api_definition_get},
     {"GET", "/api/v1/sla/templates", PERM_NONE, TENANT_NONE, 0, api_templates_list, "the four SLA templates"},
-    {"POST", "/api/v1/sla/configs/{tenant_id}", PERM_CONFIGURE, TENANT_PATH, JSON, api_config_create, "create an SLA config"},
+    {"POST", "/api/v1/sla/configs/{tenant_id}", PERM_CONFIGURE, TENANT_PATH, JSON, api_config_create, "create an SLA config", "sla_config.create", NULL},
     {"GET", "/api/v1/sla/configs/{tenant_id}", PERM_READ, TENANT_PATH, 0, api_config_list, "a tenant's SLA configs"},
-    {"POST", "/api/v1/sla/configs/{tenant_id}/apply-template", PERM_CONFIGURE, TENANT_PATH, JSON, api_config_apply_template, "apply a template (new active config)"},
+    {"POST", "/api/v1/sla/configs/{tenant_id}/apply-template", PERM_CONFIGURE, TENANT_PATH, JSON, api_config_apply_template, "apply a template (new active config)", "sla_config.apply_template", api_definition_get},
     {"GET", "/api/v1/sla/configs/{tenant_id}/{config_id}", PERM_READ, TENANT_PATH, 0, api_config_get, "one SLA config"},
-    {"PUT", "/api/v1/sla/configs/{tenant_id}/{config_id}", PERM_CONFIGURE, TENANT_PATH, JSON, api_config_update, "update an SLA config (partial)"},
-    {"DELETE", "/api/v1/sla/configs/{tenant_id}/{config_id}", PERM_CONFIGURE, TENANT_PATH, 0, api_config_delete, "delete an SLA config"},
+    {"PUT", "/api/v1/sla/configs/{tenant_id}/{config_id}", PERM_CONFIGURE, TENANT_PATH, JSON, api_config_update, "update an SLA config (partial)", "sla_config.update", api_config_get},
+    {"DELETE", "/api/v1/sla/configs/{tenant_id}/{config_id}", PERM_CONFIGURE, TENANT_PATH, 0, api_config_delete, "delete an SLA config", "sla_config.delete", api_config_get},
 
     /* users, sessions, audit (api_users.c, api_session.c, audit.c); a user's
      * roles may span tenants: the handlers check admin in each (auth_check) */
@@ -86,8 +89,8 @@ const struct route http_routes[] = {
 
     /* escalation (api_escalations.c; automatic steps: src/sched) */
     {"GET", "/api/v1/sla/escalations/{tenant_id}", PERM_READ, TENANT_PATH, 0, api_escalation_list, "a tenant's escalation chains, by severity"},
-    {"POST", "/api/v1/sla/escalations/{tenant_id}", PERM_CONFIGURE, TENANT_PATH, JSON, api_escalation_put, "replace one severity's escalation chain"},
-    {"POST", "/api/v1/sla/escalate/{alert_id}", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_escalate, "escalate an alert one step by hand"},
+    {"POST", "/api/v1/sla/escalations/{tenant_id}", PERM_CONFIGURE, TENANT_PATH, JSON, api_escalation_put, "replace one severity's escalation chain", "escalation_chain.update", api_escalation_list},
+    {"POST", "/api/v1/sla/escalate/{alert_id}", PERM_OPERATE, TENANT_QUERY, JSON_OPT, api_escalate, "escalate an alert one step by hand", "alert.escalate", NULL},
     {"GET", "/api/v1/sla/escalation-status/{alert_id}", PERM_READ, TENANT_QUERY, 0, api_escalation_status, "where an alert stands on its chain"},
     {"GET", "/api/v1/sla/escalation-events/{tenant_id}", PERM_READ, TENANT_PATH, 0, api_escalation_events, "escalation history, newest first"},
 
@@ -111,7 +114,7 @@ const struct route http_routes[] = {
 
     /* notifications (api_notifications.c, src/notify) */
     {"GET", "/api/v1/sla/notifications/{tenant_id}", PERM_READ, TENANT_PATH, 0, api_notify_history, "a tenant's notification history, attempts included"},
-    {"POST", "/api/v1/sla/notifications/{tenant_id}/configure", PERM_CONFIGURE, TENANT_PATH, JSON, api_notify_configure, "set channels, recipients, thresholds, webhook secret"},
+    {"POST", "/api/v1/sla/notifications/{tenant_id}/configure", PERM_CONFIGURE, TENANT_PATH, JSON, api_notify_configure, "set channels, recipients, thresholds, webhook secret", "notification_config.update", api_notify_config_get},
     {"GET", "/api/v1/sla/notifications/{tenant_id}/config", PERM_READ, TENANT_PATH, 0, api_notify_config_get, "a tenant's notification config (never the secret)"},
     {"POST", "/api/v1/sla/notifications/{tenant_id}/test", PERM_CONFIGURE, TENANT_PATH, JSON_OPT, api_notify_test, "send a test notice through every configured channel"},
 

@@ -34,6 +34,7 @@
 #include <sodium.h>
 
 #include "http/analytics.h"
+#include "http/audit.h"
 #include "http/http.h"
 #include "notify/notify.h"
 #include "util/log.h"
@@ -135,6 +136,7 @@ void http_json(struct req *r, int status, json_t *body)
         return;
     }
     http_raw(r, status, "application/json", text, strlen(text));
+    r->resp_json = text;        /* owned by the response from here on */
 }
 
 void http_no_content(struct req *r)
@@ -477,6 +479,36 @@ static int check_scope(struct req *r)
     return 0;
 }
 
+/* The route's read of the resource, run on a shadow of the request: its
+ * JSON answer (a copy, the caller's) or NULL. */
+static char *audit_read_before(struct req *r)
+{
+    struct req g = *r;
+    g.resp = NULL;
+    g.resp_json = NULL;
+    g.status = 0;
+    g.deferred = false;
+    r->route->audit_before(&g);
+    char *text = g.status == 200 && g.resp_json ? xstrdup(g.resp_json) : NULL;
+    if (g.resp)
+        MHD_destroy_response(g.resp);
+    return text;
+}
+
+static json_t *json_or_null(const char *text)
+{
+    return text ? json_loads(text, 0, NULL) : NULL;
+}
+
+static void audit_route(struct req *r, const char *before_text)
+{
+    json_t *before = json_or_null(before_text);
+    json_t *after = json_or_null(r->resp_json);
+    audit_record(r, r->tenant_id, r->route->audit, r->url, before, after);
+    json_decref(before);
+    json_decref(after);
+}
+
 static void dispatch(struct req *r)
 {
     if (r->status)      /* answered already (404, 405, 413) */
@@ -488,9 +520,13 @@ static void dispatch(struct req *r)
         return;
     if (!(rt->flags & ROUTE_PUBLIC) && check_scope(r) < 0)
         return;
+    char *before = rt->audit && rt->audit_before ? audit_read_before(r) : NULL;
     rt->handler(r);
     if (!r->deferred && !r->resp)
         http_error(r, 500, "internal", NULL, "no answer");
+    if (rt->audit && !r->deferred && r->status >= 200 && r->status < 300)
+        audit_route(r, before);
+    free(before);
 }
 
 void http_defer(struct req *r)

@@ -403,11 +403,11 @@ static void test_public_routes_have_no_security(void **state)
 /* ---- the checker itself, on a fixture ---------------------------------- */
 
 static const struct route fixture_routes[] = {
-    {"GET", "/healthz", 0, TENANT_NONE, ROUTE_PUBLIC, NULL, ""},
-    {"POST", "/api/v1/things", 0, TENANT_NONE, ROUTE_JSON_BODY, NULL, ""},
-    {"GET", "/api/v1/things/{thing_id}", 0, TENANT_NONE, 0, NULL, ""},
-    {"DELETE", "/api/v1/things/{thing_id}", 0, TENANT_NONE, 0, NULL, ""},
-    {"GET", "/api/v1/gone", 0, TENANT_NONE, 0, NULL, ""},
+    {"GET", "/healthz", 0, TENANT_NONE, ROUTE_PUBLIC, NULL, "", NULL, NULL},
+    {"POST", "/api/v1/things", 0, TENANT_NONE, ROUTE_JSON_BODY, NULL, "", NULL, NULL},
+    {"GET", "/api/v1/things/{thing_id}", 0, TENANT_NONE, 0, NULL, "", NULL, NULL},
+    {"DELETE", "/api/v1/things/{thing_id}", 0, TENANT_NONE, 0, NULL, "", NULL, NULL},
+    {"GET", "/api/v1/gone", 0, TENANT_NONE, 0, NULL, "", NULL, NULL},
 };
 
 static const char fixture_yaml[] =
