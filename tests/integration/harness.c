@@ -145,6 +145,25 @@ int srv_stop(struct sw_server *s)
     return code;
 }
 
+int it_server_setup(void **state)
+{
+    struct sw_server *s = calloc(1, sizeof(*s));
+    srv_init(s);
+    srv_start(s, NULL, NULL);
+    *state = s;
+    return 0;
+}
+
+int it_server_teardown(void **state)
+{
+    struct sw_server *s = *state;
+    if (s->pid > 0)
+        assert_int_equal(srv_stop(s), 0);
+    srv_cleanup(s);
+    free(s);
+    return 0;
+}
+
 void srv_kill9(struct sw_server *s)
 {
     if (s->pid <= 0)

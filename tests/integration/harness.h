@@ -44,6 +44,12 @@ void srv_cleanup(struct sw_server *s);
 /* Path of a file in the server's temp dir. */
 const char *srv_path(struct sw_server *s, const char *name, char *buf, size_t len);
 
+/* cmocka fixtures: a fresh server on a temp database in *state, and its
+ * stop (SIGTERM must exit 0: a leak or crash under the sanitizers fails the
+ * test) and cleanup. */
+int it_server_setup(void **state);
+int it_server_teardown(void **state);
+
 /* One request.  body may be NULL; ctype NULL means application/json when a
  * body is given; token NULL means no Authorization header. */
 void http_req(struct sw_server *s, const char *method, const char *path, const char *token,

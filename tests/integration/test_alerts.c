@@ -18,25 +18,6 @@
 #define MIN 60
 #define HOUR 3600
 
-static int setup(void **state)
-{
-    struct sw_server *s = calloc(1, sizeof(*s));
-    srv_init(s);
-    srv_start(s, NULL, NULL);
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct sw_server *s = *state;
-    if (s->pid > 0)
-        assert_int_equal(srv_stop(s), 0);
-    srv_cleanup(s);
-    free(s);
-    return 0;
-}
-
 /* ---- helpers ----------------------------------------------------------- */
 
 /* Whole seconds: the API prints no fraction then, so strings compare. */
@@ -665,16 +646,16 @@ static void test_concurrent_creates(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_create_idempotent_builtin_targets, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_template_targets, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_resolve_before_ack_stops_both, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_breach_flags, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list_filters_and_paging, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_events, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_isolation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_creates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_idempotent_builtin_targets, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_template_targets, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_lifecycle, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_before_ack_stops_both, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_breach_flags, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_bulk, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_list_filters_and_paging, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_events, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_isolation, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_creates, it_server_setup, it_server_teardown),
     };
     return cmocka_run_group_tests_name("alerts", tests, NULL, NULL);
 }

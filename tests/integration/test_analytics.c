@@ -29,16 +29,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct sw_server *s = *state;
-    if (s->pid > 0)
-        assert_int_equal(srv_stop(s), 0);
-    srv_cleanup(s);
-    free(s);
-    return 0;
-}
-
 static const char *const sevs[] = {"critical", "high", "medium", "low"};
 
 /* 60 alerts over the last 6 days; durations vary, some breach. */
@@ -392,5 +382,5 @@ int main(void)
         cmocka_unit_test(test_isolation),
         cmocka_unit_test(test_reopen_severity_rebuild),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, it_server_teardown);
 }

@@ -13,25 +13,6 @@
 
 #include "harness.h"
 
-static int setup(void **state)
-{
-    struct sw_server *s = calloc(1, sizeof(*s));
-    srv_init(s);
-    srv_start(s, NULL, NULL);
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct sw_server *s = *state;
-    if (s->pid > 0)
-        assert_int_equal(srv_stop(s), 0);
-    srv_cleanup(s);
-    free(s);
-    return 0;
-}
-
 /* The newest audit row of that action for tenant t (a new reference). */
 static json_t *last_row(struct sw_server *s, const char *t, const char *action)
 {
@@ -125,10 +106,10 @@ static void test_settings_and_item_changes_are_audited(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_definition_change_keeps_before_and_after, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_settings_and_item_changes_are_audited, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_definition_change_keeps_before_and_after, it_server_setup,
+                                        it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_settings_and_item_changes_are_audited, it_server_setup,
+                                        it_server_teardown),
     };
     return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
 }

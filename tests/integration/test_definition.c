@@ -17,25 +17,6 @@
 #define MIN 60
 #define HOUR 3600
 
-static int setup(void **state)
-{
-    struct sw_server *s = calloc(1, sizeof(*s));
-    srv_init(s);
-    srv_start(s, NULL, NULL);
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct sw_server *s = *state;
-    if (s->pid > 0)
-        assert_int_equal(srv_stop(s), 0);
-    srv_cleanup(s);
-    free(s);
-    return 0;
-}
-
 static const char *iso(time_t t, char *buf)
 {
     struct tm tm;
@@ -525,12 +506,12 @@ static void test_configs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_defaults_and_sources, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_put_recalculates_open_not_resolved, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_put_out_of_range, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_project_layer, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_configs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_defaults_and_sources, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_put_recalculates_open_not_resolved, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_put_out_of_range, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_project_layer, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_templates, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_configs, it_server_setup, it_server_teardown),
     };
     return cmocka_run_group_tests_name("definition", tests, NULL, NULL);
 }

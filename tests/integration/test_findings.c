@@ -16,25 +16,6 @@
 
 #define T0 "2026-01-01T00:00:00Z"
 
-static int setup(void **state)
-{
-    struct sw_server *s = calloc(1, sizeof(*s));
-    srv_init(s);
-    srv_start(s, NULL, NULL);
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct sw_server *s = *state;
-    if (s->pid > 0)
-        assert_int_equal(srv_stop(s), 0);
-    srv_cleanup(s);
-    free(s);
-    return 0;
-}
-
 /* ---- helpers --------------------------------------------------------- */
 
 static void make_tenant(struct sw_server *s, const char *id)
@@ -613,15 +594,15 @@ static void test_tenant_isolation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_create_is_idempotent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_builtin_deadlines, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pause_resume_conflicts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pause_cycles_then_policy_change, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_close_and_reopen, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list_filters_and_pages, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_events_history, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tenant_isolation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_is_idempotent, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_builtin_deadlines, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_pause_resume_conflicts, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_pause_cycles_then_policy_change, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_close_and_reopen, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_list_filters_and_pages, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_events_history, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_tenant_isolation, it_server_setup, it_server_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,25 +15,6 @@
 
 #include "harness.h"
 
-static int setup(void **state)
-{
-    struct sw_server *s = calloc(1, sizeof(*s));
-    srv_init(s);
-    srv_start(s, NULL, NULL);
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct sw_server *s = *state;
-    if (s->pid > 0)
-        assert_int_equal(srv_stop(s), 0);
-    srv_cleanup(s);
-    free(s);
-    return 0;
-}
-
 static void make_tenant(struct sw_server *s, const char *id)
 {
     char body[256];
@@ -382,15 +363,15 @@ static void test_config_sources(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_ops_endpoints_need_no_token, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_auth_required, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tenants_and_projects, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_huge_header_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tenant_isolation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_token_cli_and_restart, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill9_loses_no_acknowledged_write, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_config_sources, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ops_endpoints_need_no_token, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_auth_required, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_tenants_and_projects, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_huge_header_refused, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_tenant_isolation, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_token_cli_and_restart, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_kill9_loses_no_acknowledged_write, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_config_sources, it_server_setup, it_server_teardown),
     };
     return cmocka_run_group_tests_name("foundation", tests, NULL, NULL);
 }

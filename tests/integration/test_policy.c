@@ -19,25 +19,6 @@
 #define ACME "/api/v1/sla/policy/companies/acme"
 #define WEB "/api/v1/sla/policy/companies/acme/projects/web"
 
-static int setup(void **state)
-{
-    struct sw_server *s = calloc(1, sizeof(*s));
-    srv_init(s);
-    srv_start(s, NULL, NULL);
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct sw_server *s = *state;
-    if (s->pid > 0)
-        assert_int_equal(srv_stop(s), 0);
-    srv_cleanup(s);
-    free(s);
-    return 0;
-}
-
 /* ---- helpers --------------------------------------------------------- */
 
 static void make_tenant(struct sw_server *s, const char *id)
@@ -618,16 +599,16 @@ static void test_access_control(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_get_without_override, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_partial_overrides_waterfall, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zero_and_null_inherit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_falls_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_count_and_terminal_untouched, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_recalculate_after_global_change, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_recalculate_thousand, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_escalation_contacts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_access_control, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_without_override, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_partial_overrides_waterfall, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_zero_and_null_inherit, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_delete_falls_back, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_count_and_terminal_untouched, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_recalculate_after_global_change, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_recalculate_thousand, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_escalation_contacts, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_validation, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_access_control, it_server_setup, it_server_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,25 +12,6 @@
 
 #include "an_common.h"
 
-static int setup(void **state)
-{
-    struct sw_server *s = calloc(1, sizeof(*s));
-    srv_init(s);
-    srv_start(s, NULL, NULL);
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct sw_server *s = *state;
-    if (s->pid > 0)
-        assert_int_equal(srv_stop(s), 0);
-    srv_cleanup(s);
-    free(s);
-    return 0;
-}
-
 static time_t at(const char *iso)
 {
     /* the tests' instants are fixed; parse "YYYY-MM-DDTHH:MM:SSZ" */
@@ -376,5 +357,5 @@ int main(void)
         cmocka_unit_test(test_timezone_change),
         cmocka_unit_test(test_grade_edges),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, it_server_setup, it_server_teardown);
 }

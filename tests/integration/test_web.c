@@ -14,25 +14,6 @@
 
 #include "harness.h"
 
-static int setup(void **state)
-{
-    struct sw_server *s = calloc(1, sizeof(*s));
-    srv_init(s);
-    srv_start(s, NULL, NULL);
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct sw_server *s = *state;
-    if (s->pid > 0)
-        assert_int_equal(srv_stop(s), 0);
-    srv_cleanup(s);
-    free(s);
-    return 0;
-}
-
 static void test_page_has_security_headers(void **state)
 {
     struct sw_server *s = *state;
@@ -140,5 +121,5 @@ int main(void)
         cmocka_unit_test(test_unknown_files_404),
         cmocka_unit_test(test_root_redirects),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, it_server_setup, it_server_teardown);
 }
