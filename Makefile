@@ -24,7 +24,8 @@ run: build
 # The whole suite: a normal build, then the same tests under ASan + UBSan,
 # then every fuzz target for FUZZ_TIME seconds.
 test: test-fast test-browser test-san fuzz
-	@echo "all test suites passed"
+	@scripts/test-summary.sh $(BUILD) $(BUILD_SAN) \
+		$$(grep -c "^test(" tests/browser/dashboard.test.mjs) $$(ls tests/fuzz/fuzz_*.c | wc -l)
 
 test-fast: build
 	@cd $(BUILD) && ctest --output-on-failure -j 2
