@@ -642,6 +642,16 @@ int cli_demo(int argc, char **argv)
         usage_err("%s", err);
         goto out;
     }
+    /* Signals go to sigwait below, never to another thread: block them
+     * before any thread exists (the store starts its writer thread).  A
+     * Ctrl-C while loading is taken once the load is done, so the temporary
+     * database is always removed. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
     if (store_open(c.db, &s, err, sizeof(err)) < 0) {
         fprintf(stderr, "slawatch: %s\n", err);
         goto out;
@@ -679,12 +689,6 @@ int cli_demo(int argc, char **argv)
              "resolutions) in %.1f s", NTENANTS, n_alerts, HISTORY_DAYS, n_changes,
              (double)(sw_mono_ns() - t0) / 1e9);
 
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (server_start(&c, s, &srv, err, sizeof(err)) < 0) {
         fprintf(stderr, "slawatch: %s\n", err);
