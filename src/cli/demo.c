@@ -269,7 +269,7 @@ static int create_tenants(struct store *s, int64_t now)
         snprintf(t.template_name, sizeof(t.template_name), "%s", TENANTS[i].tmpl);
         snprintf(t.timezone, sizeof(t.timezone), "UTC");
         t.created_at = now - (HISTORY_DAYS + 5) * DAY_MS;
-        int rc = store_tenant_create(s, &t);
+        int rc = store_tenant_create(s, &t, NULL);
         for (int k = 0; rc == 0 && k < 3; k++) {
             struct sw_project p;
             memset(&p, 0, sizeof(p));
@@ -277,7 +277,7 @@ static int create_tenants(struct store *s, int64_t now)
             snprintf(p.id, sizeof(p.id), "%s", TENANTS[i].projects[k]);
             snprintf(p.name, sizeof(p.name), "%s", TENANTS[i].project_names[k]);
             p.created_at = t.created_at;
-            rc = store_project_create(s, &p);
+            rc = store_project_create(s, &p, NULL);
         }
         if (rc < 0)
             return rc;

@@ -50,16 +50,18 @@ void api_tenant_create(struct req *r)
     snprintf(t.template_name, sizeof(t.template_name), "%s", tmpl ? tmpl : "");
     snprintf(t.timezone, sizeof(t.timezone), "%s", zone ? zone : "UTC");
     t.created_at = r->now;
-    int rc = store_tenant_create(r->srv->store, &t);
-    if (rc < 0) {
-        http_fail(r, rc, "tenant");
-        return;
-    }
     json_t *out = json_tenant(&t);
     char target[SW_ID_MAX + 8];
     snprintf(target, sizeof(target), "tenant:%s", t.id);
-    /* after the commit: the store call owns its transaction (see audit.h) */
-    audit_record(r, t.id, "tenant.create", target, NULL, out);
+    struct audit_entry ae;      /* committed with the tenant */
+    audit_entry_init(&ae, r, t.id, "tenant.create", target, NULL, out);
+    int rc = store_tenant_create(r->srv->store, &t, &ae.a);
+    audit_entry_release(&ae);
+    if (rc < 0) {
+        json_decref(out);
+        http_fail(r, rc, "tenant");
+        return;
+    }
     http_json(r, 201, out);
 }
 
@@ -122,7 +124,15 @@ void api_project_create(struct req *r)
     snprintf(p.id, sizeof(p.id), "%s", id);
     snprintf(p.name, sizeof(p.name), "%s", name);
     p.created_at = r->now;
-    int rc = store_project_create(r->srv->store, &p);
+    json_t *out = json_project(&p);
+    char target[2 * SW_ID_MAX + 16];
+    snprintf(target, sizeof(target), "project:%s", p.id);
+    struct audit_entry ae;      /* committed with the project */
+    audit_entry_init(&ae, r, p.tenant_id, "project.create", target, NULL, out);
+    int rc = store_project_create(r->srv->store, &p, &ae.a);
+    audit_entry_release(&ae);
+    if (rc < 0)
+        json_decref(out);
     if (rc == SW_E_NOTFOUND) {
         http_error(r, 404, "not_found", NULL, "tenant not found");
         return;
@@ -131,10 +141,6 @@ void api_project_create(struct req *r)
         http_fail(r, rc, "project");
         return;
     }
-    json_t *out = json_project(&p);
-    char target[2 * SW_ID_MAX + 16];
-    snprintf(target, sizeof(target), "project:%s", p.id);
-    audit_record(r, p.tenant_id, "project.create", target, NULL, out);   /* after the commit */
     http_json(r, 201, out);
 }
 

@@ -423,7 +423,23 @@ static void row_project(sqlite3_stmt *st, struct sw_project *p)
     p->created_at = sqlite3_column_int64(st, 3);
 }
 
-static int sq_tenant_create(struct store *base, const struct sw_tenant *t)
+/* Runs one bound insert and, when given, its audit row in one transaction. */
+static int insert_audited(struct sqlite_store *s, struct conn *c, sqlite3_stmt *st,
+                          const struct sw_audit *audit)
+{
+    int rc = sq_begin(s, c);
+    if (rc == 0)
+        rc = sq_exec(s, c, st);
+    if (rc == 0 && audit)
+        rc = sq_audit_insert(s, c, audit);
+    if (rc == 0)
+        return sq_commit(s, c);
+    sq_rollback(s, c);
+    return rc;
+}
+
+static int sq_tenant_create(struct store *base, const struct sw_tenant *t,
+                            const struct sw_audit *audit)
 {
     WITH_STMT(ST_TENANT_INSERT);
     BIND_TEXT(st, 1, t->id);
@@ -431,7 +447,7 @@ static int sq_tenant_create(struct store *base, const struct sw_tenant *t)
     BIND_TEXT(st, 3, t->template_name);
     BIND_TEXT(st, 4, t->timezone[0] ? t->timezone : "UTC");
     sqlite3_bind_int64(st, 5, t->created_at);
-    int rc = sq_exec(s, c, st);
+    int rc = insert_audited(s, c, st, audit);
     END_STMT();
     return rc;
 }
@@ -482,14 +498,15 @@ static int sq_tenant_list(struct store *base, const char *const *ids, size_t n,
     return rc;
 }
 
-static int sq_project_create(struct store *base, const struct sw_project *p)
+static int sq_project_create(struct store *base, const struct sw_project *p,
+                             const struct sw_audit *audit)
 {
     WITH_STMT(ST_PROJECT_INSERT);
     BIND_TEXT(st, 1, p->tenant_id);
     BIND_TEXT(st, 2, p->id);
     BIND_TEXT(st, 3, p->name);
     sqlite3_bind_int64(st, 4, p->created_at);
-    int rc = sq_exec(s, c, st);
+    int rc = insert_audited(s, c, st, audit);
     END_STMT();
     return rc;
 }

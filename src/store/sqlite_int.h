@@ -66,6 +66,10 @@ struct sq_alert_writer *sq_alert_writer_of(struct sqlite_store *s);    /* sqlite
  * expiry change, delete), in the same thread, after the commit. */
 void sq_token_cache_clear(struct sqlite_store *s);
 
+/* Appends an audit row inside the caller's transaction.  (sqlite_users.c) */
+struct sw_audit;
+int sq_audit_insert(struct sqlite_store *s, struct conn *c, const struct sw_audit *a);
+
 /* Appends an event row inside the caller's transaction. data_json may be
  * NULL.  (sqlite_events.c) */
 int sq_event_add(struct sqlite_store *s, struct conn *c, const struct sw_event *e);

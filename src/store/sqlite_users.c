@@ -95,7 +95,7 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 }
 
 /* Appends an audit row inside the caller's transaction. */
-static int audit_insert(struct sqlite_store *s, struct conn *c, const struct sw_audit *a)
+int sq_audit_insert(struct sqlite_store *s, struct conn *c, const struct sw_audit *a)
 {
     sqlite3_stmt *st = sq_stmt(s, c, SQL_AUDIT_ADD);
     if (!st)
@@ -193,7 +193,7 @@ static int sq_user_create(struct store *base, const struct sw_user *u,
     }
     sqlite3_clear_bindings(role);
     for (size_t i = 0; i < naudits && rc == 0; i++)
-        rc = audit_insert(s, c, &audits[i]);
+        rc = sq_audit_insert(s, c, &audits[i]);
 done:
     rc = finish(s, c, rc);
 out:
@@ -290,7 +290,7 @@ static int sq_user_remove(struct store *base, const char *id, const struct sw_au
     if (rc == 0 && sqlite3_changes(c->db) == 0)
         rc = SW_E_NOTFOUND;
     for (size_t i = 0; i < naudits && rc == 0; i++)
-        rc = audit_insert(s, c, &audits[i]);
+        rc = sq_audit_insert(s, c, &audits[i]);
 done:
     rc = finish(s, c, rc);
 out:
@@ -325,7 +325,7 @@ static int sq_session_create(struct store *base, const struct sw_session *ss,
     rc = sq_exec(s, c, st);
     sqlite3_clear_bindings(st);
     if (rc == 0 && audit)
-        rc = audit_insert(s, c, audit);
+        rc = sq_audit_insert(s, c, audit);
 done:
     rc = finish(s, c, rc);
 out:
@@ -397,7 +397,7 @@ static int sq_session_delete(struct store *base, const uint8_t hash[SW_TOKEN_HAS
     if (rc == 0 && sqlite3_changes(c->db) == 0)
         rc = SW_E_NOTFOUND;
     if (rc == 0 && audit)
-        rc = audit_insert(s, c, audit);
+        rc = sq_audit_insert(s, c, audit);
 done:
     rc = finish(s, c, rc);
 out:
@@ -527,7 +527,7 @@ static int sq_token_create(struct store *base, const struct sw_token *t,
         /* the target names the new id, known only now */
         struct sw_audit a = *audit;
         snprintf(a.target, sizeof(a.target), "token:%lld", (long long)id);
-        rc = audit_insert(s, c, &a);
+        rc = sq_audit_insert(s, c, &a);
     }
 done:
     rc = finish(s, c, rc);
@@ -603,7 +603,7 @@ static int sq_token_revoke(struct store *base, int64_t id, int64_t now,
     if (rc == 0 && sqlite3_changes(c->db) == 0)
         rc = SW_E_CONFLICT;
     if (rc == 0 && audit)
-        rc = audit_insert(s, c, audit);
+        rc = sq_audit_insert(s, c, audit);
 done:
     rc = finish(s, c, rc);
     if (rc == 0)
@@ -621,7 +621,7 @@ static int sq_audit_add(struct store *base, const struct sw_audit *a)
     struct conn *c = sq_acquire(s);
     if (!c)
         return SW_E_STORE;
-    int rc = audit_insert(s, c, a);
+    int rc = sq_audit_insert(s, c, a);
     sq_release(s, c);
     return rc;
 }

@@ -26,6 +26,7 @@
 #define SW_TZ_MAX    64
 
 struct store;
+struct sw_audit;          /* store_users.h */
 
 /* ---- records --------------------------------------------------------- */
 
@@ -81,12 +82,14 @@ struct store_ops {
     int (*ping)(struct store *s);
 
     /* Tenants and projects. */
-    int (*tenant_create)(struct store *s, const struct sw_tenant *t);
+    /* audit: a row committed with the change (NULL = none). */
+    int (*tenant_create)(struct store *s, const struct sw_tenant *t, const struct sw_audit *audit);
     int (*tenant_get)(struct store *s, const char *id, struct sw_tenant *out);
     /* Every tenant, or only those in ids[0..n) when ids != NULL; by id. */
     int (*tenant_list)(struct store *s, const char *const *ids, size_t n,
                        store_tenant_cb cb, void *ud);
-    int (*project_create)(struct store *s, const struct sw_project *p);
+    int (*project_create)(struct store *s, const struct sw_project *p,
+                          const struct sw_audit *audit);
     int (*project_get)(struct store *s, const char *tenant_id, const char *id,
                        struct sw_project *out);
     int (*project_list)(struct store *s, const char *tenant_id,
@@ -159,15 +162,17 @@ static inline void store_close(struct store *s)
 static inline int store_ping(struct store *s) { return s->ops->ping(s); }
 static inline uint64_t store_error_count(struct store *s) { return s->errors; }
 
-static inline int store_tenant_create(struct store *s, const struct sw_tenant *t)
-{ return s->ops->tenant_create(s, t); }
+static inline int store_tenant_create(struct store *s, const struct sw_tenant *t,
+                                      const struct sw_audit *audit)
+{ return s->ops->tenant_create(s, t, audit); }
 static inline int store_tenant_get(struct store *s, const char *id, struct sw_tenant *out)
 { return s->ops->tenant_get(s, id, out); }
 static inline int store_tenant_list(struct store *s, const char *const *ids, size_t n,
                                     store_tenant_cb cb, void *ud)
 { return s->ops->tenant_list(s, ids, n, cb, ud); }
-static inline int store_project_create(struct store *s, const struct sw_project *p)
-{ return s->ops->project_create(s, p); }
+static inline int store_project_create(struct store *s, const struct sw_project *p,
+                                       const struct sw_audit *audit)
+{ return s->ops->project_create(s, p, audit); }
 static inline int store_project_get(struct store *s, const char *tenant_id, const char *id,
                                     struct sw_project *out)
 { return s->ops->project_get(s, tenant_id, id, out); }

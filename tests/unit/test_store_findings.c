@@ -49,7 +49,7 @@ static int setup(void **state)
     struct sw_tenant t = {.created_at = T0};
     snprintf(t.id, sizeof(t.id), "acme");
     snprintf(t.name, sizeof(t.name), "Acme");
-    assert_int_equal(store_tenant_create(x->s, &t), 0);
+    assert_int_equal(store_tenant_create(x->s, &t, NULL), 0);
     *state = x;
     return 0;
 }
