@@ -27,6 +27,7 @@
 #define POOL_MAX 8
 #define TOKEN_CACHE_SLOTS 256
 #define TOKEN_CACHE_TTL_MS 5000
+#define TENANT_CACHE_TTL_MS 5000
 
 enum stmt_id {
     ST_PING,
@@ -86,6 +87,12 @@ struct sqlite_store {
      * working at once on this node and within the TTL on others. */
     pthread_mutex_t tc_mu;
     struct sq_alert_writer *alert_writer;
+
+    /* the tenant cache (see sq_tenant_get) */
+    pthread_mutex_t tn_mu;
+    struct sw_tenant *tn_all;
+    size_t tn_n;
+    int64_t tn_fetched_ms;
     struct token_cache_entry {
         uint8_t hash[SW_TOKEN_HASH_LEN];
         struct sw_token tok;
@@ -240,8 +247,12 @@ int sq_commit(struct sqlite_store *s, struct conn *c)
         return SW_E_STORE;
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
+        if (c->tenants_dirty)
+            sq_tenant_cache_clear(s);
+        c->tenants_dirty = false;
         return 0;
+    }
     sq_fail(s, c, sql);
     sq_rollback(s, c);
     return SW_E_STORE;
@@ -249,6 +260,7 @@ int sq_commit(struct sqlite_store *s, struct conn *c)
 
 void sq_rollback(struct sqlite_store *s, struct conn *c)
 {
+    c->tenants_dirty = false;
     if (!sqlite3_get_autocommit(c->db))
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -327,6 +339,7 @@ int store_sqlite_open(const char *path, struct store **out, char *err, size_t er
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_mutex_init(&s->tc_mu, NULL);
+    pthread_mutex_init(&s->tn_mu, NULL);
     if (conn_open(path, &c, err, errlen) < 0)
         goto fail;
     if (migrate(c, err, errlen) < 0)
@@ -359,6 +372,8 @@ static void sq_close(struct store *base)
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->tc_mu);
+    pthread_mutex_destroy(&s->tn_mu);
+    free(s->tn_all);
     free(s->path);
     free(s);
 }
@@ -442,6 +457,7 @@ static int sq_tenant_create(struct store *base, const struct sw_tenant *t,
                             const struct sw_audit *audit)
 {
     WITH_STMT(ST_TENANT_INSERT);
+    sq_tenants_touched(c);
     BIND_TEXT(st, 1, t->id);
     BIND_TEXT(st, 2, t->name);
     BIND_TEXT(st, 3, t->template_name);
@@ -452,7 +468,93 @@ static int sq_tenant_create(struct store *base, const struct sw_tenant *t,
     return rc;
 }
 
-static int sq_tenant_get(struct store *base, const char *id, struct sw_tenant *out)
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;   /* never 0 */
+}
+
+/* ---- the tenant cache ------------------------------------------------
+ * Every request resolves its tenant (and GET /tenants lists them), while
+ * tenants change rarely: the full list, sorted by id, is kept for
+ * TENANT_CACHE_TTL_MS.  A commit that touched the tenants table clears it
+ * (sq_tenants_touched + sq_commit), so this node never serves a stale row;
+ * other nodes on one database see a change within the TTL. */
+
+static bool tn_fresh(struct sqlite_store *s)
+{
+    return s->tn_all && mono_ms() - s->tn_fetched_ms < TENANT_CACHE_TTL_MS;
+}
+
+void sq_tenant_cache_clear(struct sqlite_store *s)
+{
+    pthread_mutex_lock(&s->tn_mu);
+    free(s->tn_all);
+    s->tn_all = NULL;
+    s->tn_n = 0;
+    pthread_mutex_unlock(&s->tn_mu);
+}
+
+/* Reads every tenant into a new sorted array (the caller's). */
+static int tn_load(struct sqlite_store *s, struct sw_tenant **out, size_t *n)
+{
+    struct conn *c = sq_acquire(s);
+    if (!c)
+        return SW_E_STORE;
+    sqlite3_stmt *st = sq_stmt(s, c, stmt_sql[ST_TENANT_ALL]);
+    if (!st) {
+        sq_release(s, c);
+        return SW_E_STORE;
+    }
+    size_t cap = 16, k = 0;
+    struct sw_tenant *all = xmalloc(cap * sizeof(*all));
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (k == cap)
+            all = xrealloc(all, (cap *= 2) * sizeof(*all));
+        row_tenant(st, &all[k++]);
+    }
+    rc = rc == SQLITE_DONE ? 0 : sq_fail(s, c, "tenant_list");
+    sq_done(st);
+    sq_release(s, c);
+    if (rc < 0) {
+        free(all);
+        return rc;
+    }
+    *out = all;
+    *n = k;
+    return 0;
+}
+
+/* Makes the cache fresh; 0 or a store error. */
+static int tn_refresh(struct sqlite_store *s)
+{
+    pthread_mutex_lock(&s->tn_mu);
+    bool fresh = tn_fresh(s);
+    pthread_mutex_unlock(&s->tn_mu);
+    if (fresh)
+        return 0;
+    struct sw_tenant *all;
+    size_t n;
+    int rc = tn_load(s, &all, &n);
+    if (rc < 0)
+        return rc;
+    pthread_mutex_lock(&s->tn_mu);
+    free(s->tn_all);
+    s->tn_all = all;
+    s->tn_n = n;
+    s->tn_fetched_ms = mono_ms();
+    pthread_mutex_unlock(&s->tn_mu);
+    return 0;
+}
+
+static int tn_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct sw_tenant *)elem)->id);
+}
+
+static int tenant_get_db(struct store *base, const char *id, struct sw_tenant *out)
 {
     WITH_STMT(ST_TENANT_GET);
     BIND_TEXT(st, 1, id);
@@ -467,35 +569,66 @@ static int sq_tenant_get(struct store *base, const char *id, struct sw_tenant *o
     return rc;
 }
 
+static int sq_tenant_get(struct store *base, const char *id, struct sw_tenant *out)
+{
+    struct sqlite_store *s = sq_of(base);
+    int rc = tn_refresh(s);
+    if (rc < 0)
+        return rc;
+    pthread_mutex_lock(&s->tn_mu);
+    const struct sw_tenant *t =
+        s->tn_all ? bsearch(id, s->tn_all, s->tn_n, sizeof(*t), tn_cmp) : NULL;
+    if (t)
+        *out = *t;
+    bool cached = s->tn_all != NULL;
+    pthread_mutex_unlock(&s->tn_mu);
+    if (t)
+        return 0;
+    if (cached)
+        return SW_E_NOTFOUND;
+    return tenant_get_db(base, id, out);    /* cleared meanwhile by a write */
+}
+
 static int sq_tenant_list(struct store *base, const char *const *ids, size_t n,
                           store_tenant_cb cb, void *ud)
 {
-    WITH_STMT(ids ? ST_TENANT_GET : ST_TENANT_ALL);
-    int rc = 0;
+    struct sqlite_store *s = sq_of(base);
     struct sw_tenant t;
-    if (!ids) {
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            row_tenant(st, &t);
+    if (ids) {
+        for (size_t i = 0; i < n; i++) {
+            int rc = sq_tenant_get(base, ids[i], &t);
+            if (rc == SW_E_NOTFOUND)
+                continue;
+            if (rc < 0)
+                return rc;
             if (cb(&t, ud))
                 break;
         }
-        rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : sq_fail(s, c, "tenant_list");
-    } else {
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            BIND_TEXT(st, 1, ids[i]);
-            int r = sqlite3_step(st);
-            if (r == SQLITE_ROW) {
-                row_tenant(st, &t);
-                if (cb(&t, ud))
-                    n = 0;
-            } else if (r != SQLITE_DONE) {
-                rc = sq_fail(s, c, "tenant_list");
-            }
-            sqlite3_reset(st);
-        }
+        return 0;
     }
-    END_STMT();
-    return rc;
+    /* a private copy, so callbacks run without the lock */
+    struct sw_tenant *all;
+    size_t k;
+    int rc = tn_refresh(s);
+    if (rc < 0)
+        return rc;
+    pthread_mutex_lock(&s->tn_mu);
+    k = s->tn_n;
+    all = xmalloc((k ? k : 1) * sizeof(*all));
+    if (s->tn_all)
+        memcpy(all, s->tn_all, k * sizeof(*all));
+    bool cached = s->tn_all != NULL;
+    pthread_mutex_unlock(&s->tn_mu);
+    if (!cached) {
+        free(all);
+        if ((rc = tn_load(s, &all, &k)) < 0)
+            return rc;
+    }
+    for (size_t i = 0; i < k; i++)
+        if (cb(&all[i], ud))
+            break;
+    free(all);
+    return 0;
 }
 
 static int sq_project_create(struct store *base, const struct sw_project *p,
@@ -547,12 +680,6 @@ static int sq_project_list(struct store *base, const char *tenant_id,
 
 /* ---- tokens ---------------------------------------------------------- */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;   /* never 0 */
-}
 
 void sq_token_cache_clear(struct sqlite_store *s)
 {

@@ -1288,6 +1288,7 @@ static int config_apply(struct sqlite_store *s, struct conn *c, const struct sw_
     st = sq_stmt(s, c, SQL_TENANT_SET_TEMPLATE);
     if (!st)
         return SW_E_STORE;
+    sq_tenants_touched(c);
     SQ_TEXT(st, 1, cfg->tenant_id);
     SQ_TEXT(st, 2, cfg->template_name);
     rc = sq_exec(s, c, st);

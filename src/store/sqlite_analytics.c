@@ -659,6 +659,7 @@ static int sq_tenant_update(struct store *base, const char *tenant_id,
         rc = settings_in(s, c, tenant_id, &old);
     if (rc == 0) {
         sqlite3_stmt *st = sq_stmt(s, c, SQL_TENANT_PATCH);
+        sq_tenants_touched(c);
         if (!st) {
             rc = SW_E_STORE;
         } else {

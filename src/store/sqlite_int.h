@@ -8,6 +8,7 @@
 #define SW_STORE_SQLITE_INT_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "store/store.h"
@@ -23,6 +24,7 @@ struct conn {
     sqlite3 *db;
     struct sq_cached cache[SQ_CACHE_SLOTS];
     struct conn *next_free;
+    bool tenants_dirty;     /* this transaction wrote tenants: clear the cache at commit */
 };
 
 struct sqlite_store;
@@ -61,6 +63,14 @@ struct sq_alert_writer;
 struct sq_alert_writer *sq_alert_writer_new(struct sqlite_store *s);
 void sq_alert_writer_free(struct sq_alert_writer *w);
 struct sq_alert_writer *sq_alert_writer_of(struct sqlite_store *s);    /* sqlite.c */
+
+/* A write to the tenants table in the current transaction: the tenant cache
+ * is cleared when it commits.  Every writer of tenants must call it. */
+static inline void sq_tenants_touched(struct conn *c)
+{
+    c->tenants_dirty = true;
+}
+void sq_tenant_cache_clear(struct sqlite_store *s);
 
 /* Forgets every cached token lookup: call after any write to tokens (revoke,
  * expiry change, delete), in the same thread, after the commit. */

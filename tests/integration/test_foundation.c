@@ -108,6 +108,35 @@ static void test_tenants_and_projects(void **state)
     http_free(&r);
 }
 
+/* Tenants are cached by the store: every write to them shows at once. */
+static void test_tenant_changes_show_at_once(void **state)
+{
+    struct sw_server *s = *state;
+    struct http_resp r;
+    assert_int_equal(api(s, "POST", "/api/v1/tenants", ADMIN_TOKEN,
+                         "{\"id\":\"c1\",\"name\":\"Before\"}", NULL), 201);
+    assert_int_equal(api(s, "GET", "/api/v1/tenants", ADMIN_TOKEN, NULL, NULL), 200);
+    assert_int_equal(api(s, "PATCH", "/api/v1/tenants/c1", ADMIN_TOKEN,
+                         "{\"name\":\"After\",\"timezone\":\"Europe/Paris\"}", NULL), 200);
+    assert_int_equal(api(s, "GET", "/api/v1/tenants/c1", ADMIN_TOKEN, NULL, &r), 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "name")), "After");
+    assert_string_equal(json_string_value(json_object_get(r.json, "timezone")), "Europe/Paris");
+    http_free(&r);
+    assert_int_equal(api(s, "POST", "/api/v1/sla/configs/c1/apply-template", ADMIN_TOKEN,
+                         "{\"template_name\":\"government\"}", NULL), 200);
+    assert_int_equal(api(s, "GET", "/api/v1/tenants", ADMIN_TOKEN, NULL, &r), 200);
+    json_t *items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "template")),
+                        "government");
+    http_free(&r);
+    /* a new tenant is listed at once, an unknown one is not found */
+    assert_int_equal(api(s, "POST", "/api/v1/tenants", ADMIN_TOKEN,
+                         "{\"id\":\"c2\",\"name\":\"Two\"}", NULL), 201);
+    assert_int_equal(api(s, "GET", "/api/v1/tenants/c2", ADMIN_TOKEN, NULL, NULL), 200);
+    assert_int_equal(api(s, "GET", "/api/v1/tenants/c3", ADMIN_TOKEN, NULL, NULL), 404);
+}
+
 static void expect_422(struct sw_server *s, const char *path, const char *body, const char *field)
 {
     struct http_resp r;
@@ -367,6 +396,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_auth_required, it_server_setup, it_server_teardown),
         cmocka_unit_test_setup_teardown(test_tenants_and_projects, it_server_setup, it_server_teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_tenant_changes_show_at_once, it_server_setup,
+                                        it_server_teardown),
         cmocka_unit_test_setup_teardown(test_huge_header_refused, it_server_setup, it_server_teardown),
         cmocka_unit_test_setup_teardown(test_tenant_isolation, it_server_setup, it_server_teardown),
         cmocka_unit_test_setup_teardown(test_token_cli_and_restart, it_server_setup, it_server_teardown),
