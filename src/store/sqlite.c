@@ -113,6 +113,26 @@ int sq_fail(struct sqlite_store *s, struct conn *c, const char *what)
 
 /* ---- connections ----------------------------------------------------- */
 
+/* Waiting for another writer.  SQLite's own busy handler sleeps 1, 2, 5 …
+ * up to 100 ms per try, so under many concurrent writers an unlucky request
+ * waits far longer than the lock is held (p99 in seconds for ~0.3 ms
+ * commits).  This one polls every 50-800 us instead and gives up after the
+ * same 10 s.  (Writers of one subject also queue on mutexes of their own,
+ * e.g. the alert writer; this covers the rest.) */
+#define BUSY_TIMEOUT_US 10000000
+static int busy_wait(void *ud, int tries)
+{
+    (void)ud;
+    long step = 50L << (tries < 4 ? tries : 4);        /* 50, 100, … 800 us */
+    /* about the total slept so far: geometric, then linear */
+    long slept = tries < 5 ? 50L * ((1L << tries) - 1) : 750L + (long)(tries - 4) * 800L;
+    if (slept >= BUSY_TIMEOUT_US)
+        return 0;
+    struct timespec ts = {0, step * 1000L};
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
 static int conn_open(const char *path, struct conn **out, char *err, size_t errlen)
 {
     struct conn *c = xcalloc(1, sizeof(*c));
@@ -124,7 +144,7 @@ static int conn_open(const char *path, struct conn **out, char *err, size_t errl
                  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
         goto fail;
     }
-    sqlite3_busy_timeout(c->db, 10000);
+    sqlite3_busy_handler(c->db, busy_wait, NULL);
     static const char pragmas[] =
         "PRAGMA journal_mode = WAL;"
         "PRAGMA synchronous = FULL;"
