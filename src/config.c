@@ -102,7 +102,11 @@ static int cfg_set_notify(struct cfg *c, const char *key, const char *value, cha
         *(unsigned *)((char *)c + nums[i].off) = (unsigned)n;
         return 0;
     }
-    if (!strcmp(key, "notify")) {
+    if (!strcmp(key, "notify_allow_private")) {
+        if (strcmp(value, "on") && strcmp(value, "off"))
+            goto bad;
+        c->notify_allow_private = !strcmp(value, "on");
+    } else if (!strcmp(key, "notify")) {
         if (strcmp(value, "on") && strcmp(value, "off"))
             goto bad;
         c->notify_enabled = !strcmp(value, "on");
@@ -244,6 +248,7 @@ static const char *const env_keys[][2] = {
     {"session_idle", "SLAWATCH_SESSION_IDLE"},
     {"session_lifetime", "SLAWATCH_SESSION_LIFETIME"},
     {"notify", "SLAWATCH_NOTIFY"},
+    {"notify_allow_private", "SLAWATCH_NOTIFY_ALLOW_PRIVATE"},
     {"notify_max_attempts", "SLAWATCH_NOTIFY_MAX_ATTEMPTS"},
     {"notify_backoff_ms", "SLAWATCH_NOTIFY_BACKOFF_MS"},
     {"notify_backoff_max_ms", "SLAWATCH_NOTIFY_BACKOFF_MAX_MS"},

@@ -32,6 +32,7 @@ struct cfg {
 
     /* notifications (src/notify): delivery workers, retries, flood control, SMTP */
     int notify_enabled;         /* 0: rows are written but this node delivers none */
+    int notify_allow_private;   /* 1: tenants' webhook/Slack URLs may be internal addresses */
     unsigned notify_max_attempts;   /* a row is dead after this many failures */
     unsigned notify_backoff_ms;     /* base of the exponential backoff */
     unsigned notify_backoff_max_ms;

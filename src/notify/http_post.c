@@ -3,7 +3,10 @@
  * A fresh easy handle per delivery: deliveries are rare next to their
  * timeouts, and a handle never outlives the attempt, so nothing (a half-read
  * connection, a cookie) leaks from one tenant's receiver to another's. */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,8 +27,54 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     return stop && atomic_load(stop) ? 1 : 0;
 }
 
+/* a: an IPv4 address in host order */
+static bool v4_internal(uint32_t a)
+{
+    return (a >> 24) == 0 || (a >> 24) == 10 || (a >> 24) == 127 ||
+           (a >> 20) == (172u << 4 | 1) ||             /* 172.16/12 */
+           (a >> 16) == (192u << 8 | 168) ||           /* 192.168/16 */
+           (a >> 16) == (169u << 8 | 254) ||           /* link-local, cloud metadata */
+           (a >> 22) == (100u << 2 | 1) ||             /* 100.64/10 */
+           (a >> 28) >= 14;                            /* multicast, reserved */
+}
+
+bool notify_addr_internal(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET) {
+        struct sockaddr_in in;
+        memcpy(&in, sa, sizeof(in));
+        return v4_internal(ntohl(in.sin_addr.s_addr));
+    }
+    if (sa->sa_family == AF_INET6) {
+        struct sockaddr_in6 in6;
+        memcpy(&in6, sa, sizeof(in6));
+        const struct in6_addr *a = &in6.sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a) || IN6_IS_ADDR_V4COMPAT(a)) {
+            uint32_t v4;
+            memcpy(&v4, &a->s6_addr[12], 4);
+            return v4_internal(ntohl(v4));
+        }
+        return IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a) ||
+               IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_SITELOCAL(a) ||
+               IN6_IS_ADDR_MULTICAST(a) || (a->s6_addr[0] & 0xfe) == 0xfc;   /* fc00::/7 */
+    }
+    return true;    /* anything else: no */
+}
+
+/* Checked on the address curl is about to connect to, after resolution, so
+ * a name that resolves (or re-resolves) to an internal address is refused. */
+static curl_socket_t open_checked(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)purpose;
+    if (notify_addr_internal(&a->addr)) {
+        *(bool *)ud = true;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
 void deliver_http(const char *url, const char *body, size_t len, const char *const *headers,
-                  atomic_bool *stop, struct delivery *out)
+                  bool allow_private, atomic_bool *stop, struct delivery *out)
 {
     memset(out, 0, sizeof(*out));
     CURL *c = curl_easy_init();
@@ -55,6 +104,11 @@ void deliver_http(const char *url, const char *body, size_t len, const char *con
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, stop);
+    bool refused = false;
+    if (!allow_private) {
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &refused);
+    }
     CURLcode rc = curl_easy_perform(c);
     if (rc == CURLE_OK) {
         long code = 0;
@@ -66,6 +120,9 @@ void deliver_http(const char *url, const char *body, size_t len, const char *con
     } else if (rc == CURLE_ABORTED_BY_CALLBACK) {
         out->aborted = true;
         snprintf(out->error, sizeof(out->error), "aborted: shutting down");
+    } else if (refused) {
+        snprintf(out->error, sizeof(out->error),
+                 "refused: the URL resolves to an internal address (notify_allow_private)");
     } else {
         snprintf(out->error, sizeof(out->error), "%s%s%s", curl_easy_strerror(rc),
                  errbuf[0] ? ": " : "", errbuf);

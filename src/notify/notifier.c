@@ -103,6 +103,7 @@ void notify_opts_from_cfg(struct notify_opts *o, const struct cfg *c)
     o->lease_ms = c->notify_lease_ms;
     o->flood_max = (int)c->notify_flood_max;
     o->flood_window_ms = c->notify_flood_window_ms;
+    o->allow_private = c->notify_allow_private != 0;
     o->smtp_url = c->smtp_url;
     o->smtp_from = c->smtp_from;
     o->smtp_starttls = !strcmp(c->smtp_starttls, "off")   ? 0
@@ -132,21 +133,22 @@ static char *slack_escape(const char *s)
     return out;
 }
 
-static void deliver_slack(const struct sw_outbox_row *r, atomic_bool *stop, struct delivery *d)
+static void deliver_slack(const struct sw_outbox_row *r, bool allow_private, atomic_bool *stop,
+                          struct delivery *d)
 {
     char *details = notify_details(r->notice);
     char *text = slack_escape(details);
     json_t *o = json_pack("{s:s}", "text", text);
     char *body = json_dumps(o, JSON_COMPACT);
-    deliver_http(r->recipient, body, strlen(body), NULL, stop, d);
+    deliver_http(r->recipient, body, strlen(body), NULL, allow_private, stop, d);
     free(body);
     json_decref(o);
     free(text);
     free(details);
 }
 
-static void deliver_webhook(const struct sw_outbox_row *r, atomic_bool *stop,
-                            struct delivery *d)
+static void deliver_webhook(const struct sw_outbox_row *r, bool allow_private,
+                            atomic_bool *stop, struct delivery *d)
 {
     if (!r->secret[0]) {
         memset(d, 0, sizeof(*d));
@@ -160,7 +162,7 @@ static void deliver_webhook(const struct sw_outbox_row *r, atomic_bool *stop,
     snprintf(h_sig, sizeof(h_sig), "X-Slawatch-Signature: sha256=%s", sig);
     snprintf(h_key, sizeof(h_key), "Idempotency-Key: %s", r->key);
     const char *headers[] = {h_sig, h_key, NULL};
-    deliver_http(r->recipient, r->notice, len, headers, stop, d);
+    deliver_http(r->recipient, r->notice, len, headers, allow_private, stop, d);
 }
 
 static void deliver_mail(struct notifier *n, const struct sw_outbox_row *r, int64_t now,
@@ -227,10 +229,10 @@ static void deliver_row(struct notifier *n, const struct sw_outbox_row *r)
             deliver_mail(n, r, at, &d);
             break;
         case NOTIFY_SLACK:
-            deliver_slack(r, &n->stop, &d);
+            deliver_slack(r, n->o.allow_private, &n->stop, &d);
             break;
         case NOTIFY_WEBHOOK:
-            deliver_webhook(r, &n->stop, &d);
+            deliver_webhook(r, n->o.allow_private, &n->stop, &d);
             break;
         default:
             snprintf(d.error, sizeof(d.error), "unknown channel");

@@ -128,6 +128,7 @@ struct notify_opts {
     int64_t lease_ms;           /* a claimed row is retried after this if we die */
     int flood_max;              /* K notices per recipient per window; 0 = no limit */
     int64_t flood_window_ms;    /* W */
+    bool allow_private;         /* webhooks/Slack may reach internal addresses */
     const char *smtp_url;       /* "" = email rows fail (and retry) with a clear error */
     const char *smtp_from;
     int smtp_starttls;          /* 0 off, 1 try, 2 required (CURLOPT_USE_SSL) */

@@ -22,9 +22,16 @@ struct delivery {
 
 /* POSTs body as application/json to an http(s) URL, with extra header
  * lines (NULL-terminated list, may be NULL).  No redirects; connect 5 s,
- * total 15 s; *stop aborts a transfer in flight.  (http_post.c) */
+ * total 15 s; *stop aborts a transfer in flight.  Unless allow_private,
+ * the connection is refused when the name resolves to a loopback, private,
+ * link-local or otherwise internal address (the URL is a tenant's, the
+ * network is ours).  (http_post.c) */
 void deliver_http(const char *url, const char *body, size_t len, const char *const *headers,
-                  atomic_bool *stop, struct delivery *out);
+                  bool allow_private, atomic_bool *stop, struct delivery *out);
+
+/* Whether an address is one a tenant's URL must not reach. */
+struct sockaddr;
+bool notify_addr_internal(const struct sockaddr *sa);
 
 /* Sends one message over SMTP (libcurl): MAIL FROM, RCPT TO, DATA.
  * (email.c) */

@@ -407,6 +407,25 @@ static void test_dead_after_max_attempts(void **state)
     fx_free(f);
 }
 
+/* A tenant's URL must not reach the server's own network: with
+ * notify_allow_private off (the default), a webhook resolving to loopback
+ * is refused at connect, never sent, and ends dead with the reason. */
+static void test_internal_address_refused(void **state)
+{
+    const char *env[] = {"SLAWATCH_NOTIFY_ALLOW_PRIVATE=off", "SLAWATCH_NOTIFY_MAX_ATTEMPTS=2",
+                         NULL};
+    struct fx *f = fx_new(env);
+    make_tenant(&f->s, "acme");
+    configure_webhook(f, "acme");
+    assert_int_equal(send_test(f, "acme", NULL, NULL), 202);
+    json_t *items = wait_history(f, "acme", "dead", 1);
+    json_t *row = json_array_get(items, 0);
+    assert_non_null(strstr(jstr(row, "last_error"), "internal address"));
+    json_decref(items);
+    assert_int_equal(http_sink_count(f->http), 0);
+    fx_free(f);
+}
+
 /* ---- flood control ------------------------------------------------------------ */
 
 static void test_flood_sends_one_digest(void **state)
@@ -675,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_all_channels_exactly_once),
         cmocka_unit_test(test_retry_then_delivered),
         cmocka_unit_test(test_dead_after_max_attempts),
+        cmocka_unit_test(test_internal_address_refused),
         cmocka_unit_test(test_flood_sends_one_digest),
         cmocka_unit_test(test_kill9_before_delivery),
         cmocka_unit_test(test_kill9_mid_delivery_same_key),

@@ -1,5 +1,7 @@
 /* The notifier's pure parts: backoff bounds, signature, idempotency keys,
  * the webhook body, texts, the email message. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,7 @@
 #include <sodium.h>
 
 #include "notify/notify.h"
+#include "notify/notify_int.h"
 
 #define BASE 2000
 #define CAP (10 * 60 * 1000)
@@ -211,11 +214,45 @@ static void test_channel_names(void **state)
     assert_true(notify_channel_parse(NULL, &ch) < 0);
 }
 
+static bool internal(const char *ip)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    if (strchr(ip, ':')) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        assert_int_equal(inet_pton(AF_INET6, ip, &a->sin6_addr), 1);
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        assert_int_equal(inet_pton(AF_INET, ip, &a->sin_addr), 1);
+    }
+    return notify_addr_internal((struct sockaddr *)&ss);
+}
+
+/* Addresses a tenant's webhook URL must not reach (SSRF), and some it may. */
+static void test_internal_addresses(void **state)
+{
+    const char *bad[] = {"127.0.0.1", "127.8.9.1", "10.1.2.3", "172.16.0.1", "172.31.255.255",
+                         "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
+                         "224.0.0.1", "255.255.255.255", "::1", "::", "fe80::1", "fd00::1",
+                         "::ffff:127.0.0.1", "::ffff:10.0.0.1"};
+    const char *good[] = {"8.8.8.8", "172.15.255.255", "172.32.0.1", "192.169.0.1",
+                          "100.128.0.1", "2001:4860:4860::8888", "::ffff:8.8.8.8"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (!internal(bad[i]))
+            fail_msg("%s should be refused", bad[i]);
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        if (internal(good[i]))
+            fail_msg("%s should be allowed", good[i]);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_internal_addresses),
         cmocka_unit_test(test_backoff_doubles_within_jitter),
         cmocka_unit_test(test_backoff_capped),
         cmocka_unit_test(test_sign_hex_rfc4231),
