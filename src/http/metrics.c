@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "notify/notify.h"
 #include "util/xalloc.h"
 #include "ws/ws.h"
 #include "sched/sched.h"
@@ -152,6 +153,24 @@ char *metrics_render(const struct metrics *m, uint64_t store_errors, int in_flig
                     "slawatch_sched_errors_total %llu\n",
                 (unsigned long long)ss.rounds, (unsigned long long)ss.processed,
                 (unsigned long long)ss.errors);
+    }
+    if (m->notifier) {
+        struct notify_stats ns;
+        notify_get_stats(m->notifier, &ns);
+        bprintf(&b, "# HELP slawatch_notify_delivered_total Notifications accepted by their receiver.\n"
+                    "# TYPE slawatch_notify_delivered_total counter\n"
+                    "slawatch_notify_delivered_total %llu\n"
+                    "# HELP slawatch_notify_failed_attempts_total Delivery attempts that failed.\n"
+                    "# TYPE slawatch_notify_failed_attempts_total counter\n"
+                    "slawatch_notify_failed_attempts_total %llu\n"
+                    "# HELP slawatch_notify_dead_total Notifications given up after the last attempt.\n"
+                    "# TYPE slawatch_notify_dead_total counter\n"
+                    "slawatch_notify_dead_total %llu\n"
+                    "# HELP slawatch_notify_digests_total Digests sent instead of a flood.\n"
+                    "# TYPE slawatch_notify_digests_total counter\n"
+                    "slawatch_notify_digests_total %llu\n",
+                (unsigned long long)ns.delivered, (unsigned long long)ns.failed,
+                (unsigned long long)ns.dead, (unsigned long long)ns.digested);
     }
     *len = b.len;
     return b.p;

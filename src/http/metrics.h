@@ -25,6 +25,7 @@ struct metrics {
     struct route_metrics *routes;
     const struct ws_hub *ws;        /* for slawatch_ws_clients; may be NULL */
     const struct sched *sched;      /* for slawatch_sched_*; may be NULL */
+    struct notifier *notifier;      /* for slawatch_notify_*; may be NULL */
 };
 
 void metrics_init(struct metrics *m, size_t nroutes);

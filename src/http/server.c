@@ -848,6 +848,7 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
         snprintf(err, errlen, "cannot start the notification workers");
         goto fail;
     }
+    srv->metrics.notifier = srv->notifier;
 
     /* the scheduler too: writes hint it (store->due_hint) from the start */
     if (sched_wire(srv) < 0) {
@@ -932,6 +933,7 @@ void server_stop(struct server *srv)
     sched_unwire(srv);
     /* no handler runs now (none can wake it); deliveries in flight abort
      * and their rows are released for the next start */
+    srv->metrics.notifier = NULL;
     notify_stop(srv->notifier);
     ws_hub_free(srv->ws);
     free_pems(srv);

@@ -374,6 +374,12 @@ static void test_retry_then_delivered(void **state)
     sink_request_free(&a);
     sleep_ms(500);
     assert_int_equal(http_sink_count(f->http), 3);
+    /* and /metrics counts them */
+    struct http_resp mr;
+    assert_int_equal(api(&f->s, "GET", "/metrics", NULL, NULL, &mr), 200);
+    assert_non_null(strstr(mr.body, "slawatch_notify_delivered_total 1\n"));
+    assert_non_null(strstr(mr.body, "slawatch_notify_failed_attempts_total 2\n"));
+    http_free(&mr);
     fx_free(f);
 }
 
