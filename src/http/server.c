@@ -475,6 +475,20 @@ static int check_scope(struct req *r)
         http_error(r, 403, "forbidden", NULL, "your role may not do this");
         return -1;
     }
+    if (t) {
+        /* a tenant the caller may act in must also exist (a platform_admin
+         * sees every tenant, including ones that do not) */
+        struct sw_tenant known;
+        rc = store_tenant_get(r->srv->store, t, &known);
+        if (rc == SW_E_NOTFOUND) {
+            http_error(r, 404, "not_found", NULL, "tenant not found");
+            return -1;
+        }
+        if (rc < 0) {
+            http_fail(r, rc, "tenant");
+            return -1;
+        }
+    }
     r->tenant_id = t;
     return 0;
 }
@@ -509,10 +523,30 @@ static void audit_route(struct req *r, const char *before_text)
     json_decref(after);
 }
 
+/* A query key or value with a NUL byte in it (%00): C strings would see
+ * only its head, so "a%00b" would silently mean "a". */
+static enum MHD_Result nul_in_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    bool *bad = cls;
+    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+        *bad = true;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
 static void dispatch(struct req *r)
 {
     if (r->status)      /* answered already (404, 405, 413) */
         return;
+    bool bad = false;
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, nul_in_query, &bad);
+    if (bad) {
+        http_error(r, 400, "bad_request", NULL, "a query parameter contains a NUL byte");
+        return;
+    }
     const struct route *rt = r->route;
     if (!(rt->flags & ROUTE_PUBLIC) && authenticate(r) < 0)
         return;

@@ -210,6 +210,28 @@ static void test_bad_input(void **state)
     assert_non_null(http_resp_header(&r, "Allow", allow, sizeof(allow)));
     assert_string_equal(allow, "POST, GET");
     http_free(&r);
+    /* a NUL byte hidden in the query is refused, not truncated */
+    assert_int_equal(api(s, "POST", "/api/v1/tenants", ADMIN_TOKEN,
+                         "{\"id\":\"a\",\"name\":\"A\"}", NULL), 201);
+    assert_int_equal(api(s, "GET", "/api/v1/alerts?tenant_id=a%00b", ADMIN_TOKEN, NULL, &r), 400);
+    assert_error_shape(&r, "bad_request", NULL);
+    http_free(&r);
+    /* an unknown tenant is not found, even for a platform_admin who sees all */
+    assert_int_equal(api(s, "GET", "/api/v1/alerts?tenant_id=ghost", ADMIN_TOKEN, NULL, &r), 404);
+    assert_error_shape(&r, "not_found", NULL);
+    http_free(&r);
+    assert_int_equal(api(s, "GET", "/api/v1/sla/scorecard?tenant_id=ghost", ADMIN_TOKEN, NULL,
+                         NULL), 404);
+    /* nesting deep enough to exhaust a recursive parser: refused, still serving */
+    size_t depth = 200000;
+    char *deep = malloc(2 * depth + 1);
+    memset(deep, '[', depth);
+    memset(deep + depth, ']', depth);
+    deep[2 * depth] = '\0';
+    http_req(s, "POST", "/api/v1/tenants", ADMIN_TOKEN, NULL, deep, 2 * depth, &r);
+    assert_int_equal(r.status, 400);
+    http_free(&r);
+    free(deep);
     /* still serving */
     assert_int_equal(api(s, "GET", "/healthz", NULL, NULL, NULL), 200);
 }
