@@ -25,6 +25,7 @@ export function mount(root, ctx) {
   let alive = true;
   let charts = [];
   let trendDays = Number(localStorage.getItem('slawatch.trendDays')) || 30;
+  let trendSev = localStorage.getItem('slawatch.trendSeverity') || '';
   const st = {
     current: null,
     breaches: null,          // server rows, or null when the call failed
@@ -55,6 +56,17 @@ export function mount(root, ctx) {
     localStorage.setItem('slawatch.trendDays', String(trendDays));
     loadTrends();
   });
+  // one severity at a time gives a flat target line; "all" weighs the
+  // severities' targets by each day's counts
+  const sevSel = h('select', { id: 'trend-severity', 'aria-label': 'Trend severity' },
+    [['', 'All severities'], ['critical', 'Critical'], ['high', 'High'], ['medium', 'Medium'], ['low', 'Low']]
+      .map(([v, t]) => h('option', { value: v, text: t })));
+  sevSel.value = trendSev;
+  sevSel.addEventListener('change', () => {
+    trendSev = sevSel.value;
+    localStorage.setItem('slawatch.trendSeverity', trendSev);
+    loadTrends();
+  });
   const trendsEl = h('div', { id: 'trends', class: 'grid-2' });
   const breachesEl = h('div', { id: 'breaches', class: 'panel' });
   const configEl = h('div', { id: 'config', class: 'panel' });
@@ -63,7 +75,7 @@ export function mount(root, ctx) {
     header,
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'SLA Scorecard' }), h('span', { class: 'hint', text: 'last 30 days, by severity' })), scoreEl),
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Live Metrics' }), h('span', { class: 'hint', text: 'updated live' })), metricsEl),
-    h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Trends' }), h('span', { class: 'hint', text: 'daily average time to acknowledge and to resolve' }), h('div', { class: 'right' }, daysSel)), trendsEl),
+    h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Trends' }), h('span', { class: 'hint', text: 'daily average time to acknowledge and to resolve' }), h('div', { class: 'right' }, sevSel, daysSel)), trendsEl),
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Active Breaches' }), h('span', { class: 'hint', id: 'breach-count' })), breachesEl),
     h('section', { class: 'section' }, configEl));
 
@@ -179,7 +191,7 @@ export function mount(root, ctx) {
     for (const c of charts) c.destroy();
     charts = [];
     if (!trendsEl.children.length) replace(trendsEl, h('div', { class: 'skeleton' }), h('div', { class: 'skeleton' }));
-    const out = await Promise.allSettled(['mtta', 'mttr'].map((k) => api.get(`/api/v1/sla/trends/${k}`, { ...T, days: trendDays })));
+    const out = await Promise.allSettled(['mtta', 'mttr'].map((k) => api.get(`/api/v1/sla/trends/${k}`, { ...T, days: trendDays, severity: trendSev })));
     if (!alive) return;
     trendsEl.className = 'grid-2';
     replace(trendsEl, ['mtta', 'mttr'].map((k, i) => (out[i].status === 'fulfilled'

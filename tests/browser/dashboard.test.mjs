@@ -198,6 +198,15 @@ test('MTTA and MTTR trends draw bars and the target line, with a tooltip', async
   await tip.waitFor({ state: 'visible' });
   assert.match(await tip.textContent(), /Target/);
   await shot('02-trends-initech');
+  // one severity: the request names it and the charts redraw with it
+  const asked = page.waitForRequest((r) => /\/trends\/mtta\?.*severity=critical/.test(r.url()));
+  await page.selectOption('#trend-severity', 'critical');
+  await asked;
+  await page.locator('[data-trend="mtta"] canvas').waitFor();
+  await page.waitForTimeout(300);
+  const crit = await canvasColours('mtta');
+  assert.ok(crit.target > 100, `critical MTTA: the target line drawn (${JSON.stringify(crit)})`);
+  await page.selectOption('#trend-severity', '');
   await page.selectOption('#tenant-select', 'acme-bank');
   await page.locator('#scorecard .score-card').first().waitFor();
 });
