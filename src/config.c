@@ -29,6 +29,11 @@ void cfg_init(struct cfg *c)
     c->login_lockout_s = 15 * 60;
     c->session_idle_s = 12 * 3600;
     c->session_lifetime_s = 7 * 86400;
+    c->ws_metrics_interval_ms = 5000;
+    c->ws_ping_interval_ms = 30000;
+    c->ws_pong_timeout_ms = 75000;
+    c->ws_max_queue_msgs = 256;
+    c->ws_max_queue_bytes = 1u << 20;
     c->notify_enabled = 1;
     c->notify_max_attempts = 8;
     c->notify_backoff_ms = 2000;
@@ -214,6 +219,28 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
         if (parse_size(value, 1, 86400 * 365, &n) < 0)
             goto bad;
         c->session_lifetime_s = (unsigned)n;
+    } else if (!strncmp(key, "ws_", 3)) {
+        static const struct {
+            const char *key;
+            size_t off;
+            unsigned long long lo, hi;
+        } ws[] = {
+            {"ws_metrics_interval_ms", offsetof(struct cfg, ws_metrics_interval_ms), 10, 3600000},
+            {"ws_ping_interval_ms", offsetof(struct cfg, ws_ping_interval_ms), 10, 3600000},
+            {"ws_pong_timeout_ms", offsetof(struct cfg, ws_pong_timeout_ms), 10, 3600000},
+            {"ws_max_queue_msgs", offsetof(struct cfg, ws_max_queue_msgs), 1, 1000000},
+            {"ws_max_queue_bytes", offsetof(struct cfg, ws_max_queue_bytes), 1024, 1u << 30},
+        };
+        size_t i = 0;
+        while (i < sizeof(ws) / sizeof(ws[0]) && strcmp(key, ws[i].key))
+            i++;
+        if (i == sizeof(ws) / sizeof(ws[0])) {
+            snprintf(err, errlen, "unknown setting '%s'", key);
+            return SW_E_INVAL;
+        }
+        if (parse_size(value, ws[i].lo, ws[i].hi, &n) < 0)
+            goto bad;
+        *(unsigned *)((char *)c + ws[i].off) = (unsigned)n;
     } else if (!strncmp(key, "notify", 6) || !strncmp(key, "smtp_", 5)) {
         return cfg_set_notify(c, key, value, err, errlen);
     } else {
@@ -247,6 +274,11 @@ static const char *const env_keys[][2] = {
     {"login_lockout", "SLAWATCH_LOGIN_LOCKOUT"},
     {"session_idle", "SLAWATCH_SESSION_IDLE"},
     {"session_lifetime", "SLAWATCH_SESSION_LIFETIME"},
+    {"ws_metrics_interval_ms", "SLAWATCH_WS_METRICS_INTERVAL_MS"},
+    {"ws_ping_interval_ms", "SLAWATCH_WS_PING_INTERVAL_MS"},
+    {"ws_pong_timeout_ms", "SLAWATCH_WS_PONG_TIMEOUT_MS"},
+    {"ws_max_queue_msgs", "SLAWATCH_WS_MAX_QUEUE_MSGS"},
+    {"ws_max_queue_bytes", "SLAWATCH_WS_MAX_QUEUE_BYTES"},
     {"notify", "SLAWATCH_NOTIFY"},
     {"notify_allow_private", "SLAWATCH_NOTIFY_ALLOW_PRIVATE"},
     {"notify_max_attempts", "SLAWATCH_NOTIFY_MAX_ATTEMPTS"},

@@ -869,7 +869,11 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
     /* before the daemon: an upgrade may come with the first request */
     struct ws_opts wo;
     ws_opts_default(&wo);
-    ws_opts_from_env(&wo);
+    wo.metrics_interval_ms = cfg->ws_metrics_interval_ms;
+    wo.ping_interval_ms = cfg->ws_ping_interval_ms;
+    wo.pong_timeout_ms = cfg->ws_pong_timeout_ms;
+    wo.max_queue_msgs = cfg->ws_max_queue_msgs;
+    wo.max_queue_bytes = cfg->ws_max_queue_bytes;
     if (ws_hub_new_opts(&wo, &srv->ws) < 0) {
         snprintf(err, errlen, "cannot start the WebSocket hub");
         goto fail;

@@ -23,11 +23,8 @@ struct ws_opts {
     size_t max_queue_bytes;         /* per client, unsent bytes (1 MiB) */
 };
 
+/* Defaults; the server sets them from its configuration (ws_* keys). */
 void ws_opts_default(struct ws_opts *o);
-/* Overrides from SLAWATCH_WS_METRICS_INTERVAL_MS, SLAWATCH_WS_PING_INTERVAL_MS,
- * SLAWATCH_WS_PONG_TIMEOUT_MS, SLAWATCH_WS_MAX_QUEUE_MSGS,
- * SLAWATCH_WS_MAX_QUEUE_BYTES (unparsable or zero values are ignored). */
-void ws_opts_from_env(struct ws_opts *o);
 
 /* Starts the broadcaster thread. *out is the caller's (ws_hub_free). */
 int ws_hub_new(struct ws_hub **out);

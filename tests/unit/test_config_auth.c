@@ -75,6 +75,12 @@ static void test_bad_values_named(void **state)
     assert_true(cfg_set(&c, "max_body_bytes", "12", err, sizeof(err)) < 0);
     assert_true(cfg_set(&c, "log_level", "loud", err, sizeof(err)) < 0);
     assert_true(cfg_set(&c, "colour", "blue", err, sizeof(err)) < 0);
+    /* the WebSocket hub's settings, with their ranges */
+    assert_int_equal(c.ws_ping_interval_ms, 30000);
+    assert_int_equal(cfg_set(&c, "ws_ping_interval_ms", "1000", err, sizeof(err)), 0);
+    assert_int_equal(c.ws_ping_interval_ms, 1000);
+    assert_true(cfg_set(&c, "ws_max_queue_bytes", "10", err, sizeof(err)) < 0);
+    assert_true(cfg_set(&c, "ws_colour", "1", err, sizeof(err)) < 0);
     assert_non_null(strstr(err, "colour"));
     assert_int_equal(cfg_set(&c, "db", "mysql://x", err, sizeof(err)), 0);
     assert_true(cfg_check(&c, err, sizeof(err)) < 0);
