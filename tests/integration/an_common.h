@@ -62,18 +62,6 @@ static inline void an_tenant(struct sw_server *s, const char *id, const char *tm
     http_free(&r);
 }
 
-static inline void an_token(struct sw_server *s, const char *role, const char *tenant, char *out,
-                            size_t len)
-{
-    char body[256];
-    struct http_resp r;
-    snprintf(body, sizeof(body), "{\"name\":\"%s-%s\",\"role\":\"%s\",\"tenant_id\":\"%s\"}",
-             role, tenant, role, tenant);
-    assert_int_equal(api(s, "POST", "/api/v1/tokens", ADMIN_TOKEN, body, &r), 201);
-    snprintf(out, len, "%s", json_string_value(json_object_get(r.json, "token")));
-    http_free(&r);
-}
-
 /* One alert as the test knows it. */
 struct an_alert {
     char id[48];

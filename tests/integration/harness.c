@@ -363,3 +363,22 @@ int run_capture(const char *const *argv, const char *const *env, char *out, size
     waitpid(pid, &st, 0);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
+
+void it_make_tenant(struct sw_server *s, const char *id)
+{
+    char body[512];
+    snprintf(body, sizeof(body), "{\"id\":\"%s\",\"name\":\"Tenant %s\"}", id, id);
+    assert_int_equal(api(s, "POST", "/api/v1/tenants", ADMIN_TOKEN, body, NULL), 201);
+}
+
+void it_make_token(struct sw_server *s, const char *role, const char *tenant, char *out,
+                   size_t len)
+{
+    char body[512];
+    struct http_resp r;
+    snprintf(body, sizeof(body), "{\"name\":\"%s-%s\",\"role\":\"%s\",\"tenant_id\":\"%s\"}",
+             role, tenant, role, tenant);
+    assert_int_equal(api(s, "POST", "/api/v1/tokens", ADMIN_TOKEN, body, &r), 201);
+    snprintf(out, len, "%s", json_string_value(json_object_get(r.json, "token")));
+    http_free(&r);
+}

@@ -50,6 +50,13 @@ const char *srv_path(struct sw_server *s, const char *name, char *buf, size_t le
 int it_server_setup(void **state);
 int it_server_teardown(void **state);
 
+/* A tenant `id` named "Tenant <id>", and a token of role in tenant (its
+ * secret in out), both made through the API by the admin; fail the test
+ * unless 201. */
+void it_make_tenant(struct sw_server *s, const char *id);
+void it_make_token(struct sw_server *s, const char *role, const char *tenant, char *out,
+                   size_t len);
+
 /* One request.  body may be NULL; ctype NULL means application/json when a
  * body is given; token NULL means no Authorization header. */
 void http_req(struct sw_server *s, const char *method, const char *path, const char *token,

@@ -45,18 +45,6 @@ static void make_tenant(struct sw_server *s, const char *id, const char *tmpl)
     assert_int_equal(api(s, "POST", "/api/v1/tenants", ADMIN_TOKEN, body, NULL), 201);
 }
 
-static void make_token(struct sw_server *s, const char *role, const char *tenant, char *out,
-                       size_t len)
-{
-    char body[256];
-    struct http_resp r;
-    snprintf(body, sizeof(body), "{\"name\":\"%s-%s\",\"role\":\"%s\",\"tenant_id\":\"%s\"}",
-             role, tenant, role, tenant);
-    assert_int_equal(api(s, "POST", "/api/v1/tokens", ADMIN_TOKEN, body, &r), 201);
-    snprintf(out, len, "%s", json_string_value(json_object_get(r.json, "token")));
-    http_free(&r);
-}
-
 /* POST /alerts; created 0 = now (no created_at). */
 static long create_alert(struct sw_server *s, const char *token, const char *tenant,
                          const char *id, const char *sev, time_t created, struct http_resp *out)
@@ -354,7 +342,7 @@ static void test_bulk(void **state)
     char ingest[128];
     make_tenant(s, "acme", NULL);
     make_tenant(s, "other", NULL);
-    make_token(s, "ingest", "acme", ingest, sizeof(ingest));
+    it_make_token(s, "ingest", "acme", ingest, sizeof(ingest));
     assert_int_equal(create_alert(s, ingest, "acme", "old", "high", 0, NULL), 201);
 
     const char *body =
@@ -515,7 +503,7 @@ static void test_events(void **state)
     struct http_resp r;
     char analyst[128];
     make_tenant(s, "acme", NULL);
-    make_token(s, "analyst", "acme", analyst, sizeof(analyst));
+    it_make_token(s, "analyst", "acme", analyst, sizeof(analyst));
     assert_int_equal(create_alert(s, NULL, "acme", "a1", "high", 0, NULL), 201);
     assert_int_equal(action(s, analyst, "acme", "a1", "acknowledge", "{\"by\":\"alice\"}", NULL),
                      200);
@@ -557,9 +545,9 @@ static void test_isolation(void **state)
     char viewer[128], ingest[128], analyst_b[128];
     make_tenant(s, "a", NULL);
     make_tenant(s, "b", NULL);
-    make_token(s, "viewer", "a", viewer, sizeof(viewer));
-    make_token(s, "ingest", "a", ingest, sizeof(ingest));
-    make_token(s, "analyst", "b", analyst_b, sizeof(analyst_b));
+    it_make_token(s, "viewer", "a", viewer, sizeof(viewer));
+    it_make_token(s, "ingest", "a", ingest, sizeof(ingest));
+    it_make_token(s, "analyst", "b", analyst_b, sizeof(analyst_b));
     assert_int_equal(create_alert(s, NULL, "a", "x", "high", 0, NULL), 201);
     assert_int_equal(create_alert(s, NULL, "b", "y", "high", 0, NULL), 201);
 

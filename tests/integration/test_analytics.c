@@ -309,7 +309,7 @@ static void test_isolation(void **state)
     an_create(s, "iso-a", &a);
     an_act(s, "iso-a", &a, "resolve", time(NULL) - 60);
     char tok[128];
-    an_token(s, "viewer", "iso-b", tok, sizeof(tok));
+    it_make_token(s, "viewer", "iso-b", tok, sizeof(tok));
     struct http_resp r;
     /* another tenant's numbers: 404, like an unknown one */
     assert_int_equal(api(s, "GET", "/api/v1/sla/scorecard?tenant_id=iso-a", tok, NULL, NULL), 404);

@@ -86,25 +86,6 @@ static void fx_free(struct fx *f)
     free(f);
 }
 
-static void make_tenant(struct sw_server *s, const char *id)
-{
-    char body[256];
-    snprintf(body, sizeof(body), "{\"id\":\"%s\",\"name\":\"Tenant %s\"}", id, id);
-    assert_int_equal(api(s, "POST", "/api/v1/tenants", ADMIN_TOKEN, body, NULL), 201);
-}
-
-static void make_token(struct sw_server *s, const char *role, const char *tenant, char *out,
-                       size_t len)
-{
-    char body[256];
-    struct http_resp r;
-    snprintf(body, sizeof(body), "{\"name\":\"%s-%s\",\"role\":\"%s\",\"tenant_id\":\"%s\"}",
-             role, tenant, role, tenant);
-    assert_int_equal(api(s, "POST", "/api/v1/tokens", ADMIN_TOKEN, body, &r), 201);
-    snprintf(out, len, "%s", json_string_value(json_object_get(r.json, "token")));
-    http_free(&r);
-}
-
 static void configure(struct fx *f, const char *tenant, const char *channels)
 {
     char body[1024], path[160];
@@ -233,7 +214,7 @@ static void test_breach_live_and_delivered(void **state)
 {
     (void)state;
     struct fx *f = fx_new(true);
-    make_tenant(&f->s, "acme");
+    it_make_tenant(&f->s, "acme");
     configure(f, "acme", "[\"websocket\",\"email\",\"webhook\"]");
     struct ws_client *ws = ws_client_open(&f->s, "acme", ADMIN_TOKEN);
     assert_non_null(ws);
@@ -316,7 +297,7 @@ static void test_bulk_burst(void **state)
 {
     (void)state;
     struct fx *f = fx_new(true);
-    make_tenant(&f->s, "burst");
+    it_make_tenant(&f->s, "burst");
     struct ws_client *ws = ws_client_open(&f->s, "burst", ADMIN_TOKEN);
     assert_non_null(ws);
     enum { N = 300 };
@@ -411,7 +392,7 @@ static void test_escalation(void **state)
 {
     (void)state;
     struct fx *f = fx_new(true);
-    make_tenant(&f->s, "esc");      /* no notification config: dashboards still get it */
+    it_make_tenant(&f->s, "esc");      /* no notification config: dashboards still get it */
     put_chain(&f->s, "esc", "critical", 3);
     struct ws_client *ws = ws_client_open(&f->s, "esc", ADMIN_TOKEN);
     assert_non_null(ws);
@@ -554,7 +535,7 @@ static void test_crash_exactly_once(void **state)
 {
     (void)state;
     struct fx *f = fx_new(false);       /* first run: rows written, never delivered */
-    make_tenant(&f->s, "crash");
+    it_make_tenant(&f->s, "crash");
     configure(f, "crash", "[\"email\",\"webhook\"]");
     int64_t due = ws_wall_ms() + 1000;
     create_alert(&f->s, "crash", "C-1", "critical", due - 15 * MIN_MS);
@@ -600,12 +581,12 @@ static void test_isolation_and_validation(void **state)
 {
     (void)state;
     struct fx *f = fx_new(true);
-    make_tenant(&f->s, "t1");
-    make_tenant(&f->s, "t2");
+    it_make_tenant(&f->s, "t1");
+    it_make_tenant(&f->s, "t2");
     char viewer1[128], analyst2[128], manager1[128];
-    make_token(&f->s, "viewer", "t1", viewer1, sizeof(viewer1));
-    make_token(&f->s, "analyst", "t2", analyst2, sizeof(analyst2));
-    make_token(&f->s, "manager", "t1", manager1, sizeof(manager1));
+    it_make_token(&f->s, "viewer", "t1", viewer1, sizeof(viewer1));
+    it_make_token(&f->s, "analyst", "t2", analyst2, sizeof(analyst2));
+    it_make_token(&f->s, "manager", "t1", manager1, sizeof(manager1));
     put_chain(&f->s, "t1", "high", 2);
     create_alert(&f->s, "t1", "X-1", "high", ws_wall_ms() - 1000);
 

@@ -35,18 +35,6 @@ static void make_tenant(struct sw_server *s, const char *id, const char *tmpl)
     assert_int_equal(api(s, "POST", "/api/v1/tenants", ADMIN_TOKEN, body, NULL), 201);
 }
 
-static void make_token(struct sw_server *s, const char *role, const char *tenant, char *out,
-                       size_t len)
-{
-    char body[256];
-    struct http_resp r;
-    snprintf(body, sizeof(body), "{\"name\":\"%s-%s\",\"role\":\"%s\",\"tenant_id\":\"%s\"}",
-             role, tenant, role, tenant);
-    assert_int_equal(api(s, "POST", "/api/v1/tokens", ADMIN_TOKEN, body, &r), 201);
-    snprintf(out, len, "%s", json_string_value(json_object_get(r.json, "token")));
-    http_free(&r);
-}
-
 static void create_alert(struct sw_server *s, const char *tenant, const char *id, const char *sev,
                          const char *project, time_t created)
 {
@@ -282,7 +270,7 @@ static void test_put_out_of_range(void **state)
                          "\"low_mttr_hours\":720,\"critical_mtta_minutes\":1}", NULL), 200);
     /* a viewer may read, not write */
     char viewer[128];
-    make_token(s, "viewer", "acme", viewer, sizeof(viewer));
+    it_make_token(s, "viewer", "acme", viewer, sizeof(viewer));
     assert_int_equal(api(s, "GET", "/api/v1/sla/definition?tenant_id=acme", viewer, NULL, NULL),
                      200);
     assert_int_equal(api(s, "PUT", "/api/v1/sla/definition?tenant_id=acme", viewer,
@@ -344,7 +332,7 @@ static void test_templates(void **state)
     struct http_resp r;
     char viewer[128];
     make_tenant(s, "acme", NULL);
-    make_token(s, "viewer", "acme", viewer, sizeof(viewer));
+    it_make_token(s, "viewer", "acme", viewer, sizeof(viewer));
     assert_int_equal(api(s, "GET", "/api/v1/sla/templates", viewer, NULL, &r), 200);
     json_t *items = json_object_get(r.json, "items");
     assert_int_equal(json_array_size(items), 4);
@@ -386,7 +374,7 @@ static void test_configs(void **state)
     struct http_resp r;
     char id1[32], id2[32], path[256], viewer[128];
     make_tenant(s, "acme", NULL);
-    make_token(s, "viewer", "acme", viewer, sizeof(viewer));
+    it_make_token(s, "viewer", "acme", viewer, sizeof(viewer));
     time_t c = time(NULL) - MIN;
     create_alert(s, "acme", "a1", "critical", NULL, c);
 

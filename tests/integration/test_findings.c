@@ -18,13 +18,6 @@
 
 /* ---- helpers --------------------------------------------------------- */
 
-static void make_tenant(struct sw_server *s, const char *id)
-{
-    char body[256];
-    snprintf(body, sizeof(body), "{\"id\":\"%s\",\"name\":\"Tenant %s\"}", id, id);
-    assert_int_equal(api(s, "POST", "/api/v1/tenants", ADMIN_TOKEN, body, NULL), 201);
-}
-
 static void make_project(struct sw_server *s, const char *tenant, const char *id)
 {
     char path[256], body[256];
@@ -125,7 +118,7 @@ static void test_create_is_idempotent(void **state)
 {
     struct sw_server *s = *state;
     struct http_resp r;
-    make_tenant(s, "acme");
+    it_make_tenant(s, "acme");
     assert_int_equal(add_finding(s, "acme", "CVE-1", "critical", "\"title\":\"openssl\"", &r),
                      201);
     assert_string_equal(jstr(&r, "id"), "CVE-1");
@@ -150,14 +143,14 @@ static void test_create_is_idempotent(void **state)
                         "created");
     http_free(&r);
     /* the same id in another tenant is another finding */
-    make_tenant(s, "other");
+    it_make_tenant(s, "other");
     assert_int_equal(add_finding(s, "other", "CVE-1", "low", NULL, NULL), 201);
 }
 
 static void test_builtin_deadlines(void **state)
 {
     struct sw_server *s = *state;
-    make_tenant(s, "acme");
+    it_make_tenant(s, "acme");
     static const struct {
         const char *sev, *deadline;
         long long hours;
@@ -194,7 +187,7 @@ static void test_pause_resume_conflicts(void **state)
 {
     struct sw_server *s = *state;
     struct http_resp r;
-    make_tenant(s, "acme");
+    it_make_tenant(s, "acme");
     assert_int_equal(add_finding(s, "acme", "f", "critical", NULL, NULL), 201);
     /* resume while open */
     expect_status(act(s, ADMIN_TOKEN, "acme", "f", "resume", NULL, &r), 409, &r, "resume open");
@@ -241,7 +234,7 @@ static void test_pause_cycles_then_policy_change(void **state)
 {
     struct sw_server *s = *state;
     struct http_resp r;
-    make_tenant(s, "acme");
+    it_make_tenant(s, "acme");
     assert_int_equal(add_finding(s, "acme", "f", "critical", NULL, NULL), 201);
     /* 2 h + 5 h + 1 h of pauses */
     static const char *const cycle[][2] = {
@@ -286,7 +279,7 @@ static void test_close_and_reopen(void **state)
     struct http_resp r;
     static const char *const statuses[] = {"closed", "false_positive", "accepted_risk",
                                            "not_accessible"};
-    make_tenant(s, "acme");
+    it_make_tenant(s, "acme");
     for (size_t i = 0; i < 4; i++) {
         char body[128];
         assert_int_equal(add_finding(s, "acme", statuses[i], "high", NULL, NULL), 201);
@@ -339,7 +332,7 @@ static void test_bad_input(void **state)
 {
     struct sw_server *s = *state;
     struct http_resp r;
-    make_tenant(s, "acme");
+    it_make_tenant(s, "acme");
     const char *F = "/api/v1/findings";
     expect_422(s, "POST", F, "{\"tenant_id\":\"acme\",\"severity\":\"high\"}", "id");
     expect_422(s, "POST", F, "{\"id\":\"a/b\",\"tenant_id\":\"acme\",\"severity\":\"high\"}",
@@ -416,7 +409,7 @@ static void test_list_filters_and_pages(void **state)
 {
     struct sw_server *s = *state;
     struct http_resp r;
-    make_tenant(s, "acme");
+    it_make_tenant(s, "acme");
     make_project(s, "acme", "web");
     static const char *const ids[] = {"a1", "a2", "a3", "a4", "a5"};
     static const char *const sevs[] = {"high", "low", "high", "urgent", "high"};
@@ -479,7 +472,7 @@ static void test_events_history(void **state)
     struct sw_server *s = *state;
     struct http_resp r;
     char ops[128];
-    make_tenant(s, "acme");
+    it_make_tenant(s, "acme");
     make_token(s, "ops-bot", "tenant_admin", "acme", ops, sizeof(ops));
     assert_int_equal(add_finding(s, "acme", "f", "high", NULL, NULL), 201);
     expect_status(act(s, ops, "acme", "f", "pause",
@@ -545,8 +538,8 @@ static void test_tenant_isolation(void **state)
     struct sw_server *s = *state;
     struct http_resp r;
     char viewer_a[128], ingest_a[128], analyst_a[128];
-    make_tenant(s, "a");
-    make_tenant(s, "b");
+    it_make_tenant(s, "a");
+    it_make_tenant(s, "b");
     make_token(s, "va", "viewer", "a", viewer_a, sizeof(viewer_a));
     make_token(s, "ia", "ingest", "a", ingest_a, sizeof(ingest_a));
     make_token(s, "aa", "analyst", "a", analyst_a, sizeof(analyst_a));

@@ -15,26 +15,7 @@
 
 #include "harness.h"
 
-static void make_tenant(struct sw_server *s, const char *id)
-{
-    char body[256];
-    snprintf(body, sizeof(body), "{\"id\":\"%s\",\"name\":\"Tenant %s\"}", id, id);
-    assert_int_equal(api(s, "POST", "/api/v1/tenants", ADMIN_TOKEN, body, NULL), 201);
-}
-
 /* A token of that role in that tenant, made through the API. */
-static void make_token(struct sw_server *s, const char *role, const char *tenant, char *out,
-                       size_t len)
-{
-    char body[256];
-    struct http_resp r;
-    snprintf(body, sizeof(body), "{\"name\":\"%s-%s\",\"role\":\"%s\",\"tenant_id\":\"%s\"}",
-             role, tenant, role, tenant);
-    assert_int_equal(api(s, "POST", "/api/v1/tokens", ADMIN_TOKEN, body, &r), 201);
-    snprintf(out, len, "%s", json_string_value(json_object_get(r.json, "token")));
-    http_free(&r);
-}
-
 static void test_ops_endpoints_need_no_token(void **state)
 {
     struct sw_server *s = *state;
@@ -257,11 +238,11 @@ static void test_tenant_isolation(void **state)
     struct sw_server *s = *state;
     struct http_resp r;
     char viewer_a[128], admin_a[128], ingest_a[128];
-    make_tenant(s, "a");
-    make_tenant(s, "b");
-    make_token(s, "viewer", "a", viewer_a, sizeof(viewer_a));
-    make_token(s, "tenant_admin", "a", admin_a, sizeof(admin_a));
-    make_token(s, "ingest", "a", ingest_a, sizeof(ingest_a));
+    it_make_tenant(s, "a");
+    it_make_tenant(s, "b");
+    it_make_token(s, "viewer", "a", viewer_a, sizeof(viewer_a));
+    it_make_token(s, "tenant_admin", "a", admin_a, sizeof(admin_a));
+    it_make_token(s, "ingest", "a", ingest_a, sizeof(ingest_a));
 
     /* lists only its own tenant */
     assert_int_equal(api(s, "GET", "/api/v1/tenants", viewer_a, NULL, &r), 200);
@@ -302,7 +283,7 @@ static void test_tenant_isolation(void **state)
 static void test_token_cli_and_restart(void **state)
 {
     struct sw_server *s = *state;
-    make_tenant(s, "cli");
+    it_make_tenant(s, "cli");
     char tok[256];
     const char *bin = getenv("SLAWATCH_BIN");
     const char *argv[] = {bin, "token", "create", "--db", s->db, "--role", "viewer",
@@ -349,7 +330,7 @@ static void *write_loop(void *ud)
 static void test_kill9_loses_no_acknowledged_write(void **state)
 {
     struct sw_server *s = *state;
-    make_tenant(s, "dur");
+    it_make_tenant(s, "dur");
     struct writer *w = calloc(1, sizeof(*w));
     w->s = s;
     pthread_t th;

@@ -78,25 +78,6 @@ static void fx_free(struct fx *f)
     free(f);
 }
 
-static void make_tenant(struct sw_server *s, const char *id)
-{
-    char body[256];
-    snprintf(body, sizeof(body), "{\"id\":\"%s\",\"name\":\"Tenant %s\"}", id, id);
-    assert_int_equal(api(s, "POST", "/api/v1/tenants", ADMIN_TOKEN, body, NULL), 201);
-}
-
-static void make_token(struct sw_server *s, const char *role, const char *tenant, char *out,
-                       size_t len)
-{
-    char body[256];
-    struct http_resp r;
-    snprintf(body, sizeof(body), "{\"name\":\"%s-%s\",\"role\":\"%s\",\"tenant_id\":\"%s\"}",
-             role, tenant, role, tenant);
-    assert_int_equal(api(s, "POST", "/api/v1/tokens", ADMIN_TOKEN, body, &r), 201);
-    snprintf(out, len, "%s", json_string_value(json_object_get(r.json, "token")));
-    http_free(&r);
-}
-
 /* Configures tenant with a webhook (and optionally more) on the sink. */
 static void configure_webhook(struct fx *f, const char *tenant)
 {
@@ -200,7 +181,7 @@ static void test_all_channels_exactly_once(void **state)
 {
     struct fx *f = fx_new(NULL);
     struct http_resp r;
-    make_tenant(&f->s, "acme");
+    it_make_tenant(&f->s, "acme");
     int port = http_sink_port(f->http);
     char body[1024];
     snprintf(body, sizeof(body),
@@ -339,7 +320,7 @@ static void test_all_channels_exactly_once(void **state)
 static void test_retry_then_delivered(void **state)
 {
     struct fx *f = fx_new(NULL);
-    make_tenant(&f->s, "acme");
+    it_make_tenant(&f->s, "acme");
     configure_webhook(f, "acme");
     http_sink_fail_next(f->http, 2);
     int n;
@@ -387,7 +368,7 @@ static void test_dead_after_max_attempts(void **state)
 {
     const char *env[] = {"SLAWATCH_NOTIFY_MAX_ATTEMPTS=3", NULL};
     struct fx *f = fx_new(env);
-    make_tenant(&f->s, "acme");
+    it_make_tenant(&f->s, "acme");
     configure_webhook(f, "acme");
     http_sink_set_status(f->http, 500);
     assert_int_equal(send_test(f, "acme", NULL, NULL), 202);
@@ -421,7 +402,7 @@ static void test_internal_address_refused(void **state)
     const char *env[] = {"SLAWATCH_NOTIFY_ALLOW_PRIVATE=off", "SLAWATCH_NOTIFY_MAX_ATTEMPTS=2",
                          NULL};
     struct fx *f = fx_new(env);
-    make_tenant(&f->s, "acme");
+    it_make_tenant(&f->s, "acme");
     configure_webhook(f, "acme");
     assert_int_equal(send_test(f, "acme", NULL, NULL), 202);
     json_t *items = wait_history(f, "acme", "dead", 1);
@@ -439,7 +420,7 @@ static void test_flood_sends_one_digest(void **state)
     const char *env[] = {"SLAWATCH_NOTIFY_FLOOD_MAX=3", "SLAWATCH_NOTIFY_FLOOD_WINDOW_MS=3000",
                          NULL};
     struct fx *f = fx_new(env);
-    make_tenant(&f->s, "acme");
+    it_make_tenant(&f->s, "acme");
     configure_webhook(f, "acme");
     for (int i = 0; i < 10; i++) {
         int n = 0;
@@ -500,7 +481,7 @@ static void test_kill9_before_delivery(void **state)
 {
     const char *off[] = {"SLAWATCH_NOTIFY=off", NULL};
     struct fx *f = fx_new(off);
-    make_tenant(&f->s, "acme");
+    it_make_tenant(&f->s, "acme");
     configure_webhook(f, "acme");
     assert_int_equal(send_test(f, "acme", NULL, NULL), 202);
     json_t *items = history(f, "acme");
@@ -533,7 +514,7 @@ static void test_kill9_mid_delivery_same_key(void **state)
 {
     const char *env[] = {"SLAWATCH_NOTIFY_LEASE_MS=1000", NULL};
     struct fx *f = fx_new(env);
-    make_tenant(&f->s, "acme");
+    it_make_tenant(&f->s, "acme");
     configure_webhook(f, "acme");
     http_sink_set_delay(f->http, 2500);
     assert_int_equal(send_test(f, "acme", NULL, NULL), 202);
@@ -564,13 +545,13 @@ static void test_tenant_isolation(void **state)
 {
     struct fx *f = fx_new(NULL);
     struct http_resp r;
-    make_tenant(&f->s, "ta");
-    make_tenant(&f->s, "tb");
+    it_make_tenant(&f->s, "ta");
+    it_make_tenant(&f->s, "tb");
     configure_webhook(f, "ta");
     configure_webhook(f, "tb");
     char viewer[128], admin_a[128];
-    make_token(&f->s, "viewer", "ta", viewer, sizeof(viewer));
-    make_token(&f->s, "tenant_admin", "ta", admin_a, sizeof(admin_a));
+    it_make_token(&f->s, "viewer", "ta", viewer, sizeof(viewer));
+    it_make_token(&f->s, "tenant_admin", "ta", admin_a, sizeof(admin_a));
 
     assert_int_equal(api(&f->s, "GET", "/api/v1/sla/notifications/tb/config", viewer, NULL, NULL),
                      404);
@@ -618,7 +599,7 @@ static void test_bad_config_422(void **state)
 {
     struct fx *f = fx_new(NULL);
     struct http_resp r;
-    make_tenant(&f->s, "acme");
+    it_make_tenant(&f->s, "acme");
     const char *p = "/api/v1/sla/notifications/acme/configure";
     expect_422(&f->s, p, "{}", "channels");
     expect_422(&f->s, p, "{\"channels\":\"email\"}", "channels");

@@ -21,31 +21,12 @@
 
 /* ---- helpers --------------------------------------------------------- */
 
-static void make_tenant(struct sw_server *s, const char *id)
-{
-    char body[256];
-    snprintf(body, sizeof(body), "{\"id\":\"%s\",\"name\":\"Tenant %s\"}", id, id);
-    assert_int_equal(api(s, "POST", "/api/v1/tenants", ADMIN_TOKEN, body, NULL), 201);
-}
-
 static void make_project(struct sw_server *s, const char *tenant, const char *id)
 {
     char path[256], body[256];
     snprintf(path, sizeof(path), "/api/v1/tenants/%s/projects", tenant);
     snprintf(body, sizeof(body), "{\"id\":\"%s\",\"name\":\"Project %s\"}", id, id);
     assert_int_equal(api(s, "POST", path, ADMIN_TOKEN, body, NULL), 201);
-}
-
-static void make_token(struct sw_server *s, const char *role, const char *tenant, char *out,
-                       size_t len)
-{
-    char body[256];
-    struct http_resp r;
-    snprintf(body, sizeof(body), "{\"name\":\"%s-%s\",\"role\":\"%s\",\"tenant_id\":\"%s\"}",
-             role, tenant, role, tenant);
-    assert_int_equal(api(s, "POST", "/api/v1/tokens", ADMIN_TOKEN, body, &r), 201);
-    snprintf(out, len, "%s", json_string_value(json_object_get(r.json, "token")));
-    http_free(&r);
 }
 
 static void add_finding(struct sw_server *s, const char *tenant, const char *project,
@@ -157,7 +138,7 @@ static void test_get_without_override(void **state)
 {
     struct sw_server *s = *state;
     struct http_resp r;
-    make_tenant(s, "acme");
+    it_make_tenant(s, "acme");
     make_project(s, "acme", "web");
     const char *paths[] = {GLOBAL, ACME, WEB};
     for (int i = 0; i < 3; i++) {
@@ -200,7 +181,7 @@ static void test_partial_overrides_waterfall(void **state)
 {
     struct sw_server *s = *state;
     struct http_resp r;
-    make_tenant(s, "acme");
+    it_make_tenant(s, "acme");
     make_project(s, "acme", "web");
     static const char *const sevs[] = {"urgent", "critical", "high", "medium", "low"};
     char id[32];
@@ -271,7 +252,7 @@ static void test_zero_and_null_inherit(void **state)
 {
     struct sw_server *s = *state;
     struct http_resp r;
-    make_tenant(s, "acme");
+    it_make_tenant(s, "acme");
     add_finding(s, "acme", NULL, "f", "critical");
     assert_int_equal(put_policy(s, GLOBAL, "{\"critical_hours\":60}"), 0);
     assert_int_equal(put_policy(s, ACME, "{\"critical_hours\":0,\"high_hours\":null}"), 1);
@@ -292,7 +273,7 @@ static void test_delete_falls_back(void **state)
 {
     struct sw_server *s = *state;
     struct http_resp r;
-    make_tenant(s, "acme");
+    it_make_tenant(s, "acme");
     make_project(s, "acme", "web");
     add_finding(s, "acme", "web", "f", "high");
     assert_int_equal(put_policy(s, ACME, "{\"high_hours\":100}"), 1);
@@ -322,8 +303,8 @@ static void test_delete_falls_back(void **state)
 static void test_count_and_terminal_untouched(void **state)
 {
     struct sw_server *s = *state;
-    make_tenant(s, "acme");
-    make_tenant(s, "other");
+    it_make_tenant(s, "acme");
+    it_make_tenant(s, "other");
     make_project(s, "acme", "web");
     add_finding(s, "acme", NULL, "o1", "critical");
     add_finding(s, "acme", NULL, "o2", "low");
@@ -394,7 +375,7 @@ static void test_count_and_terminal_untouched(void **state)
 static void test_recalculate_thousand(void **state)
 {
     struct sw_server *s = *state;
-    make_tenant(s, "big");
+    it_make_tenant(s, "big");
     make_project(s, "big", "p");
     for (int i = 0; i < 1000; i++) {
         char id[32];
@@ -440,8 +421,8 @@ static void test_recalculate_thousand(void **state)
 static void test_recalculate_after_global_change(void **state)
 {
     struct sw_server *s = *state;
-    make_tenant(s, "acme");
-    make_tenant(s, "beta");
+    it_make_tenant(s, "acme");
+    it_make_tenant(s, "beta");
     make_project(s, "acme", "web");
     add_finding(s, "acme", NULL, "a1", "high");
     add_finding(s, "acme", "web", "a2", "high");
@@ -474,7 +455,7 @@ static void test_escalation_contacts(void **state)
 {
     struct sw_server *s = *state;
     struct http_resp r;
-    make_tenant(s, "acme");
+    it_make_tenant(s, "acme");
     make_project(s, "acme", "web");
     put_policy(s, GLOBAL, "{\"escalation_contacts\":[{\"level\":1,\"user\":\"noc\"}]}");
     /* any subset of levels, stored by level */
@@ -512,7 +493,7 @@ static void test_validation(void **state)
 {
     struct sw_server *s = *state;
     struct http_resp r;
-    make_tenant(s, "acme");
+    it_make_tenant(s, "acme");
     add_finding(s, "acme", NULL, "f", "critical");
     expect_422(s, ACME, "{\"critical_hours\":-1}", "critical_hours");
     expect_422(s, ACME, "{\"urgent_hours\":1.5}", "urgent_hours");
@@ -556,11 +537,11 @@ static void test_access_control(void **state)
     struct sw_server *s = *state;
     struct http_resp r;
     char viewer_a[128], admin_a[128], manager_a[128];
-    make_tenant(s, "a");
-    make_tenant(s, "b");
-    make_token(s, "viewer", "a", viewer_a, sizeof(viewer_a));
-    make_token(s, "tenant_admin", "a", admin_a, sizeof(admin_a));
-    make_token(s, "manager", "a", manager_a, sizeof(manager_a));
+    it_make_tenant(s, "a");
+    it_make_tenant(s, "b");
+    it_make_token(s, "viewer", "a", viewer_a, sizeof(viewer_a));
+    it_make_token(s, "tenant_admin", "a", admin_a, sizeof(admin_a));
+    it_make_token(s, "manager", "a", manager_a, sizeof(manager_a));
     assert_int_equal(put_policy(s, "/api/v1/sla/policy/companies/b", "{\"high_hours\":9}"), 0);
 
     /* a viewer reads its company's policy, cannot change it */

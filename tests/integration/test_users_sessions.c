@@ -47,13 +47,6 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-static void make_tenant(struct sw_server *s, const char *id)
-{
-    char body[256];
-    snprintf(body, sizeof(body), "{\"id\":\"%s\",\"name\":\"Tenant %s\"}", id, id);
-    assert_int_equal(api(s, "POST", "/api/v1/tenants", ADMIN_TOKEN, body, NULL), 201);
-}
-
 static int64_t make_token(struct sw_server *s, const char *by, const char *role,
                           const char *tenant, char *out, size_t len)
 {
@@ -161,8 +154,8 @@ static void test_login_cookie_csrf_logout(void **state)
     struct session ss;
     struct http_resp r;
     char buf[256];
-    make_tenant(s, "A");
-    make_tenant(s, "B");
+    it_make_tenant(s, "A");
+    it_make_tenant(s, "B");
     make_user(s, ADMIN_TOKEN, "alice", "[{\"role\":\"manager\",\"tenant_id\":\"A\"}]");
 
     assert_int_equal(login(s, "alice@example.com", "wrong password!", NULL, &r), 401);
@@ -242,7 +235,7 @@ static void test_lockout_after_failures(void **state)
     struct sw_server *s = *state;
     struct http_resp r;
     char buf[64];
-    make_tenant(s, "A");
+    it_make_tenant(s, "A");
     make_user(s, ADMIN_TOKEN, "bob", "[{\"role\":\"viewer\",\"tenant_id\":\"A\"}]");
 
     for (int i = 0; i < 3; i++)
@@ -275,7 +268,7 @@ static void test_lockout_after_failures(void **state)
 static void test_per_address_limit(void **state)
 {
     struct sw_server *s = *state;
-    make_tenant(s, "A");
+    it_make_tenant(s, "A");
     make_user(s, ADMIN_TOKEN, "dave", "[{\"role\":\"viewer\",\"tenant_id\":\"A\"}]");
     char email[64];
     for (int i = 0; i < 4; i++) {
@@ -295,7 +288,7 @@ static void test_session_expires(void **state)
 {
     struct sw_server *s = *state;
     struct session ss;
-    make_tenant(s, "A");
+    it_make_tenant(s, "A");
     make_user(s, ADMIN_TOKEN, "erin", "[{\"role\":\"viewer\",\"tenant_id\":\"A\"}]");
     assert_int_equal(login(s, "erin@example.com", PW, &ss, NULL), 200);
     assert_non_null(strstr(ss.set_cookie, "Max-Age=2"));
@@ -308,7 +301,7 @@ static void test_session_idle_timeout(void **state)
 {
     struct sw_server *s = *state;
     struct session ss;
-    make_tenant(s, "A");
+    it_make_tenant(s, "A");
     make_user(s, ADMIN_TOKEN, "fay", "[{\"role\":\"viewer\",\"tenant_id\":\"A\"}]");
     assert_int_equal(login(s, "fay@example.com", PW, &ss, NULL), 200);
     /* used every second: stays alive past the idle limit in total */
@@ -328,8 +321,8 @@ static void test_token_list_and_revoke(void **state)
     struct sw_server *s = *state;
     struct http_resp r;
     char ta[128], viewer[128], tb[128], path[128];
-    make_tenant(s, "A");
-    make_tenant(s, "B");
+    it_make_tenant(s, "A");
+    it_make_tenant(s, "B");
     make_token(s, ADMIN_TOKEN, "tenant_admin", "A", ta, sizeof(ta));
     int64_t bid = make_token(s, ADMIN_TOKEN, "viewer", "B", tb, sizeof(tb));
     int64_t vid = make_token(s, ta, "viewer", "A", viewer, sizeof(viewer));
@@ -385,9 +378,9 @@ static void test_users_roles_and_scope(void **state)
     struct http_resp r;
     struct session ss;
     char ta[128], path[128];
-    make_tenant(s, "A");
-    make_tenant(s, "B");
-    make_tenant(s, "C");
+    it_make_tenant(s, "A");
+    it_make_tenant(s, "B");
+    it_make_tenant(s, "C");
     make_token(s, ADMIN_TOKEN, "tenant_admin", "A", ta, sizeof(ta));
 
     /* a user with roles in two tenants sees both, and only them */
@@ -472,7 +465,7 @@ static void test_user_cli(void **state)
 {
     struct sw_server *s = *state;
     char out[512];
-    make_tenant(s, "A");
+    it_make_tenant(s, "A");
     const char *bin = getenv("SLAWATCH_BIN");
     const char *argv[] = {bin, "user", "create", "--db", s->db, "--id", "kim",
                           "--email", "kim@example.com", "--role", "tenant_admin", "--tenant",
@@ -522,8 +515,8 @@ static void test_audit_log(void **state)
     struct sw_server *s = *state;
     struct http_resp r;
     char ta[128], viewer[128], path[128], target[64];
-    make_tenant(s, "A");
-    make_tenant(s, "B");
+    it_make_tenant(s, "A");
+    it_make_tenant(s, "B");
     make_token(s, ADMIN_TOKEN, "tenant_admin", "A", ta, sizeof(ta));
     int64_t vid = make_token(s, ta, "viewer", "A", viewer, sizeof(viewer));
     make_user(s, ta, "max", "[{\"role\":\"analyst\",\"tenant_id\":\"A\"}]");

@@ -257,25 +257,6 @@ static struct wsc *ws_open(struct sw_server *s, const char *tenant, const char *
 
 /* ---- fixtures ----------------------------------------------------------- */
 
-static void make_tenant(struct sw_server *s, const char *id)
-{
-    char body[256];
-    snprintf(body, sizeof(body), "{\"id\":\"%s\",\"name\":\"Tenant %s\"}", id, id);
-    assert_int_equal(api(s, "POST", "/api/v1/tenants", ADMIN_TOKEN, body, NULL), 201);
-}
-
-static void make_token(struct sw_server *s, const char *role, const char *tenant, char *out,
-                       size_t len)
-{
-    char body[256];
-    struct http_resp r;
-    snprintf(body, sizeof(body), "{\"name\":\"%s-%s\",\"role\":\"%s\",\"tenant_id\":\"%s\"}",
-             role, tenant, role, tenant);
-    assert_int_equal(api(s, "POST", "/api/v1/tokens", ADMIN_TOKEN, body, &r), 201);
-    snprintf(out, len, "%s", json_string_value(json_object_get(r.json, "token")));
-    http_free(&r);
-}
-
 struct fx {
     struct sw_server s;
     char viewer_a[128];
@@ -286,9 +267,9 @@ static struct fx *start(void **state, const char *const *env)
     struct fx *fx = calloc(1, sizeof(*fx));
     srv_init(&fx->s);
     srv_start(&fx->s, NULL, env);
-    make_tenant(&fx->s, "ta");
-    make_tenant(&fx->s, "tb");
-    make_token(&fx->s, "viewer", "ta", fx->viewer_a, sizeof(fx->viewer_a));
+    it_make_tenant(&fx->s, "ta");
+    it_make_tenant(&fx->s, "tb");
+    it_make_token(&fx->s, "viewer", "ta", fx->viewer_a, sizeof(fx->viewer_a));
     *state = fx;
     return fx;
 }
