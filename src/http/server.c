@@ -183,6 +183,13 @@ void http_fail(struct req *r, int err, const char *what)
         http_error(r, 503, "unavailable", NULL, "busy, retry");
         http_add_header(r, "Retry-After", "1");
         break;
+    case SW_E_UNAVAILABLE:
+    case SW_E_RETRY:
+        /* the database is down, full or read-only: the client may retry */
+        http_error(r, 503, "unavailable", NULL, "%s: the database is unavailable, retry later",
+                   what);
+        http_add_header(r, "Retry-After", "5");
+        break;
     default:
         http_error(r, 500, "internal", NULL, "%s: %s", what, sw_strerror(err));
         break;

@@ -15,7 +15,9 @@
     X(TOOBIG,   -9, "too large")                                         \
     X(BUSY,     -10, "busy, try again")                                  \
     X(EXHAUSTED, -11, "nothing left")                                    \
-    X(AUTH,     -12, "authentication failed")
+    X(AUTH,     -12, "authentication failed")                            \
+    X(UNAVAILABLE, -13, "database unavailable or refusing writes")       \
+    X(RETRY,    -14, "transaction conflict, retry")
 
 enum {
 #define X(name, val, msg) SW_E_##name = (val),
