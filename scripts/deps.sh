@@ -4,7 +4,7 @@
 set -e
 pkgs="cmake make gcc pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
       libsodium-dev libcurl4-openssl-dev libcmocka-dev libwslay-dev sqlite3 openssl
-      libicu-dev tzdata"
+      libicu-dev tzdata libpq-dev"
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs wrk nginx-light curl bc"
 # libFuzzer's runtime is in libclang-rt-dev, which clang only recommends
 [ "${1:-}" = "--fuzz" ] && pkgs="$pkgs clang libclang-rt-dev"
