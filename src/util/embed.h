@@ -13,6 +13,7 @@ struct embed_file {
 
 /* Tables end with an entry whose name is NULL. */
 extern const struct embed_file schema_sqlite[];
+extern const struct embed_file schema_postgres[];
 /* The dashboard (src/web, served by src/http/api_web.c). */
 extern const struct embed_file web_assets[];
 

@@ -1,0 +1,171 @@
+/* store_int.h: what the store's subject files share.
+ *
+ * The store is written once, over the SQL driver (db.h); each subject is a
+ * file (tenants.c, events.c, users.c, outbox.c, alerts.c, ...) that fills
+ * one ops table of store.h.  A subject's public calls take a pooled
+ * connection (db_tx for writes, db_acquire for single reads); the functions
+ * below, suffixed _in, run inside the CALLER's transaction, so one subject
+ * can write another's rows atomically with its own (an alert's change, its
+ * event, its rollups, its outbox rows: one commit).
+ *
+ * Idioms (see tenants.c and events.c):
+ *   - SQL as `static const char SQL_X[] = "...";` in the common dialect
+ *     (db.h); per-dialect differences only through {FRAGMENTS};
+ *   - prepare, bind, step, read, reset:
+ *         struct db_stmt *st;
+ *         if ((rc = db_prep(c, SQL_X, &st)) < 0) return rc;
+ *         db_bind_text(st, 1, id);
+ *         while ((rc = db_step(st)) == DB_ROW) { ...db_col_*... }
+ *         db_reset(st);
+ *     (rc is DB_DONE, 0, after the loop, or a negative SW_E_*);
+ *   - a read-modify-write reads its rows with {FOR_UPDATE} inside a
+ *     DB_TX_WRITE transaction (PostgreSQL runs several nodes at once;
+ *     SQLite's BEGIN IMMEDIATE serializes writers anyway);
+ *   - idempotent inserts are INSERT ... ON CONFLICT DO NOTHING, then a
+ *     SELECT of what is there: never a failed insert inside a transaction;
+ *   - generated ids come back with RETURNING id.
+ *   - the store keeps and fetches: what an instant means, what a notice
+ *     says, whether a warning fires is core/ (or notify/ for wire forms).
+ */
+#ifndef SW_STORE_STORE_INT_H
+#define SW_STORE_STORE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "store/db.h"
+#include "store/store.h"
+
+struct sw_alert;
+struct sla_alert;
+struct sw_audit;
+struct sw_notice;
+struct alert_writer;
+
+/* ---- the store object ------------------------------------------------------ */
+
+/* Tenants, cached whole: every request resolves its tenant.  gen moves on
+ * every invalidation; a list loaded before a move is never installed, and a
+ * miss always asks the database (a tenant created a moment ago, here or on
+ * another node, is found). */
+struct tenant_cache {
+    pthread_mutex_t mu;
+    uint64_t gen;
+    struct sw_tenant *all;      /* sorted by id; NULL = not loaded */
+    size_t n;
+    int64_t loaded_ms;          /* monotonic */
+};
+
+#define TOKEN_CACHE_SLOTS 256
+
+/* Token lookups by hash, with the same generation rule. */
+struct token_cache {
+    pthread_mutex_t mu;
+    uint64_t gen;
+    struct token_cache_entry {
+        uint8_t hash[SW_TOKEN_HASH_LEN];
+        struct sw_token tok;
+        int64_t loaded_ms;      /* monotonic; 0 = empty */
+    } slot[TOKEN_CACHE_SLOTS];
+};
+
+struct sql_store {
+    struct store base;          /* first: (struct store *) is a sql_store */
+    struct db *db;
+    struct tenant_cache tenants;
+    struct token_cache tokens;
+    /* Caches may be trusted: false while other nodes' invalidations may be
+     * lost (db_signals_lossy). */
+    struct alert_writer *alert_writer;      /* alerts.c: group commit */
+};
+
+static inline struct sql_store *sql_of(struct store *s)
+{
+    return (struct sql_store *)s;
+}
+
+/* Opens url (sqlite:PATH or postgres://...), migrates, starts what the
+ * subjects need.  (store.c) */
+int store_sql_open(const char *url, struct store **out, char *err, size_t errlen);
+
+/* ---- signals between nodes (store.c) --------------------------------------- */
+
+/* Channels of db_signal used by the store:
+ *   "inv"  payload "tenants" | "tokens": forget that cache
+ *   "due"  payload "<ms>": the scheduler should look at that instant
+ *   "live" payload "<tenant_id> <json>": a notice for live dashboards */
+
+/* Inside a write: the tenants (tokens) changed; every node's cache forgets
+ * them at COMMIT.  Every writer of tenants (tokens) calls it. */
+int store_tenants_changed_in(struct db_conn *c);
+int store_tokens_changed_in(struct db_conn *c);
+/* Inside a write: an item got an instant to look at (its next warning,
+ * breach or escalation).  After COMMIT this node's scheduler gets the hint;
+ * other nodes get it too when it is soon (within their fallback scan), so
+ * a hint costs nothing on the common path. */
+int store_hint_in(struct db_conn *c, int64_t at, int64_t now);
+/* A notice body for the tenant's live dashboards on every node: after the
+ * commit inside a transaction, at once outside one. */
+int store_live_in(struct db_conn *c, const char *tenant_id, const char *body);
+
+/* ---- cross-subject writes inside the caller's transaction --------------------- */
+
+/* events.c: appends an item event; *id_out (optional) = its id. */
+int store_event_add_in(struct db_conn *c, const struct sw_event *e, int64_t *id_out);
+
+/* tenants.c: 1 when the tenant exists, 0 when not, or SW_E_*. */
+int store_tenant_exists_in(struct db_conn *c, const char *tenant_id);
+/* 1 when the project exists, 0 when not, or SW_E_*. */
+int store_project_exists_in(struct db_conn *c, const char *tenant_id, const char *project_id);
+
+/* users.c: appends an audit row. */
+int store_audit_add_in(struct db_conn *c, const struct sw_audit *a);
+
+/* outbox.c: a notice caused by event_id (> 0): one pending outbox row per
+ * channel x recipient of the tenant's notification config (an sla.warning
+ * only when its threshold is in the tenant's thresholds), each with a new
+ * globally unique idempotency key (notify_key_new); enqueueing the same
+ * (event, channel, recipient) again writes nothing.  A tenant whose config
+ * has no websocket channel still gets the notice on its live dashboards
+ * (store_live_in): one path per tenant, never both.  Returns the number of
+ * outbox rows written, or SW_E_*. */
+int store_notice_in(struct db_conn *c, const struct sw_notice *n, int64_t event_id);
+
+/* alerts.c: one alert (lock: {FOR_UPDATE}, to rewrite it): 0 or NOTFOUND. */
+int store_alert_get_in(struct db_conn *c, const char *tenant_id, const char *id, bool lock,
+                       struct sw_alert *out);
+/* Writes every column of x (by tenant_id, id). */
+int store_alert_save_in(struct db_conn *c, const struct sw_alert *x);
+/* Appends an event of the alert; *event_id (optional) = its id. */
+int store_alert_event_add_in(struct db_conn *c, const struct sw_alert *x, const char *type,
+                             const char *actor, int64_t at, const char *data,
+                             int64_t *event_id);
+/* The scheduler's next instant of the two clocks (core's formulas). */
+int64_t store_alert_next_check(const struct sla_alert *a, int64_t now);
+
+/* escalation.c: after a lifecycle change of x, its next automatic
+ * escalation instant (esc_due_at); *esc_at = it (SLA_NEVER: none). */
+int store_alert_escalation_sync_in(struct db_conn *c, const struct sw_alert *x, int64_t now,
+                                   int64_t *esc_at);
+
+/* analytics.c: takes back what `before`'s stopped clocks contributed to
+ * the rollups and adds `after`'s (before may be NULL: a new alert). */
+int store_rollup_change_in(struct db_conn *c, const struct sw_alert *before,
+                           const struct sw_alert *after);
+
+/* alerts.c: the group-commit writer of single creates. */
+struct alert_writer *store_alert_writer_new(struct sql_store *s);
+void store_alert_writer_free(struct alert_writer *w);
+
+/* ---- each subject's ops table ------------------------------------------------ */
+
+extern const struct store_ops sql_store_ops;                   /* tenants.c */
+extern const struct store_event_ops sql_event_ops;             /* events.c */
+extern const struct store_user_ops sql_user_ops;               /* users.c */
+extern const struct store_notify_ops sql_notify_ops;           /* outbox.c, notify_config.c */
+extern const struct store_finding_ops sql_finding_ops;         /* findings*.c */
+extern const struct store_alert_ops sql_alert_ops;             /* alerts*.c */
+extern const struct store_escalation_ops sql_escalation_ops;   /* alerts_due.c, escalation.c */
+extern const struct store_analytics_ops sql_analytics_ops;     /* analytics.c, rollups.c */
+
+#endif
