@@ -35,6 +35,7 @@ static const char *const frag_names[DB_FRAG__COUNT] = {
     [DB_FRAG_LEAST] = "LEAST",
     [DB_FRAG_GREATEST] = "GREATEST",
     [DB_FRAG_BIGINT] = "BIGINT",
+    [DB_FRAG_INDEXED_BY] = "INDEXED_BY",
 };
 
 struct db_pending_signal {
@@ -89,12 +90,15 @@ static char *rewrite(const struct db_driver *drv, const char *sql, int *nparams,
             for (int i = 0; i < k; i++)
                 PUT(num[i]);
         } else if (*p == '{') {
+            /* {NAME} or {NAME argument} */
             const char *end = strchr(p, '}');
+            const char *sp = end ? memchr(p, ' ', (size_t)(end - p)) : NULL;
+            const char *name_end = sp ? sp : end;
             int f = -1;
             if (end) {
                 for (int i = 0; i < DB_FRAG__COUNT; i++)
-                    if (strlen(frag_names[i]) == (size_t)(end - p - 1) &&
-                        memcmp(frag_names[i], p + 1, (size_t)(end - p - 1)) == 0)
+                    if (strlen(frag_names[i]) == (size_t)(name_end - p - 1) &&
+                        memcmp(frag_names[i], p + 1, (size_t)(name_end - p - 1)) == 0)
                         f = i;
             }
             if (f < 0) {
@@ -102,8 +106,15 @@ static char *rewrite(const struct db_driver *drv, const char *sql, int *nparams,
                 free(out);
                 return NULL;
             }
-            for (const char *t = drv->frag[f]; *t; t++)
-                PUT(*t);
+            for (const char *t = drv->frag[f]; *t; t++) {
+                if (t[0] == '%' && t[1] == 's') {
+                    for (const char *a = sp ? sp + 1 : end; a < end; a++)
+                        PUT(*a);
+                    t++;
+                } else {
+                    PUT(*t);
+                }
+            }
             p = end + 1;
         } else {
             PUT(*p++);

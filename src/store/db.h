@@ -15,6 +15,7 @@
  *   {SKIP_LOCKED}   ""            | "FOR UPDATE SKIP LOCKED" read-modify-write
  *   {LEAST} {GREATEST}  "min" "max" | "LEAST" "GREATEST"     scalar min/max
  *   {BIGINT}        "INTEGER"     | "BIGINT"                 CAST(? AS {BIGINT})
+ *   {INDEXED_BY name}  "INDEXED BY name" | ""              SQLite's planner hint
  *
  * (the table is db_frag_names in db.c; add a fragment there and to both
  * drivers, never an #ifdef in a subject).  Everything else is written in
@@ -86,6 +87,7 @@ enum db_frag {
     DB_FRAG_LEAST,
     DB_FRAG_GREATEST,
     DB_FRAG_BIGINT,
+    DB_FRAG_INDEXED_BY,         /* takes an argument: %s in the driver's text */
     DB_FRAG__COUNT
 };
 

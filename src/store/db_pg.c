@@ -790,6 +790,7 @@ const struct db_driver db_pg_driver = {
         [DB_FRAG_SKIP_LOCKED] = "FOR UPDATE SKIP LOCKED",
         [DB_FRAG_LEAST] = "LEAST",
         [DB_FRAG_GREATEST] = "GREATEST",
+        [DB_FRAG_INDEXED_BY] = "",
         [DB_FRAG_BIGINT] = "BIGINT",
     },
     .dollar_params = true,

@@ -266,6 +266,7 @@ const struct db_driver db_sqlite_driver = {
         [DB_FRAG_SKIP_LOCKED] = "",
         [DB_FRAG_LEAST] = "min",
         [DB_FRAG_GREATEST] = "max",
+        [DB_FRAG_INDEXED_BY] = "INDEXED BY %s",
         [DB_FRAG_BIGINT] = "INTEGER",
     },
     .dollar_params = false,

@@ -228,6 +228,14 @@ static void test_params(void **state)
     assert_true(db_col_int64(st, 3) == 3000000000LL);
     assert_true(db_col_int64(st, 4) == 6000000000LL);
     db_reset(st);
+    /* a fragment with an argument: SQLite's index hint, nothing on PostgreSQL */
+    static const char hint[] = "SELECT count(*) FROM t {INDEXED_BY sqlite_autoindex_t_1} "
+                               "WHERE k = ?1";
+    assert_int_equal(db_prep(c, hint, &st), 0);
+    db_bind_text(st, 1, "none");
+    assert_int_equal(db_step_one(st), 1);
+    assert_int_equal(db_col_int64(st, 0), 0);
+    db_reset(st);
     /* an unknown fragment is an error, not SQL sent as it is */
     static const char bad[] = "SELECT {NOPE}";
     assert_int_equal(db_prep(c, bad, &st), SW_E_STORE);
