@@ -428,6 +428,32 @@ static int token_create(struct store *base, const struct sw_token *t,
     return rc;
 }
 
+/* Under the database-wide lock: nodes starting together on an empty
+ * database see one another's first token. */
+static int token_first_tx(struct db_conn *c, void *ud)
+{
+    struct db_stmt *st;
+    int rc = db_prep(c, SQL_TOKEN_COUNT, &st);
+    if (rc < 0)
+        return rc;
+    rc = db_step_one(st);
+    if (rc != 1)
+        return rc < 0 ? rc : SW_E_STORE;
+    int64_t n = db_col_int64(st, 0);
+    db_reset(st);
+    return n > 0 ? SW_E_EXISTS : token_create_tx(c, ud);
+}
+
+static int token_create_first(struct store *base, const struct sw_token *t,
+                              const uint8_t hash[SW_TOKEN_HASH_LEN], int64_t *id_out)
+{
+    struct token_write w = {.t = t, .hash = hash};
+    int rc = db_tx(sql_of(base)->db, DB_TX_LOCKING, token_first_tx, &w);
+    if (rc == 0 && id_out)
+        *id_out = w.id;
+    return rc;
+}
+
 static int token_lookup(struct store *base, const uint8_t hash[SW_TOKEN_HASH_LEN],
                         struct sw_token *out)
 {
@@ -507,4 +533,5 @@ const struct store_ops sql_store_ops = {
     .token_create = token_create,
     .token_lookup = token_lookup,
     .token_count = token_count,
+    .token_create_first = token_create_first,
 };
