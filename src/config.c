@@ -35,6 +35,7 @@ void cfg_init(struct cfg *c)
     c->ws_max_queue_msgs = 256;
     c->ws_max_queue_bytes = 1u << 20;
     c->notify_enabled = 1;
+    c->scheduler_enabled = 1;
     c->notify_max_attempts = 8;
     c->notify_backoff_ms = 2000;
     c->notify_backoff_max_ms = 10 * 60 * 1000;
@@ -115,6 +116,10 @@ static int cfg_set_notify(struct cfg *c, const char *key, const char *value, cha
         if (strcmp(value, "on") && strcmp(value, "off"))
             goto bad;
         c->notify_enabled = !strcmp(value, "on");
+    } else if (!strcmp(key, "scheduler")) {
+        if (strcmp(value, "on") && strcmp(value, "off"))
+            goto bad;
+        c->scheduler_enabled = !strcmp(value, "on");
     } else if (!strcmp(key, "smtp_url")) {
         if (strlen(value) >= sizeof(c->smtp_url) ||
             (*value && strncmp(value, "smtp://", 7) && strncmp(value, "smtps://", 8)))
@@ -280,6 +285,7 @@ static const char *const env_keys[][2] = {
     {"ws_max_queue_msgs", "SLAWATCH_WS_MAX_QUEUE_MSGS"},
     {"ws_max_queue_bytes", "SLAWATCH_WS_MAX_QUEUE_BYTES"},
     {"notify", "SLAWATCH_NOTIFY"},
+    {"scheduler", "SLAWATCH_SCHEDULER"},
     {"notify_allow_private", "SLAWATCH_NOTIFY_ALLOW_PRIVATE"},
     {"notify_max_attempts", "SLAWATCH_NOTIFY_MAX_ATTEMPTS"},
     {"notify_backoff_ms", "SLAWATCH_NOTIFY_BACKOFF_MS"},

@@ -35,6 +35,7 @@ struct cfg {
     unsigned ws_metrics_interval_ms, ws_ping_interval_ms, ws_pong_timeout_ms;
     unsigned ws_max_queue_msgs, ws_max_queue_bytes;
     int notify_enabled;         /* 0: rows are written but this node delivers none */
+    int scheduler_enabled;      /* 0: this node detects no warning/breach (an API-only node) */
     int notify_allow_private;   /* 1: tenants' webhook/Slack URLs may be internal addresses */
     unsigned notify_max_attempts;   /* a row is dead after this many failures */
     unsigned notify_backoff_ms;     /* base of the exponential backoff */

@@ -815,14 +815,16 @@ static int sched_wire(struct server *srv)
     struct store *st = srv->store;
     struct sched_source src[2];
     int n = 0;
+    st->live = live_publish;
+    st->live_ud = srv->ws;
+    if (!srv->cfg->scheduler_enabled)
+        return 0;       /* an API-only node: the others detect and escalate */
     if (st->escalation)
         src[n++] = (struct sched_source){"alerts", st->escalation->alerts_next_due,
                                          st->escalation->alerts_process_due};
     if (st->findings && st->findings->next_due && st->findings->process_due)
         src[n++] = (struct sched_source){"findings", st->findings->next_due,
                                          st->findings->process_due};
-    st->live = live_publish;
-    st->live_ud = srv->ws;
     if (sched_start(st, src, n, NULL, sched_done, srv, &srv->sched) < 0)
         return -1;
     st->due_hint_ud = srv->sched;
