@@ -175,6 +175,8 @@ static int cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* a file size limit reached is a failed write (disk full), not death */
+    signal(SIGXFSZ, SIG_IGN);
 
     if (open_store(&c, &s))
         return 1;
