@@ -118,6 +118,11 @@ int store_tenant_exists_in(struct db_conn *c, const char *tenant_id);
 /* 1 when the project exists, 0 when not, or SW_E_*. */
 int store_project_exists_in(struct db_conn *c, const char *tenant_id, const char *project_id);
 
+/* tenants.c: inserts a token (the one INSERT of tokens); *id_out = its id.
+ * The caller signals store_tokens_changed_in. */
+int store_token_insert_in(struct db_conn *c, const struct sw_token *t,
+                          const uint8_t hash[SW_TOKEN_HASH_LEN], int64_t *id_out);
+
 /* users.c: appends an audit row. */
 int store_audit_add_in(struct db_conn *c, const struct sw_audit *a);
 
