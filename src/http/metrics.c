@@ -150,9 +150,13 @@ char *metrics_render(const struct metrics *m, uint64_t store_errors, int in_flig
                     "slawatch_sched_processed_total %llu\n"
                     "# HELP slawatch_sched_errors_total Scheduler rounds that failed.\n"
                     "# TYPE slawatch_sched_errors_total counter\n"
-                    "slawatch_sched_errors_total %llu\n",
+                    "slawatch_sched_errors_total %llu\n"
+                    "# HELP slawatch_sched_backoff_seconds Wait between rounds while the store "
+                    "fails (0 = healthy).\n"
+                    "# TYPE slawatch_sched_backoff_seconds gauge\n"
+                    "slawatch_sched_backoff_seconds %.3f\n",
                 (unsigned long long)ss.rounds, (unsigned long long)ss.processed,
-                (unsigned long long)ss.errors);
+                (unsigned long long)ss.errors, (double)ss.backoff_ms / 1000.0);
     }
     if (m->notifier) {
         struct notify_stats ns;
