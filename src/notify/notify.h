@@ -83,6 +83,18 @@ void notify_recipient_public(enum notify_channel ch, const char *rcpt, char *out
 void notify_key(const struct sw_notice *n, int64_t event_id, enum notify_channel ch,
                 const char *recipient, char out[NOTIFY_KEY_LEN + 1]);
 
+/* A new, globally unique idempotency key for one outbox row: "ntf_" + the
+ * 32 hex digits of a UUIDv7 (RFC 9562): 48 bits of now_ms (so a node's
+ * keys sort by creation), the version and variant bits, 74 random bits
+ * from libsodium.  Unlike notify_key it depends on nothing a backup
+ * restore or a second installation could repeat (event ids restart, the
+ * tenant's name is reused).  The store makes it once, when it writes the
+ * row, and keeps it in the row: every retry of that delivery sends the
+ * same key.  Same width as notify_key's. */
+void notify_key_new(int64_t now_ms, char out[NOTIFY_KEY_LEN + 1]);
+/* The same from given random bytes (tests): pure. */
+void notify_key_uuid7(int64_t now_ms, const uint8_t rnd[10], char out[NOTIFY_KEY_LEN + 1]);
+
 /* The webhook body, compact JSON in a fixed field order: {id, type,
  * tenant_id, item_kind, item_id, severity, clock, threshold_pct?,
  * escalation_level?, escalation_target?, due_at, occurred_at, test?}.

@@ -103,6 +103,41 @@ static void test_key_stable_and_distinct(void **state)
     assert_string_not_equal(a, b);
 }
 
+/* Keys of new outbox rows: UUIDv7 in the old "ntf_" + 32 hex shape. */
+static void test_key_new_uuid7(void **state)
+{
+    char k[NOTIFY_KEY_LEN + 1];
+    const uint8_t rnd[10] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    /* 2026-11-22T10:00:00Z = 0x01a2_02b2_c500 ms */
+    notify_key_uuid7(1795341600000, rnd, k);
+    assert_string_equal(k, "ntf_" "01a202b2c500" "7fff" "bfff" "ffffffffffff");
+    const uint8_t zero[10] = {0};
+    notify_key_uuid7(1795341600000, zero, k);
+    assert_string_equal(k, "ntf_" "01a202b2c500" "7000" "8000" "000000000000");
+    notify_key_uuid7(0, zero, k);               /* no clock: still well formed */
+    assert_string_equal(k, "ntf_00000000000070008000000000000000");
+
+    /* random ones: the shape, the time, no two alike, later sorts after */
+    enum { N = 20000 };
+    char (*keys)[NOTIFY_KEY_LEN + 1] = malloc(N * sizeof(*keys));
+    for (int i = 0; i < N; i++) {
+        notify_key_new(1795341600000 + i / 100, keys[i]);
+        assert_int_equal(strlen(keys[i]), NOTIFY_KEY_LEN);
+        assert_memory_equal(keys[i], "ntf_", 4);
+        assert_memory_equal(keys[i] + 4, "01a202b2c", 9);
+        assert_int_equal(keys[i][4 + 12], '7');                   /* version */
+        assert_non_null(strchr("89ab", keys[i][4 + 16]));         /* variant */
+        for (int j = 4; j < NOTIFY_KEY_LEN; j++)
+            assert_non_null(strchr("0123456789abcdef", keys[i][j]));
+        if (i >= 100)
+            assert_true(strcmp(keys[i - 100], keys[i]) < 0);
+    }
+    qsort(keys, N, sizeof(*keys), (int (*)(const void *, const void *))strcmp);
+    for (int i = 1; i < N; i++)
+        assert_string_not_equal(keys[i - 1], keys[i]);
+    free(keys);
+}
+
 static void test_body_fields_in_order(void **state)
 {
     struct sw_notice n = breach();
@@ -257,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_backoff_capped),
         cmocka_unit_test(test_sign_hex_rfc4231),
         cmocka_unit_test(test_key_stable_and_distinct),
+        cmocka_unit_test(test_key_new_uuid7),
         cmocka_unit_test(test_body_fields_in_order),
         cmocka_unit_test(test_summary_and_details),
         cmocka_unit_test(test_email_message),
