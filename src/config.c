@@ -34,6 +34,7 @@ void cfg_init(struct cfg *c)
     c->ws_pong_timeout_ms = 75000;
     c->ws_max_queue_msgs = 256;
     c->ws_max_queue_bytes = 1u << 20;
+    c->ws_recheck_interval_ms = 500;
     c->notify_enabled = 1;
     c->notify_max_attempts = 8;
     c->notify_backoff_ms = 2000;
@@ -230,6 +231,7 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
             {"ws_pong_timeout_ms", offsetof(struct cfg, ws_pong_timeout_ms), 10, 3600000},
             {"ws_max_queue_msgs", offsetof(struct cfg, ws_max_queue_msgs), 1, 1000000},
             {"ws_max_queue_bytes", offsetof(struct cfg, ws_max_queue_bytes), 1024, 1u << 30},
+            {"ws_recheck_interval_ms", offsetof(struct cfg, ws_recheck_interval_ms), 10, 60000},
         };
         size_t i = 0;
         while (i < sizeof(ws) / sizeof(ws[0]) && strcmp(key, ws[i].key))
@@ -279,6 +281,7 @@ static const char *const env_keys[][2] = {
     {"ws_pong_timeout_ms", "SLAWATCH_WS_PONG_TIMEOUT_MS"},
     {"ws_max_queue_msgs", "SLAWATCH_WS_MAX_QUEUE_MSGS"},
     {"ws_max_queue_bytes", "SLAWATCH_WS_MAX_QUEUE_BYTES"},
+    {"ws_recheck_interval_ms", "SLAWATCH_WS_RECHECK_INTERVAL_MS"},
     {"notify", "SLAWATCH_NOTIFY"},
     {"notify_allow_private", "SLAWATCH_NOTIFY_ALLOW_PRIVATE"},
     {"notify_max_attempts", "SLAWATCH_NOTIFY_MAX_ATTEMPTS"},

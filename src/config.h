@@ -34,6 +34,7 @@ struct cfg {
     /* the WebSocket hub (src/ws) */
     unsigned ws_metrics_interval_ms, ws_ping_interval_ms, ws_pong_timeout_ms;
     unsigned ws_max_queue_msgs, ws_max_queue_bytes;
+    unsigned ws_recheck_interval_ms;    /* sockets' credentials checked again this often */
     int notify_enabled;         /* 0: rows are written but this node delivers none */
     int notify_allow_private;   /* 1: tenants' webhook/Slack URLs may be internal addresses */
     unsigned notify_max_attempts;   /* a row is dead after this many failures */

@@ -138,7 +138,12 @@ char *metrics_render(const struct metrics *m, uint64_t store_errors, int in_flig
                 "slawatch_store_errors_total %llu\n", (unsigned long long)store_errors);
     bprintf(&b, "# HELP slawatch_ws_clients Connected WebSocket clients.\n"
                 "# TYPE slawatch_ws_clients gauge\n"
-                "slawatch_ws_clients %zu\n", ws_client_count(m->ws));
+                "slawatch_ws_clients %zu\n"
+                "# HELP slawatch_ws_auth_closed_total WebSocket clients closed because their "
+                "token or session ended or no longer allows their tenant.\n"
+                "# TYPE slawatch_ws_auth_closed_total counter\n"
+                "slawatch_ws_auth_closed_total %llu\n",
+            ws_client_count(m->ws), (unsigned long long)ws_auth_closed_count(m->ws));
     if (m->sched) {
         struct sched_stats ss;
         sched_stats(m->sched, &ss);
