@@ -43,6 +43,12 @@ struct cfg {
     unsigned notify_lease_ms;       /* a claimed row is retried after this if we die */
     unsigned notify_flood_max;      /* notices per recipient per window (0 = no limit) */
     unsigned notify_flood_window_ms;
+    unsigned notify_connect_timeout_ms; /* per delivery: connecting */
+    unsigned notify_timeout_ms;         /* per delivery: the whole transfer */
+    unsigned notify_per_destination;    /* deliveries in flight to one host:port */
+    unsigned notify_max_in_flight;      /* deliveries in flight per channel */
+    unsigned notify_breaker_failures;   /* failures in a row that open a breaker */
+    unsigned notify_breaker_cooldown_ms;    /* open this long before a probe */
     char smtp_url[512];         /* smtp://host:587 or smtps://host:465 ("" = no email) */
     char smtp_from[256];        /* envelope and From: address */
     char smtp_starttls[16];     /* off | try | required */
