@@ -147,7 +147,9 @@ void notify_xfer_result(struct xfer *x, CURLcode rc, struct delivery *out)
         out->ok = true;
     } else if (rc == CURLE_OK) {
         out->ok = code >= 200 && code < 300;
-        out->dest_down = code >= 500 || code == 429;
+        /* not 429: Slack limits each webhook URL, and every tenant's
+         * Slack is one host:port: one busy tenant must not open it */
+        out->dest_down = code >= 500;
         if (!out->ok)
             snprintf(out->error, sizeof(out->error), "HTTP %ld", code);
     } else if (x->refused) {

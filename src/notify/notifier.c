@@ -45,8 +45,11 @@
  * ---------------------------
  * A destination whose deliveries fail notify_breaker_failures times in a
  * row in a way that blames the destination (no connection, timeout, TLS,
- * HTTP 5xx or 429, SMTP 421; a 4xx is the receiver answering) is "open"
- * for notify_breaker_cooldown_ms: its rows are not sent.  Then one row
+ * HTTP 5xx, SMTP 421; a 4xx, 429 included, is the receiver answering:
+ * Slack rate-limits per webhook URL, and every tenant's Slack shares one
+ * host) is "open" for notify_breaker_cooldown_ms: its rows are not sent.
+ * A destination is a host:port, not a URL: a hung host hangs every URL on
+ * it, and a per-URL limit would let one host take every slot.  Then one row
  * goes as a probe ("half-open"): delivered closes the breaker, failed
  * opens it again for twice as long (at most notify_backoff_max_ms or the
  * cool-down, whichever is longer).  Open breakers are in /metrics

@@ -19,8 +19,8 @@
 struct delivery {
     bool ok;                    /* the receiver accepted it (2xx, SMTP 250) */
     bool dest_down;             /* a sign the destination itself is in trouble:
-                                 * no connection, timeout, TLS, HTTP 5xx/429,
-                                 * SMTP 421 (a 4xx says it is up) */
+                                 * no connection, timeout, TLS, HTTP 5xx,
+                                 * SMTP 421 (a 4xx, 429 too, says it is up) */
     int status;                 /* HTTP or last SMTP code, 0 = none */
     char error[NOTIFY_ERR_MAX]; /* "" when ok */
 };
