@@ -34,6 +34,7 @@
 #include <sodium.h>
 
 #include "http/analytics.h"
+#include "http/api.h"
 #include "http/audit.h"
 #include "http/http.h"
 #include "notify/notify.h"
@@ -883,10 +884,13 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
     wo.pong_timeout_ms = cfg->ws_pong_timeout_ms;
     wo.max_queue_msgs = cfg->ws_max_queue_msgs;
     wo.max_queue_bytes = cfg->ws_max_queue_bytes;
+    wo.recheck_interval_ms = cfg->ws_recheck_interval_ms;
     if (ws_hub_new_opts(&wo, &srv->ws) < 0) {
         snprintf(err, errlen, "cannot start the WebSocket hub");
         goto fail;
     }
+    /* each socket's token or session checked again (api_ws.c) */
+    ws_set_auth_cb(srv->ws, api_ws_recheck, srv);
     srv->metrics.ws = srv->ws;
     /* before the daemon too: handlers wake it (srv->notifier) */
     struct notify_opts no;
