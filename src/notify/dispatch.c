@@ -364,7 +364,8 @@ void notify_finish(struct worker *w)
     }
 }
 
-/* In process: the hub queues it for the tenant's dashboards. */
+/* The dashboards of every node: a signal through the store (NOTIFY on
+ * PostgreSQL), which each node's hub queues for the tenant's clients. */
 void notify_deliver_websocket(struct worker *w, struct job *j)
 {
     struct delivery res;
@@ -374,9 +375,12 @@ void notify_deliver_websocket(struct worker *w, struct job *j)
     if (!j->row.notice) {
         snprintf(res.error, sizeof(res.error), "the row has no notice");
     } else {
-        if (w->n->hub)
-            ws_publish(w->n->hub, j->row.tenant_id, j->row.notice, strlen(j->row.notice));
-        res.ok = true;
+        /* to the dashboards on every node, this one included */
+        int rc = store_live_publish(w->n->store, j->row.tenant_id, j->row.notice);
+        if (rc == 0)
+            res.ok = true;
+        else
+            snprintf(res.error, sizeof(res.error), "live publish: %s", sw_strerror(rc));
     }
     notify_judge(w, j, &res, 0);
     notify_conclude(w, j);

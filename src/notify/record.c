@@ -25,8 +25,6 @@ static void raise_dead(struct notifier *n, const struct sw_outbox_row *r, int at
              "attempts: %s", NOTIFY_TYPE_DEAD, (long long)r->id, r->type, r->tenant_id,
              notify_channel_name(r->channel), who, attempts, error);
     n->dead++;
-    if (!n->hub)
-        return;
     char at[SLA_TIME_BUFSZ];
     sla_time_format(notify_wall_ms(), at);
     json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}",
@@ -37,7 +35,7 @@ static void raise_dead(struct notifier *n, const struct sw_outbox_row *r, int at
                           error, "occurred_at", at);
     char *text = json_dumps(o, JSON_COMPACT);
     if (text)
-        ws_publish(n->hub, r->tenant_id, text, strlen(text));
+        store_live_publish(n->store, r->tenant_id, text);   /* every node's dashboards */
     free(text);
     json_decref(o);
 }

@@ -5,7 +5,7 @@
  * Keys.  A receiver drops a body whose key it has seen, so a key must never
  * repeat for a different delivery, on any install or after a restore: each
  * row of a notice caused by an event gets a new random key when it is
- * written (outbox_key_new), stored with the row so every retry carries the
+ * written (notify_key_new: a UUIDv7), stored with the row so every retry carries the
  * same one.  "The same (event, channel, recipient) is written once" is kept
  * by the unique index outbox_event (migration 0012), not by the key.
  * Notices without an event (the /test endpoint) keep their old rule: a key
@@ -147,15 +147,6 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A new idempotency key: "ntf_" + 32 hex of 16 random bytes.  (notify/
- * will offer one shared key maker; this one keeps the same shape.) */
-static void outbox_key_new(char out[NOTIFY_KEY_LEN + 1])
-{
-    uint8_t r[16];
-    randombytes_buf(r, sizeof(r));
-    memcpy(out, "ntf_", 4);
-    sodium_bin2hex(out + 4, NOTIFY_KEY_LEN - 4 + 1, r, sizeof(r));
-}
 
 static enum sw_outbox_state state_parse(const char *s)
 {
@@ -222,7 +213,7 @@ static int outbox_add(struct db_conn *c, const struct sw_notice *n, int64_t even
 {
     char key[NOTIFY_KEY_LEN + 1];
     if (event_id > 0)
-        outbox_key_new(key);
+        notify_key_new(wall_ms(), key);
     else
         notify_key(n, 0, ch, rcpt, key);
     struct db_stmt *st;
@@ -251,7 +242,7 @@ static int outbox_add(struct db_conn *c, const struct sw_notice *n, int64_t even
 static int live_add(struct db_conn *c, const struct sw_notice *n)
 {
     char key[NOTIFY_KEY_LEN + 1];
-    outbox_key_new(key);
+    notify_key_new(wall_ms(), key);
     char *body = notify_body(n, key);
     int rc = store_live_in(c, n->tenant_id, body);
     if (rc == SW_E_TOOBIG) {        /* a dashboard line is not worth the event */
@@ -365,7 +356,7 @@ static int flood_gate(struct db_conn *c, const struct sw_outbox_row *r,
         return 1;
     if (!digest_id) {
         char key[NOTIFY_KEY_LEN + 1];
-        outbox_key_new(key);
+        notify_key_new(wall_ms(), key);
         if ((rc = db_prep(c, SQL_DIGEST_ADD, &st)) < 0)
             return rc;
         bind_dest(st, r);
