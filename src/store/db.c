@@ -32,6 +32,7 @@
 static const char *const frag_names[DB_FRAG__COUNT] = {
     [DB_FRAG_FOR_UPDATE] = "FOR_UPDATE",
     [DB_FRAG_SKIP_LOCKED] = "SKIP_LOCKED",
+    [DB_FRAG_FOR_SHARE] = "FOR_SHARE",
     [DB_FRAG_LEAST] = "LEAST",
     [DB_FRAG_GREATEST] = "GREATEST",
     [DB_FRAG_BIGINT] = "BIGINT",
