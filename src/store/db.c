@@ -300,6 +300,8 @@ int db_prep(struct db_conn *c, const char *sql, struct db_stmt **out)
     size_t h = slot_of(sql, c->cache_cap);
     while (c->cache[h].key) {
         if (c->cache[h].key == sql) {
+            /* reset and unbound, as promised, even if a caller forgot */
+            c->db->drv->reset(c->cache[h].st);
             *out = c->cache[h].st;
             return 0;
         }
