@@ -292,6 +292,15 @@ static const char *const env_keys[][2] = {
     {"smtp_starttls", "SLAWATCH_SMTP_STARTTLS"},
 };
 
+const char *cfg_setting(size_t i, const char **env)
+{
+    if (i >= sizeof(env_keys) / sizeof(env_keys[0]))
+        return NULL;
+    if (env)
+        *env = env_keys[i][1];
+    return env_keys[i][0];
+}
+
 int cfg_load_env(struct cfg *c, char *err, size_t errlen)
 {
     for (size_t i = 0; i < sizeof(env_keys) / sizeof(env_keys[0]); i++) {

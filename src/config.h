@@ -57,6 +57,9 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen);
 int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t errlen);
 /* Checks the whole configuration; says what is wrong. */
 int cfg_check(const struct cfg *c, char *err, size_t errlen);
+/* The i-th setting's key (as in the file and README), NULL past the last;
+ * *env its SLAWATCH_* variable.  For documentation checks (tests). */
+const char *cfg_setting(size_t i, const char **env);
 /* "HOST:PORT" into its parts. */
 int cfg_parse_listen(const char *s, char *host, size_t hostlen, int *port);
 
