@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/sla.h"
+#include "http/alert_input.h"
 #include "http/api.h"
 #include "http/http.h"
 #include "util/xalloc.h"
@@ -79,81 +80,37 @@ static json_t *alert_json(const struct sw_alert *x, int64_t now)
 
 /* ---- input ------------------------------------------------------------- */
 
-/* A validation failure that names its field, for 422s and bulk lines. */
-struct perr {
-    const char *field;
-    char msg[192];
-};
+/* The rules are validate.c's (ids, free text, instants); only what is
+ * particular to alerts is here. */
 
-static int perr_set(struct perr *e, const char *field, const char *fmt, const char *arg)
-{
-    e->field = field;
-    snprintf(e->msg, sizeof(e->msg), fmt, field, arg);
-    return SW_E_INVAL;
-}
-
-/* A string field: absent or null → *out NULL (error if required). */
-static int p_string(json_t *o, const char *field, bool required, size_t maxlen,
-                    const char **out, struct perr *e)
+/* An optional id where "" means none (senders fill absent columns so). */
+static int p_id(json_t *o, const char *field, bool required, const char **out,
+                struct v_err *e)
 {
     json_t *v = json_object_get(o, field);
-    *out = NULL;
-    if (!v || json_is_null(v))
-        return required ? perr_set(e, field, "%s is required%s", "") : 0;
-    if (!json_is_string(v))
-        return perr_set(e, field, "%s must be a string%s", "");
-    if (json_string_length(v) > maxlen || strlen(json_string_value(v)) != json_string_length(v))
-        return perr_set(e, field, "%s is too long (or holds a NUL)%s", "");
-    *out = json_string_value(v);
-    return 0;
-}
-
-static int p_id(json_t *o, const char *field, bool required, const char **out, struct perr *e)
-{
-    if (p_string(o, field, required, SW_ID_MAX, out, e) < 0)
-        return SW_E_INVAL;
-    if (*out && !**out && !required) {
-        *out = NULL;            /* "" = none */
+    if (!required && json_is_string(v) && json_string_length(v) == 0) {
+        *out = NULL;
         return 0;
     }
-    if (*out && !http_id_valid(*out))
-        return perr_set(e, field, "%s must be 1-128 printable ASCII characters without '/'%s",
-                        "");
-    return 0;
+    return v_check_id(o, field, required, out, e);
 }
 
-/* An RFC 3339 instant, not more than a few minutes in the future. */
-static int p_time(json_t *o, const char *field, int64_t now, int64_t *out, struct perr *e)
+static int p_sev(json_t *o, const char *field, enum sla_sev *out, struct v_err *e)
 {
     const char *s;
-    if (p_string(o, field, false, 64, &s, e) < 0)
+    if (v_check_string(o, field, true, 16, &s, e) < 0)
         return SW_E_INVAL;
-    if (!s)
-        return 0;
-    int64_t t;
-    if (sla_time_parse(s, &t) < 0 || t <= 0)
-        return perr_set(e, field, "%s must be an RFC 3339 instant like 2026-11-22T10:00:00Z%s",
-                        "");
-    if (t > now + FUTURE_SKEW_MS)
-        return perr_set(e, field, "%s must not be in the future%s", "");
-    *out = t;
+    if (sla_sev_parse(SLA_ALERT, s, out) < 0) {
+        e->field = field;
+        snprintf(e->msg, sizeof(e->msg), "%s must be one of critical, high, medium, low",
+                 field);
+        return SW_E_INVAL;
+    }
     return 0;
 }
 
-static int p_sev(json_t *o, const char *field, enum sla_sev *out, struct perr *e)
-{
-    const char *s;
-    if (p_string(o, field, true, 16, &s, e) < 0)
-        return SW_E_INVAL;
-    if (sla_sev_parse(SLA_ALERT, s, out) < 0)
-        return perr_set(e, field, "%s must be one of critical, high, medium, low%s", "");
-    return 0;
-}
-
-/* One alert object (the POST body or a bulk line).  tenant_id is read from
- * o when want_tenant. */
-static int parse_alert(json_t *o, bool want_tenant, int64_t now, struct sw_alert_new *out,
-                       struct perr *e)
+int alert_input_parse(json_t *o, bool want_tenant, int64_t now, struct sw_alert_new *out,
+                      struct v_err *e)
 {
     memset(out, 0, sizeof(*out));
     if (p_id(o, "id", true, &out->id, e) < 0)
@@ -161,17 +118,12 @@ static int parse_alert(json_t *o, bool want_tenant, int64_t now, struct sw_alert
     if (want_tenant && p_id(o, "tenant_id", true, &out->tenant_id, e) < 0)
         return SW_E_INVAL;
     if (p_sev(o, "severity", &out->sev, e) < 0 ||
-        p_string(o, "title", false, SW_TITLE_MAX, &out->title, e) < 0 ||
-        p_string(o, "source", false, SW_SOURCE_MAX, &out->source, e) < 0 ||
+        v_check_string(o, "title", false, SW_TITLE_MAX, &out->title, e) < 0 ||
+        v_check_string(o, "source", false, SW_SOURCE_MAX, &out->source, e) < 0 ||
         p_id(o, "project_id", false, &out->project_id, e) < 0 ||
-        p_time(o, "created_at", now, &out->created_at, e) < 0)
+        v_check_time(o, "created_at", now, FUTURE_SKEW_MS, &out->created_at, e) < 0)
         return SW_E_INVAL;
     return 0;
-}
-
-static void reply_422(struct req *r, const struct perr *e)
-{
-    http_error(r, 422, "invalid", e->field, "%s", e->msg);
 }
 
 /* ---- create ------------------------------------------------------------ */
@@ -206,10 +158,10 @@ static void created(void *ud, int rc, enum sw_alert_result res)
 void api_alert_create(struct req *r)
 {
     struct create_ctx *cx = xcalloc(1, sizeof(*cx));
-    struct perr e;
-    if (parse_alert(r->json, false, r->now, &cx->in, &e) < 0) {
+    struct v_err e;
+    if (alert_input_parse(r->json, false, r->now, &cx->in, &e) < 0) {
         free(cx);
-        reply_422(r, &e);
+        v_answer(r, &e);
         return;
     }
     cx->in.tenant_id = r->tenant_id;
@@ -219,6 +171,30 @@ void api_alert_create(struct req *r)
 }
 
 /* ---- bulk (NDJSON) ------------------------------------------------------ */
+
+int ndjson_next(const char **p, const char *end, const char **line, size_t *len,
+                size_t *lineno)
+{
+    while (*p < end) {
+        const char *s = *p;
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *e = nl ? nl : end;
+        size_t n = (size_t)(e - s);
+        *p = nl ? nl + 1 : end;
+        (*lineno)++;
+        if (n && s[n - 1] == '\r')
+            n--;
+        size_t k = 0;
+        while (k < n && (s[k] == ' ' || s[k] == '\t'))
+            k++;
+        if (k < n) {
+            *line = s;
+            *len = n;
+            return 1;
+        }
+    }
+    return 0;
+}
 
 struct bulk {
     struct req *r;
@@ -275,8 +251,8 @@ static void bulk_line(struct bulk *b, const char *p, size_t len, size_t line)
         return;
     }
     struct sw_alert_new *in = &b->items[b->n];
-    struct perr e;
-    if (parse_alert(o, true, b->r->now, in, &e) < 0) {
+    struct v_err e;
+    if (alert_input_parse(o, true, b->r->now, in, &e) < 0) {
         json_decref(o);
         bulk_error(b, line, e.msg);
         return;
@@ -301,24 +277,13 @@ void api_alert_bulk(struct req *r)
     }
     b->r = r;
     b->errors = json_array();
-    const char *p = r->body ? r->body : "", *end = p + r->body_len;
-    size_t line = 0;
+    const char *p = r->body ? r->body : "", *end = p + r->body_len, *l;
+    size_t len, line = 0;
     int rc = 0;
-    while (p < end && rc == 0) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *e = nl ? nl : end;
-        size_t len = (size_t)(e - p);
-        line++;
-        if (len && p[len - 1] == '\r')
-            len--;
-        size_t k = 0;
-        while (k < len && (p[k] == ' ' || p[k] == '\t'))
-            k++;
-        if (k < len)
-            bulk_line(b, p, len, line);
+    while (rc == 0 && ndjson_next(&p, end, &l, &len, &line)) {
+        bulk_line(b, l, len, line);
         if (b->n == BULK_CHUNK)
             rc = bulk_flush(b);
-        p = nl ? nl + 1 : end;
     }
     if (rc == 0)
         rc = bulk_flush(b);
@@ -346,7 +311,7 @@ void api_alert_bulk(struct req *r)
 static void change(struct req *r, enum sw_alert_action action)
 {
     const char *id = http_param(r, "id");
-    struct perr e;
+    struct v_err e;
     struct sw_alert_change ch = { .action = action, .at = r->now };
     const char *by = NULL, *resolution = NULL;
     if (!id || !http_id_valid(id)) {
@@ -355,14 +320,14 @@ static void change(struct req *r, enum sw_alert_action action)
     }
     if (action == SW_ALERT_SET_SEVERITY) {
         if (p_sev(r->json, "severity", &ch.sev, &e) < 0) {
-            reply_422(r, &e);
+            v_answer(r, &e);
             return;
         }
-    } else if (p_time(r->json, "at", r->now, &ch.at, &e) < 0 ||
-               p_string(r->json, "by", false, SW_NAME_MAX, &by, &e) < 0 ||
+    } else if (v_check_time(r->json, "at", r->now, FUTURE_SKEW_MS, &ch.at, &e) < 0 ||
+               v_check_string(r->json, "by", false, SW_NAME_MAX, &by, &e) < 0 ||
                (action == SW_ALERT_RESOLVE &&
-                p_string(r->json, "resolution", false, 4096, &resolution, &e) < 0)) {
-        reply_422(r, &e);
+                v_check_string(r->json, "resolution", false, 4096, &resolution, &e) < 0)) {
+        v_answer(r, &e);
         return;
     }
     json_t *data = json_object();

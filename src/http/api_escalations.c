@@ -112,10 +112,16 @@ void api_escalation_put(struct req *r)
             goto out;
         }
         v = json_object_get(o, "role");
-        if (!json_is_string(v) || json_string_length(v) < 1 ||
-            json_string_length(v) > SW_ROLE_MAX ||
-            strlen(json_string_value(v)) != json_string_length(v)) {
+        char fname[64];
+        struct v_err e;
+        snprintf(fname, sizeof(fname), "chain[%zu].role", i);
+        if (!json_is_string(v)) {
             bad_step(r, i, "role", "must be a string of 1 to 128 characters");
+            goto out;
+        }
+        if (v_check_text_value(json_string_value(v), json_string_length(v), fname, 1,
+                               SW_ROLE_MAX, &e) < 0) {
+            v_answer(r, &e);
             goto out;
         }
         snprintf(s->role, sizeof(s->role), "%s", json_string_value(v));

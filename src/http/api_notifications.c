@@ -237,7 +237,7 @@ void api_notify_configure(struct req *r)
     if (v_channels(r, json_object_get(r->json, "channels"), cfg) < 0 ||
         v_recipients(r, json_object_get(r->json, "recipients"), cfg) < 0 ||
         v_thresholds(r, json_object_get(r->json, "thresholds"), cfg) < 0 ||
-        v_string(r, r->json, "webhook_secret", false, SW_SECRET_MAX, &secret) < 0)
+        v_secret(r, r->json, "webhook_secret", false, SW_SECRET_MAX, &secret) < 0)
         goto out;
     if (secret) {
         bool printable = true;

@@ -71,7 +71,7 @@ void api_user_create(struct req *r)
     memset(&u, 0, sizeof(u));
     if (v_id(r, r->json, "id", true, &id) < 0 ||
         v_string(r, r->json, "email", true, SW_EMAIL_MAX, &email) < 0 ||
-        v_string(r, r->json, "password", false, AUTH_PASSWORD_MAX, &password) < 0)
+        v_secret(r, r->json, "password", false, AUTH_PASSWORD_MAX, &password) < 0)
         return;
     if (!users_email_valid(email)) {
         http_error(r, 422, "invalid", "email", "email must look like name@domain");

@@ -144,13 +144,43 @@ void http_html_security_headers(struct req *r);
 /* The client's address as text ("?" when unknown). */
 void http_client_addr(const struct req *r, char *buf, size_t len);
 
-/* ---- validation: on failure these answer 422 naming the field and return
- * a negative code, so handlers just `if (v_... < 0) return;` ------------ */
+/* ---- validation (validate.c): the one set of rules for what clients send.
+ * v_* answer 422 naming the field on failure and return a negative code, so
+ * handlers just `if (v_...(...) < 0) return;`; v_check_* answer nothing and
+ * describe the failure in a struct v_err (bulk lines collect them). ------ */
 
 /* An external id: 1..128 printable ASCII characters, no '/'. */
 bool http_id_valid(const char *s);
+/* Free text that may reach an email, a Slack message, a CSV cell or a log
+ * line: no control character (C0 with CR, LF and TAB, DEL, C1), no Unicode
+ * line or paragraph separator, no bidirectional override.  s: UTF-8. */
+bool http_text_valid(const char *s, size_t len);
+
+struct v_err {
+    const char *field;          /* static or the caller's */
+    char msg[192];
+};
+
+/* Free text (http_text_valid), at most maxlen bytes; absent or null: *out
+ * NULL, an error if required (and then "" is refused too). */
+int v_check_string(json_t *obj, const char *field, bool required, size_t maxlen,
+                   const char **out, struct v_err *e);
+int v_check_id(json_t *obj, const char *field, bool required, const char **out,
+               struct v_err *e);
+/* An RFC 3339 instant after the epoch, at most max_ahead_ms after now. */
+int v_check_time(json_t *obj, const char *field, int64_t now, int64_t max_ahead_ms,
+                 int64_t *out, struct v_err *e);
+/* A string value already in hand (an array element, a nested field). */
+int v_check_text_value(const char *s, size_t len, const char *field, size_t minlen,
+                       size_t maxlen, struct v_err *e);
+/* 422 {"error":{"code":"invalid","message":e->msg,"field":e->field}}. */
+void v_answer(struct req *r, const struct v_err *e);
+
 int v_id(struct req *r, json_t *obj, const char *field, bool required, const char **out);
 int v_string(struct req *r, json_t *obj, const char *field, bool required,
+             size_t maxlen, const char **out);
+/* Passwords and signing secrets: any bytes but NUL (never shown or logged). */
+int v_secret(struct req *r, json_t *obj, const char *field, bool required,
              size_t maxlen, const char **out);
 int v_int(struct req *r, json_t *obj, const char *field, bool required,
           int64_t lo, int64_t hi, int64_t *out, bool *present);
