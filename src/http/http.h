@@ -141,6 +141,13 @@ void http_upgrade(struct req *r, http_upgrade_fn fn, void *ud);
  * X-Frame-Options, Referrer-Policy); http_raw and http_static add them by
  * themselves to any text/html answer. */
 void http_html_security_headers(struct req *r);
+/* The path a request target names (RFC 9112 3.2): origin-form as is,
+ * absolute-form ("http://host:port/path") by its path, "*" as is; NULL for
+ * anything else (answered 400). */
+const char *http_target_path(const char *target);
+/* A Host header value: uri-host [":" port], no spaces, controls or
+ * delimiters that cannot appear in an authority. */
+bool http_host_valid(const char *value);
 /* The client's address as text ("?" when unknown). */
 void http_client_addr(const struct req *r, char *buf, size_t len);
 

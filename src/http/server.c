@@ -333,6 +333,61 @@ static int route_find(struct req *r, const char *url, const char *method)
     return path_seen ? 405 : 404;
 }
 
+/* ---- the request line and Host (RFC 9112 3.2) ------------------------ */
+
+const char *http_target_path(const char *target)
+{
+    if (target[0] == '/' || !strcmp(target, "*"))
+        return target;          /* origin-form; asterisk-form (OPTIONS *) */
+    /* absolute-form: a server MUST accept it and use the target's host
+     * (RFC 9112 3.2.2); we serve one origin, so the path decides */
+    size_t skip = !strncasecmp(target, "http://", 7) ? 7 : !strncasecmp(target, "https://", 8) ? 8 : 0;
+    if (!skip)
+        return NULL;            /* authority-form, other schemes, garbage: 400 */
+    const char *auth = target + skip, *slash = strchr(auth, '/');
+    size_t alen = slash ? (size_t)(slash - auth) : strlen(auth);
+    if (alen == 0 || memchr(auth, '@', alen))
+        return NULL;            /* no host; userinfo is deprecated and refused */
+    return slash ? slash : "/";
+}
+
+static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    const char **hosts = cls;
+    if (!strcasecmp(key, "Host")) {
+        hosts[hosts[0] ? 1 : 0] = value ? value : "";
+        if (hosts[1])
+            return MHD_NO;      /* two are enough to refuse */
+    }
+    return MHD_YES;
+}
+
+bool http_host_valid(const char *v)
+{
+    /* uri-host [ ":" port ]: reg-name, IPv4 or [IP-literal] characters */
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || strchr("/?#@\\\"<>^`{|}", *p))
+            return false;
+    return true;
+}
+
+/* NULL, or why this request's Host is unacceptable: an HTTP/1.1 request
+ * carries exactly one, with a valid value (RFC 9112 3.2: else 400). */
+static const char *host_problem(struct MHD_Connection *conn, const char *version)
+{
+    const char *hosts[2] = {NULL, NULL};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_host, hosts);
+    if (hosts[1])
+        return "more than one Host header";
+    if (hosts[0] && !http_host_valid(hosts[0]))
+        return "an invalid Host header";
+    if (!hosts[0] && strcmp(version, MHD_HTTP_VERSION_1_0) != 0)
+        return "an HTTP/1.1 request without a Host header";
+    return NULL;
+}
+
 /* ---- the pipeline ---------------------------------------------------- */
 
 static bool content_type_is(const char *ct, const char *want)
@@ -607,22 +662,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct req *r = *con_cls;
 
     if (!r) {
+        const char *path = http_target_path(url);
+        const char *bad_host = host_problem(conn, version);
         r = xcalloc(1, sizeof(*r));
         r->srv = srv;
         r->conn = conn;
         r->method = method;
-        r->url = xstrdup(url);
+        r->url = xstrdup(path ? path : url);
         r->now = sw_now_ms();
         r->t0_ns = sw_mono_ns();
         srv->in_flight++;
         *con_cls = r;
 
-        int miss = route_find(r, url, method);
-        if (miss == 404)
+        int miss = path ? route_find(r, path, method) : 0;
+        if (!path)
+            http_error(r, 400, "bad_request", NULL,
+                       "the request target must be a path or an http(s) absolute URI");
+        else if (bad_host)
+            http_error(r, 400, "bad_request", NULL, "%s (RFC 9112 3.2)", bad_host);
+        else if (miss == 404)
             http_error(r, 404, "not_found", NULL, "no such path");
         else if (miss == 405) {
             char allow[128];
-            route_methods(url, allow, sizeof(allow));
+            route_methods(path, allow, sizeof(allow));
             http_error(r, 405, "method_not_allowed", NULL, "method %s not allowed here", method);
             http_add_header(r, "Allow", allow);
         }
