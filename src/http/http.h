@@ -72,7 +72,9 @@ struct req {
 
     char *body;
     size_t body_len, body_cap, body_limit;
+    size_t body_expect;         /* Content-Length, 0 if none (chunked) */
     bool body_too_big;
+    uint64_t discarded;         /* body bytes read and dropped (answer known) */
     json_t *json;               /* parsed JSON body (object) or NULL */
 
     struct auth_principal who;

@@ -35,6 +35,7 @@
 
 #include "http/analytics.h"
 #include "http/audit.h"
+#include "http/conn_guard.h"
 #include "http/http.h"
 #include "notify/notify.h"
 #include "util/log.h"
@@ -654,6 +655,116 @@ void http_resume(struct req *r)
     MHD_resume_connection(r->conn);
 }
 
+/* A body that will not be used (the answer is already decided: 404, 413,
+ * 401 ...) is read and dropped, up to DISCARD_MAX bytes beyond the route's
+ * limit, and the answer goes out once it is all in: a client still
+ * sending would otherwise get a reset (EPIPE) instead of the answer.
+ * Beyond that bound, or for a client that said `Expect: 100-continue`
+ * (it sends nothing before it is told to), the answer goes out at once
+ * and the connection closes. */
+#define DISCARD_MAX ((uint64_t)16 << 20)
+#define BODY_FIRST_ALLOC ((size_t)1 << 20)
+
+static bool expects_continue(struct MHD_Connection *conn)
+{
+    const char *e = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+    return e && !strcasecmp(e, "100-continue");
+}
+
+/* The first call: headers in, no body read yet.  Decides the route, the
+ * body's limit and whether the answer is already known. */
+static enum MHD_Result on_head(struct server *srv, struct MHD_Connection *conn,
+                               const char *url, const char *method, const char *version,
+                               void **con_cls)
+{
+    const char *path = http_target_path(url);
+    const char *bad_host = host_problem(conn, version);
+    struct req *r = xcalloc(1, sizeof(*r));
+    r->srv = srv;
+    r->conn = conn;
+    r->method = method;
+    r->url = xstrdup(path ? path : url);
+    r->now = sw_now_ms();
+    r->t0_ns = sw_mono_ns();
+    srv->in_flight++;
+    *con_cls = r;
+
+    int miss = path ? route_find(r, path, method) : 0;
+    if (!path)
+        http_error(r, 400, "bad_request", NULL,
+                   "the request target must be a path or an http(s) absolute URI");
+    else if (bad_host)
+        http_error(r, 400, "bad_request", NULL, "%s (RFC 9112 3.2)", bad_host);
+    else if (miss == 404)
+        http_error(r, 404, "not_found", NULL, "no such path");
+    else if (miss == 405) {
+        char allow[128];
+        route_methods(path, allow, sizeof(allow));
+        http_error(r, 405, "method_not_allowed", NULL, "method %s not allowed here", method);
+        http_add_header(r, "Allow", allow);
+    } else
+        r->body_limit = (r->route->flags & ROUTE_BULK_BODY) ? srv->cfg->max_bulk_bytes
+                                                            : srv->cfg->max_body_bytes;
+
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding");
+    uint64_t clen = cl ? strtoull(cl, NULL, 10) : 0;    /* libmicrohttpd checked its form */
+    if (!r->status && cl && clen > r->body_limit) {
+        r->body_too_big = true;
+        http_error(r, 413, "too_large", NULL, "body over %zu bytes", r->body_limit);
+    } else if (!r->status && cl && clen) {
+        /* grow toward the announced size, never past it: few copies, and
+         * no memory promised to a client that announces and never sends */
+        r->body_expect = (size_t)clen;
+        r->body_cap = (clen < BODY_FIRST_ALLOC ? (size_t)clen : BODY_FIRST_ALLOC) + 1;
+        r->body = xmalloc(r->body_cap);
+    }
+    if (!r->status || (!(cl && clen) && !te))
+        return MHD_YES;         /* answered on the last call, after the body */
+    if (expects_continue(conn) || (cl && clen > r->body_limit + DISCARD_MAX)) {
+        /* the client is waiting for 100 Continue, or will send too much to
+         * read: answer now, libmicrohttpd closes the connection after it */
+        return MHD_queue_response(conn, (unsigned)r->status, r->resp);
+    }
+    return MHD_YES;             /* read and drop the body, then answer */
+}
+
+/* A chunk of the body. */
+static enum MHD_Result on_body(struct req *r, const char *upload, size_t size)
+{
+    if (!r->status && r->body_len + size > r->body_limit) {
+        /* chunked (or longer than announced): over the limit in flight */
+        r->body_too_big = true;
+        free(r->body);
+        r->body = NULL;
+        r->discarded = r->body_len;
+        r->body_len = r->body_cap = 0;
+        http_error(r, 413, "too_large", NULL, "body over %zu bytes", r->body_limit);
+    }
+    if (r->status) {
+        r->discarded += size;
+        if (r->discarded <= r->body_limit + DISCARD_MAX)
+            return MHD_YES;
+        /* enough: libmicrohttpd cannot queue an answer in the middle of a
+         * body, so it is written to the socket, and the connection closed */
+        conn_guard_send_raw(r->conn, r->srv->tls, (unsigned)r->status,
+                            r->resp_json ? r->resp_json : "{}");
+        return MHD_NO;
+    }
+    if (r->body_len + size + 1 > r->body_cap) {
+        /* double, up to the announced size (or the limit, past it) */
+        size_t need = r->body_len + size + 1;
+        size_t top = (r->body_expect >= need - 1 ? r->body_expect : r->body_limit) + 1;
+        size_t cap = r->body_cap * 2 > need ? r->body_cap * 2 : need;
+        r->body_cap = cap < top ? cap : top;
+        r->body = xrealloc(r->body, r->body_cap);
+    }
+    memcpy(r->body + r->body_len, upload, size);
+    r->body_len += size;
+    r->body[r->body_len] = '\0';
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
@@ -661,70 +772,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct server *srv = cls;
     struct req *r = *con_cls;
 
-    if (!r) {
-        const char *path = http_target_path(url);
-        const char *bad_host = host_problem(conn, version);
-        r = xcalloc(1, sizeof(*r));
-        r->srv = srv;
-        r->conn = conn;
-        r->method = method;
-        r->url = xstrdup(path ? path : url);
-        r->now = sw_now_ms();
-        r->t0_ns = sw_mono_ns();
-        srv->in_flight++;
-        *con_cls = r;
-
-        int miss = path ? route_find(r, path, method) : 0;
-        if (!path)
-            http_error(r, 400, "bad_request", NULL,
-                       "the request target must be a path or an http(s) absolute URI");
-        else if (bad_host)
-            http_error(r, 400, "bad_request", NULL, "%s (RFC 9112 3.2)", bad_host);
-        else if (miss == 404)
-            http_error(r, 404, "not_found", NULL, "no such path");
-        else if (miss == 405) {
-            char allow[128];
-            route_methods(path, allow, sizeof(allow));
-            http_error(r, 405, "method_not_allowed", NULL, "method %s not allowed here", method);
-            http_add_header(r, "Allow", allow);
-        }
-        else
-            r->body_limit = (r->route->flags & ROUTE_BULK_BODY) ? srv->cfg->max_bulk_bytes
-                                                                : srv->cfg->max_body_bytes;
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (!r->status && cl && strtoull(cl, NULL, 10) > r->body_limit) {
-            /* refuse before reading it; the connection closes after this */
-            r->body_too_big = true;
-            http_error(r, 413, "too_large", NULL, "body over %zu bytes", r->body_limit);
-            return MHD_queue_response(conn, 413, r->resp);
-        }
-        return MHD_YES;
-    }
+    if (!r)
+        return on_head(srv, conn, url, method, version, con_cls);
 
     if (*upload_size) {
-        if (!r->status && !r->body_too_big) {
-            if (r->body_len + *upload_size > r->body_limit) {
-                r->body_too_big = true;
-                free(r->body);
-                r->body = NULL;
-                r->body_len = 0;
-                http_error(r, 413, "too_large", NULL, "body over %zu bytes", r->body_limit);
-                *upload_size = 0;
-                return MHD_queue_response(conn, 413, r->resp);
-            } else {
-                if (r->body_len + *upload_size + 1 > r->body_cap) {
-                    r->body_cap = (r->body_len + *upload_size + 1) * 2;
-                    if (r->body_cap > r->body_limit + 1)
-                        r->body_cap = r->body_limit + 1;
-                    r->body = xrealloc(r->body, r->body_cap);
-                }
-                memcpy(r->body + r->body_len, upload, *upload_size);
-                r->body_len += *upload_size;
-                r->body[r->body_len] = '\0';
-            }
-        }
+        size_t n = *upload_size;
         *upload_size = 0;
-        return MHD_YES;
+        return on_body(r, upload, n);
     }
 
     if (r->deferred) {
