@@ -20,6 +20,12 @@ void cfg_init(struct cfg *c)
     c->max_connections = 4096;
     c->threads = 2;
     c->conn_timeout_s = 60;
+    c->header_timeout_s = 20;
+    c->request_timeout_s = 120;
+    /* one address may hold an eighth of max_connections: slow clients from
+     * one place cannot take every slot, while hundreds of dashboards behind
+     * one NAT (or a benchmark on loopback) still fit */
+    c->max_conn_per_ip = 512;
     c->drain_timeout_s = 10;
     snprintf(c->log_level, sizeof(c->log_level), "info");
     snprintf(c->password_cost, sizeof(c->password_cost), "interactive");
@@ -173,6 +179,14 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
         if (parse_size(value, 1, 86400, &n) < 0)
             goto bad;
         c->conn_timeout_s = (unsigned)n;
+    } else if (!strcmp(key, "header_timeout")) {
+        if (parse_size(value, 1, 3600, &n) < 0)
+            goto bad;
+        c->header_timeout_s = (unsigned)n;
+    } else if (!strcmp(key, "request_timeout")) {
+        if (parse_size(value, 1, 86400, &n) < 0)
+            goto bad;
+        c->request_timeout_s = (unsigned)n;
     } else if (!strcmp(key, "drain_timeout")) {
         if (parse_size(value, 0, 3600, &n) < 0)
             goto bad;
@@ -262,6 +276,8 @@ static const char *const env_keys[][2] = {
     {"max_connections", "SLAWATCH_MAX_CONNECTIONS"},
     {"threads", "SLAWATCH_THREADS"},
     {"connection_timeout", "SLAWATCH_CONNECTION_TIMEOUT"},
+    {"header_timeout", "SLAWATCH_HEADER_TIMEOUT"},
+    {"request_timeout", "SLAWATCH_REQUEST_TIMEOUT"},
     {"drain_timeout", "SLAWATCH_DRAIN_TIMEOUT"},
     {"log_level", "SLAWATCH_LOG_LEVEL"},
     {"tls_cert", "SLAWATCH_TLS_CERT"},
@@ -374,6 +390,11 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
     }
     if (c->max_bulk_bytes < c->max_body_bytes) {
         snprintf(err, errlen, "max_bulk_bytes must be at least max_body_bytes");
+        return SW_E_INVAL;
+    }
+    if (c->request_timeout_s < c->header_timeout_s) {
+        snprintf(err, errlen, "request_timeout (the whole request) must be at least "
+                              "header_timeout (its head)");
         return SW_E_INVAL;
     }
     if (!c->tls_cert[0] != !c->tls_key[0]) {

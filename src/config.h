@@ -14,14 +14,16 @@ struct cfg {
     size_t max_bulk_bytes;      /* NDJSON bulk bodies */
     unsigned max_connections;
     unsigned threads;           /* libmicrohttpd's thread pool */
-    unsigned conn_timeout_s;
+    unsigned conn_timeout_s;    /* idle: no byte received or sent for this long */
+    unsigned header_timeout_s;  /* a request's line and headers must be in by then */
+    unsigned request_timeout_s; /* and its whole body by then (conn_guard.h) */
     unsigned drain_timeout_s;   /* SIGTERM: wait this long for requests in flight */
     char log_level[16];
 
     /* users, sessions, TLS (issue #6) */
     char tls_cert[1024];        /* PEM files; both or neither: HTTPS */
     char tls_key[1024];
-    unsigned max_conn_per_ip;   /* 0 = no per-address limit */
+    unsigned max_conn_per_ip;   /* concurrent connections per client address; 0 = none */
     char password_cost[16];     /* argon2id limits: interactive | moderate | min */
     unsigned login_max_failures;    /* per email within login_window_s: lockout */
     unsigned login_ip_max_failures; /* per client address within login_window_s */

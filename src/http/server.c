@@ -220,6 +220,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls,
     size_t ri = (size_t)(r->route - http_routes);
     metrics_observe(&r->srv->metrics, ri, 101, sw_mono_ns() - r->t0_ns);
     r->upgraded = true;
+    conn_guard_upgraded(conn);
     r->srv->in_flight--;
     r->upgrade_fn(r, r->upgrade_ud, (int)sock, extra, extra_len, upgrade_done, urh);
 }
@@ -677,6 +678,8 @@ static enum MHD_Result on_head(struct server *srv, struct MHD_Connection *conn,
                                const char *url, const char *method, const char *version,
                                void **con_cls)
 {
+    if (!conn_guard_head(conn))
+        return MHD_NO;          /* past its deadline: closed already */
     const char *path = http_target_path(url);
     const char *bad_host = host_problem(conn, version);
     struct req *r = xcalloc(1, sizeof(*r));
@@ -724,6 +727,7 @@ static enum MHD_Result on_head(struct server *srv, struct MHD_Connection *conn,
     if (expects_continue(conn) || (cl && clen > r->body_limit + DISCARD_MAX)) {
         /* the client is waiting for 100 Continue, or will send too much to
          * read: answer now, libmicrohttpd closes the connection after it */
+        conn_guard_received(conn);
         return MHD_queue_response(conn, (unsigned)r->status, r->resp);
     }
     return MHD_YES;             /* read and drop the body, then answer */
@@ -780,6 +784,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return on_body(r, upload, n);
     }
+    if (!conn_guard_received(conn))
+        return MHD_NO;          /* the reaper answered 408 and closed it */
 
     if (r->deferred) {
         /* resumed: the answer is set (a spurious call before it is: wait) */
@@ -799,6 +805,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct server *srv = cls;
     struct req *r = *con_cls;
+    conn_guard_idle(conn);      /* the next request's deadlines start now */
     if (!r)
         return;
     size_t ri = r->route ? (size_t)(r->route - http_routes) : http_nroutes;
@@ -1023,6 +1030,12 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
     }
     ws_set_metrics_cb(srv->ws, gauges_ws_metrics, srv);
 
+    if (conn_guard_start(cfg->header_timeout_s, cfg->request_timeout_s, srv->tls,
+                         &srv->guard) < 0) {
+        snprintf(err, errlen, "cannot start the request deadline thread");
+        goto fail;
+    }
+
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
@@ -1047,6 +1060,10 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
          * libmicrohttpd clears this pool per request, so keep it modest */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        /* per-request deadlines (conn_guard.h): connection_timeout is only
+         * an idle timeout, which a byte every few seconds never reaches */
+        MHD_OPTION_NOTIFY_CONNECTION, conn_guard_notify, srv->guard,
+        MHD_OPTION_URI_LOG_CALLBACK, conn_guard_uri_log, srv->guard,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
         MHD_OPTION_END);
     if (!srv->mhd) {
@@ -1060,6 +1077,7 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
 fail:
     if (srv->listen_fd >= 0)
         close(srv->listen_fd);
+    conn_guard_stop(srv->guard);
     gauges_stop(srv->gauges);
     sched_unwire(srv);
     notify_stop(srv->notifier);
@@ -1089,6 +1107,7 @@ void server_stop(struct server *srv)
     if (srv->in_flight > 0)
         log_warn("stopping with %d requests still in flight", (int)srv->in_flight);
     MHD_stop_daemon(srv->mhd);
+    conn_guard_stop(srv->guard);    /* every connection is closed now */
     gauges_stop(srv->gauges);
     /* no handler writes now: the scheduler stops before the notifier it wakes */
     sched_unwire(srv);
