@@ -27,6 +27,11 @@ void cfg_init(struct cfg *c)
      * one NAT (or a benchmark on loopback) still fit */
     c->max_conn_per_ip = 512;
     c->drain_timeout_s = 10;
+    /* one import at a time on one thread: the other core stays with the
+     * HTTP threads; four admitted (each buffers up to max_bulk_bytes) */
+    c->bulk_workers = 1;
+    c->bulk_max_concurrent = 4;
+    c->bulk_max_per_tenant = 2;
     snprintf(c->log_level, sizeof(c->log_level), "info");
     snprintf(c->password_cost, sizeof(c->password_cost), "interactive");
     c->login_max_failures = 5;
@@ -191,6 +196,18 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
         if (parse_size(value, 0, 3600, &n) < 0)
             goto bad;
         c->drain_timeout_s = (unsigned)n;
+    } else if (!strcmp(key, "bulk_workers")) {
+        if (parse_size(value, 1, 64, &n) < 0)
+            goto bad;
+        c->bulk_workers = (unsigned)n;
+    } else if (!strcmp(key, "bulk_max_concurrent")) {
+        if (parse_size(value, 1, 10000, &n) < 0)
+            goto bad;
+        c->bulk_max_concurrent = (unsigned)n;
+    } else if (!strcmp(key, "bulk_max_per_tenant")) {
+        if (parse_size(value, 1, 10000, &n) < 0)
+            goto bad;
+        c->bulk_max_per_tenant = (unsigned)n;
     } else if (!strcmp(key, "log_level")) {
         if (strcmp(value, "debug") && strcmp(value, "info") && strcmp(value, "warn") &&
             strcmp(value, "error"))
@@ -279,6 +296,9 @@ static const char *const env_keys[][2] = {
     {"header_timeout", "SLAWATCH_HEADER_TIMEOUT"},
     {"request_timeout", "SLAWATCH_REQUEST_TIMEOUT"},
     {"drain_timeout", "SLAWATCH_DRAIN_TIMEOUT"},
+    {"bulk_workers", "SLAWATCH_BULK_WORKERS"},
+    {"bulk_max_concurrent", "SLAWATCH_BULK_MAX_CONCURRENT"},
+    {"bulk_max_per_tenant", "SLAWATCH_BULK_MAX_PER_TENANT"},
     {"log_level", "SLAWATCH_LOG_LEVEL"},
     {"tls_cert", "SLAWATCH_TLS_CERT"},
     {"tls_key", "SLAWATCH_TLS_KEY"},

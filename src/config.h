@@ -18,6 +18,9 @@ struct cfg {
     unsigned header_timeout_s;  /* a request's line and headers must be in by then */
     unsigned request_timeout_s; /* and its whole body by then (conn_guard.h) */
     unsigned drain_timeout_s;   /* SIGTERM: wait this long for requests in flight */
+    unsigned bulk_workers;      /* threads running bulk imports (http/bulk.h) */
+    unsigned bulk_max_concurrent;   /* imports admitted at once, in all */
+    unsigned bulk_max_per_tenant;   /* and per tenant (beyond: 429) */
     char log_level[16];
 
     /* users, sessions, TLS (issue #6) */

@@ -13,6 +13,7 @@
 #include "core/sla.h"
 #include "http/alert_input.h"
 #include "http/api.h"
+#include "http/bulk.h"
 #include "http/http.h"
 #include "util/xalloc.h"
 #include "http/json_out.h"
@@ -268,26 +269,34 @@ static void bulk_line(struct bulk *b, const char *p, size_t len, size_t line)
     b->n++;
 }
 
-void api_alert_bulk(struct req *r)
+/* On a bulk worker (bulk.h): parse, write in chunks, answer, resume.  The
+ * connection is suspended meanwhile; r and its body stay valid. */
+static void bulk_run(void *ud, bool cancelled)
 {
-    struct bulk *b = calloc(1, sizeof(*b));
-    if (!b) {
-        http_fail(r, SW_E_NOMEM, "bulk");
-        return;
-    }
-    b->r = r;
-    b->errors = json_array();
+    struct bulk *b = ud;
+    struct req *r = b->r;
+    int rc = cancelled ? SW_E_BUSY : 0;
+    bool cut = false;
     const char *p = r->body ? r->body : "", *end = p + r->body_len, *l;
     size_t len, line = 0;
-    int rc = 0;
     while (rc == 0 && ndjson_next(&p, end, &l, &len, &line)) {
         bulk_line(b, l, len, line);
-        if (b->n == BULK_CHUNK)
+        if (b->n == BULK_CHUNK) {
             rc = bulk_flush(b);
+            if (rc == 0 && p < end && bulk_stopping(r->srv->bulk)) {
+                cut = true;     /* shutting down: what is written stays */
+                break;
+            }
+        }
     }
-    if (rc == 0)
+    if (rc == 0 && !cut)
         rc = bulk_flush(b);
-    if (rc < 0) {
+    if (cancelled || cut) {
+        http_error(r, 503, "unavailable", NULL,
+                   "the server is shutting down; %lld alerts were accepted before it did "
+                   "(resend the body: duplicates are recognised)", (long long)b->accepted);
+        http_add_header(r, "Retry-After", "5");
+    } else if (rc < 0) {
         http_error(r, 500, "internal", NULL,
                    "store error after %lld alerts were accepted: %s (resend: duplicates are "
                    "recognised)", (long long)b->accepted, sw_strerror(rc));
@@ -304,6 +313,23 @@ void api_alert_bulk(struct req *r)
         json_decref(b->objs[i]);
     json_decref(b->errors);
     free(b);
+    http_bulk_done(r);
+    http_resume(r);
+}
+
+/* The HTTP thread only hands the body over: parsing and writing tens of
+ * megabytes would hold every connection this thread serves. */
+void api_alert_bulk(struct req *r)
+{
+    struct bulk *b = calloc(1, sizeof(*b));
+    if (!b) {
+        http_fail(r, SW_E_NOMEM, "bulk");
+        return;
+    }
+    b->r = r;
+    b->errors = json_array();
+    http_defer(r);
+    bulk_submit(r->srv->bulk, bulk_run, b);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */

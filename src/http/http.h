@@ -78,6 +78,8 @@ struct req {
     json_t *json;               /* parsed JSON body (object) or NULL */
 
     struct auth_principal who;
+    bool authenticated;         /* who is set (early, for a bulk route) */
+    char *bulk_key;             /* an admitted bulk import's slot (bulk.h) */
     const char *tenant_id;      /* the route's tenant, checked; NULL if none */
     int64_t now;                /* ms since the epoch at arrival */
     uint64_t t0_ns;
@@ -122,6 +124,9 @@ void http_static(struct req *r, int status, const char *content_type,
  * waiting for one commit.  Until http_resume, r and its body stay valid. */
 void http_defer(struct req *r);
 void http_resume(struct req *r);
+/* A bulk import is over (answered): its slot goes to the next one.  Call
+ * before http_resume; the server calls it anyway when the request ends. */
+void http_bulk_done(struct req *r);
 
 /* {"error":{"code","message","field"}}; field may be NULL. */
 void http_error(struct req *r, int status, const char *code, const char *field,

@@ -1,5 +1,6 @@
 /* metrics.c: counters and their Prometheus rendering. */
 #include "http/metrics.h"
+#include "http/bulk.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -139,6 +140,18 @@ char *metrics_render(const struct metrics *m, uint64_t store_errors, int in_flig
     bprintf(&b, "# HELP slawatch_ws_clients Connected WebSocket clients.\n"
                 "# TYPE slawatch_ws_clients gauge\n"
                 "slawatch_ws_clients %zu\n", ws_client_count(m->ws));
+    if (m->bulk) {
+        unsigned inflight, queued;
+        bulk_counts(m->bulk, &inflight, &queued);
+        bprintf(&b, "# HELP slawatch_bulk_imports_in_flight Bulk imports admitted and not "
+                    "answered yet (uploading, queued or running).\n"
+                    "# TYPE slawatch_bulk_imports_in_flight gauge\n"
+                    "slawatch_bulk_imports_in_flight %u\n"
+                    "# HELP slawatch_bulk_imports_queued Bulk imports waiting for a worker.\n"
+                    "# TYPE slawatch_bulk_imports_queued gauge\n"
+                    "slawatch_bulk_imports_queued %u\n",
+                inflight, queued);
+    }
     if (m->sched) {
         struct sched_stats ss;
         sched_stats(m->sched, &ss);

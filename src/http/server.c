@@ -35,6 +35,7 @@
 
 #include "http/analytics.h"
 #include "http/audit.h"
+#include "http/bulk.h"
 #include "http/conn_guard.h"
 #include "http/http.h"
 #include "notify/notify.h"
@@ -612,7 +613,7 @@ static void dispatch(struct req *r)
         return;
     }
     const struct route *rt = r->route;
-    if (!(rt->flags & ROUTE_PUBLIC) && authenticate(r) < 0)
+    if (!(rt->flags & ROUTE_PUBLIC) && !r->authenticated && authenticate(r) < 0)
         return;
     if (parse_body(r) < 0)
         return;
@@ -672,6 +673,51 @@ static bool expects_continue(struct MHD_Connection *conn)
     return e && !strcasecmp(e, "100-continue");
 }
 
+/* Whose import this is, for the per-tenant bound: the tenant of a
+ * principal that acts in one tenant, else the principal itself. */
+static void bulk_key_of(const struct auth_principal *p, char *out, size_t len)
+{
+    const char *t = NULL;
+    bool one = p->ngrants > 0;
+    for (size_t i = 0; i < p->ngrants && one; i++) {
+        const char *g = p->grants[i].tenant_id;
+        one = g[0] && (!t || !strcmp(t, g));
+        t = g;
+    }
+    if (one)
+        snprintf(out, len, "tenant:%s", t);
+    else
+        snprintf(out, len, "actor:%s", p->actor);
+}
+
+/* A bulk import is admitted from its headers, before its body (up to
+ * max_bulk_bytes) is read and buffered: who it is must be known then
+ * (401 or 429 now, the body dropped). */
+static void bulk_admission(struct req *r)
+{
+    if (authenticate(r) < 0)
+        return;
+    r->authenticated = true;
+    char key[SW_ID_MAX + SW_NAME_MAX + 48];
+    bulk_key_of(&r->who, key, sizeof(key));
+    if (bulk_admit(r->srv->bulk, key) < 0) {
+        http_error(r, 429, "too_many_requests", NULL,
+                   "too many bulk imports at once (%u per tenant, %u in all): retry later",
+                   r->srv->cfg->bulk_max_per_tenant, r->srv->cfg->bulk_max_concurrent);
+        http_add_header(r, "Retry-After", "5");
+        return;
+    }
+    r->bulk_key = xstrdup(key);
+}
+
+void http_bulk_done(struct req *r)
+{
+    if (r->bulk_key)
+        bulk_release(r->srv->bulk, r->bulk_key);
+    free(r->bulk_key);
+    r->bulk_key = NULL;
+}
+
 /* The first call: headers in, no body read yet.  Decides the route, the
  * body's limit and whether the answer is already known. */
 static enum MHD_Result on_head(struct server *srv, struct MHD_Connection *conn,
@@ -712,6 +758,8 @@ static enum MHD_Result on_head(struct server *srv, struct MHD_Connection *conn,
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding");
     uint64_t clen = cl ? strtoull(cl, NULL, 10) : 0;    /* libmicrohttpd checked its form */
+    if (!r->status && r->route && (r->route->flags & ROUTE_BULK_BODY))
+        bulk_admission(r);
     if (!r->status && cl && clen > r->body_limit) {
         r->body_too_big = true;
         http_error(r, 413, "too_large", NULL, "body over %zu bytes", r->body_limit);
@@ -811,6 +859,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     size_t ri = r->route ? (size_t)(r->route - http_routes) : http_nroutes;
     if (!r->upgraded)   /* else counted by on_upgrade */
         metrics_observe(&srv->metrics, ri, r->status, sw_mono_ns() - r->t0_ns);
+    http_bulk_done(r);          /* an import refused or cut short */
     if (r->resp)
         MHD_destroy_response(r->resp);
     json_decref(r->json);
@@ -1030,6 +1079,12 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
     }
     ws_set_metrics_cb(srv->ws, gauges_ws_metrics, srv);
 
+    if (bulk_pool_start(cfg->bulk_workers, cfg->bulk_max_concurrent, cfg->bulk_max_per_tenant,
+                        &srv->bulk) < 0) {
+        snprintf(err, errlen, "cannot start the bulk import workers");
+        goto fail;
+    }
+    srv->metrics.bulk = srv->bulk;
     if (conn_guard_start(cfg->header_timeout_s, cfg->request_timeout_s, srv->tls,
                          &srv->guard) < 0) {
         snprintf(err, errlen, "cannot start the request deadline thread");
@@ -1078,6 +1133,7 @@ fail:
     if (srv->listen_fd >= 0)
         close(srv->listen_fd);
     conn_guard_stop(srv->guard);
+    bulk_pool_free(srv->bulk);
     gauges_stop(srv->gauges);
     sched_unwire(srv);
     notify_stop(srv->notifier);
@@ -1106,7 +1162,12 @@ void server_stop(struct server *srv)
     }
     if (srv->in_flight > 0)
         log_warn("stopping with %d requests still in flight", (int)srv->in_flight);
+    /* imports still queued answer 503, a running one stops between two
+     * chunks; all resume their connections before the daemon goes */
+    bulk_pool_stop(srv->bulk);
     MHD_stop_daemon(srv->mhd);
+    srv->metrics.bulk = NULL;
+    bulk_pool_free(srv->bulk);
     conn_guard_stop(srv->guard);    /* every connection is closed now */
     gauges_stop(srv->gauges);
     /* no handler writes now: the scheduler stops before the notifier it wakes */

@@ -15,6 +15,7 @@ struct notifier;
 struct sched;
 struct gauges;
 struct conn_guard;
+struct bulk_pool;
 
 struct server {
     const struct cfg *cfg;
@@ -30,6 +31,7 @@ struct server {
     struct sched *sched;        /* due instants → SLA events (src/sched) */
     struct gauges *gauges;      /* 5-minute live gauges (live_gauges.c) */
     struct conn_guard *guard;   /* request deadlines against slow clients */
+    struct bulk_pool *bulk;     /* bulk imports, off the HTTP threads (bulk.h) */
     bool tls;                   /* serving HTTPS (cookies get Secure) */
     char *tls_cert_pem, *tls_key_pem;   /* read at start; MHD keeps pointers */
     /* argon2id hash of a random password, with the configured cost: checked
