@@ -441,28 +441,6 @@ static int add_alert(const struct sw_alert *x, void *ud)
     return 0;
 }
 
-/* A query parameter that must be one of a few words: -1 when absent. */
-static int q_enum(struct req *r, const char *name, const char *const *words, int n, int *out)
-{
-    const char *v = http_query(r, name);
-    *out = -1;
-    if (!v || !*v)
-        return 0;
-    for (int i = 0; i < n; i++) {
-        if (strcmp(v, words[i]) == 0) {
-            *out = i;
-            return 0;
-        }
-    }
-    char list[128] = "";
-    for (int i = 0; i < n; i++) {
-        strcat(list, i ? ", " : "");
-        strcat(list, words[i]);
-    }
-    http_error(r, 422, "invalid", name, "%s must be one of %s", name, list);
-    return SW_E_INVAL;
-}
-
 void api_alert_list(struct req *r)
 {
     static const char *const states[] = { "open", "acknowledged", "resolved" };
@@ -479,32 +457,11 @@ void api_alert_list(struct req *r)
         if (sla_sev_parse(SLA_ALERT, sevs[sev], &sv) == 0)
             f.sev = (int)sv;
     }
-    const char *v = http_query(r, "limit");
-    if (v && *v) {
-        char *endp;
-        long n = strtol(v, &endp, 10);
-        if (*endp || n < 1 || n > LIST_MAX) {
-            http_error(r, 422, "invalid", "limit", "limit must be an integer 1..%d", LIST_MAX);
-            return;
-        }
-        f.limit = (int)n;
-    }
-    v = http_query(r, "cursor");
-    if (v && *v) {
-        if (!http_id_valid(v)) {
-            http_error(r, 422, "invalid", "cursor", "cursor is not one this API gave");
-            return;
-        }
-        f.after_id = v;
-    }
-    v = http_query(r, "project_id");
-    if (v && *v) {
-        if (!http_id_valid(v)) {
-            http_error(r, 422, "invalid", "project_id", "project_id is not a valid id");
-            return;
-        }
-        f.project_id = v;
-    }
+    int64_t limit = f.limit;
+    if (q_int(r, "limit", 1, LIST_MAX, &limit) < 0 || q_id(r, "cursor", &f.after_id) < 0 ||
+        q_id(r, "project_id", &f.project_id) < 0)
+        return;
+    f.limit = (int)limit;
     struct list_ctx l = { .items = json_array(), .now = r->now, .limit = f.limit };
     f.limit++;
     int rc = store_alert_list(r->srv->store, &f, add_alert, &l);

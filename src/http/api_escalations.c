@@ -288,28 +288,10 @@ static int add_ev(const struct sw_esc_event *e, void *ud)
 
 void api_escalation_events(struct req *r)
 {
-    int limit = EVENTS_DEFAULT;
-    int64_t before = 0;
-    const char *v = http_query(r, "limit");
-    if (v && *v) {
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (*end || n < 1 || n > EVENTS_MAX) {
-            http_error(r, 422, "invalid", "limit", "limit must be an integer 1..%d", EVENTS_MAX);
-            return;
-        }
-        limit = (int)n;
-    }
-    v = http_query(r, "cursor");
-    if (v && *v) {
-        char *end;
-        long long n = strtoll(v, &end, 10);
-        if (*end || n < 1) {
-            http_error(r, 422, "invalid", "cursor", "cursor is not one this API gave");
-            return;
-        }
-        before = n;
-    }
+    int64_t limit = EVENTS_DEFAULT, before = 0;
+    if (q_int(r, "limit", 1, EVENTS_MAX, &limit) < 0 ||
+        q_int(r, "cursor", 1, INT64_MAX, &before) < 0)
+        return;
     const char *alert_id = http_query(r, "alert_id");
     if (alert_id && !*alert_id)
         alert_id = NULL;

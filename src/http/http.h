@@ -61,6 +61,8 @@ extern const size_t http_nroutes;
 struct req {
     struct server *srv;
     struct MHD_Connection *conn;
+    /* without conn (tests, fuzzers): the query as name, value, ..., NULL */
+    const char *const *query_kv;
     const struct route *route;
     const char *method;
     char *url;
@@ -198,5 +200,17 @@ int v_secret(struct req *r, json_t *obj, const char *field, bool required,
              size_t maxlen, const char **out);
 int v_int(struct req *r, json_t *obj, const char *field, bool required,
           int64_t lo, int64_t hi, int64_t *out, bool *present);
+
+/* Query parameters (absent or empty: *out untouched, or NULL / -1; 0
+ * returned).
+ * Integers are plain decimal digits (no sign, space or overflow). */
+bool http_uint_parse(const char *s, int64_t lo, int64_t hi, int64_t *out);
+int q_int(struct req *r, const char *name, int64_t lo, int64_t hi, int64_t *out);
+/* One of n words: *out its index, -1 when absent or empty. */
+int q_enum(struct req *r, const char *name, const char *const *words, int n, int *out);
+/* An id (http_id_valid); "" counts as absent. */
+int q_id(struct req *r, const char *name, const char **out);
+/* An RFC 3339 instant. */
+int q_time(struct req *r, const char *name, int64_t *out);
 
 #endif

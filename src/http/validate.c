@@ -12,6 +12,7 @@
  * Two forms of each: v_check_* fill a struct v_err and answer nothing (bulk
  * lines collect their errors), v_* answer 422 naming the field. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -209,5 +210,86 @@ int v_int(struct req *r, json_t *obj, const char *field, bool required,
         return SW_E_INVAL;
     }
     *out = n;
+    return 0;
+}
+
+/* ---- query parameters ------------------------------------------------- */
+
+bool http_uint_parse(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    /* digits only: no sign, no spaces, no hex, no overflow (strtol takes
+     * " +5" and "-0" and saturates) */
+    int64_t v = 0;
+    size_t i = 0;
+    for (; s[i] >= '0' && s[i] <= '9'; i++) {
+        if (v > (INT64_MAX - (s[i] - '0')) / 10)
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (i == 0 || s[i] || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+int q_int(struct req *r, const char *name, int64_t lo, int64_t hi, int64_t *out)
+{
+    const char *v = http_query(r, name);
+    if (!v || !*v)
+        return 0;
+    if (!http_uint_parse(v, lo, hi, out)) {
+        http_error(r, 422, "invalid", name, "%s must be an integer from %lld to %lld", name,
+                   (long long)lo, (long long)hi);
+        return SW_E_INVAL;
+    }
+    return 0;
+}
+
+int q_enum(struct req *r, const char *name, const char *const *words, int n, int *out)
+{
+    const char *v = http_query(r, name);
+    *out = -1;
+    if (!v || !*v)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(v, words[i])) {
+            *out = i;
+            return 0;
+        }
+    char list[256] = "";
+    size_t len = 0;
+    for (int i = 0; i < n && len < sizeof(list); i++)
+        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", words[i]);
+    http_error(r, 422, "invalid", name, "%s must be one of %s", name, list);
+    return SW_E_INVAL;
+}
+
+int q_id(struct req *r, const char *name, const char **out)
+{
+    const char *v = http_query(r, name);
+    *out = NULL;
+    if (!v || !*v)
+        return 0;
+    if (!http_id_valid(v)) {
+        http_error(r, 422, "invalid", name,
+                   "%s must be 1-128 printable ASCII characters without '/'", name);
+        return SW_E_INVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+int q_time(struct req *r, const char *name, int64_t *out)
+{
+    const char *v = http_query(r, name);
+    if (!v)
+        return 0;
+    sla_ms t;
+    if (sla_time_parse(v, &t) < 0) {
+        http_error(r, 422, "invalid", name, "%s must be an RFC 3339 instant like "
+                                            "2026-11-22T10:00:00Z", name);
+        return SW_E_INVAL;
+    }
+    *out = t;
     return 0;
 }
