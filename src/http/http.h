@@ -157,6 +157,9 @@ const char *http_target_path(const char *target);
 /* A Host header value: uri-host [":" port], no spaces, controls or
  * delimiters that cannot appear in an authority. */
 bool http_host_valid(const char *value);
+/* The route table's answer for a path and method: the route's index, or
+ * -404 / -405 (for fuzzers and tests; the server routes the same way). */
+int http_route_index(const char *path, const char *method);
 /* The client's address as text ("?" when unknown). */
 void http_client_addr(const struct req *r, char *buf, size_t len);
 

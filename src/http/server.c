@@ -342,6 +342,16 @@ static int route_find(struct req *r, const char *url, const char *method)
     return path_seen ? 405 : 404;
 }
 
+int http_route_index(const char *path, const char *method)
+{
+    struct req r;
+    memset(&r, 0, sizeof(r));
+    int miss = route_find(&r, path, method);
+    int idx = miss ? -miss : (int)(r.route - http_routes);
+    free_params(&r);
+    return idx;
+}
+
 /* ---- the request line and Host (RFC 9112 3.2) ------------------------ */
 
 const char *http_target_path(const char *target)
