@@ -191,6 +191,11 @@ void conn_guard_upgraded(struct MHD_Connection *c)
         atomic_store(&w->phase, PH_UPGRADED);
 }
 
+unsigned long conn_guard_timeouts(struct conn_guard *g)
+{
+    return atomic_load(&g->killed);
+}
+
 int conn_guard_send_raw(struct MHD_Connection *c, bool tls, unsigned status, const char *json)
 {
     const union MHD_ConnectionInfo *ci =

@@ -52,6 +52,9 @@ bool conn_guard_received(struct MHD_Connection *c);  /* the whole request is in 
 void conn_guard_idle(struct MHD_Connection *c);      /* answered: ready for the next */
 void conn_guard_upgraded(struct MHD_Connection *c);  /* a WebSocket now: no deadline */
 
+/* Connections closed past a deadline so far (slawatch_http_request_timeouts_total). */
+unsigned long conn_guard_timeouts(struct conn_guard *g);
+
 /* Writes a complete `HTTP/1.1 <status>` answer with a JSON body and
  * `Connection: close` straight to the socket, for when libmicrohttpd
  * cannot queue one (in the middle of a request body).  Only on the

@@ -1,6 +1,7 @@
 /* metrics.c: counters and their Prometheus rendering. */
 #include "http/metrics.h"
 #include "http/bulk.h"
+#include "http/conn_guard.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -140,6 +141,12 @@ char *metrics_render(const struct metrics *m, uint64_t store_errors, int in_flig
     bprintf(&b, "# HELP slawatch_ws_clients Connected WebSocket clients.\n"
                 "# TYPE slawatch_ws_clients gauge\n"
                 "slawatch_ws_clients %zu\n", ws_client_count(m->ws));
+    if (m->guard)
+        bprintf(&b, "# HELP slawatch_http_request_timeouts_total Connections closed because a "
+                    "request's head or body was not in by header_timeout / request_timeout.\n"
+                    "# TYPE slawatch_http_request_timeouts_total counter\n"
+                    "slawatch_http_request_timeouts_total %lu\n",
+                conn_guard_timeouts(m->guard));
     if (m->bulk) {
         unsigned inflight, queued;
         bulk_counts(m->bulk, &inflight, &queued);

@@ -20,6 +20,7 @@ struct route_metrics {
 struct ws_hub;
 struct sched;
 struct bulk_pool;
+struct conn_guard;
 
 struct metrics {
     size_t nroutes;                 /* + 1 slot for "unmatched" */
@@ -28,6 +29,7 @@ struct metrics {
     const struct sched *sched;      /* for slawatch_sched_*; may be NULL */
     struct notifier *notifier;      /* for slawatch_notify_*; may be NULL */
     struct bulk_pool *bulk;         /* for slawatch_bulk_*; may be NULL */
+    struct conn_guard *guard;       /* for slawatch_http_request_timeouts_total; may be NULL */
 };
 
 void metrics_init(struct metrics *m, size_t nroutes);

@@ -1106,6 +1106,7 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
         snprintf(err, errlen, "cannot start the request deadline thread");
         goto fail;
     }
+    srv->metrics.guard = srv->guard;
 
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME |
@@ -1184,6 +1185,7 @@ void server_stop(struct server *srv)
     MHD_stop_daemon(srv->mhd);
     srv->metrics.bulk = NULL;
     bulk_pool_free(srv->bulk);
+    srv->metrics.guard = NULL;
     conn_guard_stop(srv->guard);    /* every connection is closed now */
     gauges_stop(srv->gauges);
     /* no handler writes now: the scheduler stops before the notifier it wakes */

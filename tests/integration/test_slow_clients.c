@@ -165,6 +165,10 @@ static void test_slow_head_gets_408(void **state)
     print_message("slow head: closed after %d ms: %.60s\n", ms, buf);
     assert_true(ms >= 1500 && ms <= 4000);
     assert_true(contains_408(buf));
+    struct http_resp r;
+    assert_int_equal(api(s, "GET", "/metrics", NULL, NULL, &r), 200);
+    assert_non_null(strstr(r.body, "slawatch_http_request_timeouts_total 1\n"));
+    http_free(&r);
 }
 
 static void test_slow_body_gets_408(void **state)
