@@ -24,18 +24,20 @@
 #include "harness.h"
 #include "harness_raw.h"
 
-#define LINES 40000
+#define LINES 100000
 #define KEEPALIVE 8
 
+/* Alerts created now (no created_at): nothing due for the scheduler while
+ * the test measures (an import of long-breached history keeps it busy for
+ * seconds, which is another test's subject). */
 static char *ndjson(const char *tenant, size_t lines, size_t *len)
 {
-    size_t cap = lines * 200 + 1, n = 0;
+    size_t cap = lines * 160 + 1, n = 0;
     char *b = malloc(cap);
     for (size_t i = 0; i < lines; i++)
         n += (size_t)snprintf(b + n, cap - n,
                               "{\"id\":\"%s-%06zu\",\"tenant_id\":\"%s\",\"severity\":\"high\","
-                              "\"title\":\"bulk alert %zu\",\"source\":\"test\","
-                              "\"created_at\":\"2026-01-01T00:00:00Z\"}\n",
+                              "\"title\":\"bulk alert %zu\",\"source\":\"test\"}\n",
                               tenant, i, tenant, i);
     *len = n;
     return b;
@@ -122,7 +124,7 @@ static void test_imports_do_not_starve_gets(void **state)
     print_message("during two imports of %d lines: %d GETs, the slowest %d ms\n", LINES, n,
                   worst);
     assert_true(n >= KEEPALIVE);
-    assert_true(worst < 1500);
+    assert_true(worst < 2000);      /* on the HTTP threads: seconds; on the workers: ~0.1 s */
 }
 
 static int small_limits_setup(void **state)
