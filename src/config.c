@@ -142,10 +142,7 @@ static int cfg_set_notify(struct cfg *c, const char *key, const char *value, cha
         if (strcmp(value, "on") && strcmp(value, "off"))
             goto bad;
         c->notify_enabled = !strcmp(value, "on");
-    } else if (!strcmp(key, "scheduler")) {
-        if (strcmp(value, "on") && strcmp(value, "off"))
-            goto bad;
-        c->scheduler_enabled = !strcmp(value, "on");
+
     } else if (!strcmp(key, "smtp_url")) {
         if (strlen(value) >= sizeof(c->smtp_url) ||
             (*value && strncmp(value, "smtp://", 7) && strncmp(value, "smtps://", 8)))
@@ -242,6 +239,10 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
         if (parse_size(value, 0, 1000000, &n) < 0)
             goto bad;
         c->max_conn_per_ip = (unsigned)n;
+    } else if (!strcmp(key, "scheduler")) {
+        if (strcmp(value, "on") && strcmp(value, "off"))
+            goto bad;
+        c->scheduler_enabled = !strcmp(value, "on");
     } else if (!strcmp(key, "password_cost")) {
         if (strcmp(value, "interactive") && strcmp(value, "moderate") && strcmp(value, "min"))
             goto bad;
