@@ -17,9 +17,9 @@
 #include <time.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "harness.h"
+#include "harness_db.h"
 #include "harness_ws.h"
 
 #define PW "dashboard password 1"
@@ -139,15 +139,11 @@ static void assert_open(struct ws_client *c)
 /* SQL on the server's database, as another node would write it. */
 static void db_exec(struct sw_server *s, const char *sql)
 {
-    sqlite3 *db;
-    assert_int_equal(strncmp(s->db, "sqlite:", 7), 0);
-    assert_int_equal(sqlite3_open_v2(s->db + 7, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    char *err = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+    char err[512] = "";
+    long n = it_db_exec(s, sql, err, sizeof(err));
+    if (n < 0)
         fail_msg("%s: %s", sql, err);
-    assert_true(sqlite3_changes(db) > 0);
-    sqlite3_close(db);
+    assert_true(n > 0);
 }
 
 static long metric(struct sw_server *s, const char *name)
