@@ -7,6 +7,8 @@
 #   pg-test-cluster.sh start STATE [--durable]   prints the URL; STATE is a file
 #                                                that remembers the cluster
 #   pg-test-cluster.sh stop STATE                stops it and removes everything
+#   pg-test-cluster.sh pause STATE               stops the server, keeps its data
+#   pg-test-cluster.sh resume STATE              starts it again on the same port
 #
 # The URL (postgres://postgres@127.0.0.1:PORT/postgres) is also written to
 # STATE.url.  Without --durable, fsync is off: the tests kill slawatch, never
@@ -74,6 +76,8 @@ start)
     done
     url="postgres://postgres@127.0.0.1:$port/postgres"
     echo "$url" > "$state.url"
+    echo "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir \
+          -c max_connections=400 -c shared_buffers=128MB $sync_opts" > "$dir/options"
     echo "$url"
     ;;
 stop)
@@ -87,8 +91,17 @@ stop)
     esac
     rm -f "$state" "$state.url"
     ;;
+pause)
+    dir=$(cat "$state")
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    ;;
+resume)
+    dir=$(cat "$state")
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+        -o "$(cat "$dir/options")" start >/dev/null
+    ;;
 *)
-    echo "usage: $0 start|stop STATE [--durable]" >&2
+    echo "usage: $0 start|stop|pause|resume STATE [--durable]" >&2
     exit 2
     ;;
 esac

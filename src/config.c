@@ -34,13 +34,21 @@ void cfg_init(struct cfg *c)
     c->ws_pong_timeout_ms = 75000;
     c->ws_max_queue_msgs = 256;
     c->ws_max_queue_bytes = 1u << 20;
+    c->ws_recheck_interval_ms = 500;
     c->notify_enabled = 1;
+    c->scheduler_enabled = 1;
     c->notify_max_attempts = 8;
     c->notify_backoff_ms = 2000;
     c->notify_backoff_max_ms = 10 * 60 * 1000;
     c->notify_lease_ms = 60 * 1000;
     c->notify_flood_max = 20;
     c->notify_flood_window_ms = 60 * 1000;
+    c->notify_connect_timeout_ms = 5000;
+    c->notify_timeout_ms = 15000;
+    c->notify_per_destination = 4;
+    c->notify_max_in_flight = 64;
+    c->notify_breaker_failures = 5;
+    c->notify_breaker_cooldown_ms = 30 * 1000;
     snprintf(c->smtp_from, sizeof(c->smtp_from), "slawatch@localhost");
     snprintf(c->smtp_starttls, sizeof(c->smtp_starttls), "required");
 }
@@ -97,6 +105,14 @@ static int cfg_set_notify(struct cfg *c, const char *key, const char *value, cha
         {"notify_lease_ms", offsetof(struct cfg, notify_lease_ms), 100, 86400000},
         {"notify_flood_max", offsetof(struct cfg, notify_flood_max), 0, 1000000},
         {"notify_flood_window_ms", offsetof(struct cfg, notify_flood_window_ms), 1, 86400000},
+        {"notify_connect_timeout_ms", offsetof(struct cfg, notify_connect_timeout_ms), 100,
+         600000},
+        {"notify_timeout_ms", offsetof(struct cfg, notify_timeout_ms), 100, 600000},
+        {"notify_per_destination", offsetof(struct cfg, notify_per_destination), 1, 1000},
+        {"notify_max_in_flight", offsetof(struct cfg, notify_max_in_flight), 1, 10000},
+        {"notify_breaker_failures", offsetof(struct cfg, notify_breaker_failures), 1, 1000},
+        {"notify_breaker_cooldown_ms", offsetof(struct cfg, notify_breaker_cooldown_ms), 10,
+         86400000},
     };
     unsigned long long n;
     for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
@@ -115,6 +131,10 @@ static int cfg_set_notify(struct cfg *c, const char *key, const char *value, cha
         if (strcmp(value, "on") && strcmp(value, "off"))
             goto bad;
         c->notify_enabled = !strcmp(value, "on");
+    } else if (!strcmp(key, "scheduler")) {
+        if (strcmp(value, "on") && strcmp(value, "off"))
+            goto bad;
+        c->scheduler_enabled = !strcmp(value, "on");
     } else if (!strcmp(key, "smtp_url")) {
         if (strlen(value) >= sizeof(c->smtp_url) ||
             (*value && strncmp(value, "smtp://", 7) && strncmp(value, "smtps://", 8)))
@@ -230,6 +250,7 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
             {"ws_pong_timeout_ms", offsetof(struct cfg, ws_pong_timeout_ms), 10, 3600000},
             {"ws_max_queue_msgs", offsetof(struct cfg, ws_max_queue_msgs), 1, 1000000},
             {"ws_max_queue_bytes", offsetof(struct cfg, ws_max_queue_bytes), 1024, 1u << 30},
+            {"ws_recheck_interval_ms", offsetof(struct cfg, ws_recheck_interval_ms), 10, 60000},
         };
         size_t i = 0;
         while (i < sizeof(ws) / sizeof(ws[0]) && strcmp(key, ws[i].key))
@@ -279,7 +300,9 @@ static const char *const env_keys[][2] = {
     {"ws_pong_timeout_ms", "SLAWATCH_WS_PONG_TIMEOUT_MS"},
     {"ws_max_queue_msgs", "SLAWATCH_WS_MAX_QUEUE_MSGS"},
     {"ws_max_queue_bytes", "SLAWATCH_WS_MAX_QUEUE_BYTES"},
+    {"ws_recheck_interval_ms", "SLAWATCH_WS_RECHECK_INTERVAL_MS"},
     {"notify", "SLAWATCH_NOTIFY"},
+    {"scheduler", "SLAWATCH_SCHEDULER"},
     {"notify_allow_private", "SLAWATCH_NOTIFY_ALLOW_PRIVATE"},
     {"notify_max_attempts", "SLAWATCH_NOTIFY_MAX_ATTEMPTS"},
     {"notify_backoff_ms", "SLAWATCH_NOTIFY_BACKOFF_MS"},
@@ -287,6 +310,12 @@ static const char *const env_keys[][2] = {
     {"notify_lease_ms", "SLAWATCH_NOTIFY_LEASE_MS"},
     {"notify_flood_max", "SLAWATCH_NOTIFY_FLOOD_MAX"},
     {"notify_flood_window_ms", "SLAWATCH_NOTIFY_FLOOD_WINDOW_MS"},
+    {"notify_connect_timeout_ms", "SLAWATCH_NOTIFY_CONNECT_TIMEOUT_MS"},
+    {"notify_timeout_ms", "SLAWATCH_NOTIFY_TIMEOUT_MS"},
+    {"notify_per_destination", "SLAWATCH_NOTIFY_PER_DESTINATION"},
+    {"notify_max_in_flight", "SLAWATCH_NOTIFY_MAX_IN_FLIGHT"},
+    {"notify_breaker_failures", "SLAWATCH_NOTIFY_BREAKER_FAILURES"},
+    {"notify_breaker_cooldown_ms", "SLAWATCH_NOTIFY_BREAKER_COOLDOWN_MS"},
     {"smtp_url", "SLAWATCH_SMTP_URL"},
     {"smtp_from", "SLAWATCH_SMTP_FROM"},
     {"smtp_starttls", "SLAWATCH_SMTP_STARTTLS"},

@@ -34,7 +34,9 @@ struct cfg {
     /* the WebSocket hub (src/ws) */
     unsigned ws_metrics_interval_ms, ws_ping_interval_ms, ws_pong_timeout_ms;
     unsigned ws_max_queue_msgs, ws_max_queue_bytes;
+    unsigned ws_recheck_interval_ms;    /* sockets' credentials checked again this often */
     int notify_enabled;         /* 0: rows are written but this node delivers none */
+    int scheduler_enabled;      /* 0: this node detects no warning/breach (an API-only node) */
     int notify_allow_private;   /* 1: tenants' webhook/Slack URLs may be internal addresses */
     unsigned notify_max_attempts;   /* a row is dead after this many failures */
     unsigned notify_backoff_ms;     /* base of the exponential backoff */
@@ -42,6 +44,12 @@ struct cfg {
     unsigned notify_lease_ms;       /* a claimed row is retried after this if we die */
     unsigned notify_flood_max;      /* notices per recipient per window (0 = no limit) */
     unsigned notify_flood_window_ms;
+    unsigned notify_connect_timeout_ms; /* per delivery: connecting */
+    unsigned notify_timeout_ms;         /* per delivery: the whole transfer */
+    unsigned notify_per_destination;    /* deliveries in flight to one host:port */
+    unsigned notify_max_in_flight;      /* deliveries in flight per channel */
+    unsigned notify_breaker_failures;   /* failures in a row that open a breaker */
+    unsigned notify_breaker_cooldown_ms;    /* open this long before a probe */
     char smtp_url[512];         /* smtp://host:587 or smtps://host:465 ("" = no email) */
     char smtp_from[256];        /* envelope and From: address */
     char smtp_starttls[16];     /* off | try | required */

@@ -138,15 +138,21 @@ static int bootstrap_admin(struct store *s)
                      strlen(env));
         return 0;
     }
-    int64_t n;
-    if (store_token_count(s, &n) < 0)
-        return fail("%s", "cannot count tokens");
-    if (n > 0)
-        return 0;
+    /* once in total, even when several nodes start together on one database */
     char secret[AUTH_TOKEN_LEN + 1];
     auth_token_generate(secret);
-    if (auth_token_store(s, secret, "first admin", ROLE_PLATFORM_ADMIN, NULL, now, 0, NULL) < 0)
-        return fail("%s", "cannot store the first admin token");
+    struct sw_token t;
+    uint8_t hash[SW_TOKEN_HASH_LEN];
+    memset(&t, 0, sizeof(t));
+    snprintf(t.name, sizeof(t.name), "first admin");
+    snprintf(t.role, sizeof(t.role), "%s", auth_role_name(ROLE_PLATFORM_ADMIN));
+    t.created_at = now;
+    auth_token_hash(secret, hash);
+    int rc = store_token_create_first(s, &t, hash, NULL);
+    if (rc == SW_E_EXISTS)
+        return 0;
+    if (rc < 0)
+        return fail("cannot store the first admin token: %s", sw_strerror(rc));
     printf("first admin token (platform_admin, shown once): %s\n", secret);
     fflush(stdout);
     return 0;
@@ -169,6 +175,8 @@ static int cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* a file size limit reached is a failed write (disk full), not death */
+    signal(SIGXFSZ, SIG_IGN);
 
     if (open_store(&c, &s))
         return 1;

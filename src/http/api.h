@@ -2,6 +2,10 @@
 #ifndef SW_HTTP_API_H
 #define SW_HTTP_API_H
 
+#include <stddef.h>
+
+#include "ws/ws.h"
+
 struct req;
 
 /* api_ops.c */
@@ -99,6 +103,9 @@ void api_tenant_update(struct req *r);
 
 /* api_ws.c: live push (WebSocket upgrade, src/ws) */
 void api_ws(struct req *r);
+/* The hub's auth callback (ws_auth_cb; ud = the server): the socket's token
+ * or session checked again, read-only, and its right to read the tenant. */
+enum ws_verdict api_ws_recheck(const char *tenant_id, const void *cred, size_t len, void *srv);
 
 /* api_notifications.c: notification config, history, test notice */
 void api_notify_configure(struct req *r);

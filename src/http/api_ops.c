@@ -9,10 +9,15 @@ void api_healthz(struct req *r)
     http_json(r, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+/* 503 while the store cannot be reached or refuses writes (store_ping
+ * probes a write while writes fail: disk full, read-only), so a load
+ * balancer sends the traffic to a node that can take it. */
 void api_readyz(struct req *r)
 {
-    if (store_ping(r->srv->store) < 0) {
-        http_error(r, 503, "unavailable", NULL, "store unreachable");
+    int rc = store_ping(r->srv->store);
+    if (rc < 0) {
+        http_error(r, 503, "unavailable", NULL, "store not ready: %s", sw_strerror(rc));
+        http_add_header(r, "Retry-After", "5");
         return;
     }
     http_json(r, 200, json_pack("{s:s, s:s}", "status", "ready", "store",

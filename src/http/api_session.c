@@ -24,6 +24,7 @@
 #include "http/server.h"
 #include "http/users.h"
 #include "util/log.h"
+#include "ws/ws.h"
 
 static void set_cookie(struct req *r, const char *value, int64_t max_age_s)
 {
@@ -170,6 +171,7 @@ void api_session_delete(struct req *r)
             http_fail(r, rc, "session");
             return;
         }
+        ws_hub_recheck(r->srv->ws);     /* the session's live sockets close now */
     }
     http_no_content(r);
     set_cookie(r, "", 0);

@@ -8,6 +8,7 @@
 #include "http/http.h"
 #include "http/json_out.h"
 #include "http/server.h"
+#include "ws/ws.h"
 
 static json_t *json_token(const struct sw_token *t)
 {
@@ -140,5 +141,6 @@ void api_token_revoke(struct req *r)
         http_fail(r, rc, "token");
         return;
     }
+    ws_hub_recheck(r->srv->ws);     /* its live sockets close now, not at the next round */
     http_no_content(r);
 }

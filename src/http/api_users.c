@@ -13,6 +13,7 @@
 #include "http/http.h"
 #include "http/server.h"
 #include "http/users.h"
+#include "ws/ws.h"
 
 /* 0, or answered (404 tenant not visible, 403 role not enough). */
 static int check_admin_over(struct req *r, const char *tenant_id)
@@ -213,5 +214,6 @@ void api_user_delete(struct req *r)
         http_fail(r, rc, "user");
         return;
     }
+    ws_hub_recheck(r->srv->ws);     /* the user's live sockets close now */
     http_no_content(r);
 }

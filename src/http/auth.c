@@ -93,11 +93,17 @@ int auth_authenticate(struct store *s, const char *token, int64_t now,
                       struct auth_principal *out)
 {
     uint8_t hash[SW_TOKEN_HASH_LEN];
-    struct sw_token t;
     size_t len = strlen(token);
     if (len == 0 || len > 512)
         return SW_E_AUTH;
     auth_token_hash(token, hash);
+    return auth_token_hash_authenticate(s, hash, now, out);
+}
+
+int auth_token_hash_authenticate(struct store *s, const uint8_t hash[SW_TOKEN_HASH_LEN],
+                                 int64_t now, struct auth_principal *out)
+{
+    struct sw_token t;
     int rc = store_token_lookup(s, hash, &t);
     if (rc == SW_E_NOTFOUND)
         return SW_E_AUTH;
@@ -111,6 +117,7 @@ int auth_authenticate(struct store *s, const char *token, int64_t now,
     memset(out, 0, sizeof(*out));
     snprintf(out->actor, sizeof(out->actor), "token:%s", t.name);
     out->token_id = t.id;
+    memcpy(out->token_hash, hash, SW_TOKEN_HASH_LEN);
     out->ngrants = 1;
     out->grants[0].role = role;
     snprintf(out->grants[0].tenant_id, sizeof(out->grants[0].tenant_id), "%s", t.tenant_id);
@@ -200,16 +207,13 @@ void auth_user_principal(const struct sw_user *u, struct auth_principal *out)
     }
 }
 
-int auth_session_authenticate(struct store *s, const char *cookie, int64_t now,
-                              int64_t idle_ms, struct auth_principal *out)
+/* The session of that hash, with its user's grants; touch: refresh its
+ * last use (a request), or not (a re-check of a long-lived connection). */
+static int session_resolve(struct store *s, const uint8_t hash[SW_TOKEN_HASH_LEN], int64_t now,
+                           int64_t idle_ms, bool touch, struct auth_principal *out)
 {
-    uint8_t hash[SW_TOKEN_HASH_LEN];
     struct sw_session ss;
     struct sw_user u;
-    size_t len = strlen(cookie);
-    if (len != AUTH_TOKEN_LEN || strncmp(cookie, AUTH_SESSION_PREFIX, 4) != 0)
-        return SW_E_AUTH;
-    auth_token_hash(cookie, hash);
     int rc = store_session_get(s, hash, &ss);
     if (rc == SW_E_NOTFOUND)
         return SW_E_AUTH;
@@ -225,11 +229,28 @@ int auth_session_authenticate(struct store *s, const char *cookie, int64_t now,
     if (u.disabled)
         return SW_E_AUTH;
     int64_t every = idle_ms / 4 < 60000 ? idle_ms / 4 : 60000;
-    if (now - ss.last_seen >= every && store_session_touch(s, hash, now) < 0)
+    if (touch && now - ss.last_seen >= every && store_session_touch(s, hash, now) < 0)
         return SW_E_STORE;
     auth_user_principal(&u, out);
     out->via_session = true;
     snprintf(out->csrf, sizeof(out->csrf), "%s", ss.csrf);
-    memcpy(out->session_hash, hash, sizeof(hash));
+    memcpy(out->session_hash, hash, SW_TOKEN_HASH_LEN);
     return 0;
+}
+
+int auth_session_authenticate(struct store *s, const char *cookie, int64_t now,
+                              int64_t idle_ms, struct auth_principal *out)
+{
+    uint8_t hash[SW_TOKEN_HASH_LEN];
+    size_t len = strlen(cookie);
+    if (len != AUTH_TOKEN_LEN || strncmp(cookie, AUTH_SESSION_PREFIX, 4) != 0)
+        return SW_E_AUTH;
+    auth_token_hash(cookie, hash);
+    return session_resolve(s, hash, now, idle_ms, true, out);
+}
+
+int auth_session_hash_check(struct store *s, const uint8_t hash[SW_TOKEN_HASH_LEN],
+                            int64_t now, int64_t idle_ms, struct auth_principal *out)
+{
+    return session_resolve(s, hash, now, idle_ms, false, out);
 }

@@ -52,6 +52,7 @@ struct auth_grant {
 struct auth_principal {
     char actor[SW_NAME_MAX + 32];       /* who, for events and the audit log */
     int64_t token_id;
+    uint8_t token_hash[SW_TOKEN_HASH_LEN];      /* a token's: to check it again later */
     size_t ngrants;
     struct auth_grant grants[AUTH_MAX_GRANTS];
     /* a dashboard session (cookie) rather than a bearer token */
@@ -84,6 +85,10 @@ void auth_token_hash(const char *token, uint8_t out[SW_TOKEN_HASH_LEN]);
  * or expired. */
 int auth_authenticate(struct store *s, const char *token, int64_t now,
                       struct auth_principal *out);
+/* The same from the token's hash (auth_token_hash): how a long-lived
+ * connection (a WebSocket) checks its token again. */
+int auth_token_hash_authenticate(struct store *s, const uint8_t hash[SW_TOKEN_HASH_LEN],
+                                 int64_t now, struct auth_principal *out);
 /* Stores a token with that exact secret (bootstrap and `token create`). */
 int auth_token_store(struct store *s, const char *secret, const char *name,
                      enum sw_role role, const char *tenant_id, int64_t now,
@@ -113,5 +118,9 @@ void auth_user_principal(const struct sw_user *u, struct auth_principal *out);
  * shorter (a write per request would be the cost otherwise). */
 int auth_session_authenticate(struct store *s, const char *cookie, int64_t now,
                               int64_t idle_ms, struct auth_principal *out);
+/* The same from the session's hash, without refreshing its last use: how a
+ * long-lived connection (a WebSocket) checks its session again. */
+int auth_session_hash_check(struct store *s, const uint8_t hash[SW_TOKEN_HASH_LEN],
+                            int64_t now, int64_t idle_ms, struct auth_principal *out);
 
 #endif

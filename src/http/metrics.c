@@ -84,6 +84,58 @@ static void route_label(char *out, size_t cap, size_t i, size_t nroutes)
                  http_routes[i].path);
 }
 
+/* A label value: backslash, quote and newline escaped (Prometheus text). */
+static void label_value(char *out, size_t cap, const char *v)
+{
+    size_t k = 0;
+    for (; *v && k + 3 < cap; v++) {
+        if (*v == '\\' || *v == '"') {
+            out[k++] = '\\';
+            out[k++] = *v;
+        } else if (*v == '\n') {
+            out[k++] = '\\';
+            out[k++] = 'n';
+        } else {
+            out[k++] = *v;
+        }
+    }
+    out[k] = '\0';
+}
+
+#define METRICS_MAX_DESTS 1000
+
+/* Per destination (host:port, never a URL: a Slack URL is a credential):
+ * its breaker and its deliveries in flight. */
+static void notify_dest_metrics(struct buf *b, struct notifier *n)
+{
+    size_t max = notify_dest_stats(n, NULL, 0) + 16;     /* a few more may come meanwhile */
+    if (max > METRICS_MAX_DESTS)
+        max = METRICS_MAX_DESTS;
+    struct notify_dest_stat *ds = xcalloc(max, sizeof(*ds));
+    size_t k = notify_dest_stats(n, ds, max);
+    if (k > max)
+        k = max;
+    char dest[2 * sizeof(ds->destination)];
+    bprintf(b, "# HELP slawatch_notify_breaker_open Whether a destination's circuit breaker "
+               "holds its deliveries back (1: open or probing).\n"
+               "# TYPE slawatch_notify_breaker_open gauge\n");
+    for (size_t i = 0; i < k; i++) {
+        label_value(dest, sizeof(dest), ds[i].destination);
+        bprintf(b, "slawatch_notify_breaker_open{channel=\"%s\",destination=\"%s\"} %d\n",
+                notify_channel_name(ds[i].channel), dest,
+                ds[i].state != NOTIFY_BREAKER_CLOSED);
+    }
+    bprintf(b, "# HELP slawatch_notify_destination_in_flight Deliveries being sent now, by "
+               "destination.\n"
+               "# TYPE slawatch_notify_destination_in_flight gauge\n");
+    for (size_t i = 0; i < k; i++) {
+        label_value(dest, sizeof(dest), ds[i].destination);
+        bprintf(b, "slawatch_notify_destination_in_flight{channel=\"%s\",destination=\"%s\"} "
+                   "%d\n", notify_channel_name(ds[i].channel), dest, ds[i].in_flight);
+    }
+    free(ds);
+}
+
 char *metrics_render(const struct metrics *m, uint64_t store_errors, int in_flight,
                      size_t *len)
 {
@@ -138,7 +190,12 @@ char *metrics_render(const struct metrics *m, uint64_t store_errors, int in_flig
                 "slawatch_store_errors_total %llu\n", (unsigned long long)store_errors);
     bprintf(&b, "# HELP slawatch_ws_clients Connected WebSocket clients.\n"
                 "# TYPE slawatch_ws_clients gauge\n"
-                "slawatch_ws_clients %zu\n", ws_client_count(m->ws));
+                "slawatch_ws_clients %zu\n"
+                "# HELP slawatch_ws_auth_closed_total WebSocket clients closed because their "
+                "token or session ended or no longer allows their tenant.\n"
+                "# TYPE slawatch_ws_auth_closed_total counter\n"
+                "slawatch_ws_auth_closed_total %llu\n",
+            ws_client_count(m->ws), (unsigned long long)ws_auth_closed_count(m->ws));
     if (m->sched) {
         struct sched_stats ss;
         sched_stats(m->sched, &ss);
@@ -150,9 +207,13 @@ char *metrics_render(const struct metrics *m, uint64_t store_errors, int in_flig
                     "slawatch_sched_processed_total %llu\n"
                     "# HELP slawatch_sched_errors_total Scheduler rounds that failed.\n"
                     "# TYPE slawatch_sched_errors_total counter\n"
-                    "slawatch_sched_errors_total %llu\n",
+                    "slawatch_sched_errors_total %llu\n"
+                    "# HELP slawatch_sched_backoff_seconds Wait between rounds while the store "
+                    "fails (0 = healthy).\n"
+                    "# TYPE slawatch_sched_backoff_seconds gauge\n"
+                    "slawatch_sched_backoff_seconds %.3f\n",
                 (unsigned long long)ss.rounds, (unsigned long long)ss.processed,
-                (unsigned long long)ss.errors);
+                (unsigned long long)ss.errors, (double)ss.backoff_ms / 1000.0);
     }
     if (m->notifier) {
         struct notify_stats ns;
@@ -171,6 +232,18 @@ char *metrics_render(const struct metrics *m, uint64_t store_errors, int in_flig
                     "slawatch_notify_digests_total %llu\n",
                 (unsigned long long)ns.delivered, (unsigned long long)ns.failed,
                 (unsigned long long)ns.dead, (unsigned long long)ns.digested);
+        bprintf(&b, "# HELP slawatch_notify_skipped_total Attempts not sent: the destination's "
+                    "circuit breaker was open.\n"
+                    "# TYPE slawatch_notify_skipped_total counter\n"
+                    "slawatch_notify_skipped_total %llu\n"
+                    "# HELP slawatch_notify_in_flight Deliveries being sent now, by channel.\n"
+                    "# TYPE slawatch_notify_in_flight gauge\n",
+                (unsigned long long)ns.skipped);
+        for (int ch = 0; ch < NOTIFY_NCHANNELS; ch++)
+            if (ch != NOTIFY_WEBSOCKET)
+                bprintf(&b, "slawatch_notify_in_flight{channel=\"%s\"} %d\n",
+                        notify_channel_name((enum notify_channel)ch), ns.in_flight[ch]);
+        notify_dest_metrics(&b, m->notifier);
     }
     *len = b.len;
     return b.p;

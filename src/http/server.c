@@ -34,6 +34,7 @@
 #include <sodium.h>
 
 #include "http/analytics.h"
+#include "http/api.h"
 #include "http/audit.h"
 #include "http/http.h"
 #include "notify/notify.h"
@@ -815,14 +816,16 @@ static int sched_wire(struct server *srv)
     struct store *st = srv->store;
     struct sched_source src[2];
     int n = 0;
+    st->live = live_publish;
+    st->live_ud = srv->ws;
+    if (!srv->cfg->scheduler_enabled)
+        return 0;       /* an API-only node: the others detect and escalate */
     if (st->escalation)
         src[n++] = (struct sched_source){"alerts", st->escalation->alerts_next_due,
                                          st->escalation->alerts_process_due};
     if (st->findings && st->findings->next_due && st->findings->process_due)
         src[n++] = (struct sched_source){"findings", st->findings->next_due,
                                          st->findings->process_due};
-    st->live = live_publish;
-    st->live_ud = srv->ws;
     if (sched_start(st, src, n, NULL, sched_done, srv, &srv->sched) < 0)
         return -1;
     st->due_hint_ud = srv->sched;
@@ -881,10 +884,13 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
     wo.pong_timeout_ms = cfg->ws_pong_timeout_ms;
     wo.max_queue_msgs = cfg->ws_max_queue_msgs;
     wo.max_queue_bytes = cfg->ws_max_queue_bytes;
+    wo.recheck_interval_ms = cfg->ws_recheck_interval_ms;
     if (ws_hub_new_opts(&wo, &srv->ws) < 0) {
         snprintf(err, errlen, "cannot start the WebSocket hub");
         goto fail;
     }
+    /* each socket's token or session checked again (api_ws.c) */
+    ws_set_auth_cb(srv->ws, api_ws_recheck, srv);
     srv->metrics.ws = srv->ws;
     /* before the daemon too: handlers wake it (srv->notifier) */
     struct notify_opts no;

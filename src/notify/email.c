@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "notify/notify_int.h"
+#include "util/err.h"
 #include "util/xalloc.h"
 
 struct buf {
@@ -114,77 +115,48 @@ char *notify_email_message(const char *from, const char *to, const char *subject
 
 /* ---- delivery ------------------------------------------------------------ */
 
-struct upload {
-    const char *p;
-    size_t left;
-};
-
 static size_t on_read(char *dst, size_t size, size_t n, void *ud)
 {
-    struct upload *u = ud;
-    size_t k = size * n < u->left ? size * n : u->left;
-    memcpy(dst, u->p, k);
-    u->p += k;
-    u->left -= k;
+    struct xfer *x = ud;
+    size_t left = x->len - x->off;
+    size_t k = size * n < left ? size * n : left;
+    memcpy(dst, x->data + x->off, k);
+    x->off += k;
     return k;
 }
 
-static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+int notify_xfer_email(struct xfer *x, const struct notify_opts *o, const char *to,
+                      char *message)
 {
-    atomic_bool *stop = ud;
-    return stop && atomic_load(stop) ? 1 : 0;
-}
-
-void deliver_email(const struct notify_opts *o, const char *to, const char *message,
-                   atomic_bool *stop, struct delivery *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (!o->smtp_url || !*o->smtp_url) {
-        snprintf(out->error, sizeof(out->error), "no SMTP server configured (smtp_url)");
-        return;
-    }
-    CURL *c = curl_easy_init();
-    if (!c) {
-        snprintf(out->error, sizeof(out->error), "cannot create an SMTP client");
-        return;
-    }
-    char errbuf[CURL_ERROR_SIZE] = "";
+    memset(x, 0, sizeof(*x));
+    x->data = message;
+    x->len = strlen(message);
+    if (!o->smtp_url || !*o->smtp_url)
+        return SW_E_INVAL;      /* the caller says "no SMTP server configured" */
+    x->easy = curl_easy_init();
+    if (!x->easy)
+        return SW_E_NOMEM;
+    CURL *c = x->easy;
     char from[300], rcpt[300];
     snprintf(from, sizeof(from), "<%s>", o->smtp_from);
     snprintf(rcpt, sizeof(rcpt), "<%s>", to);
-    struct curl_slist *rcpts = curl_slist_append(NULL, rcpt);
-    struct upload u = {message, strlen(message)};
+    x->rcpts = curl_slist_append(NULL, rcpt);
     curl_easy_setopt(c, CURLOPT_URL, o->smtp_url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     curl_easy_setopt(c, CURLOPT_USE_SSL, o->smtp_starttls == 2   ? (long)CURLUSESSL_ALL
                                          : o->smtp_starttls == 1 ? (long)CURLUSESSL_TRY
                                                                  : (long)CURLUSESSL_NONE);
-    curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
-    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpts);
+    curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);       /* copied by libcurl */
+    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, x->rcpts);
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(c, CURLOPT_READDATA, &u);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)u.left);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)NOTIFY_CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)NOTIFY_TOTAL_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_READDATA, x);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->len);
+    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, stop);
-    CURLcode rc = curl_easy_perform(c);
-    long code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    out->status = (int)code;
-    if (rc == CURLE_OK) {
-        out->ok = true;
-    } else if (rc == CURLE_ABORTED_BY_CALLBACK) {
-        out->aborted = true;
-        snprintf(out->error, sizeof(out->error), "aborted: shutting down");
-    } else {
-        snprintf(out->error, sizeof(out->error), "%s%s%s", curl_easy_strerror(rc),
-                 errbuf[0] ? ": " : "", errbuf);
-    }
-    curl_slist_free_all(rcpts);
-    curl_easy_cleanup(c);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, x);
+    return 0;
 }

@@ -1,16 +1,21 @@
-/* http_post.c: one HTTP POST with libcurl, for webhooks and Slack.
+/* http_post.c: one HTTP POST as a libcurl transfer, for webhooks and Slack,
+ * and what a finished transfer (of any channel) means.
  *
- * A fresh easy handle per delivery: deliveries are rare next to their
- * timeouts, and a handle never outlives the attempt, so nothing (a half-read
- * connection, a cookie) leaks from one tenant's receiver to another's. */
+ * A fresh easy handle per delivery, run by the channel's multi handle
+ * (notifier.c): a handle never outlives the attempt and never reuses a
+ * connection, so nothing (a half-read answer, a cookie) leaks from one
+ * tenant's receiver to another's. */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "notify/notify_int.h"
+#include "util/err.h"
 
 #ifndef SLAWATCH_VERSION
 #define SLAWATCH_VERSION "dev"
@@ -19,12 +24,6 @@
 static size_t discard(char *ptr, size_t size, size_t n, void *ud)
 {
     return size * n;
-}
-
-static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-    atomic_bool *stop = ud;
-    return stop && atomic_load(stop) ? 1 : 0;
 }
 
 /* a: an IPv4 address in host order */
@@ -73,60 +72,102 @@ static curl_socket_t open_checked(void *ud, curlsocktype purpose, struct curl_so
     return socket(a->family, a->socktype, a->protocol);
 }
 
-void deliver_http(const char *url, const char *body, size_t len, const char *const *headers,
-                  bool allow_private, atomic_bool *stop, struct delivery *out)
+int notify_xfer_http(struct xfer *x, const struct notify_opts *o, const char *url, char *body,
+                     const char *const *headers)
 {
-    memset(out, 0, sizeof(*out));
-    CURL *c = curl_easy_init();
-    if (!c) {
-        snprintf(out->error, sizeof(out->error), "cannot create an HTTP client");
-        return;
+    memset(x, 0, sizeof(*x));
+    x->data = body;
+    x->len = strlen(body);
+    x->easy = curl_easy_init();
+    if (!x->easy) {
+        free(body);
+        x->data = NULL;
+        return SW_E_NOMEM;
     }
-    char errbuf[CURL_ERROR_SIZE] = "";
-    struct curl_slist *h = NULL;
-    h = curl_slist_append(h, "Content-Type: application/json");
-    h = curl_slist_append(h, "User-Agent: slawatch/" SLAWATCH_VERSION);
-    h = curl_slist_append(h, "Expect:");
+    CURL *c = x->easy;
+    x->headers = curl_slist_append(x->headers, "Content-Type: application/json");
+    x->headers = curl_slist_append(x->headers, "User-Agent: slawatch/" SLAWATCH_VERSION);
+    x->headers = curl_slist_append(x->headers, "Expect:");
     for (size_t i = 0; headers && headers[i]; i++)
-        h = curl_slist_append(h, headers[i]);
+        x->headers = curl_slist_append(x->headers, headers[i]);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->data);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->len);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->headers);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)NOTIFY_CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)NOTIFY_TOTAL_TIMEOUT_MS);
+    /* one connection per delivery, as before the multi handle: nothing (a
+     * half-read answer) carries over from one tenant's receiver to another's */
+    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, stop);
-    bool refused = false;
-    if (!allow_private) {
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, x);
+    if (!o->allow_private) {
         curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_checked);
-        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &refused);
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &x->refused);
     }
-    CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK) {
-        long code = 0;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-        out->status = (int)code;
+    return 0;
+}
+
+/* Trouble at the destination (not with this one request): no connection,
+ * no answer in time, TLS failing, the peer hanging up. */
+static bool transport_down(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_WEIRD_SERVER_REPLY:
+        return true;
+    default:
+        return false;
+    }
+}
+
+void notify_xfer_result(struct xfer *x, CURLcode rc, struct delivery *out)
+{
+    memset(out, 0, sizeof(*out));
+    long code = 0;
+    char *scheme = NULL;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(x->easy, CURLINFO_SCHEME, &scheme);
+    bool smtp = scheme && (!strcasecmp(scheme, "smtp") || !strcasecmp(scheme, "smtps"));
+    out->status = (int)code;
+    if (rc == CURLE_OK && smtp) {
+        out->ok = true;
+    } else if (rc == CURLE_OK) {
         out->ok = code >= 200 && code < 300;
+        /* not 429: Slack limits each webhook URL, and every tenant's
+         * Slack is one host:port: one busy tenant must not open it */
+        out->dest_down = code >= 500;
         if (!out->ok)
             snprintf(out->error, sizeof(out->error), "HTTP %ld", code);
-    } else if (rc == CURLE_ABORTED_BY_CALLBACK) {
-        out->aborted = true;
-        snprintf(out->error, sizeof(out->error), "aborted: shutting down");
-    } else if (refused) {
+    } else if (x->refused) {
         snprintf(out->error, sizeof(out->error),
                  "refused: the URL resolves to an internal address (notify_allow_private)");
     } else {
-        snprintf(out->error, sizeof(out->error), "%s%s%s", curl_easy_strerror(rc),
-                 errbuf[0] ? ": " : "", errbuf);
+        out->dest_down = transport_down(rc) || (smtp && code == 421);
+        snprintf(out->error, sizeof(out->error), "%s%s%.200s", curl_easy_strerror(rc),
+                 x->errbuf[0] ? ": " : "", x->errbuf);
     }
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
+}
+
+void notify_xfer_release(struct xfer *x)
+{
+    if (x->easy)
+        curl_easy_cleanup(x->easy);
+    curl_slist_free_all(x->headers);
+    curl_slist_free_all(x->rcpts);
+    free(x->data);
+    memset(x, 0, sizeof(*x));
 }

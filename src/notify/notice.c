@@ -1,6 +1,7 @@
 /* notice.c: a notice's wire form (the webhook body, its idempotency key and
  * signature), the texts humans read (Slack, email), and the backoff.  Pure:
- * no I/O, no clock; the store renders bodies with these when it enqueues. */
+ * no I/O, no clock (notify_key_new takes libsodium's randomness, nothing
+ * else); the store renders bodies with these when it enqueues. */
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -88,6 +89,26 @@ void notify_key(const struct sw_notice *n, int64_t event_id, enum notify_channel
     crypto_generichash_final(&h, d, sizeof(d));
     memcpy(out, "ntf_", 4);
     sodium_bin2hex(out + 4, NOTIFY_KEY_LEN - 4 + 1, d, sizeof(d));
+}
+
+void notify_key_uuid7(int64_t now_ms, const uint8_t rnd[10], char out[NOTIFY_KEY_LEN + 1])
+{
+    uint8_t u[16];
+    uint64_t ms = now_ms > 0 ? (uint64_t)now_ms & 0xffffffffffffull : 0;
+    for (int i = 0; i < 6; i++)                 /* unix_ts_ms, big-endian */
+        u[i] = (uint8_t)(ms >> (40 - 8 * i));
+    memcpy(u + 6, rnd, 10);
+    u[6] = (uint8_t)(0x70 | (u[6] & 0x0f));     /* version 7, then 12 bits rand_a */
+    u[8] = (uint8_t)(0x80 | (u[8] & 0x3f));     /* variant 10, then 62 bits rand_b */
+    memcpy(out, "ntf_", 4);
+    sodium_bin2hex(out + 4, NOTIFY_KEY_LEN - 4 + 1, u, sizeof(u));
+}
+
+void notify_key_new(int64_t now_ms, char out[NOTIFY_KEY_LEN + 1])
+{
+    uint8_t rnd[10];
+    randombytes_buf(rnd, sizeof(rnd));
+    notify_key_uuid7(now_ms, rnd, out);
 }
 
 /* ---- body ---------------------------------------------------------------- */

@@ -14,7 +14,9 @@
  *   - the wire form: webhook body, idempotency key, signature, texts, email
  *     (pure functions, notice.c and email.c; unit-tested)
  *   - backoff (pure)
- *   - the notifier: worker threads started and stopped with the server
+ *   - the notifier: worker threads started and stopped with the server,
+ *     many deliveries in flight per channel, per destination limits and a
+ *     circuit breaker (notifier.c)
  */
 #ifndef SW_NOTIFY_H
 #define SW_NOTIFY_H
@@ -83,6 +85,18 @@ void notify_recipient_public(enum notify_channel ch, const char *rcpt, char *out
 void notify_key(const struct sw_notice *n, int64_t event_id, enum notify_channel ch,
                 const char *recipient, char out[NOTIFY_KEY_LEN + 1]);
 
+/* A new, globally unique idempotency key for one outbox row: "ntf_" + the
+ * 32 hex digits of a UUIDv7 (RFC 9562): 48 bits of now_ms (so a node's
+ * keys sort by creation), the version and variant bits, 74 random bits
+ * from libsodium.  Unlike notify_key it depends on nothing a backup
+ * restore or a second installation could repeat (event ids restart, the
+ * tenant's name is reused).  The store makes it once, when it writes the
+ * row, and keeps it in the row: every retry of that delivery sends the
+ * same key.  Same width as notify_key's. */
+void notify_key_new(int64_t now_ms, char out[NOTIFY_KEY_LEN + 1]);
+/* The same from given random bytes (tests): pure. */
+void notify_key_uuid7(int64_t now_ms, const uint8_t rnd[10], char out[NOTIFY_KEY_LEN + 1]);
+
 /* The webhook body, compact JSON in a fixed field order: {id, type,
  * tenant_id, item_kind, item_id, severity, clock, threshold_pct?,
  * escalation_level?, escalation_target?, due_at, occurred_at, test?}.
@@ -129,6 +143,12 @@ struct notify_opts {
     int flood_max;              /* K notices per recipient per window; 0 = no limit */
     int64_t flood_window_ms;    /* W */
     bool allow_private;         /* webhooks/Slack may reach internal addresses */
+    int64_t connect_timeout_ms; /* per delivery: connecting (5 s) */
+    int64_t timeout_ms;         /* per delivery: everything (15 s) */
+    int per_destination;        /* deliveries in flight to one host:port (4) */
+    int max_in_flight;          /* per channel (64) */
+    int breaker_failures;       /* failures in a row that open a destination's breaker (5) */
+    int64_t breaker_cooldown_ms;    /* open this long before a probe (30 s, doubling) */
     const char *smtp_url;       /* "" = email rows fail (and retry) with a clear error */
     const char *smtp_from;
     int smtp_starttls;          /* 0 off, 1 try, 2 required (CURLOPT_USE_SSL) */
@@ -149,10 +169,32 @@ void notify_stop(struct notifier *n);
 
 struct notify_stats {
     uint64_t delivered;         /* rows accepted by their receiver */
-    uint64_t failed;            /* failed attempts */
+    uint64_t failed;            /* failed attempts (skips of an open breaker included) */
     uint64_t dead;              /* rows that gave up */
     uint64_t digested;          /* digests sent */
+    uint64_t skipped;           /* attempts not sent: the destination's breaker was open */
+    int in_flight[NOTIFY_NCHANNELS];    /* deliveries being sent now */
 };
 void notify_get_stats(struct notifier *n, struct notify_stats *out);
+
+enum notify_breaker_state {
+    NOTIFY_BREAKER_CLOSED,
+    NOTIFY_BREAKER_OPEN,
+    NOTIFY_BREAKER_HALF_OPEN,
+};
+
+/* One destination (host:port) a worker knows, for /metrics.  Destinations
+ * idle and healthy for a while are forgotten. */
+struct notify_dest_stat {
+    enum notify_channel channel;
+    char destination[300];      /* "host:port": never a path or a credential */
+    enum notify_breaker_state state;
+    int in_flight;
+    int queued;                 /* claimed, waiting for a free slot */
+    int failures;               /* in a row */
+};
+/* Fills out[0..max), returns how many destinations there are (may be more
+ * than max). */
+size_t notify_dest_stats(struct notifier *n, struct notify_dest_stat *out, size_t max);
 
 #endif

@@ -8,7 +8,13 @@
  *
  * Processing is at-least-once safe: a source marks what it fired in the same
  * transaction as the events it writes, so a crash between rounds re-does
- * nothing that committed and loses nothing that did not. */
+ * nothing that committed and loses nothing that did not.
+ *
+ * A store that fails (disk full, read-only, down) leaves the due items due,
+ * so retrying at once would spin: after a failed round the thread waits
+ * 50 ms, then 100, 200 ... up to 5 s (util/backoff.h), and goes back to
+ * normal the moment a round succeeds.  The error is logged through a
+ * limiter (once per 10 s, with the count of the copies held back). */
 #include "sched/sched.h"
 
 #include <pthread.h>
@@ -18,10 +24,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/backoff.h"
+#include "util/err.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
 #define SCHED_MAX_SOURCES 4
+#define SCHED_LOG_EVERY_MS 10000
 
 struct sched {
     struct store *store;
@@ -39,6 +48,11 @@ struct sched {
     _Atomic int64_t target;     /* wall-clock ms the thread sleeps until */
 
     _Atomic uint64_t rounds, processed, errors;
+
+    /* the thread's own: waiting out a failing store */
+    struct backoff backoff;
+    _Atomic int64_t backoff_ms;     /* the current wait, for /metrics; 0 = healthy */
+    struct log_limit log;
 };
 
 static int64_t real_now_ms(void)
@@ -48,8 +62,9 @@ static int64_t real_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Processes everything due now; returns the number of items. */
-static uint64_t round_once(struct sched *sc, int64_t now)
+/* Processes everything due now; returns the number of items.  *failed is
+ * set when a source's store call failed. */
+static uint64_t round_once(struct sched *sc, int64_t now, bool *failed)
 {
     uint64_t total = 0;
     for (int i = 0; i < sc->nsrc; i++) {
@@ -59,8 +74,10 @@ static uint64_t round_once(struct sched *sc, int64_t now)
             int rc = sc->src[i].process_due(sc->store, now, sc->cfg.batch, &processed);
             if (rc < 0) {
                 sc->errors++;
-                log_error("scheduler: %s: processing due items failed (%d)",
-                          sc->src[i].name, rc);
+                *failed = true;
+                log_limited(&sc->log, LOG_ERROR,
+                            "scheduler: %s: processing due items failed: %s",
+                            sc->src[i].name, sw_strerror(rc));
                 break;
             }
             total += (uint64_t)processed;
@@ -69,19 +86,40 @@ static uint64_t round_once(struct sched *sc, int64_t now)
     return total;
 }
 
-static int64_t earliest(struct sched *sc, int64_t now)
+static int64_t earliest(struct sched *sc, int64_t now, bool *failed)
 {
     int64_t best = INT64_MAX;
     for (int i = 0; i < sc->nsrc; i++) {
         int64_t at = INT64_MAX;
-        if (sc->src[i].next_due(sc->store, now, &at) < 0) {
+        int rc = sc->src[i].next_due(sc->store, now, &at);
+        if (rc < 0) {
             sc->errors++;
-            at = now + 1000;    /* the store hiccuped: look again soon */
+            *failed = true;
+            log_limited(&sc->log, LOG_ERROR, "scheduler: %s: reading the next due instant "
+                        "failed: %s", sc->src[i].name, sw_strerror(rc));
+            at = INT64_MAX;     /* the backoff decides when to look again */
         }
         if (at < best)
             best = at;
     }
     return best;
+}
+
+/* After a round: the backoff's wait when the store failed, else 0. */
+static int64_t after_round(struct sched *sc, bool failed)
+{
+    if (failed) {
+        int64_t d = backoff_fail(&sc->backoff);
+        sc->backoff_ms = d;
+        return d;
+    }
+    unsigned n = backoff_ok(&sc->backoff);
+    if (n) {
+        log_limit_reset(&sc->log);
+        log_info("scheduler: the store answers again after %u failed rounds", n);
+    }
+    sc->backoff_ms = 0;
+    return 0;
 }
 
 static void *run(void *arg)
@@ -91,15 +129,21 @@ static void *run(void *arg)
     while (!sc->stopping) {
         pthread_mutex_unlock(&sc->mu);
         int64_t now = sc->cfg.now_ms();
-        uint64_t n = round_once(sc, now);
+        bool failed = false;
+        uint64_t n = round_once(sc, now, &failed);
         sc->rounds++;
         sc->processed += n;
         if (n && sc->done)
             sc->done(sc->done_ud, (int)n);
-        int64_t next = earliest(sc, sc->cfg.now_ms());
-        int64_t cap = sc->cfg.now_ms() + sc->cfg.max_sleep_ms;
+        /* a failed round backs off whatever is due: no need to ask */
+        int64_t next = failed ? INT64_MAX : earliest(sc, sc->cfg.now_ms(), &failed);
+        int64_t pause = after_round(sc, failed);
+        now = sc->cfg.now_ms();
+        int64_t cap = now + sc->cfg.max_sleep_ms;
         if (next > cap)
             next = cap;
+        if (pause)  /* due items stay due while the store fails: no spinning */
+            next = now + pause;
         pthread_mutex_lock(&sc->mu);
         sc->target = next;
         /* sleep until next (wall clock), or a hint, or stop */
@@ -136,6 +180,10 @@ int sched_start(struct store *s, const struct sched_source *sources, int n,
     sc->done = done;
     sc->done_ud = done_ud;
     sc->target = INT64_MAX;
+    backoff_init(&sc->backoff, cfg && cfg->backoff_base_ms > 0 ? cfg->backoff_base_ms
+                                                               : BACKOFF_STORE_BASE_MS,
+                 cfg && cfg->backoff_cap_ms > 0 ? cfg->backoff_cap_ms : BACKOFF_STORE_CAP_MS);
+    log_limit_init(&sc->log, SCHED_LOG_EVERY_MS);
     pthread_mutex_init(&sc->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -143,6 +191,7 @@ int sched_start(struct store *s, const struct sched_source *sources, int n,
     pthread_cond_init(&sc->cv, &ca);
     pthread_condattr_destroy(&ca);
     if (pthread_create(&sc->thread, NULL, run, sc) != 0) {
+        log_limit_destroy(&sc->log);
         pthread_mutex_destroy(&sc->mu);
         pthread_cond_destroy(&sc->cv);
         free(sc);
@@ -174,6 +223,8 @@ void sched_stop(struct sched *sc)
     pthread_cond_signal(&sc->cv);
     pthread_mutex_unlock(&sc->mu);
     pthread_join(sc->thread, NULL);
+    log_limit_reset(&sc->log);
+    log_limit_destroy(&sc->log);
     pthread_mutex_destroy(&sc->mu);
     pthread_cond_destroy(&sc->cv);
     free(sc);
@@ -185,4 +236,5 @@ void sched_stats(const struct sched *sc, struct sched_stats *out)
     out->processed = sc->processed;
     out->errors = sc->errors;
     out->next_at = sc->target;
+    out->backoff_ms = sc->backoff_ms;
 }

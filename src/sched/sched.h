@@ -7,7 +7,8 @@
  * wakes it asks each due source (findings, alerts) to process what is due:
  * the source claims the due items, asks the core what happened, and writes
  * the events, flags and outbox rows in one transaction.  Then the notifier
- * is woken to deliver. */
+ * is woken to deliver.  A failing store is retried with a capped
+ * exponential backoff, never in a tight loop. */
 #ifndef SW_SCHED_H
 #define SW_SCHED_H
 
@@ -34,6 +35,9 @@ struct sched_config {
     int batch;                  /* items per transaction (500) */
     /* The clock: real time unless a test or the demo sets it. */
     int64_t (*now_ms)(void);
+    /* Waits after a round whose store failed: base, doubling, capped
+     * (0 = 50 ms and 5 s, util/backoff.h). */
+    int64_t backoff_base_ms, backoff_cap_ms;
 };
 
 /* Starts the thread; sources[0..n) are copied. *out is the caller's. */
@@ -50,6 +54,7 @@ void sched_stop(struct sched *sc);
 struct sched_stats {
     uint64_t rounds, processed, errors;
     int64_t next_at;            /* what it sleeps until now */
+    int64_t backoff_ms;         /* waiting out a failing store this long; 0 = healthy */
 };
 void sched_stats(const struct sched *sc, struct sched_stats *out);
 

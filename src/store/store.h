@@ -101,6 +101,11 @@ struct store_ops {
     int (*token_lookup)(struct store *s, const uint8_t hash[SW_TOKEN_HASH_LEN],
                         struct sw_token *out);
     int (*token_count)(struct store *s, int64_t *count);
+    /* The first token of an empty database: created only when no token
+     * exists, once in total even when several nodes start together on one
+     * database; SW_E_EXISTS when there is one already. */
+    int (*token_create_first)(struct store *s, const struct sw_token *t,
+                              const uint8_t hash[SW_TOKEN_HASH_LEN], int64_t *id_out);
 };
 
 /* Events of one item, oldest first; after_id for paging (0 = from the start). */
@@ -187,6 +192,18 @@ static inline int store_token_lookup(struct store *s, const uint8_t hash[SW_TOKE
 { return s->ops->token_lookup(s, hash, out); }
 static inline int store_token_count(struct store *s, int64_t *count)
 { return s->ops->token_count(s, count); }
+static inline int store_token_create_first(struct store *s, const struct sw_token *t,
+                                           const uint8_t hash[SW_TOKEN_HASH_LEN],
+                                           int64_t *id_out)
+{
+    if (s->ops->token_create_first)
+        return s->ops->token_create_first(s, t, hash, id_out);
+    int64_t n;      /* a single-node backend: no race to close */
+    int rc = s->ops->token_count(s, &n);
+    if (rc < 0)
+        return rc;
+    return n > 0 ? SW_E_EXISTS : s->ops->token_create(s, t, hash, id_out);
+}
 
 static inline int store_event_list(struct store *s, const char *tenant_id, const char *kind,
                                    const char *item_id, int64_t after_id, int limit,

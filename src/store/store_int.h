@@ -40,6 +40,7 @@ struct sw_alert;
 struct sla_alert;
 struct sw_audit;
 struct sw_notice;
+struct sw_notify_config;
 struct alert_writer;
 
 /* ---- the store object ------------------------------------------------------ */
@@ -118,6 +119,11 @@ int store_tenant_exists_in(struct db_conn *c, const char *tenant_id);
 /* 1 when the project exists, 0 when not, or SW_E_*. */
 int store_project_exists_in(struct db_conn *c, const char *tenant_id, const char *project_id);
 
+/* tenants.c: inserts a token (the one INSERT of tokens); *id_out = its id.
+ * The caller signals store_tokens_changed_in. */
+int store_token_insert_in(struct db_conn *c, const struct sw_token *t,
+                          const uint8_t hash[SW_TOKEN_HASH_LEN], int64_t *id_out);
+
 /* users.c: appends an audit row. */
 int store_audit_add_in(struct db_conn *c, const struct sw_audit *a);
 
@@ -130,6 +136,10 @@ int store_audit_add_in(struct db_conn *c, const struct sw_audit *a);
  * (store_live_in): one path per tenant, never both.  Returns the number of
  * outbox rows written, or SW_E_*. */
 int store_notice_in(struct db_conn *c, const struct sw_notice *n, int64_t event_id);
+/* notify_config.c: the tenant's notification config, webhook secret
+ * included (wipe it after use): 0, SW_E_NOTFOUND (none) or SW_E_*. */
+int store_notify_config_in(struct db_conn *c, const char *tenant_id,
+                           struct sw_notify_config *out);
 
 /* alerts.c: one alert (lock: {FOR_UPDATE}, to rewrite it): 0 or NOTFOUND. */
 int store_alert_get_in(struct db_conn *c, const char *tenant_id, const char *id, bool lock,

@@ -2,9 +2,10 @@
  * configuration, the outbox, and the history of delivery attempts.
  *
  * The outbox is written inside the transaction of the event that causes a
- * notice (the scheduler calls the backend's in-transaction helper, for
- * SQLite sq_outbox_enqueue in sqlite_int.h), so an event and its notices
- * commit together or not at all.  Workers then claim due rows with a lease,
+ * notice (the scheduler calls the backend's in-transaction helper:
+ * store_notice_in in store_int.h, for the legacy SQLite store
+ * sq_outbox_enqueue in sqlite_int.h), so an event and its notices commit
+ * together or not at all.  Workers then claim due rows with a lease,
  * deliver, and record each attempt together with the row's new state.
  *
  * Groups:
@@ -145,6 +146,16 @@ struct store_notify_ops {
     int (*history)(struct store *s, const char *tenant_id, int64_t before_id, int limit,
                    store_outbox_cb cb, void *ud);
 };
+
+/* ---- live dashboards ---------------------------------------------------- */
+
+/* Hands a notice body to the tenant's live dashboards on every node (the
+ * store's "live" signal: store->live here at once, other nodes through the
+ * database), outside any transaction.  The websocket worker calls it for a
+ * delivered websocket row, so the row reaches the dashboards of every node,
+ * not only those of the node that claimed it.  0, SW_E_TOOBIG (body over
+ * DB_SIGNAL_MAX) or SW_E_UNAVAILABLE. */
+int store_live_publish(struct store *s, const char *tenant_id, const char *body);
 
 /* ---- wrappers ---------------------------------------------------------- */
 

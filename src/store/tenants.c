@@ -394,27 +394,32 @@ struct token_write {
     int64_t id;
 };
 
-static int token_create_tx(struct db_conn *c, void *ud)
+int store_token_insert_in(struct db_conn *c, const struct sw_token *t,
+                          const uint8_t hash[SW_TOKEN_HASH_LEN], int64_t *id_out)
 {
-    struct token_write *w = ud;
     struct db_stmt *st;
     int rc = db_prep(c, SQL_TOKEN_INSERT, &st);
     if (rc < 0)
         return rc;
-    db_bind_blob(st, 1, w->hash, SW_TOKEN_HASH_LEN);
-    db_bind_text(st, 2, w->t->name);
-    db_bind_text(st, 3, w->t->role);
-    db_bind_text(st, 4, w->t->tenant_id);
-    db_bind_int64(st, 5, w->t->created_at);
-    db_bind_int64(st, 6, w->t->expires_at);
+    db_bind_blob(st, 1, hash, SW_TOKEN_HASH_LEN);
+    db_bind_text(st, 2, t->name);
+    db_bind_text(st, 3, t->role);
+    db_bind_text(st, 4, t->tenant_id);
+    db_bind_int64(st, 5, t->created_at);
+    db_bind_int64(st, 6, t->expires_at);
     rc = db_step_one(st);
     if (rc == 1) {
-        w->id = db_col_int64(st, 0);
+        *id_out = db_col_int64(st, 0);
         db_reset(st);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = SW_E_STORE;
+        return 0;
     }
+    return rc < 0 ? rc : SW_E_STORE;
+}
+
+static int token_create_tx(struct db_conn *c, void *ud)
+{
+    struct token_write *w = ud;
+    int rc = store_token_insert_in(c, w->t, w->hash, &w->id);
     return rc < 0 ? rc : store_tokens_changed_in(c);
 }
 
@@ -423,6 +428,32 @@ static int token_create(struct store *base, const struct sw_token *t,
 {
     struct token_write w = {.t = t, .hash = hash};
     int rc = db_tx(sql_of(base)->db, DB_TX_WRITE, token_create_tx, &w);
+    if (rc == 0 && id_out)
+        *id_out = w.id;
+    return rc;
+}
+
+/* Under the database-wide lock: nodes starting together on an empty
+ * database see one another's first token. */
+static int token_first_tx(struct db_conn *c, void *ud)
+{
+    struct db_stmt *st;
+    int rc = db_prep(c, SQL_TOKEN_COUNT, &st);
+    if (rc < 0)
+        return rc;
+    rc = db_step_one(st);
+    if (rc != 1)
+        return rc < 0 ? rc : SW_E_STORE;
+    int64_t n = db_col_int64(st, 0);
+    db_reset(st);
+    return n > 0 ? SW_E_EXISTS : token_create_tx(c, ud);
+}
+
+static int token_create_first(struct store *base, const struct sw_token *t,
+                              const uint8_t hash[SW_TOKEN_HASH_LEN], int64_t *id_out)
+{
+    struct token_write w = {.t = t, .hash = hash};
+    int rc = db_tx(sql_of(base)->db, DB_TX_LOCKING, token_first_tx, &w);
     if (rc == 0 && id_out)
         *id_out = w.id;
     return rc;
@@ -507,4 +538,5 @@ const struct store_ops sql_store_ops = {
     .token_create = token_create,
     .token_lookup = token_lookup,
     .token_count = token_count,
+    .token_create_first = token_create_first,
 };

@@ -10,6 +10,12 @@
  *   - the ticker: every metrics_interval, builds one {"type":"metrics"}
  *     message per tenant with clients (calling the metrics callback, which
  *     may be slow, outside the broadcaster) and publishes it.
+ *   - the checker: every recheck_interval (or at once, ws_hub_recheck),
+ *     copies each client's (id, tenant, credential) under the lock, asks
+ *     the auth callback once per distinct (tenant, credential) without the
+ *     lock, and hands the ids to close to the broadcaster ("kicks"), which
+ *     sends them a close frame (4001/4003 with a reason) and releases them
+ *     before it delivers anything else queued.
  *   - any thread: ws_publish appends to the inbox and pokes the eventfd;
  *     ws_hub_add appends to the incoming list and pokes it too.
  *
@@ -18,11 +24,17 @@
  * released, nobody waits for it).  Nothing is preallocated per client but
  * its wslay context, so a client costs a few KB.
  *
- * The lock (h->lock) guards the inbox, the incoming list, the stop flag and
- * the tenant table's shape and counts (the ticker reads those); the client
- * lists hanging from the tenants are the broadcaster's alone.
+ * The lock (h->lock) guards the inbox, the incoming list, the kicks, the
+ * stop flag and the tenant table's shape and counts (the ticker reads
+ * those).  The client lists hanging from the tenants are changed by the
+ * broadcaster alone, always under the lock, so the broadcaster reads them
+ * without it and the checker reads them (ids and credentials, which never
+ * change) with it.
+ *
+ * Files: hub.c (this: the broadcaster, clients, the public calls),
+ * ticker.c (the metrics messages), recheck.c (the checker).
  */
-#include "ws/ws.h"
+#include "ws/hub_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,71 +54,11 @@
 
 #include <wslay/wslay.h>
 
-#include "core/sla.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/xalloc.h"
-
-#define NBUCKETS 256
 #define MAX_EVENTS 512
 #define MAX_RECV_MSG 4096       /* clients only say {"type":"ping"} */
-
-struct msg {
-    struct msg *next;
-    char *tenant;               /* NULL = every client */
-    size_t len;
-    char text[];
-};
-
-struct tenant;
-
-struct client {
-    struct client *prev, *next;     /* in its tenant's list, or the incoming list */
-    struct tenant *t;
-    int fd;
-    uint32_t armed;                 /* the epoll mask registered */
-    bool dead;
-    bool dirty;                     /* queued to this turn, not flushed yet */
-    struct client *dirty_next;
-    wslay_event_context_ptr ctx;
-    void (*release)(void *);
-    void *release_arg;
-    char *extra;                    /* bytes read by the HTTP server, served first */
-    size_t extra_len, extra_off;
-    int64_t last_seen;              /* monotonic ms of the last bytes received */
-    char *tenant_id;                /* until attached */
-};
-
-struct tenant {
-    struct tenant *next;            /* hash chain */
-    struct client *clients;
-    size_t n;
-    char id[];
-};
-
-struct ws_hub {
-    struct ws_opts o;
-    pthread_mutex_t lock;
-    pthread_cond_t tick;            /* wakes the ticker early (stop) */
-    pthread_t broadcaster, ticker;
-    bool threads_started;
-    int epfd, evfd;
-
-    /* under lock */
-    bool stopping;
-    struct msg *inbox, **inbox_tail;
-    struct client *incoming;
-    struct tenant *buckets[NBUCKETS];
-    ws_metrics_cb mcb;
-    void *mud;
-
-    atomic_size_t nclients;
-
-    /* the broadcaster's */
-    struct client *reap;            /* dropped during this turn, freed at its end */
-    struct client *dirty;           /* given messages this turn, to flush once */
-    int64_t next_ping;
-};
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -114,13 +66,6 @@ static int64_t mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t real_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -132,7 +77,7 @@ static unsigned bucket_of(const char *s)
     return h % NBUCKETS;
 }
 
-static void poke(struct ws_hub *h)
+void hub_poke(struct ws_hub *h)
 {
     uint64_t one = 1;
     ssize_t k = write(h->evfd, &one, sizeof(one));
@@ -257,6 +202,7 @@ static void client_free(struct client *c)
     c->release(c->release_arg);     /* the HTTP server closes the socket */
     free(c->extra);
     free(c->tenant_id);
+    free(c->cred);
     free(c);
 }
 
@@ -477,8 +423,46 @@ static void close_one(struct ws_hub *h, struct client *c, int64_t unused)
     client_drop(h, c, "shutdown");
 }
 
-/* Takes the inbox and the incoming clients; returns whether to stop. */
-static bool take_work(struct ws_hub *h, struct msg **msgs, struct client **incoming)
+static int kick_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const struct kick *)a)->id, y = ((const struct kick *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+/* A close frame with the checker's code and reason, then the socket. */
+static void kick_one(struct ws_hub *h, struct client *c, enum ws_verdict code)
+{
+    const char *why = code == WS_CLOSE_FORBIDDEN
+                          ? "forbidden: no longer allowed to read this tenant"
+                          : "unauthorized: token revoked or expired, or session ended";
+    log_info("ws: closing a client of %s (%d): %s", c->t ? c->t->id : "?", (int)code, why);
+    /* best effort, as at shutdown: a peer that does not read gets EOF alone */
+    if (wslay_event_queue_close(c->ctx, (uint16_t)code, (const uint8_t *)why, strlen(why)) == 0)
+        wslay_event_send(c->ctx);
+    atomic_fetch_add(&h->auth_closed, 1);
+    client_drop(h, c, "credential no longer valid");
+}
+
+/* Closes the clients named in kicks[0..n) (sorted by id); gone ones are skipped. */
+static void kick_all(struct ws_hub *h, const struct kick *kicks, size_t n)
+{
+    for (unsigned b = 0; b < NBUCKETS; b++)
+        for (struct tenant *t = h->buckets[b], *tn; t; t = tn) {
+            tn = t->next;
+            for (struct client *c = t->clients, *nx; c; c = nx) {
+                nx = c->next;
+                struct kick key = {c->id, WS_KEEP};
+                const struct kick *k = bsearch(&key, kicks, n, sizeof(*kicks), kick_cmp);
+                if (k)
+                    kick_one(h, c, k->code);
+            }
+        }
+}
+
+/* Takes the inbox, the incoming clients and the kicks; returns whether to
+ * stop.  *kicks is the caller's (free). */
+static bool take_work(struct ws_hub *h, struct msg **msgs, struct client **incoming,
+                      struct kick **kicks, size_t *nkicks)
 {
     pthread_mutex_lock(&h->lock);
     *msgs = h->inbox;
@@ -486,6 +470,10 @@ static bool take_work(struct ws_hub *h, struct msg **msgs, struct client **incom
     h->inbox_tail = &h->inbox;
     *incoming = h->incoming;
     h->incoming = NULL;
+    *kicks = h->kicks;
+    *nkicks = h->nkicks;
+    h->kicks = NULL;
+    h->nkicks = h->kcap = 0;
     bool stop = h->stopping;
     pthread_mutex_unlock(&h->lock);
     return stop;
@@ -518,12 +506,20 @@ static void *broadcaster_main(void *arg)
 
         struct msg *msgs;
         struct client *inc;
-        bool stop = take_work(h, &msgs, &inc);
+        struct kick *kicks;
+        size_t nkicks;
+        bool stop = take_work(h, &msgs, &inc, &kicks, &nkicks);
         while (inc) {
             struct client *c = inc;
             inc = c->next;
             client_attach(h, c);
         }
+        /* before the messages: a revoked client must not get one more */
+        if (nkicks && !stop) {
+            qsort(kicks, nkicks, sizeof(*kicks), kick_cmp);
+            kick_all(h, kicks, nkicks);
+        }
+        free(kicks);
         while (msgs) {
             struct msg *m = msgs;
             msgs = m->next;
@@ -545,89 +541,6 @@ static void *broadcaster_main(void *arg)
         }
         reap(h);
     }
-    return NULL;
-}
-
-/* ---- the ticker: periodic metrics ------------------------------------- */
-
-struct tcount {
-    char *id;
-    size_t n;
-};
-
-static void publish_metrics(struct ws_hub *h, const char *tenant, size_t n, ws_metrics_cb cb,
-                            void *ud)
-{
-    json_t *extra = NULL;
-    if (cb) {
-        char *s = cb(tenant, ud);
-        if (s) {
-            extra = json_loads(s, 0, NULL);
-            free(s);
-            if (extra && !json_is_object(extra)) {
-                json_decref(extra);
-                extra = NULL;
-            }
-        }
-    }
-    char at[SLA_TIME_BUFSZ];
-    int64_t now = real_ms();
-    if (now % 1000 == 0)
-        now++;      /* keep the milliseconds visible: clients measure latency with them */
-    sla_time_format(now, at);
-    json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "type", "metrics", "tenant_id", tenant,
-                          "clients", (json_int_t)n, "at", at);
-    if (extra)
-        json_object_update_missing(o, extra);
-    json_decref(extra);
-    char *text = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (text) {
-        ws_publish(h, tenant, text, strlen(text));
-        free(text);
-    }
-}
-
-static void *ticker_main(void *arg)
-{
-    struct ws_hub *h = arg;
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    pthread_mutex_lock(&h->lock);
-    for (;;) {
-        uint64_t ns = (uint64_t)next.tv_nsec + (uint64_t)h->o.metrics_interval_ms * 1000000u;
-        next.tv_sec += (time_t)(ns / 1000000000u);
-        next.tv_nsec = (long)(ns % 1000000000u);
-        while (!h->stopping && pthread_cond_timedwait(&h->tick, &h->lock, &next) != ETIMEDOUT)
-            ;
-        if (h->stopping)
-            break;
-        /* snapshot the tenants with clients, then work without the lock */
-        size_t nt = 0, cap = 16;
-        struct tcount *ts = xmalloc(cap * sizeof(*ts));
-        for (unsigned b = 0; b < NBUCKETS; b++)
-            for (struct tenant *t = h->buckets[b]; t; t = t->next) {
-                if (nt == cap)
-                    ts = xrealloc(ts, (cap *= 2) * sizeof(*ts));
-                ts[nt].id = xstrdup(t->id);
-                ts[nt++].n = t->n;
-            }
-        ws_metrics_cb cb = h->mcb;
-        void *ud = h->mud;
-        pthread_mutex_unlock(&h->lock);
-        for (size_t i = 0; i < nt; i++) {
-            publish_metrics(h, ts[i].id, ts[i].n, cb, ud);
-            free(ts[i].id);
-        }
-        free(ts);
-        /* a slow callback must not make the ticks pile up */
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec > next.tv_sec || (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec))
-            next = now;
-        pthread_mutex_lock(&h->lock);
-    }
-    pthread_mutex_unlock(&h->lock);
     return NULL;
 }
 
@@ -653,7 +566,10 @@ int ws_hub_new_opts(const struct ws_opts *o, struct ws_hub **out)
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&h->tick, &ca);
+    pthread_cond_init(&h->recheck, &ca);
     pthread_condattr_destroy(&ca);
+    if (!h->o.recheck_interval_ms)
+        h->o.recheck_interval_ms = 500;
     if (h->epfd < 0 || h->evfd < 0)
         goto fail;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = h};
@@ -661,12 +577,22 @@ int ws_hub_new_opts(const struct ws_opts *o, struct ws_hub **out)
         goto fail;
     if (pthread_create(&h->broadcaster, NULL, broadcaster_main, h) != 0)
         goto fail;
-    if (pthread_create(&h->ticker, NULL, ticker_main, h) != 0) {
+    if (pthread_create(&h->ticker, NULL, hub_ticker_main, h) != 0) {
         pthread_mutex_lock(&h->lock);
         h->stopping = true;
         pthread_mutex_unlock(&h->lock);
-        poke(h);
+        hub_poke(h);
         pthread_join(h->broadcaster, NULL);
+        goto fail;
+    }
+    if (pthread_create(&h->checker, NULL, hub_checker_main, h) != 0) {
+        pthread_mutex_lock(&h->lock);
+        h->stopping = true;
+        pthread_cond_broadcast(&h->tick);
+        pthread_mutex_unlock(&h->lock);
+        hub_poke(h);
+        pthread_join(h->broadcaster, NULL);
+        pthread_join(h->ticker, NULL);
         goto fail;
     }
     h->threads_started = true;
@@ -679,6 +605,7 @@ fail:
     if (h->evfd >= 0)
         close(h->evfd);
     pthread_cond_destroy(&h->tick);
+    pthread_cond_destroy(&h->recheck);
     pthread_mutex_destroy(&h->lock);
     free(h);
     return SW_E_IO;
@@ -691,17 +618,22 @@ void ws_hub_shutdown(struct ws_hub *h)
     pthread_mutex_lock(&h->lock);
     h->stopping = true;
     pthread_cond_broadcast(&h->tick);
+    pthread_cond_broadcast(&h->recheck);
     pthread_mutex_unlock(&h->lock);
     if (!h->threads_started)
         return;
-    poke(h);
+    hub_poke(h);
     pthread_join(h->broadcaster, NULL);
     pthread_join(h->ticker, NULL);
+    pthread_join(h->checker, NULL);
     h->threads_started = false;
     /* a client added between the loop's last look and its exit */
     struct msg *msgs;
     struct client *inc;
-    take_work(h, &msgs, &inc);
+    struct kick *kicks;
+    size_t nkicks;
+    take_work(h, &msgs, &inc, &kicks, &nkicks);
+    free(kicks);
     while (msgs) {
         struct msg *m = msgs;
         msgs = m->next;
@@ -723,12 +655,14 @@ void ws_hub_free(struct ws_hub *h)
     close(h->epfd);
     close(h->evfd);
     pthread_cond_destroy(&h->tick);
+    pthread_cond_destroy(&h->recheck);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }
 
-int ws_hub_add(struct ws_hub *h, int fd, const char *tenant_id, const char *extra,
-               size_t extra_len, void (*release)(void *), void *release_arg)
+int ws_hub_add(struct ws_hub *h, int fd, const char *tenant_id, const void *cred,
+               size_t cred_len, const char *extra, size_t extra_len,
+               void (*release)(void *), void *release_arg)
 {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
@@ -743,6 +677,12 @@ int ws_hub_add(struct ws_hub *h, int fd, const char *tenant_id, const char *extr
     c->release = release;
     c->release_arg = release_arg;
     c->tenant_id = xstrdup(tenant_id ? tenant_id : "");
+    c->id = atomic_fetch_add(&h->next_id, 1) + 1;
+    if (cred_len) {
+        c->cred = xmalloc(cred_len);
+        memcpy(c->cred, cred, cred_len);
+        c->cred_len = cred_len;
+    }
     if (extra_len) {
         c->extra = xmalloc(extra_len);
         memcpy(c->extra, extra, extra_len);
@@ -754,6 +694,7 @@ int ws_hub_add(struct ws_hub *h, int fd, const char *tenant_id, const char *extr
         c->release = NULL;
         free(c->extra);
         free(c->tenant_id);
+        free(c->cred);
         free(c);
         release(release_arg);
         return SW_E_BUSY;
@@ -761,7 +702,7 @@ int ws_hub_add(struct ws_hub *h, int fd, const char *tenant_id, const char *extr
     c->next = h->incoming;
     h->incoming = c;
     pthread_mutex_unlock(&h->lock);
-    poke(h);
+    hub_poke(h);
     return 0;
 }
 
@@ -790,13 +731,5 @@ void ws_publish(struct ws_hub *h, const char *tenant_id, const char *text, size_
     *h->inbox_tail = m;
     h->inbox_tail = &m->next;
     pthread_mutex_unlock(&h->lock);
-    poke(h);
-}
-
-void ws_set_metrics_cb(struct ws_hub *h, ws_metrics_cb cb, void *ud)
-{
-    pthread_mutex_lock(&h->lock);
-    h->mcb = cb;
-    h->mud = ud;
-    pthread_mutex_unlock(&h->lock);
+    hub_poke(h);
 }

@@ -9,4 +9,5 @@ void ws_opts_default(struct ws_opts *o)
     o->pong_timeout_ms = 75000;
     o->max_queue_msgs = 256;
     o->max_queue_bytes = 1u << 20;
+    o->recheck_interval_ms = 500;
 }

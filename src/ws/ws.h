@@ -4,12 +4,21 @@
  * handed to the hub, which owns them on one broadcaster thread (epoll, no
  * thread per client) and frames with wslay.  Publishing never blocks the
  * caller: messages go to a per-client bounded queue, and a client too slow
- * to drain it is dropped rather than allowed to stall the others. */
+ * to drain it is dropped rather than allowed to stall the others.
+ *
+ * A socket outlives the request that opened it, so the credential it came
+ * with (a token, a session) is checked again all the time: every
+ * recheck_interval, and at once after ws_hub_recheck (a local revoke,
+ * logout, user deletion).  The periodic check is what covers a change made
+ * on another node.  A client whose credential no longer lets it read its
+ * tenant gets a close frame (4001 or 4003, with a reason) and its socket is
+ * released. */
 #ifndef SW_WS_H
 #define SW_WS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct ws_hub;
 
@@ -21,6 +30,7 @@ struct ws_opts {
     unsigned pong_timeout_ms;       /* silent this long: dropped (75000) */
     size_t max_queue_msgs;          /* per client, unsent messages (256) */
     size_t max_queue_bytes;         /* per client, unsent bytes (1 MiB) */
+    unsigned recheck_interval_ms;   /* every client's credential checked again (500) */
 };
 
 /* Defaults; the server sets them from its configuration (ws_* keys). */
@@ -41,15 +51,44 @@ void ws_hub_free(struct ws_hub *h);
 /* ---- clients ----------------------------------------------------------- */
 
 /* Hands an upgraded connection to the hub, subscribed to tenant_id (copied).
+ * cred[0..cred_len): what the auth callback needs to check the client's
+ * credential again (copied, opaque to the hub; may be empty).
  * extra: bytes the client sent after its handshake, read before fd (copied).
  * The hub never closes fd: it calls release(release_arg) exactly once, on
  * its thread, when it is done with it (or at once, on this thread, when the
  * hub is shutting down: then SW_E_BUSY).  Thread-safe, never blocks. */
-int ws_hub_add(struct ws_hub *h, int fd, const char *tenant_id, const char *extra,
-               size_t extra_len, void (*release)(void *), void *release_arg);
+int ws_hub_add(struct ws_hub *h, int fd, const char *tenant_id, const void *cred,
+               size_t cred_len, const char *extra, size_t extra_len,
+               void (*release)(void *), void *release_arg);
 
 /* Connected clients, for /metrics and tests. */
 size_t ws_client_count(const struct ws_hub *h);
+
+/* ---- credentials checked again ------------------------------------------ */
+
+/* What the auth callback says of a credential.  The close codes are the
+ * WebSocket close frame's (RFC 6455 7.4.2, 4000-4999: the application's). */
+enum ws_verdict {
+    WS_KEEP = 0,                    /* still valid, or cannot tell now (store down) */
+    WS_CLOSE_UNAUTHORIZED = 4001,   /* revoked, expired, logged out, user gone */
+    WS_CLOSE_FORBIDDEN = 4003,      /* valid, but may no longer read this tenant */
+};
+
+/* Whether the credential cred[0..len) may still read tenant_id.  Called on
+ * the hub's checker thread (never the broadcaster), once per distinct
+ * (tenant, credential) per round, so it may query the store.  A store error
+ * must answer WS_KEEP: a database hiccup is no reason to drop every
+ * dashboard (the next round decides). */
+typedef enum ws_verdict (*ws_auth_cb)(const char *tenant_id, const void *cred, size_t len,
+                                      void *ud);
+/* Sets the callback (NULL: no checks). */
+void ws_set_auth_cb(struct ws_hub *h, ws_auth_cb cb, void *ud);
+/* Checks every client now instead of at the next round: call after a
+ * local change that may end credentials (revoke, logout, user deleted or
+ * its roles changed).  Thread-safe, never blocks. */
+void ws_hub_recheck(struct ws_hub *h);
+/* Clients closed because their credential no longer held, for /metrics. */
+uint64_t ws_auth_closed_count(const struct ws_hub *h);
 
 /* ---- messages ---------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /* harness.c: process control and HTTP for integration tests. */
 #include "harness.h"
+#include "pgtest.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -33,7 +34,13 @@ void srv_init(struct sw_server *s)
     const char *tmp = getenv("TMPDIR");
     snprintf(s->dir, sizeof(s->dir), "%s/slawatch-it-XXXXXX", tmp ? tmp : "/tmp");
     assert_non_null(mkdtemp(s->dir));
-    snprintf(s->db, sizeof(s->db), "sqlite:%s/test.db", s->dir);
+    const char *backend = getenv("SLAWATCH_TEST_BACKEND");
+    if (backend && !strcmp(backend, "postgres")) {
+        assert_int_equal(pgtest_db_create(s->db, sizeof(s->db)), 0);
+        s->pg = true;
+    } else {
+        snprintf(s->db, sizeof(s->db), "sqlite:%s/test.db", s->dir);
+    }
 }
 
 const char *srv_path(struct sw_server *s, const char *name, char *buf, size_t len)
@@ -183,6 +190,8 @@ void srv_cleanup(struct sw_server *s)
         srv_kill9(s);
     if (getenv("SLAWATCH_KEEP_TEMP"))
         return;
+    if (s->pg)
+        pgtest_db_drop(s->db);
     char cmd[400];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
     if (system(cmd) != 0)

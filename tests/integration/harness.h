@@ -16,7 +16,8 @@ struct sw_server {
     int port;
     int out_fd;             /* the child's stdout, kept open */
     char dir[256];          /* temp dir holding the db and the log */
-    char db[320];           /* sqlite:PATH */
+    char db[512];           /* sqlite:PATH, or postgres://... under SLAWATCH_TEST_BACKEND=postgres */
+    bool pg;                /* db is a database of the test cluster (pgtest.h) */
     char base[64];          /* http://127.0.0.1:PORT (https:// under --tls-cert) */
     bool tls;               /* the server said `listening on https://` */
 };
@@ -29,7 +30,9 @@ struct http_resp {
     json_t *json;           /* parsed body, or NULL */
 };
 
-/* A fresh temp dir and database. */
+/* A fresh temp dir and database: SQLite in the dir, or a new database in
+ * the test cluster when SLAWATCH_TEST_BACKEND=postgres (ctest runs every
+ * integration test both ways). */
 void srv_init(struct sw_server *s);
 /* Starts (or restarts, on the same database) the binary; extra_args are
  * appended to `serve`, env is a NULL-terminated list of NAME=VALUE.

@@ -131,6 +131,7 @@ struct http_sink {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int fail_next, status, delay_ms;
+    volatile int hang;
     size_t n;
     struct sink_request reqs[MAX_RECORDS];
 };
@@ -169,7 +170,8 @@ static void http_serve_one(struct http_sink *s, int c)
         status = 500;
     }
     int delay = s->delay_ms;
-    r.answered = status;
+    int hang = s->hang;
+    r.answered = hang ? 0 : status;
     if (s->n < MAX_RECORDS)
         s->reqs[s->n++] = r;
     else
@@ -177,6 +179,20 @@ static void http_serve_one(struct http_sink *s, int c)
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
 
+    if (hang) {
+        /* a receiver that hangs: it read the request and never answers; the
+         * connection ends when the client gives up (or the sink stops) */
+        char tmp[256];
+        while (!s->stop && s->hang) {
+            struct pollfd p = {c, POLLIN, 0};
+            int k = poll(&p, 1, 100);
+            if (k > 0 && recv(c, tmp, sizeof(tmp), 0) <= 0)
+                break;
+            if (k < 0 && errno != EINTR)
+                break;
+        }
+        goto out;
+    }
     for (int waited = 0; waited < delay && !s->stop; waited += 50)
         sleep_ms(50);
     char resp[256];
@@ -234,6 +250,13 @@ void http_sink_set_status(struct http_sink *s, int status)
 {
     pthread_mutex_lock(&s->mu);
     s->status = status;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void http_sink_set_hang(struct http_sink *s, bool on)
+{
+    pthread_mutex_lock(&s->mu);
+    s->hang = on;
     pthread_mutex_unlock(&s->mu);
 }
 

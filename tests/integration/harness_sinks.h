@@ -29,6 +29,10 @@ int http_sink_port(struct http_sink *s);
 void http_sink_fail_next(struct http_sink *s, int n);
 /* Every request answers status (200 = back to normal). */
 void http_sink_set_status(struct http_sink *s, int status);
+/* Hangs: reads each request (recorded, answered = 0) and never answers,
+ * until the client gives up; one connection at a time, so the next ones
+ * wait in the listen backlog, as at a receiver that stopped working. */
+void http_sink_set_hang(struct http_sink *s, bool on);
 /* Holds each answer this long after reading the request. */
 void http_sink_set_delay(struct http_sink *s, int ms);
 size_t http_sink_count(struct http_sink *s);

@@ -67,6 +67,12 @@ static void send_frame(struct ws_client *c, int op, const void *payload, size_t 
 
 struct ws_client *ws_client_open(struct sw_server *s, const char *tenant, const char *token)
 {
+    return ws_client_open_h(s, tenant, token, NULL);
+}
+
+struct ws_client *ws_client_open_h(struct sw_server *s, const char *tenant, const char *token,
+                                   const char *headers)
+{
     struct ws_client *c = calloc(1, sizeof(*c));
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port)};
@@ -75,12 +81,15 @@ struct ws_client *ws_client_open(struct sw_server *s, const char *tenant, const 
         goto fail;
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    char req[1024];
+    char req[2048];
     int n = snprintf(req, sizeof(req),
                      "GET /api/v1/sla/ws?tenant_id=%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-                     "Authorization: Bearer %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "%s%s%sUpgrade: websocket\r\nConnection: Upgrade\r\n"
                      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "\r\n", tenant, s->port, token);
+                     "%s\r\n", tenant, s->port, token ? "Authorization: Bearer " : "",
+                     token ? token : "", token ? "\r\n" : "", headers ? headers : "");
+    if (n < 0 || (size_t)n >= sizeof(req))
+        goto fail;
     if (send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n)
         goto fail;
     int64_t deadline = mono_ms() + 5000;
@@ -195,4 +204,41 @@ void ws_client_close(struct ws_client *c)
     send_frame(c, 0x8, "\x03\xe8", 2);
     close(c->fd);
     free(c);
+}
+
+int ws_client_wait_close(struct ws_client *c, int timeout_ms, int *code, int *texts)
+{
+    int64_t deadline = mono_ms() + timeout_ms;
+    for (;;) {
+        int op;
+        char *p;
+        size_t len;
+        int r = read_frame(c, deadline, &op, &p, &len);
+        if (r <= 0)
+            return r;
+        if (op == 0x9)
+            send_frame(c, 0xA, p, len);
+        else if (op == 0x1 && texts)
+            (*texts)++;
+        else if (op == 0x8) {
+            if (code)
+                *code = len >= 2 ? (uint8_t)p[0] << 8 | (uint8_t)p[1] : 0;
+            free(p);
+            return 1;
+        }
+        free(p);
+    }
+}
+
+bool ws_client_eof(struct ws_client *c, int timeout_ms)
+{
+    int64_t deadline = mono_ms() + timeout_ms;
+    for (;;) {
+        c->len = 0;
+        int64_t left = deadline - mono_ms();
+        if (left < 0)
+            return false;
+        if (fill(c, (int)left) < 0)
+            return true;
+    }
 }

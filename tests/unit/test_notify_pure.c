@@ -103,6 +103,115 @@ static void test_key_stable_and_distinct(void **state)
     assert_string_not_equal(a, b);
 }
 
+/* Keys of new outbox rows: UUIDv7 in the old "ntf_" + 32 hex shape. */
+static void test_key_new_uuid7(void **state)
+{
+    char k[NOTIFY_KEY_LEN + 1];
+    const uint8_t rnd[10] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    /* 2026-11-22T10:00:00Z = 0x01a2_02b2_c500 ms */
+    notify_key_uuid7(1795341600000, rnd, k);
+    assert_string_equal(k, "ntf_" "01a202b2c500" "7fff" "bfff" "ffffffffffff");
+    const uint8_t zero[10] = {0};
+    notify_key_uuid7(1795341600000, zero, k);
+    assert_string_equal(k, "ntf_" "01a202b2c500" "7000" "8000" "000000000000");
+    notify_key_uuid7(0, zero, k);               /* no clock: still well formed */
+    assert_string_equal(k, "ntf_00000000000070008000000000000000");
+
+    /* random ones: the shape, the time, no two alike, later sorts after */
+    enum { N = 20000 };
+    char (*keys)[NOTIFY_KEY_LEN + 1] = malloc(N * sizeof(*keys));
+    for (int i = 0; i < N; i++) {
+        notify_key_new(1795341600000 + i / 100, keys[i]);
+        assert_int_equal(strlen(keys[i]), NOTIFY_KEY_LEN);
+        assert_memory_equal(keys[i], "ntf_", 4);
+        assert_memory_equal(keys[i] + 4, "01a202b2c", 9);
+        assert_int_equal(keys[i][4 + 12], '7');                   /* version */
+        assert_non_null(strchr("89ab", keys[i][4 + 16]));         /* variant */
+        for (int j = 4; j < NOTIFY_KEY_LEN; j++)
+            assert_non_null(strchr("0123456789abcdef", keys[i][j]));
+        if (i >= 100)
+            assert_true(strcmp(keys[i - 100], keys[i]) < 0);
+    }
+    qsort(keys, N, sizeof(*keys), (int (*)(const void *, const void *))strcmp);
+    for (int i = 1; i < N; i++)
+        assert_string_not_equal(keys[i - 1], keys[i]);
+    free(keys);
+}
+
+/* ---- destinations and the circuit breaker ------------------------------- */
+
+static void test_destination(void **state)
+{
+    char d[NOTIFY_DEST_MAX];
+    notify_destination(NOTIFY_SLACK, "https://hooks.slack.com/services/T1/B2/XXXXsecret", "", d);
+    assert_string_equal(d, "hooks.slack.com:443");              /* never the path */
+    notify_destination(NOTIFY_WEBHOOK, "http://127.0.0.1:8080/hook?x=1", "", d);
+    assert_string_equal(d, "127.0.0.1:8080");
+    notify_destination(NOTIFY_WEBHOOK, "http://Hooks.Example.TEST/a", "", d);
+    assert_string_equal(d, "hooks.example.test:80");
+    notify_destination(NOTIFY_WEBHOOK, "https://user:pw@example.test:8443/a", "", d);
+    assert_string_equal(d, "example.test:8443");                /* never credentials */
+    notify_destination(NOTIFY_WEBHOOK, "http://[::1]:9000/h", "", d);
+    assert_string_equal(d, "[::1]:9000");
+    notify_destination(NOTIFY_WEBHOOK, "not a url", "", d);
+    assert_string_equal(d, "invalid");
+    /* email: the relay, whoever the recipient */
+    notify_destination(NOTIFY_EMAIL, "ops@acme.test", "smtp://mail.example.test:587", d);
+    assert_string_equal(d, "mail.example.test:587");
+    notify_destination(NOTIFY_EMAIL, "ops@acme.test", "smtps://mail.example.test", d);
+    assert_string_equal(d, "mail.example.test:465");
+    notify_destination(NOTIFY_EMAIL, "ops@acme.test", "", d);
+    assert_string_equal(d, "invalid");
+}
+
+static void test_breaker(void **state)
+{
+    const struct notify_breaker_cfg c = {.failures = 3, .cooldown_ms = 1000,
+                                         .cooldown_max_ms = 3000};
+    struct notify_breaker b;
+    memset(&b, 0, sizeof(b));
+    int64_t t = 10000;
+    /* closed: failures in a row open it; a success (or a 4xx) in between resets */
+    assert_int_equal(notify_breaker_gate(&b, t), NOTIFY_GATE_GO);
+    notify_breaker_result(&b, &c, false, true, t);
+    notify_breaker_result(&b, &c, false, true, t);
+    notify_breaker_result(&b, &c, false, false, t);
+    assert_int_equal(b.state, NOTIFY_BREAKER_CLOSED);
+    assert_int_equal(b.failures, 0);
+    for (int i = 0; i < 3; i++)
+        notify_breaker_result(&b, &c, false, true, t);
+    assert_int_equal(b.state, NOTIFY_BREAKER_OPEN);
+    /* open: skipped until the cool-down ends */
+    assert_int_equal(notify_breaker_gate(&b, t), NOTIFY_GATE_OPEN);
+    assert_int_equal(notify_breaker_gate(&b, t + 999), NOTIFY_GATE_OPEN);
+    /* a transfer started before it opened changes nothing */
+    notify_breaker_result(&b, &c, false, false, t + 500);
+    assert_int_equal(b.state, NOTIFY_BREAKER_OPEN);
+    /* half-open: one probe, the others wait (not a failure) */
+    assert_int_equal(notify_breaker_gate(&b, t + 1000), NOTIFY_GATE_PROBE);
+    assert_int_equal(b.state, NOTIFY_BREAKER_HALF_OPEN);
+    assert_int_equal(notify_breaker_gate(&b, t + 1001), NOTIFY_GATE_WAIT);
+    /* the probe fails: open for twice as long, then three times capped */
+    notify_breaker_result(&b, &c, true, true, t + 1100);
+    assert_int_equal(b.state, NOTIFY_BREAKER_OPEN);
+    assert_int_equal(b.open_until, t + 1100 + 2000);
+    assert_int_equal(notify_breaker_gate(&b, t + 3099), NOTIFY_GATE_OPEN);
+    assert_int_equal(notify_breaker_gate(&b, t + 3100), NOTIFY_GATE_PROBE);
+    notify_breaker_result(&b, &c, true, true, t + 3200);
+    assert_int_equal(b.open_until, t + 3200 + 3000);           /* 4000 capped at 3000 */
+    /* a probe abandoned (shutdown) lets the next one go */
+    assert_int_equal(notify_breaker_gate(&b, t + 6200), NOTIFY_GATE_PROBE);
+    notify_breaker_probe_abandoned(&b);
+    assert_int_equal(notify_breaker_gate(&b, t + 6201), NOTIFY_GATE_PROBE);
+    /* the probe succeeds: closed, counts from zero, next opening at 1 s again */
+    notify_breaker_result(&b, &c, true, false, t + 6300);
+    assert_int_equal(b.state, NOTIFY_BREAKER_CLOSED);
+    assert_int_equal(notify_breaker_gate(&b, t + 6300), NOTIFY_GATE_GO);
+    for (int i = 0; i < 3; i++)
+        notify_breaker_result(&b, &c, false, true, t + 7000);
+    assert_int_equal(b.open_until, t + 7000 + 1000);
+}
+
 static void test_body_fields_in_order(void **state)
 {
     struct sw_notice n = breach();
@@ -257,6 +366,9 @@ int main(void)
         cmocka_unit_test(test_backoff_capped),
         cmocka_unit_test(test_sign_hex_rfc4231),
         cmocka_unit_test(test_key_stable_and_distinct),
+        cmocka_unit_test(test_key_new_uuid7),
+        cmocka_unit_test(test_destination),
+        cmocka_unit_test(test_breaker),
         cmocka_unit_test(test_body_fields_in_order),
         cmocka_unit_test(test_summary_and_details),
         cmocka_unit_test(test_email_message),

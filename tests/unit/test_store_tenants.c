@@ -1,6 +1,7 @@
 /* The store's tenants, projects, tokens and events (src/store/tenants.c,
  * events.c) on SQLite and PostgreSQL, and its caches: what one node writes
  * holds on another from the next request. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -164,6 +165,53 @@ static void test_reopen(void **state)
     assert_int_equal(store_tenant_get(t->s, "kept", &got), 0);
 }
 
+struct first {
+    struct store *s;
+    uint8_t hash[SW_TOKEN_HASH_LEN];
+    int rc;
+};
+
+static void *first_thread(void *arg)
+{
+    struct first *f = arg;
+    struct sw_token tok = {.created_at = T0};
+    snprintf(tok.name, sizeof(tok.name), "first admin");
+    snprintf(tok.role, sizeof(tok.role), "platform_admin");
+    f->rc = store_token_create_first(f->s, &tok, f->hash, NULL);
+    return NULL;
+}
+
+/* The first admin token, once in total, even from several nodes at once. */
+static void test_first_token(void **state)
+{
+    struct storetest *t = *state;
+    struct store *other = t->s;
+    char err[512];
+    if (t->pg)
+        assert_int_equal(store_sql_open(t->url, &other, err, sizeof(err)), 0);
+    struct first f[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        f[i].s = i % 2 ? other : t->s;
+        memset(f[i].hash, 0x10 + i, sizeof(f[i].hash));
+        pthread_create(&th[i], NULL, first_thread, &f[i]);
+    }
+    int created = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        if (f[i].rc == 0)
+            created++;
+        else
+            assert_int_equal(f[i].rc, SW_E_EXISTS);
+    }
+    assert_int_equal(created, 1);
+    int64_t n;
+    assert_int_equal(store_token_count(t->s, &n), 0);
+    assert_int_equal(n, 1);
+    if (other != t->s)
+        store_close(other);
+}
+
 /* ---- two nodes on one PostgreSQL ---------------------------------------------- */
 
 static const char SQL_REVOKE[] = "UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1";
@@ -244,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_events),
         cmocka_unit_test(test_reopen),
+        cmocka_unit_test(test_first_token),
         cmocka_unit_test(test_two_nodes),
     };
     return storetest_run("store_tenants", tests, sizeof(tests) / sizeof(tests[0]));
