@@ -2,7 +2,10 @@
  * every interval (5 minutes; SLAWATCH_LIVE_SNAPSHOT_S overrides, 1..3600),
  * for every tenant, the open alerts, active breaches and warnings of
  * /current go into live_snapshots (kept 8 days) for intraday charts
- * (/trends/live).  Also the WebSocket metrics callback: each tenant's
+ * (/trends/live).  Snapshots are stamped with, and taken at, the interval's
+ * wall-clock boundary, so every node of a cluster picks the same instant and
+ * the store keeps the first node's snapshot only (one per tenant and
+ * interval).  Also the WebSocket metrics callback: each tenant's
  * periodic metrics message carries the /current numbers. */
 #include <errno.h>
 #include <pthread.h>
@@ -50,13 +53,15 @@ static void snapshot_all(struct gauges *l)
         return;
     }
     int64_t now = sw_now_ms();
+    int64_t step = (int64_t)l->interval_s * 1000;
+    int64_t at = now - now % step;
     for (size_t i = 0; i < ids.n; i++) {
         struct an_ctx x;
         struct an_current c;
         if (an_ctx_open_store(s, ids.v[i], now, &x) < 0)
             continue;
         if (an_current(s, &x, now, NULL, &c) == 0) {
-            struct sw_live_snapshot snap = {now, c.open_alerts, c.active_breaches, c.warnings};
+            struct sw_live_snapshot snap = {at, c.open_alerts, c.active_breaches, c.warnings};
             if (store_live_add(s, ids.v[i], &snap, now - LIVE_KEEP_MS) < 0)
                 log_warn("live gauges: cannot store the snapshot of %s", ids.v[i]);
         }
@@ -73,9 +78,11 @@ static void *gauges_main(void *arg)
         pthread_mutex_unlock(&l->mu);
         snapshot_all(l);
         pthread_mutex_lock(&l->mu);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += l->interval_s;
+        /* until the next boundary of the wall clock (condition variables
+         * wait on CLOCK_REALTIME) */
+        int64_t step = (int64_t)l->interval_s * 1000;
+        int64_t next = (sw_now_ms() / step + 1) * step;
+        struct timespec until = {.tv_sec = next / 1000, .tv_nsec = (next % 1000) * 1000000};
         while (!l->stopping && pthread_cond_timedwait(&l->cv, &l->mu, &until) != ETIMEDOUT)
             ;
     }

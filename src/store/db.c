@@ -32,6 +32,7 @@
 static const char *const frag_names[DB_FRAG__COUNT] = {
     [DB_FRAG_FOR_UPDATE] = "FOR_UPDATE",
     [DB_FRAG_SKIP_LOCKED] = "SKIP_LOCKED",
+    [DB_FRAG_FOR_SHARE] = "FOR_SHARE",
     [DB_FRAG_LEAST] = "LEAST",
     [DB_FRAG_GREATEST] = "GREATEST",
     [DB_FRAG_BIGINT] = "BIGINT",
@@ -299,6 +300,8 @@ int db_prep(struct db_conn *c, const char *sql, struct db_stmt **out)
     size_t h = slot_of(sql, c->cache_cap);
     while (c->cache[h].key) {
         if (c->cache[h].key == sql) {
+            /* reset and unbound, as promised, even if a caller forgot */
+            c->db->drv->reset(c->cache[h].st);
             *out = c->cache[h].st;
             return 0;
         }

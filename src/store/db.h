@@ -13,6 +13,8 @@
  *
  *   {FOR_UPDATE}    ""            | "FOR UPDATE"            row locks of a
  *   {SKIP_LOCKED}   ""            | "FOR UPDATE SKIP LOCKED" read-modify-write
+ *   {FOR_SHARE}     ""            | "FOR SHARE"             shared: readers
+ *                                   together, no writer of the row till COMMIT
  *   {LEAST} {GREATEST}  "min" "max" | "LEAST" "GREATEST"     scalar min/max
  *   {BIGINT}        "INTEGER"     | "BIGINT"                 CAST(? AS {BIGINT})
  *   {INDEXED_BY name}  "INDEXED BY name" | ""              SQLite's planner hint
@@ -84,6 +86,7 @@ enum { DB_DONE = 0, DB_ROW = 1 };
 enum db_frag {
     DB_FRAG_FOR_UPDATE,
     DB_FRAG_SKIP_LOCKED,
+    DB_FRAG_FOR_SHARE,
     DB_FRAG_LEAST,
     DB_FRAG_GREATEST,
     DB_FRAG_BIGINT,

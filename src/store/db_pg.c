@@ -788,6 +788,7 @@ const struct db_driver db_pg_driver = {
     .frag = {
         [DB_FRAG_FOR_UPDATE] = "FOR UPDATE",
         [DB_FRAG_SKIP_LOCKED] = "FOR UPDATE SKIP LOCKED",
+        [DB_FRAG_FOR_SHARE] = "FOR SHARE",
         [DB_FRAG_LEAST] = "LEAST",
         [DB_FRAG_GREATEST] = "GREATEST",
         [DB_FRAG_INDEXED_BY] = "",

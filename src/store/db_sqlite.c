@@ -264,6 +264,7 @@ const struct db_driver db_sqlite_driver = {
     .frag = {
         [DB_FRAG_FOR_UPDATE] = "",
         [DB_FRAG_SKIP_LOCKED] = "",
+        [DB_FRAG_FOR_SHARE] = "",
         [DB_FRAG_LEAST] = "min",
         [DB_FRAG_GREATEST] = "max",
         [DB_FRAG_INDEXED_BY] = "INDEXED BY %s",

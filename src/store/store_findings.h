@@ -107,7 +107,13 @@ static inline void sw_policy_chain_scopes(const struct sw_policy_chain *c,
 }
 
 /* An event a finding update asks the store to append with the row. data
- * is JSON text or NULL, borrowed: it must live until the store call returns. */
+ * is JSON text or NULL, borrowed: it must live until the store call returns.
+ * On entry to store_finding_fn, at holds the store's instant for this
+ * change: the update's now (or, with now = 0, the clock read inside the
+ * transaction once the row is locked), raised to the finding's last state
+ * change.  A change the request gave no instant uses it, so concurrent
+ * changes without an explicit instant are never refused as "before the
+ * last change" (issue 12 item 7); at = 0 on return means the same. */
 struct sw_finding_event {
     char type[48];                      /* "" = no event */
     int64_t at;
@@ -137,15 +143,19 @@ typedef int (*store_finding_cb)(const struct sw_finding *f, void *ud);
 /* ---- the backend interface ------------------------------------------ */
 
 struct store_finding_ops {
-    /* Idempotent on (tenant_id, id): a new finding is resolved through the
-     * waterfall and stored with a "created" event (*created = true); an
-     * existing one is returned unchanged (*created = false).
-     * SW_E_NOTFOUND when the tenant or the project does not exist. */
+    /* now: the instant of the write (ingested_at, updated_at, what is due);
+     * 0 = the store reads the clock inside its transaction. */
+
+    /* Idempotent on (tenant_id, id), also between nodes: a new finding is
+     * resolved through the waterfall and stored with a "created" event
+     * (*created = true); an existing one is returned unchanged (*created =
+     * false).  SW_E_NOTFOUND when the tenant or the project does not exist. */
     int (*create)(struct store *s, const struct sw_finding_new *in, int64_t now,
                   const char *actor, struct sw_finding *out, bool *created);
     int (*get)(struct store *s, const char *tenant_id, const char *id, struct sw_finding *out);
-    /* Read-modify-write of one finding in one transaction (see
-     * store_finding_fn); *out is the stored result. */
+    /* Read-modify-write of one finding in one transaction, the row locked
+     * (see store_finding_fn and sw_finding_event.at); *out is the stored
+     * result. */
     int (*update)(struct store *s, const char *tenant_id, const char *id, int64_t now,
                   const char *actor, store_finding_fn fn, void *ud, struct sw_finding *out);
     /* By id, at most filter->limit rows; cb returning non-zero stops. */
@@ -187,7 +197,8 @@ struct store_finding_ops {
      * events sla.warning {threshold_pct, due_at}, sla.breach {due_at,
      * overage_ms} and sla.escalation {level, user, days_after_breach}, moves
      * the finding's fired progress, and enqueues each event's outbox rows
-     * (sq_outbox_enqueue).  Each threshold fires once per deadline; a breach
+     * (store_notice_in).  Several schedulers (nodes) may run it at once:
+     * each finding is claimed by one of them, so each fires once.  Each threshold fires once per deadline; a breach
      * found in the same pass as crossed warnings fires alone (the warnings
      * are marked fired: a warning after the fact is noise), and of several
      * warnings crossed at once only the highest is told.  *processed = the

@@ -159,7 +159,10 @@ int store_alert_escalation_sync_in(struct db_conn *c, const struct sw_alert *x, 
                                    int64_t *esc_at);
 
 /* analytics.c: takes back what `before`'s stopped clocks contributed to
- * the rollups and adds `after`'s (before may be NULL: a new alert). */
+ * the rollups and adds `after`'s (before may be NULL: a new alert).  Call
+ * it after saving `after` (a maximum taken back is recomputed from the
+ * alerts table).  It locks the tenants row {FOR_SHARE} and the rollup rows
+ * {FOR_UPDATE} until the caller's COMMIT. */
 int store_rollup_change_in(struct db_conn *c, const struct sw_alert *before,
                            const struct sw_alert *after);
 

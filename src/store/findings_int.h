@@ -1,0 +1,100 @@
+/* findings_int.h: what the three finding files share.
+ *
+ *   findings.c         rows (the derived-deadline join), the tenant's
+ *                      warning thresholds, create/get/update/list;
+ *   findings_policy.c  the policy levels, the groups' resolved targets and
+ *                      recalculation;
+ *   findings_due.c     the scheduler's source (next_due, process_due).
+ *
+ * Every function here runs inside the caller's transaction (c). */
+#ifndef SW_STORE_FINDINGS_INT_H
+#define SW_STORE_FINDINGS_INT_H
+
+#include "store/store_findings.h"
+#include "store/store_int.h"
+
+/* A tenant's warning thresholds below 100 (100 is the breach itself). */
+struct thresholds {
+    uint8_t v[SLA_THRESHOLDS_MAX];
+    size_t n;
+};
+
+/* A group's (tenant, project) resolved targets, by severity. */
+struct group_targets {
+    struct sla_finding_target t[SLA_SEV_COUNT];
+    bool have[SLA_SEV_COUNT];
+};
+
+/* ---- findings.c --------------------------------------------------------- */
+
+/* Runs fn in a read transaction (one snapshot) on a pooled connection,
+ * once: never retried, so callbacks inside fn run once per row. */
+int findings_read(struct sql_store *s, db_tx_fn fn, void *ud);
+
+/* The tenant's notification thresholds (notification_config.thresholds,
+ * parsed here), or {80} when it has no configuration. */
+int findings_thresholds_in(struct db_conn *c, const char *tenant_id, struct thresholds *out);
+
+/* One finding with its group's target; lock = {FOR_UPDATE} on the finding
+ * row (to rewrite it).  *stage (optional) = the stored stage.  0 or
+ * SW_E_NOTFOUND or SW_E_*. */
+int findings_row_in(struct db_conn *c, const char *tenant_id, const char *id, bool lock,
+                    const struct thresholds *th, struct sw_finding *out, int *stage);
+
+/* 0 when the scope exists (tenant "" is the global level), else
+ * SW_E_NOTFOUND or SW_E_*. */
+int findings_scope_exists_in(struct db_conn *c, const char *tenant_id,
+                             const char *project_id);
+
+/* A source name ("project", "company", ...) back to the core's enum. */
+int findings_src_parse(const char *name, enum sla_src *out);
+
+/* A finding event (item_kind "finding"); data borrowed. */
+void findings_event_init(struct sw_event *e, const char *tenant_id, const char *item_id,
+                         const char *type, const char *actor, int64_t at, const char *data);
+
+/* ---- findings_policy.c ------------------------------------------------------ */
+
+/* The levels that apply to (tenant, project): project, company, global.
+ * lock: the tenant's own levels are read {FOR_UPDATE} (recalculation). */
+int findings_chain_in(struct db_conn *c, const char *tenant_id, const char *project_id,
+                      bool lock, struct sw_policy_chain *out);
+
+/* The group's targets; a group seen for the first time (or missing a
+ * severity) is resolved through the waterfall as it stands now. */
+int findings_group_in(struct db_conn *c, const char *tenant_id, const char *project_id,
+                      int64_t now, struct group_targets *g);
+
+/* Scopes under which the core resolves exactly the group's targets. */
+void findings_group_scopes(const struct group_targets *g, struct sla_finding_layer layers[3],
+                           struct sla_finding_scopes *out);
+
+/* A live finding follows its group's target (re-armed by the rule when it
+ * moved); a terminal one keeps what it was judged against. */
+void findings_follow_group(struct sw_finding *r, const struct group_targets *g, int64_t now);
+
+/* The escalation contacts a group inherits (project → company → global),
+ * pointing into ch and lv; NULL when no level has any. */
+const struct sla_contacts *findings_chain_contacts(const struct sw_policy_chain *ch,
+                                                   struct sla_contacts lv[3]);
+
+/* Stored contacts mask (bit level - 1) as the core's positional mask over
+ * the list. */
+uint32_t findings_contacts_pos(const struct sla_contacts *cs, uint32_t levels);
+
+/* The ops themselves (sql_finding_ops is in findings.c). */
+int findings_policy_chain(struct store *s, const char *tenant_id, const char *project_id,
+                          struct sw_policy_chain *out);
+int findings_policy_put(struct store *s, const struct sw_finding_policy *p, int64_t now,
+                        const char *actor, int64_t *recalculated);
+int findings_policy_delete(struct store *s, const char *tenant_id, const char *project_id,
+                           int64_t now, const char *actor, int64_t *recalculated);
+int findings_recalculate(struct store *s, const char *tenant_id, const char *project_id,
+                         int64_t now, const char *actor, int64_t *updated);
+
+/* ---- findings_due.c ------------------------------------------------------------ */
+
+int findings_next_due(struct store *s, int64_t now, int64_t *at);
+int findings_process_due(struct store *s, int64_t now, int limit, int *processed);
+
+#endif
