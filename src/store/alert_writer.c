@@ -67,7 +67,7 @@ static int pcache_get(struct db_conn *c, struct pcache *pc, const char *tenant_i
         }
     }
     size_t k = pc->n < PCACHE_SLOTS ? pc->n++ : (pc->next++ % PCACHE_SLOTS);
-    int rc = alert_policy_load_in(c, tenant_id, project_id, false, &pc->e[k].p);
+    int rc = alert_policy_load_in(c, tenant_id, project_id, ALERT_LOCK_SHARE, &pc->e[k].p);
     if (rc < 0) {
         if (k == pc->n - 1)
             pc->n--;    /* failures of the store are not cached */

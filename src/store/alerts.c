@@ -337,7 +337,7 @@ static int apply_change(struct db_conn *c, struct sw_alert *x, const struct sw_a
         if (x->a.sev == ch->sev)
             return 1;
         struct sw_alert_policy *p = xmalloc(sizeof(*p));
-        int rc = alert_policy_load_in(c, x->tenant_id, x->project_id, false, p);
+        int rc = alert_policy_load_in(c, x->tenant_id, x->project_id, ALERT_LOCK_NONE, p);
         if (rc == 0) {
             struct sla_alert_scopes sc;
             sw_alert_policy_scopes(p, &sc);

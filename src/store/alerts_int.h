@@ -39,11 +39,17 @@ int alert_create_many(struct store *s, const struct sw_alert_new *in, size_t n, 
 
 /* ---- alerts_policy.c ----------------------------------------------------------- */
 
+/* How the tenant row is read with its policy. */
+enum alert_lock {
+    ALERT_LOCK_NONE,
+    ALERT_LOCK_SHARE,       /* {FOR_SHARE}: creates, that the policy not change till COMMIT */
+    ALERT_LOCK_UPDATE,      /* {FOR_UPDATE}: policy writers, one at a time per tenant */
+};
+
 /* What the waterfall reads for (tenant, project): 0, SW_ALERT_NO_TENANT or
- * SW_ALERT_NO_PROJECT (positive), or SW_E_*.  lock: the tenant row is read
- * {FOR_UPDATE}, so policy writers of one tenant run one at a time. */
+ * SW_ALERT_NO_PROJECT (positive), or SW_E_*. */
 int alert_policy_load_in(struct db_conn *c, const char *tenant_id, const char *project_id,
-                         bool lock, struct sw_alert_policy *p);
+                         enum alert_lock lock, struct sw_alert_policy *p);
 /* Locks the tenant row ({FOR_UPDATE}): 0, SW_E_NOTFOUND, or SW_E_*. */
 int alert_tenant_lock_in(struct db_conn *c, const char *tenant_id);
 /* Replaces a scope's layer (project_id "" = the tenant's); an all-unset

@@ -5,7 +5,10 @@
  *
  * Policy writers of one tenant run one at a time: each reads the tenant row
  * {FOR_UPDATE} first, so two nodes merging definitions cannot lose one
- * another's fields, and two recalculations do not interleave.
+ * another's fields, and two recalculations do not interleave.  Creates read
+ * it {FOR_SHARE}: a create commits before a policy change starts, or reads
+ * the changed policy, so no alert is created under targets read before a
+ * recalculation that could not see it.
  *
  * Recalculation is set-based: targets are resolved in C once per severity
  * (and per project that has its own layer), then one UPDATE per group moves
@@ -50,6 +53,8 @@ static const char SQL_LAYER_INSERT[] =
     "VALUES (?1, ?2, ?3, NULLIF(?4, 0), NULLIF(?5, 0), NULLIF(?6, 0), NULLIF(?7, 0), ?8)";
 static const char SQL_TENANT_TEMPLATE[] =
     "SELECT COALESCE(template, '') FROM tenants WHERE id = ?1";
+static const char SQL_TENANT_TEMPLATE_SHARE[] =
+    "SELECT COALESCE(template, '') FROM tenants WHERE id = ?1 {FOR_SHARE}";
 static const char SQL_TENANT_TEMPLATE_LOCK[] =
     "SELECT COALESCE(template, '') FROM tenants WHERE id = ?1 {FOR_UPDATE}";
 static const char SQL_PROJECT_LAYERS[] =
@@ -115,11 +120,16 @@ int alert_layer_write_in(struct db_conn *c, const char *tenant_id, const char *p
 }
 
 /* The tenant's template name: 1 (found), 0 (no tenant), or SW_E_*. */
-static int tenant_template(struct db_conn *c, const char *tenant_id, bool lock, char *out,
-                           size_t len)
+static int tenant_template(struct db_conn *c, const char *tenant_id, enum alert_lock lock,
+                           char *out, size_t len)
 {
+    static const char *const sql[] = {
+        [ALERT_LOCK_NONE] = SQL_TENANT_TEMPLATE,
+        [ALERT_LOCK_SHARE] = SQL_TENANT_TEMPLATE_SHARE,
+        [ALERT_LOCK_UPDATE] = SQL_TENANT_TEMPLATE_LOCK,
+    };
     struct db_stmt *st;
-    int rc = db_prep(c, lock ? SQL_TENANT_TEMPLATE_LOCK : SQL_TENANT_TEMPLATE, &st);
+    int rc = db_prep(c, sql[lock], &st);
     if (rc < 0)
         return rc;
     db_bind_text(st, 1, tenant_id);
@@ -134,12 +144,12 @@ static int tenant_template(struct db_conn *c, const char *tenant_id, bool lock, 
 int alert_tenant_lock_in(struct db_conn *c, const char *tenant_id)
 {
     char name[SW_TEMPLATE_MAX + 1];
-    int rc = tenant_template(c, tenant_id, true, name, sizeof(name));
+    int rc = tenant_template(c, tenant_id, ALERT_LOCK_UPDATE, name, sizeof(name));
     return rc < 0 ? rc : rc == 0 ? SW_E_NOTFOUND : 0;
 }
 
 int alert_policy_load_in(struct db_conn *c, const char *tenant_id, const char *project_id,
-                         bool lock, struct sw_alert_policy *p)
+                         enum alert_lock lock, struct sw_alert_policy *p)
 {
     memset(p, 0, sizeof(*p));
     int rc = tenant_template(c, tenant_id, lock, p->template_name, sizeof(p->template_name));
@@ -336,7 +346,7 @@ int alert_recalc_tenant_in(struct db_conn *c, const char *tenant_id, int64_t now
     struct sw_alert_policy *p = xmalloc(sizeof(*p));
     char (*projects)[SW_ID_MAX + 1] = NULL;
     *count = 0;
-    int rc = alert_policy_load_in(c, tenant_id, NULL, true, p);
+    int rc = alert_policy_load_in(c, tenant_id, NULL, ALERT_LOCK_UPDATE, p);
     if (rc != 0) {
         rc = rc > 0 ? SW_E_NOTFOUND : rc;
         goto done;
@@ -379,7 +389,7 @@ int alert_policy_get(struct store *base, const char *tenant_id, const char *proj
     /* several reads that must agree */
     int rc = db_begin(c, DB_TX_READ);
     if (rc == 0) {
-        rc = alert_policy_load_in(c, tenant_id, project_id, false, out);
+        rc = alert_policy_load_in(c, tenant_id, project_id, ALERT_LOCK_NONE, out);
         db_rollback(c);
     }
     db_release(c);
@@ -426,7 +436,7 @@ static int policy_write_tx(struct db_conn *c, void *ud)
     w->count = 0;
     int rc;
     if (w->d) {
-        rc = alert_policy_load_in(c, w->tenant_id, w->project_id, true, &w->p);
+        rc = alert_policy_load_in(c, w->tenant_id, w->project_id, ALERT_LOCK_UPDATE, &w->p);
         if (rc != 0)
             return rc > 0 ? SW_E_NOTFOUND : rc;
         /* to_layer multiplies and copies: 0 stays 0, so unset stays unset */

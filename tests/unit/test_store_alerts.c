@@ -981,6 +981,80 @@ static void test_pg_concurrent_merge(void **state)
     store_close(b);
 }
 
+struct ingest_job {
+    struct store *s;
+    int rc;
+    pthread_barrier_t *bar;
+};
+
+static void *ingest_job_main(void *arg)
+{
+    struct ingest_job *j = arg;
+    pthread_barrier_wait(j->bar);
+    for (int i = 0; i < 400 && j->rc == 0; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "i-%03d", i);
+        struct sw_alert_new in = {.tenant_id = "I", .id = id, .sev = SLA_SEV_CRITICAL,
+                                  .created_at = T0};
+        struct sw_alert x;
+        enum sw_alert_result res;
+        j->rc = store_alert_create(j->s, &in, T0 + i, "ingest", &x, &res);
+    }
+    return NULL;
+}
+
+struct policy_job {
+    struct store *s;
+    int rc;
+    pthread_barrier_t *bar;
+};
+
+static void *policy_job_main(void *arg)
+{
+    struct policy_job *j = arg;
+    pthread_barrier_wait(j->bar);
+    for (int i = 0; i < 30 && j->rc == 0; i++) {
+        struct sla_definition d = {.critical_mtta_minutes = 20 + i};
+        int64_t n;
+        j->rc = store_alert_definition_merge(j->s, "I", NULL, &d, T0 + MIN, "admin", &n);
+    }
+    return NULL;
+}
+
+/* One node creates alerts while another changes the tenant's policy: every
+ * alert ends under the last policy (a create never commits targets read
+ * before a recalculation that could not see it). */
+static void test_pg_create_during_merge(void **state)
+{
+    struct storetest *t = *state;
+    if (!t->pg)
+        skip();
+    mk_tenant(t->s, "I", NULL);
+    struct store *b = second_node(t);
+    pthread_barrier_t bar;
+    pthread_barrier_init(&bar, NULL, 2);
+    struct ingest_job ij = {.s = t->s, .bar = &bar};
+    struct policy_job pj = {.s = b, .bar = &bar};
+    pthread_t th[2];
+    assert_int_equal(pthread_create(&th[0], NULL, ingest_job_main, &ij), 0);
+    assert_int_equal(pthread_create(&th[1], NULL, policy_job_main, &pj), 0);
+    pthread_join(th[0], NULL);
+    pthread_join(th[1], NULL);
+    pthread_barrier_destroy(&bar);
+    assert_int_equal(ij.rc, 0);
+    assert_int_equal(pj.rc, 0);
+    int stale = 0;
+    for (int i = 0; i < 400; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "i-%03d", i);
+        struct sw_alert got;
+        assert_int_equal(store_alert_get(t->s, "I", id, &got), 0);
+        stale += got.a.targets.ack_min != 49;
+    }
+    assert_int_equal(stale, 0);
+    store_close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -999,6 +1073,7 @@ int main(void)
         cmocka_unit_test(test_pg_concurrent_create),
         cmocka_unit_test(test_pg_concurrent_default_at),
         cmocka_unit_test(test_pg_concurrent_merge),
+        cmocka_unit_test(test_pg_create_during_merge),
     };
     return storetest_run("store_alerts", tests, sizeof(tests) / sizeof(tests[0]));
 }
