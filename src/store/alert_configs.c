@@ -165,7 +165,7 @@ static int config_create_tx(struct db_conn *c, void *ud)
 {
     struct config_write_ctx *w = ud;
     w->count = 0;
-    int rc = alert_tenant_lock_in(c, w->cfg.tenant_id);
+    int rc = alert_tenant_lock_in(c, w->cfg.tenant_id, ALERT_LOCK_UPDATE);
     if (rc < 0)
         return rc;
     /* inserted inactive first: the one-active index holds until apply has
@@ -256,7 +256,7 @@ static int config_update_tx(struct db_conn *c, void *ud)
     const struct sw_sla_config_patch *p = w->patch;
     struct sw_sla_config *cfg = &w->cfg;
     w->count = 0;
-    int rc = alert_tenant_lock_in(c, w->tenant_id);
+    int rc = alert_tenant_lock_in(c, w->tenant_id, ALERT_LOCK_UPDATE);
     if (rc == 0)
         rc = config_get_in(c, w->tenant_id, w->id, true, cfg);
     if (rc < 0)

@@ -7,6 +7,9 @@
  * said, in one transaction with its event, its rollups and its next
  * escalation instant.  A change reads the row {FOR_UPDATE}: two nodes
  * acknowledging the same alert queue on the row instead of both writing.
+ * Before it, the tenant row {FOR_SHARE}: every alert write locks the tenant
+ * first, then alerts, so a change never deadlocks with a policy change
+ * (tenant {FOR_UPDATE}, then the tenant's open alerts).
  *
  * Default instants.  A change without an instant (at = 0) happens "now,
  * inside the transaction": the later of now and the alert's last state
@@ -367,7 +370,11 @@ static int change_tx(struct db_conn *c, void *ud)
     struct change_ctx *k = ud;
     const struct sw_alert_change *ch = k->ch;
     struct sw_alert *x = &k->x;
-    int rc = store_alert_get_in(c, k->tenant_id, k->id, true, x);
+    /* the tenant first (the rollups read it, a policy change locks it),
+     * then the alert: the lock order of every alert write */
+    int rc = alert_tenant_lock_in(c, k->tenant_id, ALERT_LOCK_SHARE);
+    if (rc == 0)
+        rc = store_alert_get_in(c, k->tenant_id, k->id, true, x);
     if (rc < 0)
         return rc;
     k->before = *x;

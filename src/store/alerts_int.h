@@ -46,12 +46,15 @@ enum alert_lock {
     ALERT_LOCK_UPDATE,      /* {FOR_UPDATE}: policy writers, one at a time per tenant */
 };
 
+
+
 /* What the waterfall reads for (tenant, project): 0, SW_ALERT_NO_TENANT or
  * SW_ALERT_NO_PROJECT (positive), or SW_E_*. */
 int alert_policy_load_in(struct db_conn *c, const char *tenant_id, const char *project_id,
                          enum alert_lock lock, struct sw_alert_policy *p);
-/* Locks the tenant row ({FOR_UPDATE}): 0, SW_E_NOTFOUND, or SW_E_*. */
-int alert_tenant_lock_in(struct db_conn *c, const char *tenant_id);
+/* Locks the tenant row (SHARE or UPDATE): 0, SW_E_NOTFOUND, or SW_E_*.
+ * Lock order: the tenant row before its alerts' rows, in every write. */
+int alert_tenant_lock_in(struct db_conn *c, const char *tenant_id, enum alert_lock lock);
 /* Replaces a scope's layer (project_id "" = the tenant's); an all-unset
  * layer leaves no rows. */
 int alert_layer_write_in(struct db_conn *c, const char *tenant_id, const char *project_id,

@@ -141,10 +141,10 @@ static int tenant_template(struct db_conn *c, const char *tenant_id, enum alert_
     return rc;
 }
 
-int alert_tenant_lock_in(struct db_conn *c, const char *tenant_id)
+int alert_tenant_lock_in(struct db_conn *c, const char *tenant_id, enum alert_lock lock)
 {
     char name[SW_TEMPLATE_MAX + 1];
-    int rc = tenant_template(c, tenant_id, ALERT_LOCK_UPDATE, name, sizeof(name));
+    int rc = tenant_template(c, tenant_id, lock, name, sizeof(name));
     return rc < 0 ? rc : rc == 0 ? SW_E_NOTFOUND : 0;
 }
 

@@ -1007,6 +1007,7 @@ struct policy_job {
     struct store *s;
     int rc;
     pthread_barrier_t *bar;
+    const char *tenant;
 };
 
 static void *policy_job_main(void *arg)
@@ -1016,7 +1017,7 @@ static void *policy_job_main(void *arg)
     for (int i = 0; i < 30 && j->rc == 0; i++) {
         struct sla_definition d = {.critical_mtta_minutes = 20 + i};
         int64_t n;
-        j->rc = store_alert_definition_merge(j->s, "I", NULL, &d, T0 + MIN, "admin", &n);
+        j->rc = store_alert_definition_merge(j->s, j->tenant, NULL, &d, T0 + MIN, "admin", &n);
     }
     return NULL;
 }
@@ -1034,7 +1035,7 @@ static void test_pg_create_during_merge(void **state)
     pthread_barrier_t bar;
     pthread_barrier_init(&bar, NULL, 2);
     struct ingest_job ij = {.s = t->s, .bar = &bar};
-    struct policy_job pj = {.s = b, .bar = &bar};
+    struct policy_job pj = {.s = b, .bar = &bar, .tenant = "I"};
     pthread_t th[2];
     assert_int_equal(pthread_create(&th[0], NULL, ingest_job_main, &ij), 0);
     assert_int_equal(pthread_create(&th[1], NULL, policy_job_main, &pj), 0);
@@ -1052,6 +1053,62 @@ static void test_pg_create_during_merge(void **state)
         stale += got.a.targets.ack_min != 49;
     }
     assert_int_equal(stale, 0);
+    store_close(b);
+}
+
+struct churn_job {
+    struct store *s;
+    int rc;
+    pthread_barrier_t *bar;
+};
+
+static void *churn_job_main(void *arg)
+{
+    struct churn_job *j = arg;
+    pthread_barrier_wait(j->bar);
+    static const enum sw_alert_action acts[] = {SW_ALERT_ACKNOWLEDGE, SW_ALERT_RESOLVE,
+                                               SW_ALERT_REOPEN};
+    for (int i = 0; i < 300 && j->rc == 0; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "h-%d", i % 10);
+        struct sw_alert_change ch = chg(acts[(i / 10) % 3], 0);
+        struct sw_alert x;
+        j->rc = store_alert_change(j->s, "H", id, &ch, T0 + 60 * MIN + i, &x);
+        if (j->rc == SW_E_CONFLICT)
+            j->rc = 0;
+    }
+    return NULL;
+}
+
+/* One node changes alerts while another changes their tenant's policy:
+ * both lock the tenant row before alert rows, so they queue and never
+ * deadlock (no transaction retried). */
+static void test_pg_change_during_merge(void **state)
+{
+    struct storetest *t = *state;
+    if (!t->pg)
+        skip();
+    mk_tenant(t->s, "H", NULL);
+    for (int i = 0; i < 10; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "h-%d", i);
+        mk_alert(t->s, "H", id, SLA_SEV_CRITICAL, T0, NULL, NULL);
+    }
+    struct store *b = second_node(t);
+    uint64_t retries = db_retry_count(sql_of(t->s)->db) + db_retry_count(sql_of(b)->db);
+    pthread_barrier_t bar;
+    pthread_barrier_init(&bar, NULL, 2);
+    struct churn_job cj = {.s = t->s, .bar = &bar};
+    struct policy_job pj = {.s = b, .bar = &bar, .tenant = "H"};
+    pthread_t th[2];
+    assert_int_equal(pthread_create(&th[0], NULL, churn_job_main, &cj), 0);
+    assert_int_equal(pthread_create(&th[1], NULL, policy_job_main, &pj), 0);
+    pthread_join(th[0], NULL);
+    pthread_join(th[1], NULL);
+    pthread_barrier_destroy(&bar);
+    assert_int_equal(cj.rc, 0);
+    assert_int_equal(pj.rc, 0);
+    assert_true(db_retry_count(sql_of(t->s)->db) + db_retry_count(sql_of(b)->db) == retries);
     store_close(b);
 }
 
@@ -1074,6 +1131,7 @@ int main(void)
         cmocka_unit_test(test_pg_concurrent_default_at),
         cmocka_unit_test(test_pg_concurrent_merge),
         cmocka_unit_test(test_pg_create_during_merge),
+        cmocka_unit_test(test_pg_change_during_merge),
     };
     return storetest_run("store_alerts", tests, sizeof(tests) / sizeof(tests[0]));
 }
