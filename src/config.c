@@ -20,7 +20,18 @@ void cfg_init(struct cfg *c)
     c->max_connections = 4096;
     c->threads = 2;
     c->conn_timeout_s = 60;
+    c->header_timeout_s = 20;
+    c->request_timeout_s = 120;
+    /* one address may hold an eighth of max_connections: slow clients from
+     * one place cannot take every slot, while hundreds of dashboards behind
+     * one NAT (or a benchmark on loopback) still fit */
+    c->max_conn_per_ip = 512;
     c->drain_timeout_s = 10;
+    /* one import at a time on one thread: the other core stays with the
+     * HTTP threads; four admitted (each buffers up to max_bulk_bytes) */
+    c->bulk_workers = 1;
+    c->bulk_max_concurrent = 4;
+    c->bulk_max_per_tenant = 2;
     snprintf(c->log_level, sizeof(c->log_level), "info");
     snprintf(c->password_cost, sizeof(c->password_cost), "interactive");
     c->login_max_failures = 5;
@@ -131,10 +142,7 @@ static int cfg_set_notify(struct cfg *c, const char *key, const char *value, cha
         if (strcmp(value, "on") && strcmp(value, "off"))
             goto bad;
         c->notify_enabled = !strcmp(value, "on");
-    } else if (!strcmp(key, "scheduler")) {
-        if (strcmp(value, "on") && strcmp(value, "off"))
-            goto bad;
-        c->scheduler_enabled = !strcmp(value, "on");
+
     } else if (!strcmp(key, "smtp_url")) {
         if (strlen(value) >= sizeof(c->smtp_url) ||
             (*value && strncmp(value, "smtp://", 7) && strncmp(value, "smtps://", 8)))
@@ -193,10 +201,30 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
         if (parse_size(value, 1, 86400, &n) < 0)
             goto bad;
         c->conn_timeout_s = (unsigned)n;
+    } else if (!strcmp(key, "header_timeout")) {
+        if (parse_size(value, 1, 3600, &n) < 0)
+            goto bad;
+        c->header_timeout_s = (unsigned)n;
+    } else if (!strcmp(key, "request_timeout")) {
+        if (parse_size(value, 1, 86400, &n) < 0)
+            goto bad;
+        c->request_timeout_s = (unsigned)n;
     } else if (!strcmp(key, "drain_timeout")) {
         if (parse_size(value, 0, 3600, &n) < 0)
             goto bad;
         c->drain_timeout_s = (unsigned)n;
+    } else if (!strcmp(key, "bulk_workers")) {
+        if (parse_size(value, 1, 64, &n) < 0)
+            goto bad;
+        c->bulk_workers = (unsigned)n;
+    } else if (!strcmp(key, "bulk_max_concurrent")) {
+        if (parse_size(value, 1, 10000, &n) < 0)
+            goto bad;
+        c->bulk_max_concurrent = (unsigned)n;
+    } else if (!strcmp(key, "bulk_max_per_tenant")) {
+        if (parse_size(value, 1, 10000, &n) < 0)
+            goto bad;
+        c->bulk_max_per_tenant = (unsigned)n;
     } else if (!strcmp(key, "log_level")) {
         if (strcmp(value, "debug") && strcmp(value, "info") && strcmp(value, "warn") &&
             strcmp(value, "error"))
@@ -211,6 +239,10 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
         if (parse_size(value, 0, 1000000, &n) < 0)
             goto bad;
         c->max_conn_per_ip = (unsigned)n;
+    } else if (!strcmp(key, "scheduler")) {
+        if (strcmp(value, "on") && strcmp(value, "off"))
+            goto bad;
+        c->scheduler_enabled = !strcmp(value, "on");
     } else if (!strcmp(key, "password_cost")) {
         if (strcmp(value, "interactive") && strcmp(value, "moderate") && strcmp(value, "min"))
             goto bad;
@@ -283,7 +315,12 @@ static const char *const env_keys[][2] = {
     {"max_connections", "SLAWATCH_MAX_CONNECTIONS"},
     {"threads", "SLAWATCH_THREADS"},
     {"connection_timeout", "SLAWATCH_CONNECTION_TIMEOUT"},
+    {"header_timeout", "SLAWATCH_HEADER_TIMEOUT"},
+    {"request_timeout", "SLAWATCH_REQUEST_TIMEOUT"},
     {"drain_timeout", "SLAWATCH_DRAIN_TIMEOUT"},
+    {"bulk_workers", "SLAWATCH_BULK_WORKERS"},
+    {"bulk_max_concurrent", "SLAWATCH_BULK_MAX_CONCURRENT"},
+    {"bulk_max_per_tenant", "SLAWATCH_BULK_MAX_PER_TENANT"},
     {"log_level", "SLAWATCH_LOG_LEVEL"},
     {"tls_cert", "SLAWATCH_TLS_CERT"},
     {"tls_key", "SLAWATCH_TLS_KEY"},
@@ -320,6 +357,15 @@ static const char *const env_keys[][2] = {
     {"smtp_from", "SLAWATCH_SMTP_FROM"},
     {"smtp_starttls", "SLAWATCH_SMTP_STARTTLS"},
 };
+
+const char *cfg_setting(size_t i, const char **env)
+{
+    if (i >= sizeof(env_keys) / sizeof(env_keys[0]))
+        return NULL;
+    if (env)
+        *env = env_keys[i][1];
+    return env_keys[i][0];
+}
 
 int cfg_load_env(struct cfg *c, char *err, size_t errlen)
 {
@@ -394,6 +440,11 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
     }
     if (c->max_bulk_bytes < c->max_body_bytes) {
         snprintf(err, errlen, "max_bulk_bytes must be at least max_body_bytes");
+        return SW_E_INVAL;
+    }
+    if (c->request_timeout_s < c->header_timeout_s) {
+        snprintf(err, errlen, "request_timeout (the whole request) must be at least "
+                              "header_timeout (its head)");
         return SW_E_INVAL;
     }
     if (!c->tls_cert[0] != !c->tls_key[0]) {

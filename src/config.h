@@ -14,14 +14,19 @@ struct cfg {
     size_t max_bulk_bytes;      /* NDJSON bulk bodies */
     unsigned max_connections;
     unsigned threads;           /* libmicrohttpd's thread pool */
-    unsigned conn_timeout_s;
+    unsigned conn_timeout_s;    /* idle: no byte received or sent for this long */
+    unsigned header_timeout_s;  /* a request's line and headers must be in by then */
+    unsigned request_timeout_s; /* and its whole body by then (conn_guard.h) */
     unsigned drain_timeout_s;   /* SIGTERM: wait this long for requests in flight */
+    unsigned bulk_workers;      /* threads running bulk imports (http/bulk.h) */
+    unsigned bulk_max_concurrent;   /* imports admitted at once, in all */
+    unsigned bulk_max_per_tenant;   /* and per tenant (beyond: 429) */
     char log_level[16];
 
     /* users, sessions, TLS (issue #6) */
     char tls_cert[1024];        /* PEM files; both or neither: HTTPS */
     char tls_key[1024];
-    unsigned max_conn_per_ip;   /* 0 = no per-address limit */
+    unsigned max_conn_per_ip;   /* concurrent connections per client address; 0 = none */
     char password_cost[16];     /* argon2id limits: interactive | moderate | min */
     unsigned login_max_failures;    /* per email within login_window_s: lockout */
     unsigned login_ip_max_failures; /* per client address within login_window_s */
@@ -65,6 +70,9 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen);
 int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t errlen);
 /* Checks the whole configuration; says what is wrong. */
 int cfg_check(const struct cfg *c, char *err, size_t errlen);
+/* The i-th setting's key (as in the file and README), NULL past the last;
+ * *env its SLAWATCH_* variable.  For documentation checks (tests). */
+const char *cfg_setting(size_t i, const char **env);
 /* "HOST:PORT" into its parts. */
 int cfg_parse_listen(const char *s, char *host, size_t hostlen, int *port);
 

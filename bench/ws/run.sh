@@ -62,8 +62,11 @@ echo "slawatch:  $bin (CMAKE_BUILD_TYPE=${build_type:-?}${sanitize:+, SLAWATCH_S
 echo "load:      $CLIENTS clients on one tenant, metrics every $INTERVAL_MS ms, $BROADCASTS broadcasts measured, ulimit -n $(ulimit -n)"
 
 token="bench-admin-token-$(date +%s)-$$"
+# every client comes from 127.0.0.1: lift the per-address limit (512 by
+# default, an eighth of the default max_connections) with the total
 SLAWATCH_ADMIN_TOKEN=$token SLAWATCH_WS_METRICS_INTERVAL_MS=$INTERVAL_MS \
 SLAWATCH_MAX_CONNECTIONS=$((CLIENTS + 512)) \
+SLAWATCH_MAX_CONNECTIONS_PER_IP=$((CLIENTS + 512)) \
     "$bin" serve --listen 127.0.0.1:0 --db "sqlite:$tmp/bench.db" >"$tmp/out" 2>"$tmp/log" &
 sw_pid=$!
 port=""

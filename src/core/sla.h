@@ -46,7 +46,7 @@ int sla_date_parse(const char *s, int *y, int *m, int *d);
 /* YYYY-MM, month 01..12, year 1970..9999. */
 int sla_month_parse(const char *s, int *y, int *m);
 
-/* "2026-11-22T10:00:00Z", with ".123" only when the milliseconds are not 0. */
+/* "2026-11-22T10:00:00.000Z": always milliseconds, UTC (the API contract). */
 void sla_time_format(sla_ms t, char buf[SLA_TIME_BUFSZ]);
 /* "2026-11-22": the UTC day of an instant (rollup and report keys). */
 void sla_date_format(sla_ms t, char buf[SLA_DATE_BUFSZ]);

@@ -221,10 +221,9 @@ void sla_time_format(sla_ms t, char buf[SLA_TIME_BUFSZ])
     int ms = (int)(rest % SLA_MS_PER_SEC);
 
     sla_civil_from_days(days, &y, &m, &d);
-    if (ms)
-        snprintf(buf, SLA_TIME_BUFSZ, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d, h, mi, s, ms);
-    else
-        snprintf(buf, SLA_TIME_BUFSZ, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, h, mi, s);
+    /* always three fraction digits: one fixed width for every answer, CSV
+     * cell and notice, so `…:00.000Z` never sits beside `…:00Z` */
+    snprintf(buf, SLA_TIME_BUFSZ, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d, h, mi, s, ms);
 }
 
 void sla_date_format(sla_ms t, char buf[SLA_DATE_BUFSZ])

@@ -113,19 +113,10 @@ int an_check_range(struct req *r, const char *end_field, struct an_date a, struc
 
 int an_param_days(struct req *r, const char *name, int def, int max, int *out)
 {
-    const char *v = http_query(r, name);
-    if (!v) {
-        *out = def;
-        return 0;
-    }
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (!*v || *end || n < 1 || n > max) {
-        http_error(r, 422, "invalid", name, "%s must be an integer from 1 to %d", name, max);
-        return SW_E_INVAL;
-    }
+    int64_t n = def;
+    int rc = q_int(r, name, 1, max, &n);
     *out = (int)n;
-    return 0;
+    return rc;
 }
 
 int an_param_month(struct req *r, struct an_ctx *x, const char *name, int *y, int *m)

@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "core/sla.h"
+#include "http/alert_input.h"
 #include "http/api.h"
+#include "http/bulk.h"
 #include "http/http.h"
 #include "util/xalloc.h"
 #include "http/json_out.h"
@@ -79,81 +81,37 @@ static json_t *alert_json(const struct sw_alert *x, int64_t now)
 
 /* ---- input ------------------------------------------------------------- */
 
-/* A validation failure that names its field, for 422s and bulk lines. */
-struct perr {
-    const char *field;
-    char msg[192];
-};
+/* The rules are validate.c's (ids, free text, instants); only what is
+ * particular to alerts is here. */
 
-static int perr_set(struct perr *e, const char *field, const char *fmt, const char *arg)
-{
-    e->field = field;
-    snprintf(e->msg, sizeof(e->msg), fmt, field, arg);
-    return SW_E_INVAL;
-}
-
-/* A string field: absent or null → *out NULL (error if required). */
-static int p_string(json_t *o, const char *field, bool required, size_t maxlen,
-                    const char **out, struct perr *e)
+/* An optional id where "" means none (senders fill absent columns so). */
+static int p_id(json_t *o, const char *field, bool required, const char **out,
+                struct v_err *e)
 {
     json_t *v = json_object_get(o, field);
-    *out = NULL;
-    if (!v || json_is_null(v))
-        return required ? perr_set(e, field, "%s is required%s", "") : 0;
-    if (!json_is_string(v))
-        return perr_set(e, field, "%s must be a string%s", "");
-    if (json_string_length(v) > maxlen || strlen(json_string_value(v)) != json_string_length(v))
-        return perr_set(e, field, "%s is too long (or holds a NUL)%s", "");
-    *out = json_string_value(v);
-    return 0;
-}
-
-static int p_id(json_t *o, const char *field, bool required, const char **out, struct perr *e)
-{
-    if (p_string(o, field, required, SW_ID_MAX, out, e) < 0)
-        return SW_E_INVAL;
-    if (*out && !**out && !required) {
-        *out = NULL;            /* "" = none */
+    if (!required && json_is_string(v) && json_string_length(v) == 0) {
+        *out = NULL;
         return 0;
     }
-    if (*out && !http_id_valid(*out))
-        return perr_set(e, field, "%s must be 1-128 printable ASCII characters without '/'%s",
-                        "");
-    return 0;
+    return v_check_id(o, field, required, out, e);
 }
 
-/* An RFC 3339 instant, not more than a few minutes in the future. */
-static int p_time(json_t *o, const char *field, int64_t now, int64_t *out, struct perr *e)
+static int p_sev(json_t *o, const char *field, enum sla_sev *out, struct v_err *e)
 {
     const char *s;
-    if (p_string(o, field, false, 64, &s, e) < 0)
+    if (v_check_string(o, field, true, 16, &s, e) < 0)
         return SW_E_INVAL;
-    if (!s)
-        return 0;
-    int64_t t;
-    if (sla_time_parse(s, &t) < 0 || t <= 0)
-        return perr_set(e, field, "%s must be an RFC 3339 instant like 2026-11-22T10:00:00Z%s",
-                        "");
-    if (t > now + FUTURE_SKEW_MS)
-        return perr_set(e, field, "%s must not be in the future%s", "");
-    *out = t;
+    if (sla_sev_parse(SLA_ALERT, s, out) < 0) {
+        e->field = field;
+        snprintf(e->msg, sizeof(e->msg), "%s must be one of critical, high, medium, low",
+                 field);
+        return SW_E_INVAL;
+    }
     return 0;
 }
 
-static int p_sev(json_t *o, const char *field, enum sla_sev *out, struct perr *e)
-{
-    const char *s;
-    if (p_string(o, field, true, 16, &s, e) < 0)
-        return SW_E_INVAL;
-    if (sla_sev_parse(SLA_ALERT, s, out) < 0)
-        return perr_set(e, field, "%s must be one of critical, high, medium, low%s", "");
-    return 0;
-}
-
-/* One alert object (the POST body or a bulk line).  tenant_id is read from
- * o when want_tenant. */
-static int parse_alert(json_t *o, bool want_tenant, int64_t now, struct sw_alert_new *out,
-                       struct perr *e)
+int alert_input_parse(json_t *o, bool want_tenant, int64_t now, struct sw_alert_new *out,
+                      struct v_err *e)
 {
     memset(out, 0, sizeof(*out));
     if (p_id(o, "id", true, &out->id, e) < 0)
@@ -161,17 +119,12 @@ static int parse_alert(json_t *o, bool want_tenant, int64_t now, struct sw_alert
     if (want_tenant && p_id(o, "tenant_id", true, &out->tenant_id, e) < 0)
         return SW_E_INVAL;
     if (p_sev(o, "severity", &out->sev, e) < 0 ||
-        p_string(o, "title", false, SW_TITLE_MAX, &out->title, e) < 0 ||
-        p_string(o, "source", false, SW_SOURCE_MAX, &out->source, e) < 0 ||
+        v_check_string(o, "title", false, SW_TITLE_MAX, &out->title, e) < 0 ||
+        v_check_string(o, "source", false, SW_SOURCE_MAX, &out->source, e) < 0 ||
         p_id(o, "project_id", false, &out->project_id, e) < 0 ||
-        p_time(o, "created_at", now, &out->created_at, e) < 0)
+        v_check_time(o, "created_at", now, FUTURE_SKEW_MS, &out->created_at, e) < 0)
         return SW_E_INVAL;
     return 0;
-}
-
-static void reply_422(struct req *r, const struct perr *e)
-{
-    http_error(r, 422, "invalid", e->field, "%s", e->msg);
 }
 
 /* ---- create ------------------------------------------------------------ */
@@ -206,10 +159,10 @@ static void created(void *ud, int rc, enum sw_alert_result res)
 void api_alert_create(struct req *r)
 {
     struct create_ctx *cx = xcalloc(1, sizeof(*cx));
-    struct perr e;
-    if (parse_alert(r->json, false, r->now, &cx->in, &e) < 0) {
+    struct v_err e;
+    if (alert_input_parse(r->json, false, r->now, &cx->in, &e) < 0) {
         free(cx);
-        reply_422(r, &e);
+        v_answer(r, &e);
         return;
     }
     cx->in.tenant_id = r->tenant_id;
@@ -219,6 +172,30 @@ void api_alert_create(struct req *r)
 }
 
 /* ---- bulk (NDJSON) ------------------------------------------------------ */
+
+int ndjson_next(const char **p, const char *end, const char **line, size_t *len,
+                size_t *lineno)
+{
+    while (*p < end) {
+        const char *s = *p;
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *e = nl ? nl : end;
+        size_t n = (size_t)(e - s);
+        *p = nl ? nl + 1 : end;
+        (*lineno)++;
+        if (n && s[n - 1] == '\r')
+            n--;
+        size_t k = 0;
+        while (k < n && (s[k] == ' ' || s[k] == '\t'))
+            k++;
+        if (k < n) {
+            *line = s;
+            *len = n;
+            return 1;
+        }
+    }
+    return 0;
+}
 
 struct bulk {
     struct req *r;
@@ -275,8 +252,8 @@ static void bulk_line(struct bulk *b, const char *p, size_t len, size_t line)
         return;
     }
     struct sw_alert_new *in = &b->items[b->n];
-    struct perr e;
-    if (parse_alert(o, true, b->r->now, in, &e) < 0) {
+    struct v_err e;
+    if (alert_input_parse(o, true, b->r->now, in, &e) < 0) {
         json_decref(o);
         bulk_error(b, line, e.msg);
         return;
@@ -292,37 +269,34 @@ static void bulk_line(struct bulk *b, const char *p, size_t len, size_t line)
     b->n++;
 }
 
-void api_alert_bulk(struct req *r)
+/* On a bulk worker (bulk.h): parse, write in chunks, answer, resume.  The
+ * connection is suspended meanwhile; r and its body stay valid. */
+static void bulk_run(void *ud, bool cancelled)
 {
-    struct bulk *b = calloc(1, sizeof(*b));
-    if (!b) {
-        http_fail(r, SW_E_NOMEM, "bulk");
-        return;
-    }
-    b->r = r;
-    b->errors = json_array();
-    const char *p = r->body ? r->body : "", *end = p + r->body_len;
-    size_t line = 0;
-    int rc = 0;
-    while (p < end && rc == 0) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *e = nl ? nl : end;
-        size_t len = (size_t)(e - p);
-        line++;
-        if (len && p[len - 1] == '\r')
-            len--;
-        size_t k = 0;
-        while (k < len && (p[k] == ' ' || p[k] == '\t'))
-            k++;
-        if (k < len)
-            bulk_line(b, p, len, line);
-        if (b->n == BULK_CHUNK)
+    struct bulk *b = ud;
+    struct req *r = b->r;
+    int rc = cancelled ? SW_E_BUSY : 0;
+    bool cut = false;
+    const char *p = r->body ? r->body : "", *end = p + r->body_len, *l;
+    size_t len, line = 0;
+    while (rc == 0 && ndjson_next(&p, end, &l, &len, &line)) {
+        bulk_line(b, l, len, line);
+        if (b->n == BULK_CHUNK) {
             rc = bulk_flush(b);
-        p = nl ? nl + 1 : end;
+            if (rc == 0 && p < end && bulk_stopping(r->srv->bulk)) {
+                cut = true;     /* shutting down: what is written stays */
+                break;
+            }
+        }
     }
-    if (rc == 0)
+    if (rc == 0 && !cut)
         rc = bulk_flush(b);
-    if (rc < 0) {
+    if (cancelled || cut) {
+        http_error(r, 503, "unavailable", NULL,
+                   "the server is shutting down; %lld alerts were accepted before it did "
+                   "(resend the body: duplicates are recognised)", (long long)b->accepted);
+        http_add_header(r, "Retry-After", "5");
+    } else if (rc < 0) {
         http_error(r, 500, "internal", NULL,
                    "store error after %lld alerts were accepted: %s (resend: duplicates are "
                    "recognised)", (long long)b->accepted, sw_strerror(rc));
@@ -339,6 +313,23 @@ void api_alert_bulk(struct req *r)
         json_decref(b->objs[i]);
     json_decref(b->errors);
     free(b);
+    http_bulk_done(r);
+    http_resume(r);
+}
+
+/* The HTTP thread only hands the body over: parsing and writing tens of
+ * megabytes would hold every connection this thread serves. */
+void api_alert_bulk(struct req *r)
+{
+    struct bulk *b = calloc(1, sizeof(*b));
+    if (!b) {
+        http_fail(r, SW_E_NOMEM, "bulk");
+        return;
+    }
+    b->r = r;
+    b->errors = json_array();
+    http_defer(r);
+    bulk_submit(r->srv->bulk, bulk_run, b);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -346,7 +337,7 @@ void api_alert_bulk(struct req *r)
 static void change(struct req *r, enum sw_alert_action action)
 {
     const char *id = http_param(r, "id");
-    struct perr e;
+    struct v_err e;
     struct sw_alert_change ch = { .action = action, .at = r->now };
     const char *by = NULL, *resolution = NULL;
     if (!id || !http_id_valid(id)) {
@@ -355,14 +346,14 @@ static void change(struct req *r, enum sw_alert_action action)
     }
     if (action == SW_ALERT_SET_SEVERITY) {
         if (p_sev(r->json, "severity", &ch.sev, &e) < 0) {
-            reply_422(r, &e);
+            v_answer(r, &e);
             return;
         }
-    } else if (p_time(r->json, "at", r->now, &ch.at, &e) < 0 ||
-               p_string(r->json, "by", false, SW_NAME_MAX, &by, &e) < 0 ||
+    } else if (v_check_time(r->json, "at", r->now, FUTURE_SKEW_MS, &ch.at, &e) < 0 ||
+               v_check_string(r->json, "by", false, SW_NAME_MAX, &by, &e) < 0 ||
                (action == SW_ALERT_RESOLVE &&
-                p_string(r->json, "resolution", false, 4096, &resolution, &e) < 0)) {
-        reply_422(r, &e);
+                v_check_string(r->json, "resolution", false, 4096, &resolution, &e) < 0)) {
+        v_answer(r, &e);
         return;
     }
     json_t *data = json_object();
@@ -450,28 +441,6 @@ static int add_alert(const struct sw_alert *x, void *ud)
     return 0;
 }
 
-/* A query parameter that must be one of a few words: -1 when absent. */
-static int q_enum(struct req *r, const char *name, const char *const *words, int n, int *out)
-{
-    const char *v = http_query(r, name);
-    *out = -1;
-    if (!v || !*v)
-        return 0;
-    for (int i = 0; i < n; i++) {
-        if (strcmp(v, words[i]) == 0) {
-            *out = i;
-            return 0;
-        }
-    }
-    char list[128] = "";
-    for (int i = 0; i < n; i++) {
-        strcat(list, i ? ", " : "");
-        strcat(list, words[i]);
-    }
-    http_error(r, 422, "invalid", name, "%s must be one of %s", name, list);
-    return SW_E_INVAL;
-}
-
 void api_alert_list(struct req *r)
 {
     static const char *const states[] = { "open", "acknowledged", "resolved" };
@@ -488,32 +457,11 @@ void api_alert_list(struct req *r)
         if (sla_sev_parse(SLA_ALERT, sevs[sev], &sv) == 0)
             f.sev = (int)sv;
     }
-    const char *v = http_query(r, "limit");
-    if (v && *v) {
-        char *endp;
-        long n = strtol(v, &endp, 10);
-        if (*endp || n < 1 || n > LIST_MAX) {
-            http_error(r, 422, "invalid", "limit", "limit must be an integer 1..%d", LIST_MAX);
-            return;
-        }
-        f.limit = (int)n;
-    }
-    v = http_query(r, "cursor");
-    if (v && *v) {
-        if (!http_id_valid(v)) {
-            http_error(r, 422, "invalid", "cursor", "cursor is not one this API gave");
-            return;
-        }
-        f.after_id = v;
-    }
-    v = http_query(r, "project_id");
-    if (v && *v) {
-        if (!http_id_valid(v)) {
-            http_error(r, 422, "invalid", "project_id", "project_id is not a valid id");
-            return;
-        }
-        f.project_id = v;
-    }
+    int64_t limit = f.limit;
+    if (q_int(r, "limit", 1, LIST_MAX, &limit) < 0 || q_id(r, "cursor", &f.after_id) < 0 ||
+        q_id(r, "project_id", &f.project_id) < 0)
+        return;
+    f.limit = (int)limit;
     struct list_ctx l = { .items = json_array(), .now = r->now, .limit = f.limit };
     f.limit++;
     int rc = store_alert_list(r->srv->store, &f, add_alert, &l);

@@ -112,10 +112,16 @@ void api_escalation_put(struct req *r)
             goto out;
         }
         v = json_object_get(o, "role");
-        if (!json_is_string(v) || json_string_length(v) < 1 ||
-            json_string_length(v) > SW_ROLE_MAX ||
-            strlen(json_string_value(v)) != json_string_length(v)) {
+        char fname[64];
+        struct v_err e;
+        snprintf(fname, sizeof(fname), "chain[%zu].role", i);
+        if (!json_is_string(v)) {
             bad_step(r, i, "role", "must be a string of 1 to 128 characters");
+            goto out;
+        }
+        if (v_check_text_value(json_string_value(v), json_string_length(v), fname, 1,
+                               SW_ROLE_MAX, &e) < 0) {
+            v_answer(r, &e);
             goto out;
         }
         snprintf(s->role, sizeof(s->role), "%s", json_string_value(v));
@@ -282,28 +288,10 @@ static int add_ev(const struct sw_esc_event *e, void *ud)
 
 void api_escalation_events(struct req *r)
 {
-    int limit = EVENTS_DEFAULT;
-    int64_t before = 0;
-    const char *v = http_query(r, "limit");
-    if (v && *v) {
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (*end || n < 1 || n > EVENTS_MAX) {
-            http_error(r, 422, "invalid", "limit", "limit must be an integer 1..%d", EVENTS_MAX);
-            return;
-        }
-        limit = (int)n;
-    }
-    v = http_query(r, "cursor");
-    if (v && *v) {
-        char *end;
-        long long n = strtoll(v, &end, 10);
-        if (*end || n < 1) {
-            http_error(r, 422, "invalid", "cursor", "cursor is not one this API gave");
-            return;
-        }
-        before = n;
-    }
+    int64_t limit = EVENTS_DEFAULT, before = 0;
+    if (q_int(r, "limit", 1, EVENTS_MAX, &limit) < 0 ||
+        q_int(r, "cursor", 1, INT64_MAX, &before) < 0)
+        return;
     const char *alert_id = http_query(r, "alert_id");
     if (alert_id && !*alert_id)
         alert_id = NULL;

@@ -190,24 +190,13 @@ static int add_finding(const struct sw_finding *f, void *ud)
     return 0;
 }
 
-/* ?limit=: 1..LIST_MAX, digits only. */
+/* ?limit=: 1..LIST_MAX. */
 static int q_limit(struct req *r, int *out)
 {
-    const char *s = http_query(r, "limit");
-    *out = LIST_DEFAULT;
-    if (!s)
-        return 0;
-    long v = 0;
-    size_t i = 0;
-    for (; s[i] >= '0' && s[i] <= '9' && i < 6; i++)
-        v = v * 10 + (s[i] - '0');
-    if (i == 0 || s[i] || v < 1 || v > LIST_MAX) {
-        http_error(r, 422, "invalid", "limit", "limit must be an integer from 1 to %d",
-                   LIST_MAX);
-        return SW_E_INVAL;
-    }
+    int64_t v = LIST_DEFAULT;
+    int rc = q_int(r, "limit", 1, LIST_MAX, &v);
     *out = (int)v;
-    return 0;
+    return rc;
 }
 
 void api_finding_list(struct req *r)
@@ -511,17 +500,7 @@ void api_finding_events(struct req *r)
     }
     struct ev_ctx x = {.items = json_array()};
     int64_t after = 0;
-    const char *c = http_query(r, "cursor");
-    if (c) {
-        char *end;
-        after = strtoll(c, &end, 10);
-        if (!*c || *end || after < 0) {
-            json_decref(x.items);
-            http_error(r, 422, "invalid", "cursor", "cursor is not a valid cursor");
-            return;
-        }
-    }
-    if (q_limit(r, &x.limit) < 0) {
+    if (q_int(r, "cursor", 0, INT64_MAX, &after) < 0 || q_limit(r, &x.limit) < 0) {
         json_decref(x.items);
         return;
     }

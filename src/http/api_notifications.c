@@ -237,7 +237,7 @@ void api_notify_configure(struct req *r)
     if (v_channels(r, json_object_get(r->json, "channels"), cfg) < 0 ||
         v_recipients(r, json_object_get(r->json, "recipients"), cfg) < 0 ||
         v_thresholds(r, json_object_get(r->json, "thresholds"), cfg) < 0 ||
-        v_string(r, r->json, "webhook_secret", false, SW_SECRET_MAX, &secret) < 0)
+        v_secret(r, r->json, "webhook_secret", false, SW_SECRET_MAX, &secret) < 0)
         goto out;
     if (secret) {
         bool printable = true;
@@ -346,26 +346,9 @@ static int add_row(const struct sw_outbox_row *o, const struct sw_notify_attempt
 void api_notify_history(struct req *r)
 {
     int64_t limit = 50, before = 0;
-    const char *v = http_query(r, "limit");
-    if (v) {
-        char *end;
-        long long n = strtoll(v, &end, 10);
-        if (!*v || *end || n < 1 || n > HISTORY_LIMIT_MAX) {
-            http_error(r, 422, "invalid", "limit", "limit must be an integer 1-%d",
-                       HISTORY_LIMIT_MAX);
-            return;
-        }
-        limit = n;
-    }
-    if ((v = http_query(r, "cursor"))) {
-        char *end;
-        long long n = strtoll(v, &end, 10);
-        if (!*v || *end || n < 1) {
-            http_error(r, 422, "invalid", "cursor", "cursor is not one this API gave");
-            return;
-        }
-        before = n;
-    }
+    if (q_int(r, "limit", 1, HISTORY_LIMIT_MAX, &limit) < 0 ||
+        q_int(r, "cursor", 1, INT64_MAX, &before) < 0)
+        return;
     if (tenant_exists(r) < 0)
         return;
     struct history h = {json_array(), 0, 0};

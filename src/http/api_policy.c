@@ -238,6 +238,14 @@ static int parse_contacts(struct req *r, struct sw_finding_policy *p)
                        "at most %d bytes", F, i, SW_NAME_MAX);
             return SW_E_INVAL;
         }
+        struct v_err e;
+        if (v_check_text_value(json_string_value(us), json_string_length(us), F, 1,
+                               SW_NAME_MAX, &e) < 0) {
+            snprintf(e.msg, sizeof(e.msg), "%s[%zu].user must not contain control "
+                     "characters (CR, LF, TAB ...)", F, i);
+            v_answer(r, &e);
+            return SW_E_INVAL;
+        }
         if (dy && !json_is_null(dy) &&
             (!json_is_integer(dy) || json_integer_value(dy) < 0 ||
              json_integer_value(dy) > SLA_CONTACT_DAYS_MAX)) {

@@ -51,7 +51,7 @@ void api_session_create(struct req *r)
     struct store *st = r->srv->store;
     const char *email, *password;
     if (v_string(r, r->json, "email", true, SW_EMAIL_MAX, &email) < 0 ||
-        v_string(r, r->json, "password", true, AUTH_PASSWORD_MAX, &password) < 0)
+        v_secret(r, r->json, "password", true, AUTH_PASSWORD_MAX, &password) < 0)
         return;
 
     char email_key[SW_EMAIL_MAX + 8], ip_key[80], ip[64];

@@ -14,6 +14,7 @@
 #include "http/server.h"
 #include "http/users.h"
 #include "ws/ws.h"
+#include "store/store_users.h"
 
 /* 0, or answered (404 tenant not visible, 403 role not enough). */
 static int check_admin_over(struct req *r, const char *tenant_id)
@@ -64,6 +65,39 @@ static size_t role_tenants(const struct sw_user *u, const char *out[SW_USER_MAX_
     return n;
 }
 
+/* Whether the id or the email that made a create collide belongs to a user
+ * the caller may see (then saying so reveals nothing). */
+static bool collision_visible(struct req *r, const struct sw_user *want)
+{
+    struct sw_user other;
+    char hash[SW_PWHASH_MAX + 1];
+    bool seen = false;
+    if (store_user_get(r->srv->store, want->id, &other) == 0)
+        seen |= user_visible(r, &other);
+    if (!seen && store_user_get_by_email(r->srv->store, want->email, &other, hash) == 0)
+        seen |= user_visible(r, &other);
+    sodium_memzero(hash, sizeof(hash));
+    return seen;
+}
+
+/* The id or email is taken by someone in a tenant the caller does not
+ * administer.  Saying 409 would tell a tenant admin that this address has
+ * an account with another customer (an MSSP's customer list, one probe at
+ * a time), so the answer is the one a creation gets: 201 with the user as
+ * asked.  Nothing is stored, the other user is untouched; the platform
+ * audit log (platform_admin only) records the attempt.  See docs/users.md
+ * for what this does and does not hide. */
+static void answer_hidden_collision(struct req *r, const struct sw_user *u, json_t *after)
+{
+    char target[SW_ID_MAX + 8];
+    snprintf(target, sizeof(target), "user:%s", u->id);
+    json_t *note = json_pack("{s:O, s:s}", "requested", after, "outcome",
+                             "not created: the id or email belongs to a user of another tenant");
+    audit_record(r, "", "user.create_collision", target, NULL, note);
+    json_decref(note);
+    http_json(r, 201, after);
+}
+
 void api_user_create(struct req *r)
 {
     const char *id, *email, *password;
@@ -72,7 +106,7 @@ void api_user_create(struct req *r)
     memset(&u, 0, sizeof(u));
     if (v_id(r, r->json, "id", true, &id) < 0 ||
         v_string(r, r->json, "email", true, SW_EMAIL_MAX, &email) < 0 ||
-        v_string(r, r->json, "password", false, AUTH_PASSWORD_MAX, &password) < 0)
+        v_secret(r, r->json, "password", false, AUTH_PASSWORD_MAX, &password) < 0)
         return;
     if (!users_email_valid(email)) {
         http_error(r, 422, "invalid", "email", "email must look like name@domain");
@@ -123,6 +157,10 @@ void api_user_create(struct req *r)
     for (size_t i = 0; i < nt; i++)
         audit_entry_release(&e[i]);
     sodium_memzero(hash, sizeof(hash));
+    if (rc == SW_E_EXISTS && !auth_sees_all(&r->who) && !collision_visible(r, &u)) {
+        answer_hidden_collision(r, &u, after);
+        return;
+    }
     if (rc == SW_E_EXISTS) {
         json_decref(after);
         http_error(r, 409, "conflict", "id", "a user with this id or email already exists");

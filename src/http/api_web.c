@@ -78,8 +78,11 @@ static void serve(struct req *r, const char *name, const char *cache)
         return;
     }
     const char *type = content_type(f->name);
+    /* A 304 has no body; its Content-Length, if any, must be the length of
+     * the 200's body (RFC 9110 8.6), never 0: libmicrohttpd sends the
+     * length of the buffer and no body for a 304, so give it the file. */
     if (etag_matches(http_header_in(r, "If-None-Match"), f->etag))
-        http_static(r, 304, type, "", 0);
+        http_static(r, 304, type, f->data, f->len);
     else
         http_static(r, 200, type, f->data, f->len);
     http_add_header(r, "ETag", f->etag);

@@ -79,43 +79,15 @@ static int add_row(const struct sw_audit *a, void *ud)
     return 0;
 }
 
-/* A decimal integer in lo..hi, the whole string. */
-static bool parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
-{
-    if (!s || !*s || strlen(s) > 19)
-        return false;
-    int64_t v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return false;
-        v = v * 10 + (*p - '0');
-    }
-    if (v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
 void api_audit_list(struct req *r)
 {
     struct sw_audit_filter f;
     memset(&f, 0, sizeof(f));
     f.tenant_id = r->tenant_id;     /* NULL: the route checked platform_admin */
-    const char *since = http_query(r, "since"), *limit = http_query(r, "limit"),
-               *cursor = http_query(r, "cursor");
     int64_t n = 100;
-    if (since && sla_time_parse(since, &f.since) < 0) {
-        http_error(r, 422, "invalid", "since", "since must be an RFC 3339 UTC time");
+    if (q_time(r, "since", &f.since) < 0 || q_int(r, "limit", 1, 1000, &n) < 0 ||
+        q_int(r, "cursor", 1, INT64_MAX, &f.before_id) < 0)
         return;
-    }
-    if (limit && !parse_int(limit, 1, 1000, &n)) {
-        http_error(r, 422, "invalid", "limit", "limit must be 1..1000");
-        return;
-    }
-    if (cursor && !parse_int(cursor, 1, INT64_MAX / 10, &f.before_id)) {
-        http_error(r, 422, "invalid", "cursor", "cursor must be a next_cursor value");
-        return;
-    }
     f.limit = (int)n;
     f.actor = http_query(r, "actor");
     f.action = http_query(r, "action");

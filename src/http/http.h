@@ -61,6 +61,8 @@ extern const size_t http_nroutes;
 struct req {
     struct server *srv;
     struct MHD_Connection *conn;
+    /* without conn (tests, fuzzers): the query as name, value, ..., NULL */
+    const char *const *query_kv;
     const struct route *route;
     const char *method;
     char *url;
@@ -72,10 +74,14 @@ struct req {
 
     char *body;
     size_t body_len, body_cap, body_limit;
+    size_t body_expect;         /* Content-Length, 0 if none (chunked) */
     bool body_too_big;
+    uint64_t discarded;         /* body bytes read and dropped (answer known) */
     json_t *json;               /* parsed JSON body (object) or NULL */
 
     struct auth_principal who;
+    bool authenticated;         /* who is set (early, for a bulk route) */
+    char *bulk_key;             /* an admitted bulk import's slot (bulk.h) */
     const char *tenant_id;      /* the route's tenant, checked; NULL if none */
     int64_t now;                /* ms since the epoch at arrival */
     uint64_t t0_ns;
@@ -120,6 +126,9 @@ void http_static(struct req *r, int status, const char *content_type,
  * waiting for one commit.  Until http_resume, r and its body stay valid. */
 void http_defer(struct req *r);
 void http_resume(struct req *r);
+/* A bulk import is over (answered): its slot goes to the next one.  Call
+ * before http_resume; the server calls it anyway when the request ends. */
+void http_bulk_done(struct req *r);
 
 /* {"error":{"code","message","field"}}; field may be NULL. */
 void http_error(struct req *r, int status, const char *code, const char *field,
@@ -141,18 +150,70 @@ void http_upgrade(struct req *r, http_upgrade_fn fn, void *ud);
  * X-Frame-Options, Referrer-Policy); http_raw and http_static add them by
  * themselves to any text/html answer. */
 void http_html_security_headers(struct req *r);
+/* The path a request target names (RFC 9112 3.2): origin-form as is,
+ * absolute-form ("http://host:port/path") by its path, "*" as is; NULL for
+ * anything else (answered 400). */
+const char *http_target_path(const char *target);
+/* A Host header value: uri-host [":" port], no spaces, controls or
+ * delimiters that cannot appear in an authority. */
+bool http_host_valid(const char *value);
+/* The route table's answer for a path and method: the route's index, or
+ * -404 / -405 (for fuzzers and tests; the server routes the same way). */
+int http_route_index(const char *path, const char *method);
 /* The client's address as text ("?" when unknown). */
 void http_client_addr(const struct req *r, char *buf, size_t len);
 
-/* ---- validation: on failure these answer 422 naming the field and return
- * a negative code, so handlers just `if (v_... < 0) return;` ------------ */
+/* ---- validation (validate.c): the one set of rules for what clients send.
+ * v_* answer 422 naming the field on failure and return a negative code, so
+ * handlers just `if (v_...(...) < 0) return;`; v_check_* answer nothing and
+ * describe the failure in a struct v_err (bulk lines collect them). ------ */
 
 /* An external id: 1..128 printable ASCII characters, no '/'. */
 bool http_id_valid(const char *s);
+/* Free text that may reach an email, a Slack message, a CSV cell or a log
+ * line: no control character (C0 with CR, LF and TAB, DEL, C1), no Unicode
+ * line or paragraph separator, no bidirectional override.  s: UTF-8. */
+bool http_text_valid(const char *s, size_t len);
+
+struct v_err {
+    const char *field;          /* static or the caller's */
+    char msg[192];
+};
+
+/* Free text (http_text_valid), at most maxlen bytes; absent or null: *out
+ * NULL, an error if required (and then "" is refused too). */
+int v_check_string(json_t *obj, const char *field, bool required, size_t maxlen,
+                   const char **out, struct v_err *e);
+int v_check_id(json_t *obj, const char *field, bool required, const char **out,
+               struct v_err *e);
+/* An RFC 3339 instant after the epoch, at most max_ahead_ms after now. */
+int v_check_time(json_t *obj, const char *field, int64_t now, int64_t max_ahead_ms,
+                 int64_t *out, struct v_err *e);
+/* A string value already in hand (an array element, a nested field). */
+int v_check_text_value(const char *s, size_t len, const char *field, size_t minlen,
+                       size_t maxlen, struct v_err *e);
+/* 422 {"error":{"code":"invalid","message":e->msg,"field":e->field}}. */
+void v_answer(struct req *r, const struct v_err *e);
+
 int v_id(struct req *r, json_t *obj, const char *field, bool required, const char **out);
 int v_string(struct req *r, json_t *obj, const char *field, bool required,
              size_t maxlen, const char **out);
+/* Passwords and signing secrets: any bytes but NUL (never shown or logged). */
+int v_secret(struct req *r, json_t *obj, const char *field, bool required,
+             size_t maxlen, const char **out);
 int v_int(struct req *r, json_t *obj, const char *field, bool required,
           int64_t lo, int64_t hi, int64_t *out, bool *present);
+
+/* Query parameters (absent or empty: *out untouched, or NULL / -1; 0
+ * returned).
+ * Integers are plain decimal digits (no sign, space or overflow). */
+bool http_uint_parse(const char *s, int64_t lo, int64_t hi, int64_t *out);
+int q_int(struct req *r, const char *name, int64_t lo, int64_t hi, int64_t *out);
+/* One of n words: *out its index, -1 when absent or empty. */
+int q_enum(struct req *r, const char *name, const char *const *words, int n, int *out);
+/* An id (http_id_valid); "" counts as absent. */
+int q_id(struct req *r, const char *name, const char **out);
+/* An RFC 3339 instant. */
+int q_time(struct req *r, const char *name, int64_t *out);
 
 #endif

@@ -1,5 +1,7 @@
 /* metrics.c: counters and their Prometheus rendering. */
 #include "http/metrics.h"
+#include "http/bulk.h"
+#include "http/conn_guard.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -196,6 +198,24 @@ char *metrics_render(const struct metrics *m, uint64_t store_errors, int in_flig
                 "# TYPE slawatch_ws_auth_closed_total counter\n"
                 "slawatch_ws_auth_closed_total %llu\n",
             ws_client_count(m->ws), (unsigned long long)ws_auth_closed_count(m->ws));
+    if (m->guard)
+        bprintf(&b, "# HELP slawatch_http_request_timeouts_total Connections closed because a "
+                    "request's head or body was not in by header_timeout / request_timeout.\n"
+                    "# TYPE slawatch_http_request_timeouts_total counter\n"
+                    "slawatch_http_request_timeouts_total %lu\n",
+                conn_guard_timeouts(m->guard));
+    if (m->bulk) {
+        unsigned inflight, queued;
+        bulk_counts(m->bulk, &inflight, &queued);
+        bprintf(&b, "# HELP slawatch_bulk_imports_in_flight Bulk imports admitted and not "
+                    "answered yet (uploading, queued or running).\n"
+                    "# TYPE slawatch_bulk_imports_in_flight gauge\n"
+                    "slawatch_bulk_imports_in_flight %u\n"
+                    "# HELP slawatch_bulk_imports_queued Bulk imports waiting for a worker.\n"
+                    "# TYPE slawatch_bulk_imports_queued gauge\n"
+                    "slawatch_bulk_imports_queued %u\n",
+                inflight, queued);
+    }
     if (m->sched) {
         struct sched_stats ss;
         sched_stats(m->sched, &ss);

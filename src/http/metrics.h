@@ -19,6 +19,8 @@ struct route_metrics {
 
 struct ws_hub;
 struct sched;
+struct bulk_pool;
+struct conn_guard;
 
 struct metrics {
     size_t nroutes;                 /* + 1 slot for "unmatched" */
@@ -26,6 +28,8 @@ struct metrics {
     const struct ws_hub *ws;        /* for slawatch_ws_clients; may be NULL */
     const struct sched *sched;      /* for slawatch_sched_*; may be NULL */
     struct notifier *notifier;      /* for slawatch_notify_*; may be NULL */
+    struct bulk_pool *bulk;         /* for slawatch_bulk_*; may be NULL */
+    struct conn_guard *guard;       /* for slawatch_http_request_timeouts_total; may be NULL */
 };
 
 void metrics_init(struct metrics *m, size_t nroutes);

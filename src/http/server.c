@@ -36,6 +36,8 @@
 #include "http/analytics.h"
 #include "http/api.h"
 #include "http/audit.h"
+#include "http/bulk.h"
+#include "http/conn_guard.h"
 #include "http/http.h"
 #include "notify/notify.h"
 #include "util/log.h"
@@ -71,6 +73,12 @@ const char *http_param(const struct req *r, const char *name)
 
 const char *http_query(const struct req *r, const char *name)
 {
+    if (!r->conn) {         /* a request built by a test or a fuzzer */
+        for (size_t i = 0; r->query_kv && r->query_kv[i]; i += 2)
+            if (!strcmp(r->query_kv[i], name))
+                return r->query_kv[i + 1];
+        return NULL;
+    }
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
@@ -220,6 +228,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls,
     size_t ri = (size_t)(r->route - http_routes);
     metrics_observe(&r->srv->metrics, ri, 101, sw_mono_ns() - r->t0_ns);
     r->upgraded = true;
+    conn_guard_upgraded(conn);
     r->srv->in_flight--;
     r->upgrade_fn(r, r->upgrade_ud, (int)sock, extra, extra_len, upgrade_done, urh);
 }
@@ -332,6 +341,71 @@ static int route_find(struct req *r, const char *url, const char *method)
         return 0;
     }
     return path_seen ? 405 : 404;
+}
+
+int http_route_index(const char *path, const char *method)
+{
+    struct req r;
+    memset(&r, 0, sizeof(r));
+    int miss = route_find(&r, path, method);
+    int idx = miss ? -miss : (int)(r.route - http_routes);
+    free_params(&r);
+    return idx;
+}
+
+/* ---- the request line and Host (RFC 9112 3.2) ------------------------ */
+
+const char *http_target_path(const char *target)
+{
+    if (target[0] == '/' || !strcmp(target, "*"))
+        return target;          /* origin-form; asterisk-form (OPTIONS *) */
+    /* absolute-form: a server MUST accept it and use the target's host
+     * (RFC 9112 3.2.2); we serve one origin, so the path decides */
+    size_t skip = !strncasecmp(target, "http://", 7) ? 7 : !strncasecmp(target, "https://", 8) ? 8 : 0;
+    if (!skip)
+        return NULL;            /* authority-form, other schemes, garbage: 400 */
+    const char *auth = target + skip, *slash = strchr(auth, '/');
+    size_t alen = slash ? (size_t)(slash - auth) : strlen(auth);
+    if (alen == 0 || memchr(auth, '@', alen))
+        return NULL;            /* no host; userinfo is deprecated and refused */
+    return slash ? slash : "/";
+}
+
+static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    const char **hosts = cls;
+    if (!strcasecmp(key, "Host")) {
+        hosts[hosts[0] ? 1 : 0] = value ? value : "";
+        if (hosts[1])
+            return MHD_NO;      /* two are enough to refuse */
+    }
+    return MHD_YES;
+}
+
+bool http_host_valid(const char *v)
+{
+    /* uri-host [ ":" port ]: reg-name, IPv4 or [IP-literal] characters */
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || strchr("/?#@\\\"<>^`{|}", *p))
+            return false;
+    return true;
+}
+
+/* NULL, or why this request's Host is unacceptable: an HTTP/1.1 request
+ * carries exactly one, with a valid value (RFC 9112 3.2: else 400). */
+static const char *host_problem(struct MHD_Connection *conn, const char *version)
+{
+    const char *hosts[2] = {NULL, NULL};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_host, hosts);
+    if (hosts[1])
+        return "more than one Host header";
+    if (hosts[0] && !http_host_valid(hosts[0]))
+        return "an invalid Host header";
+    if (!hosts[0] && strcmp(version, MHD_HTTP_VERSION_1_0) != 0)
+        return "an HTTP/1.1 request without a Host header";
+    return NULL;
 }
 
 /* ---- the pipeline ---------------------------------------------------- */
@@ -556,7 +630,7 @@ static void dispatch(struct req *r)
         return;
     }
     const struct route *rt = r->route;
-    if (!(rt->flags & ROUTE_PUBLIC) && authenticate(r) < 0)
+    if (!(rt->flags & ROUTE_PUBLIC) && !r->authenticated && authenticate(r) < 0)
         return;
     if (parse_body(r) < 0)
         return;
@@ -600,6 +674,166 @@ void http_resume(struct req *r)
     MHD_resume_connection(r->conn);
 }
 
+/* A body that will not be used (the answer is already decided: 404, 413,
+ * 401 ...) is read and dropped, up to DISCARD_MAX bytes beyond the route's
+ * limit, and the answer goes out once it is all in: a client still
+ * sending would otherwise get a reset (EPIPE) instead of the answer.
+ * Beyond that bound, or for a client that said `Expect: 100-continue`
+ * (it sends nothing before it is told to), the answer goes out at once
+ * and the connection closes. */
+#define DISCARD_MAX ((uint64_t)16 << 20)
+#define BODY_FIRST_ALLOC ((size_t)1 << 20)
+
+static bool expects_continue(struct MHD_Connection *conn)
+{
+    const char *e = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+    return e && !strcasecmp(e, "100-continue");
+}
+
+/* Whose import this is, for the per-tenant bound: the tenant of a
+ * principal that acts in one tenant, else the principal itself. */
+static void bulk_key_of(const struct auth_principal *p, char *out, size_t len)
+{
+    const char *t = NULL;
+    bool one = p->ngrants > 0;
+    for (size_t i = 0; i < p->ngrants && one; i++) {
+        const char *g = p->grants[i].tenant_id;
+        one = g[0] && (!t || !strcmp(t, g));
+        t = g;
+    }
+    if (one)
+        snprintf(out, len, "tenant:%s", t);
+    else
+        snprintf(out, len, "actor:%s", p->actor);
+}
+
+/* A bulk import is admitted from its headers, before its body (up to
+ * max_bulk_bytes) is read and buffered: who it is must be known then
+ * (401 or 429 now, the body dropped). */
+static void bulk_admission(struct req *r)
+{
+    if (authenticate(r) < 0)
+        return;
+    r->authenticated = true;
+    char key[SW_ID_MAX + SW_NAME_MAX + 48];
+    bulk_key_of(&r->who, key, sizeof(key));
+    if (bulk_admit(r->srv->bulk, key) < 0) {
+        http_error(r, 429, "too_many_requests", NULL,
+                   "too many bulk imports at once (%u per tenant, %u in all): retry later",
+                   r->srv->cfg->bulk_max_per_tenant, r->srv->cfg->bulk_max_concurrent);
+        http_add_header(r, "Retry-After", "5");
+        return;
+    }
+    r->bulk_key = xstrdup(key);
+}
+
+void http_bulk_done(struct req *r)
+{
+    if (r->bulk_key)
+        bulk_release(r->srv->bulk, r->bulk_key);
+    free(r->bulk_key);
+    r->bulk_key = NULL;
+}
+
+/* The first call: headers in, no body read yet.  Decides the route, the
+ * body's limit and whether the answer is already known. */
+static enum MHD_Result on_head(struct server *srv, struct MHD_Connection *conn,
+                               const char *url, const char *method, const char *version,
+                               void **con_cls)
+{
+    if (!conn_guard_head(conn))
+        return MHD_NO;          /* past its deadline: closed already */
+    const char *path = http_target_path(url);
+    const char *bad_host = host_problem(conn, version);
+    struct req *r = xcalloc(1, sizeof(*r));
+    r->srv = srv;
+    r->conn = conn;
+    r->method = method;
+    r->url = xstrdup(path ? path : url);
+    r->now = sw_now_ms();
+    r->t0_ns = sw_mono_ns();
+    srv->in_flight++;
+    *con_cls = r;
+
+    int miss = path ? route_find(r, path, method) : 0;
+    if (!path)
+        http_error(r, 400, "bad_request", NULL,
+                   "the request target must be a path or an http(s) absolute URI");
+    else if (bad_host)
+        http_error(r, 400, "bad_request", NULL, "%s (RFC 9112 3.2)", bad_host);
+    else if (miss == 404)
+        http_error(r, 404, "not_found", NULL, "no such path");
+    else if (miss == 405) {
+        char allow[128];
+        route_methods(path, allow, sizeof(allow));
+        http_error(r, 405, "method_not_allowed", NULL, "method %s not allowed here", method);
+        http_add_header(r, "Allow", allow);
+    } else
+        r->body_limit = (r->route->flags & ROUTE_BULK_BODY) ? srv->cfg->max_bulk_bytes
+                                                            : srv->cfg->max_body_bytes;
+
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding");
+    uint64_t clen = cl ? strtoull(cl, NULL, 10) : 0;    /* libmicrohttpd checked its form */
+    if (!r->status && r->route && (r->route->flags & ROUTE_BULK_BODY))
+        bulk_admission(r);
+    if (!r->status && cl && clen > r->body_limit) {
+        r->body_too_big = true;
+        http_error(r, 413, "too_large", NULL, "body over %zu bytes", r->body_limit);
+    } else if (!r->status && cl && clen) {
+        /* grow toward the announced size, never past it: few copies, and
+         * no memory promised to a client that announces and never sends */
+        r->body_expect = (size_t)clen;
+        r->body_cap = (clen < BODY_FIRST_ALLOC ? (size_t)clen : BODY_FIRST_ALLOC) + 1;
+        r->body = xmalloc(r->body_cap);
+    }
+    if (!r->status || (!(cl && clen) && !te))
+        return MHD_YES;         /* answered on the last call, after the body */
+    if (expects_continue(conn) || (cl && clen > r->body_limit + DISCARD_MAX)) {
+        /* the client is waiting for 100 Continue, or will send too much to
+         * read: answer now, libmicrohttpd closes the connection after it */
+        conn_guard_received(conn);
+        return MHD_queue_response(conn, (unsigned)r->status, r->resp);
+    }
+    return MHD_YES;             /* read and drop the body, then answer */
+}
+
+/* A chunk of the body. */
+static enum MHD_Result on_body(struct req *r, const char *upload, size_t size)
+{
+    if (!r->status && r->body_len + size > r->body_limit) {
+        /* chunked (or longer than announced): over the limit in flight */
+        r->body_too_big = true;
+        free(r->body);
+        r->body = NULL;
+        r->discarded = r->body_len;
+        r->body_len = r->body_cap = 0;
+        http_error(r, 413, "too_large", NULL, "body over %zu bytes", r->body_limit);
+    }
+    if (r->status) {
+        r->discarded += size;
+        if (r->discarded <= r->body_limit + DISCARD_MAX)
+            return MHD_YES;
+        /* enough: libmicrohttpd cannot queue an answer in the middle of a
+         * body, so it is written to the socket, and the connection closed */
+        conn_guard_send_raw(r->conn, r->srv->tls, (unsigned)r->status,
+                            r->resp_json ? r->resp_json : "{}");
+        return MHD_NO;
+    }
+    if (r->body_len + size + 1 > r->body_cap) {
+        /* double, up to the announced size (or the limit, past it) */
+        size_t need = r->body_len + size + 1;
+        size_t top = (r->body_expect >= need - 1 ? r->body_expect : r->body_limit) + 1;
+        size_t cap = r->body_cap * 2 > need ? r->body_cap * 2 : need;
+        r->body_cap = cap < top ? cap : top;
+        r->body = xrealloc(r->body, r->body_cap);
+    }
+    memcpy(r->body + r->body_len, upload, size);
+    r->body_len += size;
+    r->body[r->body_len] = '\0';
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
@@ -607,64 +841,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct server *srv = cls;
     struct req *r = *con_cls;
 
-    if (!r) {
-        r = xcalloc(1, sizeof(*r));
-        r->srv = srv;
-        r->conn = conn;
-        r->method = method;
-        r->url = xstrdup(url);
-        r->now = sw_now_ms();
-        r->t0_ns = sw_mono_ns();
-        srv->in_flight++;
-        *con_cls = r;
-
-        int miss = route_find(r, url, method);
-        if (miss == 404)
-            http_error(r, 404, "not_found", NULL, "no such path");
-        else if (miss == 405) {
-            char allow[128];
-            route_methods(url, allow, sizeof(allow));
-            http_error(r, 405, "method_not_allowed", NULL, "method %s not allowed here", method);
-            http_add_header(r, "Allow", allow);
-        }
-        else
-            r->body_limit = (r->route->flags & ROUTE_BULK_BODY) ? srv->cfg->max_bulk_bytes
-                                                                : srv->cfg->max_body_bytes;
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (!r->status && cl && strtoull(cl, NULL, 10) > r->body_limit) {
-            /* refuse before reading it; the connection closes after this */
-            r->body_too_big = true;
-            http_error(r, 413, "too_large", NULL, "body over %zu bytes", r->body_limit);
-            return MHD_queue_response(conn, 413, r->resp);
-        }
-        return MHD_YES;
-    }
+    if (!r)
+        return on_head(srv, conn, url, method, version, con_cls);
 
     if (*upload_size) {
-        if (!r->status && !r->body_too_big) {
-            if (r->body_len + *upload_size > r->body_limit) {
-                r->body_too_big = true;
-                free(r->body);
-                r->body = NULL;
-                r->body_len = 0;
-                http_error(r, 413, "too_large", NULL, "body over %zu bytes", r->body_limit);
-                *upload_size = 0;
-                return MHD_queue_response(conn, 413, r->resp);
-            } else {
-                if (r->body_len + *upload_size + 1 > r->body_cap) {
-                    r->body_cap = (r->body_len + *upload_size + 1) * 2;
-                    if (r->body_cap > r->body_limit + 1)
-                        r->body_cap = r->body_limit + 1;
-                    r->body = xrealloc(r->body, r->body_cap);
-                }
-                memcpy(r->body + r->body_len, upload, *upload_size);
-                r->body_len += *upload_size;
-                r->body[r->body_len] = '\0';
-            }
-        }
+        size_t n = *upload_size;
         *upload_size = 0;
-        return MHD_YES;
+        return on_body(r, upload, n);
     }
+    if (!conn_guard_received(conn))
+        return MHD_NO;          /* the reaper answered 408 and closed it */
 
     if (r->deferred) {
         /* resumed: the answer is set (a spurious call before it is: wait) */
@@ -684,11 +870,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct server *srv = cls;
     struct req *r = *con_cls;
+    conn_guard_idle(conn);      /* the next request's deadlines start now */
     if (!r)
         return;
     size_t ri = r->route ? (size_t)(r->route - http_routes) : http_nroutes;
     if (!r->upgraded)   /* else counted by on_upgrade */
         metrics_observe(&srv->metrics, ri, r->status, sw_mono_ns() - r->t0_ns);
+    http_bulk_done(r);          /* an import refused or cut short */
     if (r->resp)
         MHD_destroy_response(r->resp);
     json_decref(r->json);
@@ -913,6 +1101,19 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
     }
     ws_set_metrics_cb(srv->ws, gauges_ws_metrics, srv);
 
+    if (bulk_pool_start(cfg->bulk_workers, cfg->bulk_max_concurrent, cfg->bulk_max_per_tenant,
+                        &srv->bulk) < 0) {
+        snprintf(err, errlen, "cannot start the bulk import workers");
+        goto fail;
+    }
+    srv->metrics.bulk = srv->bulk;
+    if (conn_guard_start(cfg->header_timeout_s, cfg->request_timeout_s, srv->tls,
+                         &srv->guard) < 0) {
+        snprintf(err, errlen, "cannot start the request deadline thread");
+        goto fail;
+    }
+    srv->metrics.guard = srv->guard;
+
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
@@ -937,6 +1138,10 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
          * libmicrohttpd clears this pool per request, so keep it modest */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        /* per-request deadlines (conn_guard.h): connection_timeout is only
+         * an idle timeout, which a byte every few seconds never reaches */
+        MHD_OPTION_NOTIFY_CONNECTION, conn_guard_notify, srv->guard,
+        MHD_OPTION_URI_LOG_CALLBACK, conn_guard_uri_log, srv->guard,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
         MHD_OPTION_END);
     if (!srv->mhd) {
@@ -950,6 +1155,8 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
 fail:
     if (srv->listen_fd >= 0)
         close(srv->listen_fd);
+    conn_guard_stop(srv->guard);
+    bulk_pool_free(srv->bulk);
     gauges_stop(srv->gauges);
     sched_unwire(srv);
     notify_stop(srv->notifier);
@@ -978,7 +1185,14 @@ void server_stop(struct server *srv)
     }
     if (srv->in_flight > 0)
         log_warn("stopping with %d requests still in flight", (int)srv->in_flight);
+    /* imports still queued answer 503, a running one stops between two
+     * chunks; all resume their connections before the daemon goes */
+    bulk_pool_stop(srv->bulk);
     MHD_stop_daemon(srv->mhd);
+    srv->metrics.bulk = NULL;
+    bulk_pool_free(srv->bulk);
+    srv->metrics.guard = NULL;
+    conn_guard_stop(srv->guard);    /* every connection is closed now */
     gauges_stop(srv->gauges);
     /* no handler writes now: the scheduler stops before the notifier it wakes */
     sched_unwire(srv);

@@ -14,6 +14,8 @@ struct ws_hub;
 struct notifier;
 struct sched;
 struct gauges;
+struct conn_guard;
+struct bulk_pool;
 
 struct server {
     const struct cfg *cfg;
@@ -28,6 +30,8 @@ struct server {
     struct notifier *notifier;  /* outbox delivery workers (src/notify) */
     struct sched *sched;        /* due instants → SLA events (src/sched) */
     struct gauges *gauges;      /* 5-minute live gauges (live_gauges.c) */
+    struct conn_guard *guard;   /* request deadlines against slow clients */
+    struct bulk_pool *bulk;     /* bulk imports, off the HTTP threads (bulk.h) */
     bool tls;                   /* serving HTTPS (cookies get Secure) */
     char *tls_cert_pem, *tls_key_pem;   /* read at start; MHD keeps pointers */
     /* argon2id hash of a random password, with the configured cost: checked

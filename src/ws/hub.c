@@ -57,6 +57,7 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "util/xalloc.h"
+#include "ws/frame_guard.h"
 #define MAX_EVENTS 512
 #define MAX_RECV_MSG 4096       /* clients only say {"type":"ping"} */
 
@@ -86,8 +87,32 @@ void hub_poke(struct ws_hub *h)
 
 /* ---- wslay callbacks (broadcaster thread) ----------------------------- */
 
+static ssize_t on_recv_raw(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
+                           void *ud);
+
+/* What wslay reads passes the frame guard first: from a protocol error on,
+ * wslay sees nothing more (client_io then closes with 1002). */
 static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
                        void *ud)
+{
+    struct client *c = ud;
+    if (c->guard.failed) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    ssize_t k = on_recv_raw(ctx, buf, len, flags, ud);
+    if (k <= 0)
+        return k;
+    size_t ok = ws_guard_scan(&c->guard, buf, (size_t)k);
+    if (ok == 0 && c->guard.failed) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    return (ssize_t)ok;
+}
+
+static ssize_t on_recv_raw(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
+                           void *ud)
 {
     struct client *c = ud;
     if (c->extra) {
@@ -256,6 +281,17 @@ static void client_io(struct ws_hub *h, struct client *c, uint32_t events)
     if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) || c->extra) {
         if (wslay_event_want_read(c->ctx) && wslay_event_recv(c->ctx) < 0) {
             client_drop(h, c, "read failed or peer gone");
+            return;
+        }
+        if (c->guard.failed && !c->guard_closed) {
+            /* RFC 6455 7.4.1: a protocol error closes with 1002; the close
+             * goes out by client_flush below, then the client is dropped */
+            c->guard_closed = true;
+            log_debug("ws: protocol error from a client: %s", c->guard.why);
+            wslay_event_queue_close(c->ctx, WSLAY_CODE_PROTOCOL_ERROR,
+                                    (const uint8_t *)c->guard.why, strlen(c->guard.why));
+            wslay_event_shutdown_read(c->ctx);
+            client_flush(h, c);
             return;
         }
         /* pings whose pongs it never reads must not grow its queue either */

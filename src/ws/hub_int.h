@@ -11,6 +11,7 @@
 
 #include <wslay/wslay.h>
 
+#include "ws/frame_guard.h"
 #include "ws/ws.h"
 
 #define NBUCKETS 256
@@ -42,6 +43,8 @@ struct client {
     uint64_t id;                    /* never reused: how the checker names it */
     void *cred;                     /* the credential to check again; immutable */
     size_t cred_len;
+    struct ws_guard guard;          /* frames wslay would drop without a 1002 */
+    bool guard_closed;              /* the 1002 close is queued */
 };
 
 struct tenant {

@@ -1,7 +1,8 @@
 /* fuzz_json_body: request bodies as the server sees them: jansson's strict
  * parse (duplicates rejected), then the field validators every handler uses
- * (v_id, v_string, v_int answering 422) and the users' pure validators
- * (email, roles array), and the user JSON they produce. */
+ * (v_id, v_string, v_check_string for free text, v_check_time, v_secret,
+ * v_int answering 422) and the users' pure validators (email, roles array),
+ * and the user JSON they produce. */
 #include <microhttpd.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,7 +42,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();            /* v_id accepted what http_id_valid refuses */
         reset(&r);
     }
-    if (v_string(&r, j, "name", true, SW_NAME_MAX, &s) == 0 && strlen(s) > SW_NAME_MAX)
+    if (v_string(&r, j, "name", true, SW_NAME_MAX, &s) == 0 &&
+        (strlen(s) > SW_NAME_MAX || !http_text_valid(s, strlen(s))))
+        abort();
+    reset(&r);
+    /* free text: what passes has no control character, whatever the field */
+    static const char *const texts[] = {"title", "source", "role", "reason", "by", "resolution"};
+    struct v_err e;
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        if (v_check_string(j, texts[i], false, 4096, &s, &e) == 0) {
+            for (size_t k = 0; s && s[k]; k++)
+                if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f)
+                    abort();
+        } else if (e.field != texts[i]) {
+            abort();
+        }
+        int64_t t = 0;
+        if (v_check_time(j, texts[i], 1795341600000LL, 300000, &t, &e) == 0 &&
+            (t < 0 || t > 1795341600000LL + 300000))
+            abort();
+    }
+    /* a secret keeps every byte but NUL */
+    if (v_secret(&r, j, "password", false, 1024, &s) == 0 && s && strlen(s) > 1024)
         abort();
     reset(&r);
     if (v_int(&r, j, "expires_in_days", false, 1, 3650, &n, &present) == 0 && present &&

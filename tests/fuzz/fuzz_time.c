@@ -25,6 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (t < 0)
             abort();
         sla_time_format(t, buf);
+        /* always YYYY-MM-DDTHH:MM:SS.mmmZ, milliseconds included */
+        if (t < TEN_THOUSAND && (strlen(buf) != 24 || buf[19] != '.' || buf[23] != 'Z'))
+            abort();
         /* what we print must read back the same.  Known edge, left to the
          * core's owner: a local time in 9999 with a negative offset is a UTC
          * instant in year 10000, accepted but not printable in range. */

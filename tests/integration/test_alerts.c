@@ -30,7 +30,7 @@ static const char *iso(time_t t, char *buf)
 {
     struct tm tm;
     gmtime_r(&t, &tm);
-    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    strftime(buf, 32, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
     return buf;
 }
 
@@ -385,7 +385,7 @@ static void test_bulk(void **state)
     assert_string_equal(jstr(r.json, "severity"), "low");
     http_free(&r);
     assert_int_equal(tracking(s, NULL, "acme", "b7", &r), 200);
-    assert_string_equal(jstr(r.json, "created_at"), "2026-01-01T00:00:00Z");
+    assert_string_equal(jstr(r.json, "created_at"), "2026-01-01T00:00:00.000Z");
     http_free(&r);
     assert_int_equal(tracking(s, NULL, "other", "b6", NULL), 404);
     assert_int_equal(tracking(s, NULL, "acme", "b4", NULL), 404);

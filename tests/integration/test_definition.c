@@ -21,7 +21,7 @@ static const char *iso(time_t t, char *buf)
 {
     struct tm tm;
     gmtime_r(&t, &tm);
-    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    strftime(buf, 32, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
     return buf;
 }
 

@@ -14,7 +14,7 @@
 
 #include "harness.h"
 
-#define T0 "2026-01-01T00:00:00Z"
+#define T0 "2026-01-01T00:00:00.000Z"
 
 /* ---- helpers --------------------------------------------------------- */
 
@@ -155,11 +155,11 @@ static void test_builtin_deadlines(void **state)
         const char *sev, *deadline;
         long long hours;
     } want[] = {
-        {"urgent", "2026-01-02T00:00:00Z", 24},
-        {"critical", "2026-01-04T00:00:00Z", 72},
-        {"high", "2026-01-08T00:00:00Z", 168},
-        {"medium", "2026-01-31T00:00:00Z", 720},
-        {"low", "2026-04-01T00:00:00Z", 2160},
+        {"urgent", "2026-01-02T00:00:00.000Z", 24},
+        {"critical", "2026-01-04T00:00:00.000Z", 72},
+        {"high", "2026-01-08T00:00:00.000Z", 168},
+        {"medium", "2026-01-31T00:00:00.000Z", 720},
+        {"low", "2026-04-01T00:00:00.000Z", 2160},
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         struct http_resp r;
@@ -194,35 +194,35 @@ static void test_pause_resume_conflicts(void **state)
     assert_error_shape(&r, "conflict", NULL);
     http_free(&r);
     /* at before discovery */
-    expect_status(act(s, ADMIN_TOKEN, "acme", "f", "pause", "{\"at\":\"2025-12-31T00:00:00Z\"}",
+    expect_status(act(s, ADMIN_TOKEN, "acme", "f", "pause", "{\"at\":\"2025-12-31T00:00:00.000Z\"}",
                       &r), 422, &r, "pause before discovery");
     assert_error_shape(&r, "invalid", "at");
     http_free(&r);
     expect_status(act(s, ADMIN_TOKEN, "acme", "f", "pause",
-                      "{\"at\":\"2026-01-01T10:00:00Z\",\"reason\":\"vendor\"}", &r), 200, &r,
+                      "{\"at\":\"2026-01-01T10:00:00.000Z\",\"reason\":\"vendor\"}", &r), 200, &r,
                   "pause");
     assert_string_equal(jstr(&r, "state"), "paused");
-    assert_string_equal(jstr(&r, "paused_since"), "2026-01-01T10:00:00Z");
+    assert_string_equal(jstr(&r, "paused_since"), "2026-01-01T10:00:00.000Z");
     http_free(&r);
     /* pause twice */
     expect_status(act(s, ADMIN_TOKEN, "acme", "f", "pause", NULL, &r), 409, &r, "pause twice");
     assert_error_shape(&r, "conflict", NULL);
     http_free(&r);
     /* resume before the pause started */
-    expect_status(act(s, ADMIN_TOKEN, "acme", "f", "resume", "{\"at\":\"2026-01-01T09:00:00Z\"}",
+    expect_status(act(s, ADMIN_TOKEN, "acme", "f", "resume", "{\"at\":\"2026-01-01T09:00:00.000Z\"}",
                       &r), 422, &r, "resume before pause");
     assert_error_shape(&r, "invalid", "at");
     http_free(&r);
     /* nothing was half-written: still paused since 10:00 */
     get_finding(s, "acme", "f", &r);
     assert_string_equal(jstr(&r, "state"), "paused");
-    assert_string_equal(jstr(&r, "paused_since"), "2026-01-01T10:00:00Z");
+    assert_string_equal(jstr(&r, "paused_since"), "2026-01-01T10:00:00.000Z");
     http_free(&r);
-    expect_status(act(s, ADMIN_TOKEN, "acme", "f", "resume", "{\"at\":\"2026-01-01T13:30:00Z\"}",
+    expect_status(act(s, ADMIN_TOKEN, "acme", "f", "resume", "{\"at\":\"2026-01-01T13:30:00.000Z\"}",
                   &r), 200, &r, "resume");
     assert_string_equal(jstr(&r, "state"), "open");
     assert_int_equal(jint(&r, "paused_seconds"), 3 * 3600 + 1800);
-    assert_string_equal(jstr(&r, "sla_deadline"), "2026-01-04T03:30:00Z");
+    assert_string_equal(jstr(&r, "sla_deadline"), "2026-01-04T03:30:00.000Z");
     http_free(&r);
     /* unknown finding */
     expect_status(act(s, ADMIN_TOKEN, "acme", "nope", "pause", NULL, &r), 404, &r, "unknown");
@@ -238,9 +238,9 @@ static void test_pause_cycles_then_policy_change(void **state)
     assert_int_equal(add_finding(s, "acme", "f", "critical", NULL, NULL), 201);
     /* 2 h + 5 h + 1 h of pauses */
     static const char *const cycle[][2] = {
-        {"2026-01-01T10:00:00Z", "2026-01-01T12:00:00Z"},
-        {"2026-01-02T00:00:00Z", "2026-01-02T05:00:00Z"},
-        {"2026-01-03T00:00:00Z", "2026-01-03T01:00:00Z"},
+        {"2026-01-01T10:00:00.000Z", "2026-01-01T12:00:00.000Z"},
+        {"2026-01-02T00:00:00.000Z", "2026-01-02T05:00:00.000Z"},
+        {"2026-01-03T00:00:00.000Z", "2026-01-03T01:00:00.000Z"},
     };
     for (size_t i = 0; i < 3; i++) {
         char body[128];
@@ -255,20 +255,20 @@ static void test_pause_cycles_then_policy_change(void **state)
     assert_true(json_real_value(json_object_get(r.json, "paused_hours")) == 8.0);
     http_free(&r);
     /* 72 h + 8 h */
-    expect_deadline(s, "acme", "f", "2026-01-04T08:00:00Z", 72, "builtin");
+    expect_deadline(s, "acme", "f", "2026-01-04T08:00:00.000Z", 72, "builtin");
     /* tighten critical to 24 h: discovered + 24 h + 8 h */
     assert_int_equal(api(s, "PUT", "/api/v1/sla/policy/companies/acme", ADMIN_TOKEN,
                          "{\"critical_hours\":24}", NULL), 200);
-    expect_deadline(s, "acme", "f", "2026-01-02T08:00:00Z", 24, "company");
+    expect_deadline(s, "acme", "f", "2026-01-02T08:00:00.000Z", 24, "company");
     /* and loosen it: the pauses are never lost */
     assert_int_equal(api(s, "PUT", "/api/v1/sla/policy/companies/acme", ADMIN_TOKEN,
                          "{\"critical_hours\":100}", NULL), 200);
-    expect_deadline(s, "acme", "f", "2026-01-05T12:00:00Z", 100, "company");
+    expect_deadline(s, "acme", "f", "2026-01-05T12:00:00.000Z", 100, "company");
     /* the severity changes too keep start and pauses: low 2160 h + 8 h */
     expect_status(act(s, ADMIN_TOKEN, "acme", "f", "severity", "{\"severity\":\"low\"}", &r),
                   200, &r, "severity");
     assert_string_equal(jstr(&r, "severity"), "low");
-    assert_string_equal(jstr(&r, "sla_deadline"), "2026-04-01T08:00:00Z");
+    assert_string_equal(jstr(&r, "sla_deadline"), "2026-04-01T08:00:00.000Z");
     assert_string_equal(jstr(&r, "sla_source"), "builtin");
     http_free(&r);
 }
@@ -283,12 +283,12 @@ static void test_close_and_reopen(void **state)
     for (size_t i = 0; i < 4; i++) {
         char body[128];
         assert_int_equal(add_finding(s, "acme", statuses[i], "high", NULL, NULL), 201);
-        snprintf(body, sizeof(body), "{\"status\":\"%s\",\"at\":\"2026-01-03T00:00:00Z\"}",
+        snprintf(body, sizeof(body), "{\"status\":\"%s\",\"at\":\"2026-01-03T00:00:00.000Z\"}",
                  statuses[i]);
         expect_status(act(s, ADMIN_TOKEN, "acme", statuses[i], "close", body, &r), 200, &r,
                       "close");
         assert_string_equal(jstr(&r, "state"), statuses[i]);
-        assert_string_equal(jstr(&r, "closed_at"), "2026-01-03T00:00:00Z");
+        assert_string_equal(jstr(&r, "closed_at"), "2026-01-03T00:00:00.000Z");
         /* closed 2 days in, inside its 7 days: met, not breached */
         assert_true(json_is_false(json_object_get(r.json, "breached")));
         assert_true(json_is_null(json_object_get(r.json, "next_check_at")));
@@ -304,19 +304,19 @@ static void test_close_and_reopen(void **state)
     }
     /* reopen: the time spent closed counts as paused (2 days) */
     expect_status(act(s, ADMIN_TOKEN, "acme", "closed", "reopen",
-                      "{\"at\":\"2026-01-05T00:00:00Z\"}", &r), 200, &r, "reopen");
+                      "{\"at\":\"2026-01-05T00:00:00.000Z\"}", &r), 200, &r, "reopen");
     assert_string_equal(jstr(&r, "state"), "open");
     assert_true(json_is_null(json_object_get(r.json, "closed_at")));
-    assert_string_equal(jstr(&r, "sla_deadline"), "2026-01-10T00:00:00Z");
+    assert_string_equal(jstr(&r, "sla_deadline"), "2026-01-10T00:00:00.000Z");
     http_free(&r);
     expect_status(act(s, ADMIN_TOKEN, "acme", "closed", "reopen", NULL, NULL), 409, NULL,
                   "reopen open");
     /* closing a paused finding ends its pause at the close */
     assert_int_equal(add_finding(s, "acme", "p", "high", NULL, NULL), 201);
-    expect_status(act(s, ADMIN_TOKEN, "acme", "p", "pause", "{\"at\":\"2026-01-02T00:00:00Z\"}",
+    expect_status(act(s, ADMIN_TOKEN, "acme", "p", "pause", "{\"at\":\"2026-01-02T00:00:00.000Z\"}",
                       NULL), 200, NULL, "pause");
     expect_status(act(s, ADMIN_TOKEN, "acme", "p", "close",
-                      "{\"status\":\"closed\",\"at\":\"2026-01-02T06:00:00Z\"}", &r), 200, &r,
+                      "{\"status\":\"closed\",\"at\":\"2026-01-02T06:00:00.000Z\"}", &r), 200, &r,
                   "close paused");
     assert_int_equal(jint(&r, "paused_seconds"), 6 * 3600);
     http_free(&r);
@@ -345,13 +345,13 @@ static void test_bad_input(void **state)
     expect_422(s, "POST", F, "{\"id\":\"x\",\"tenant_id\":\"acme\",\"severity\":3}", "severity");
     expect_422(s, "POST", F,
                "{\"id\":\"x\",\"tenant_id\":\"acme\",\"severity\":\"low\","
-               "\"discovered_at\":\"2026-13-45T00:00:00Z\"}", "discovered_at");
+               "\"discovered_at\":\"2026-13-45T00:00:00.000Z\"}", "discovered_at");
     expect_422(s, "POST", F,
                "{\"id\":\"x\",\"tenant_id\":\"acme\",\"severity\":\"low\","
                "\"discovered_at\":\"yesterday\"}", "discovered_at");
     expect_422(s, "POST", F,
                "{\"id\":\"x\",\"tenant_id\":\"acme\",\"severity\":\"low\","
-               "\"discovered_at\":\"2099-01-01T00:00:00Z\"}", "discovered_at");
+               "\"discovered_at\":\"2099-01-01T00:00:00.000Z\"}", "discovered_at");
     expect_422(s, "POST", F,
                "{\"id\":\"x\",\"tenant_id\":\"acme\",\"severity\":\"low\",\"project_id\":\"\"}",
                "project_id");
@@ -381,10 +381,10 @@ static void test_bad_input(void **state)
     /* lifecycle bodies */
     assert_int_equal(add_finding(s, "acme", "f", "low", NULL, NULL), 201);
     expect_422(s, "POST", "/api/v1/findings/f/pause?tenant_id=acme",
-               "{\"at\":\"2026-02-30T00:00:00Z\"}", "at");
+               "{\"at\":\"2026-02-30T00:00:00.000Z\"}", "at");
     expect_422(s, "POST", "/api/v1/findings/f/pause?tenant_id=acme", "{\"at\":42}", "at");
     expect_422(s, "POST", "/api/v1/findings/f/pause?tenant_id=acme",
-               "{\"at\":\"2099-01-01T00:00:00Z\"}", "at");
+               "{\"at\":\"2099-01-01T00:00:00.000Z\"}", "at");
     memset(big, 'r', 1001);
     snprintf(body, 1400, "{\"reason\":\"%s\"}", big);
     expect_422(s, "POST", "/api/v1/findings/f/pause?tenant_id=acme", body, "reason");
@@ -402,7 +402,7 @@ static void test_bad_input(void **state)
     expect_422(s, "GET", "/api/v1/findings?tenant_id=acme&breached=maybe", NULL, "breached");
     expect_422(s, "GET", "/api/v1/findings", NULL, "tenant_id");
     /* still unchanged */
-    expect_deadline(s, "acme", "f", "2026-04-01T00:00:00Z", 2160, "builtin");
+    expect_deadline(s, "acme", "f", "2026-04-01T00:00:00.000Z", 2160, "builtin");
 }
 
 static void test_list_filters_and_pages(void **state)
@@ -476,16 +476,16 @@ static void test_events_history(void **state)
     make_token(s, "ops-bot", "tenant_admin", "acme", ops, sizeof(ops));
     assert_int_equal(add_finding(s, "acme", "f", "high", NULL, NULL), 201);
     expect_status(act(s, ops, "acme", "f", "pause",
-                      "{\"at\":\"2026-01-01T01:00:00Z\",\"reason\":\"change window\"}", NULL),
+                      "{\"at\":\"2026-01-01T01:00:00.000Z\",\"reason\":\"change window\"}", NULL),
                   200, NULL, "pause");
-    expect_status(act(s, ops, "acme", "f", "resume", "{\"at\":\"2026-01-01T02:00:00Z\"}", NULL),
+    expect_status(act(s, ops, "acme", "f", "resume", "{\"at\":\"2026-01-01T02:00:00.000Z\"}", NULL),
                   200, NULL, "resume");
     expect_status(act(s, ops, "acme", "f", "severity", "{\"severity\":\"critical\"}", NULL), 200,
                   NULL, "severity");
     expect_status(act(s, ops, "acme", "f", "close",
-                      "{\"status\":\"false_positive\",\"at\":\"2026-01-02T00:00:00Z\"}", NULL),
+                      "{\"status\":\"false_positive\",\"at\":\"2026-01-02T00:00:00.000Z\"}", NULL),
                   200, NULL, "close");
-    expect_status(act(s, ops, "acme", "f", "reopen", "{\"at\":\"2026-01-03T00:00:00Z\"}", NULL),
+    expect_status(act(s, ops, "acme", "f", "reopen", "{\"at\":\"2026-01-03T00:00:00.000Z\"}", NULL),
                   200, NULL, "reopen");
     /* refused changes leave no trace */
     expect_status(act(s, ops, "acme", "f", "resume", NULL, NULL), 409, NULL, "resume open");
@@ -495,8 +495,8 @@ static void test_events_history(void **state)
     json_t *items = json_object_get(r.json, "items");
     static const char *const types[] = {"created", "paused", "resumed", "severity_changed",
                                         "closed", "reopened"};
-    static const char *const ats[] = {T0, "2026-01-01T01:00:00Z", "2026-01-01T02:00:00Z", NULL,
-                                      "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z"};
+    static const char *const ats[] = {T0, "2026-01-01T01:00:00.000Z", "2026-01-01T02:00:00.000Z", NULL,
+                                      "2026-01-02T00:00:00.000Z", "2026-01-03T00:00:00.000Z"};
     assert_int_equal(json_array_size(items), 6);
     for (size_t i = 0; i < 6; i++) {
         json_t *e = json_array_get(items, i);

@@ -14,7 +14,7 @@
 
 #include "harness.h"
 
-#define T0 "2026-01-01T00:00:00Z"
+#define T0 "2026-01-01T00:00:00.000Z"
 #define GLOBAL "/api/v1/sla/policy/global"
 #define ACME "/api/v1/sla/policy/companies/acme"
 #define WEB "/api/v1/sla/policy/companies/acme/projects/web"
@@ -45,7 +45,7 @@ static void close_finding(struct sw_server *s, const char *tenant, const char *i
     char path[256];
     snprintf(path, sizeof(path), "/api/v1/findings/%s/close?tenant_id=%s", id, tenant);
     assert_int_equal(api(s, "POST", path, ADMIN_TOKEN,
-                         "{\"status\":\"closed\",\"at\":\"2026-01-01T05:00:00Z\"}", NULL), 200);
+                         "{\"status\":\"closed\",\"at\":\"2026-01-01T05:00:00.000Z\"}", NULL), 200);
 }
 
 static void expect_sla(struct sw_server *s, const char *tenant, const char *id,
@@ -196,15 +196,15 @@ static void test_partial_overrides_waterfall(void **state)
     expect_sla(s, "acme", "w-medium", 720, "builtin", NULL);
     /* company: critical 48, high 100 → recalculates all 10 open findings */
     assert_int_equal(put_policy(s, ACME, "{\"critical_hours\":48,\"high_hours\":100}"), 10);
-    expect_sla(s, "acme", "w-medium", 500, "global", "2026-01-21T20:00:00Z");
-    expect_sla(s, "acme", "c-critical", 48, "company", "2026-01-03T00:00:00Z");
+    expect_sla(s, "acme", "w-medium", 500, "global", "2026-01-21T20:00:00.000Z");
+    expect_sla(s, "acme", "c-critical", 48, "company", "2026-01-03T00:00:00.000Z");
     /* project: critical 12 only → the project's 5 */
     assert_int_equal(put_policy(s, WEB, "{\"critical_hours\":12}"), 5);
-    expect_sla(s, "acme", "w-critical", 12, "project", "2026-01-01T12:00:00Z");
-    expect_sla(s, "acme", "w-high", 100, "company", "2026-01-05T04:00:00Z");
+    expect_sla(s, "acme", "w-critical", 12, "project", "2026-01-01T12:00:00.000Z");
+    expect_sla(s, "acme", "w-high", 100, "company", "2026-01-05T04:00:00.000Z");
     expect_sla(s, "acme", "w-medium", 500, "global", NULL);
-    expect_sla(s, "acme", "w-low", 2160, "builtin", "2026-04-01T00:00:00Z");
-    expect_sla(s, "acme", "w-urgent", 24, "builtin", "2026-01-02T00:00:00Z");
+    expect_sla(s, "acme", "w-low", 2160, "builtin", "2026-04-01T00:00:00.000Z");
+    expect_sla(s, "acme", "w-urgent", 24, "builtin", "2026-01-02T00:00:00.000Z");
     /* the company's own findings are not the project's */
     expect_sla(s, "acme", "c-critical", 48, "company", NULL);
     /* a new finding resolves the same way at creation */
@@ -257,7 +257,7 @@ static void test_zero_and_null_inherit(void **state)
     assert_int_equal(put_policy(s, GLOBAL, "{\"critical_hours\":60}"), 0);
     assert_int_equal(put_policy(s, ACME, "{\"critical_hours\":0,\"high_hours\":null}"), 1);
     /* zero is inherit: global answers */
-    expect_sla(s, "acme", "f", 60, "global", "2026-01-03T12:00:00Z");
+    expect_sla(s, "acme", "f", 60, "global", "2026-01-03T12:00:00.000Z");
     assert_int_equal(api(s, "GET", ACME, ADMIN_TOKEN, NULL, &r), 200);
     assert_int_equal(json_integer_value(json_object_get(r.json, "critical_hours")), 0);
     assert_true(json_is_null(json_object_get(r.json, "high_hours")));
@@ -266,7 +266,7 @@ static void test_zero_and_null_inherit(void **state)
     /* zero at global too: built-in */
     assert_int_equal(put_policy(s, GLOBAL, "{\"critical_hours\":0}"), 0);
     assert_int_equal(recalc(s, ACME), 1);
-    expect_sla(s, "acme", "f", 72, "builtin", "2026-01-04T00:00:00Z");
+    expect_sla(s, "acme", "f", 72, "builtin", "2026-01-04T00:00:00.000Z");
 }
 
 static void test_delete_falls_back(void **state)
@@ -278,17 +278,17 @@ static void test_delete_falls_back(void **state)
     add_finding(s, "acme", "web", "f", "high");
     assert_int_equal(put_policy(s, ACME, "{\"high_hours\":100}"), 1);
     assert_int_equal(put_policy(s, WEB, "{\"high_hours\":10}"), 1);
-    expect_sla(s, "acme", "f", 10, "project", "2026-01-01T10:00:00Z");
+    expect_sla(s, "acme", "f", 10, "project", "2026-01-01T10:00:00.000Z");
     /* project override gone: the company answers */
     assert_int_equal(del_policy(s, WEB), 1);
-    expect_sla(s, "acme", "f", 100, "company", "2026-01-05T04:00:00Z");
+    expect_sla(s, "acme", "f", 100, "company", "2026-01-05T04:00:00.000Z");
     assert_int_equal(api(s, "GET", WEB, ADMIN_TOKEN, NULL, &r), 200);
     assert_true(json_is_null(json_object_get(r.json, "high_hours")));
     expect_eff(&r, "high_hours", 100, "company");
     http_free(&r);
     /* company override gone: built-in */
     assert_int_equal(del_policy(s, ACME), 1);
-    expect_sla(s, "acme", "f", 168, "builtin", "2026-01-08T00:00:00Z");
+    expect_sla(s, "acme", "f", 168, "builtin", "2026-01-08T00:00:00.000Z");
     /* deleting what is not there is still 204 */
     assert_int_equal(del_policy(s, ACME), 1);
     /* the global level can be reverted too */
@@ -314,28 +314,28 @@ static void test_count_and_terminal_untouched(void **state)
     add_finding(s, "acme", "web", "c2", "critical");
     add_finding(s, "other", NULL, "x1", "critical");
     assert_int_equal(api(s, "POST", "/api/v1/findings/p1/pause?tenant_id=acme", ADMIN_TOKEN,
-                         "{\"at\":\"2026-01-01T01:00:00Z\"}", NULL), 200);
+                         "{\"at\":\"2026-01-01T01:00:00.000Z\"}", NULL), 200);
     close_finding(s, "acme", "c1");
     close_finding(s, "acme", "c2");
     /* 3 open + 1 paused in scope; the 2 closed ones and the other tenant's are not */
     assert_int_equal(put_policy(s, ACME, "{\"critical_hours\":24}"), 4);
-    expect_sla(s, "acme", "o1", 24, "company", "2026-01-02T00:00:00Z");
+    expect_sla(s, "acme", "o1", 24, "company", "2026-01-02T00:00:00.000Z");
     expect_sla(s, "acme", "o3", 24, "company", NULL);
     expect_sla(s, "acme", "o2", 2160, "builtin", NULL);
     expect_sla(s, "acme", "p1", 24, "company", NULL);
-    expect_sla(s, "acme", "c1", 72, "builtin", "2026-01-04T00:00:00Z");
-    expect_sla(s, "acme", "c2", 72, "builtin", "2026-01-04T00:00:00Z");
-    expect_sla(s, "other", "x1", 72, "builtin", "2026-01-04T00:00:00Z");
+    expect_sla(s, "acme", "c1", 72, "builtin", "2026-01-04T00:00:00.000Z");
+    expect_sla(s, "acme", "c2", 72, "builtin", "2026-01-04T00:00:00.000Z");
+    expect_sla(s, "other", "x1", 72, "builtin", "2026-01-04T00:00:00.000Z");
     /* a project scope counts the project's live findings only */
     assert_int_equal(put_policy(s, WEB, "{\"critical_hours\":6}"), 1);
-    expect_sla(s, "acme", "o3", 6, "project", "2026-01-01T06:00:00Z");
+    expect_sla(s, "acme", "o3", 6, "project", "2026-01-01T06:00:00.000Z");
     expect_sla(s, "acme", "c2", 72, "builtin", NULL);
     /* a reopened finding is live again and follows the policy */
     assert_int_equal(api(s, "POST", "/api/v1/findings/c1/reopen?tenant_id=acme", ADMIN_TOKEN,
-                         "{\"at\":\"2026-01-01T07:00:00Z\"}", NULL), 200);
+                         "{\"at\":\"2026-01-01T07:00:00.000Z\"}", NULL), 200);
     assert_int_equal(recalc(s, ACME), 5);
     /* closed 05:00 → 07:00 counts as paused */
-    expect_sla(s, "acme", "c1", 24, "company", "2026-01-02T02:00:00Z");
+    expect_sla(s, "acme", "c1", 24, "company", "2026-01-02T02:00:00.000Z");
     /* no finding gets an event of its own for a recalculation: a policy
      * change is one action, recorded once in the audit log */
     struct http_resp r;
@@ -390,18 +390,18 @@ static void test_recalculate_thousand(void **state)
         char id[32];
         snprintf(id, sizeof(id), "f%04d", i);
         if (i == 0)
-            expect_sla(s, "big", id, 72, "builtin", "2026-01-04T00:00:00Z");
+            expect_sla(s, "big", id, 72, "builtin", "2026-01-04T00:00:00.000Z");
         else if (i % 2)
-            expect_sla(s, "big", id, 20, "company", "2026-01-01T20:00:00Z");
+            expect_sla(s, "big", id, 20, "company", "2026-01-01T20:00:00.000Z");
         else
-            expect_sla(s, "big", id, 10, "company", "2026-01-01T10:00:00Z");
+            expect_sla(s, "big", id, 10, "company", "2026-01-01T10:00:00.000Z");
     }
-    expect_sla(s, "big", "f0999", 20, "company", "2026-01-01T20:00:00Z");   /* in p */
-    expect_sla(s, "big", "f0003", 168, "builtin", "2026-01-08T00:00:00Z");  /* closed */
+    expect_sla(s, "big", "f0999", 20, "company", "2026-01-01T20:00:00.000Z");   /* in p */
+    expect_sla(s, "big", "f0003", 168, "builtin", "2026-01-08T00:00:00.000Z");  /* closed */
     /* the project speaks for itself: its 249 live ones */
     assert_int_equal(put_policy(s, "/api/v1/sla/policy/companies/big/projects/p",
                                 "{\"high_hours\":5}"), 249);
-    expect_sla(s, "big", "f0999", 5, "project", "2026-01-01T05:00:00Z");
+    expect_sla(s, "big", "f0999", 5, "project", "2026-01-01T05:00:00.000Z");
     expect_sla(s, "big", "f0997", 20, "company", NULL);
     assert_int_equal(recalc(s, "/api/v1/sla/policy/companies/big"), 998);
     expect_sla(s, "big", "f0999", 5, "project", NULL);
@@ -436,17 +436,17 @@ static void test_recalculate_after_global_change(void **state)
     expect_sla(s, "beta", "b1", 168, "builtin", NULL);
     /* a project sweep moves the project's own */
     assert_int_equal(recalc(s, WEB), 2);
-    expect_sla(s, "acme", "a2", 50, "global", "2026-01-03T02:00:00Z");
-    expect_sla(s, "acme", "a3", 60, "global", "2026-01-03T12:00:00Z");
+    expect_sla(s, "acme", "a2", 50, "global", "2026-01-03T02:00:00.000Z");
+    expect_sla(s, "acme", "a3", 60, "global", "2026-01-03T12:00:00.000Z");
     expect_sla(s, "acme", "a1", 168, "builtin", NULL);
     /* the company sweep: every live finding in the company, evaluated */
     assert_int_equal(recalc(s, ACME), 3);
-    expect_sla(s, "acme", "a1", 50, "global", "2026-01-03T02:00:00Z");
-    expect_sla(s, "acme", "a4", 168, "builtin", "2026-01-08T00:00:00Z");
+    expect_sla(s, "acme", "a1", 50, "global", "2026-01-03T02:00:00.000Z");
+    expect_sla(s, "acme", "a4", 168, "builtin", "2026-01-08T00:00:00.000Z");
     expect_sla(s, "beta", "b1", 168, "builtin", NULL);
     /* idempotent: same count, same deadlines */
     assert_int_equal(recalc(s, ACME), 3);
-    expect_sla(s, "acme", "a1", 50, "global", "2026-01-03T02:00:00Z");
+    expect_sla(s, "acme", "a1", 50, "global", "2026-01-03T02:00:00.000Z");
     assert_int_equal(recalc(s, "/api/v1/sla/policy/companies/beta"), 1);
     expect_sla(s, "beta", "b1", 50, "global", NULL);
 }

@@ -108,8 +108,15 @@ static void test_security_settings(void **state)
     assert_int_equal(c.login_lockout_s, 900);
     assert_int_equal(c.session_idle_s, 12 * 3600);
     assert_int_equal(c.session_lifetime_s, 7 * 86400);
-    assert_int_equal(c.max_conn_per_ip, 0);
+    /* on by default: one address cannot take every connection slot */
+    assert_int_equal(c.max_conn_per_ip, 512);
+    assert_true(c.max_conn_per_ip > 0 && c.max_conn_per_ip * 4 <= c.max_connections);
+    assert_int_equal(c.header_timeout_s, 20);
+    assert_int_equal(c.request_timeout_s, 120);
     assert_int_equal(cfg_check(&c, err, sizeof(err)), 0);
+    assert_int_equal(cfg_set(&c, "header_timeout", "300", err, sizeof(err)), 0);
+    assert_true(cfg_check(&c, err, sizeof(err)) < 0);       /* head longer than the whole */
+    assert_int_equal(cfg_set(&c, "header_timeout", "20", err, sizeof(err)), 0);
 
     assert_int_equal(cfg_set(&c, "tls_cert", "/etc/ssl/cert.pem", err, sizeof(err)), 0);
     assert_true(cfg_check(&c, err, sizeof(err)) < 0);       /* a cert without its key */

@@ -130,13 +130,13 @@ static void test_format(void **state)
 
     (void)state;
     sla_time_format(T_2026_11_22_10, buf);
-    assert_string_equal(buf, "2026-11-22T10:00:00Z");
+    assert_string_equal(buf, "2026-11-22T10:00:00.000Z");
     sla_time_format(T_2026_11_22_10 + 123, buf);
     assert_string_equal(buf, "2026-11-22T10:00:00.123Z");
     sla_time_format(T_2026_11_22_10 + 5, buf);
     assert_string_equal(buf, "2026-11-22T10:00:00.005Z");
     sla_time_format(0, buf);
-    assert_string_equal(buf, "1970-01-01T00:00:00Z");
+    assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
     sla_time_format(T_2028_02_29 + 23 * SLA_MS_PER_HOUR + 59 * SLA_MS_PER_MIN + 59999, buf);
     assert_string_equal(buf, "2028-02-29T23:59:59.999Z");
     sla_time_format(-1, buf);   /* floor, not truncation, before the epoch */

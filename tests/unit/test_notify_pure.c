@@ -218,7 +218,7 @@ static void test_body_fields_in_order(void **state)
     char *s = notify_body(&n, "ntf_x");
     assert_string_equal(s, "{\"id\":\"ntf_x\",\"type\":\"sla.breach\",\"tenant_id\":\"acme\","
                            "\"item_kind\":\"alert\",\"item_id\":\"A-1\",\"severity\":\"critical\","
-                           "\"clock\":\"resolve\",\"due_at\":\"2026-11-22T10:00:00Z\","
+                           "\"clock\":\"resolve\",\"due_at\":\"2026-11-22T10:00:00.000Z\","
                            "\"occurred_at\":\"2026-11-22T10:00:00.001Z\"}");
     free(s);
     strcpy(n.type, "sla.warning");
@@ -238,7 +238,7 @@ static void test_summary_and_details(void **state)
     char *det = notify_details(body);
     assert_memory_equal(det, sum, strlen(sum));
     assert_non_null(strstr(det, "  item_id: A-1\n"));
-    assert_non_null(strstr(det, "  due_at: 2026-11-22T10:00:00Z\n"));
+    assert_non_null(strstr(det, "  due_at: 2026-11-22T10:00:00.000Z\n"));
     free(sum);
     free(det);
     free(body);

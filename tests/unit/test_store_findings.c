@@ -635,7 +635,7 @@ static void test_warning_then_breach_once(void **state)
     assert_string_equal(v.types[1], "sla.warning");
     assert_int_equal(json_integer_value(json_object_get(v.data[1], "threshold_pct")), 80);
     assert_string_equal(json_string_value(json_object_get(v.data[1], "due_at")),
-                        "2026-01-04T00:00:00Z");
+                        "2026-01-04T00:00:00.000Z");
     evs_free(&v);
     get(s, "f", &f);
     assert_true(sla_alarm_notified(&f.f.alarm));
