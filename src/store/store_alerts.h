@@ -69,12 +69,17 @@ enum sw_alert_action {
 
 /* A lifecycle change.  Errors: SW_E_NOTFOUND (no such alert), SW_E_CONFLICT
  * (wrong state: acknowledge/resolve a resolved alert, reopen one not
- * resolved), SW_E_INVAL (at before the last event of the clock, e.g. before
- * creation).  Acknowledging an acknowledged alert changes nothing and
- * writes no event. */
+ * resolved), SW_E_INVAL (an explicit at before the last event of the clock,
+ * e.g. before creation).  Acknowledging an acknowledged alert changes
+ * nothing and writes no event.
+ *
+ * at = 0 means "now, inside the transaction": the later of the call's now
+ * and the alert's last state change, read under the row lock, so a request
+ * without an instant is never refused because a concurrent change (on any
+ * node) committed a later instant after the request took its now. */
 struct sw_alert_change {
     enum sw_alert_action action;
-    int64_t at;                 /* when it happened (for SET_SEVERITY: now) */
+    int64_t at;                 /* when it happened; 0 = now (above); unused by SET_SEVERITY */
     enum sla_sev sev;           /* SET_SEVERITY */
     const char *actor;          /* the event's actor */
     const char *data_json;      /* event data (JSON object text) or NULL */

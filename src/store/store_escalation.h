@@ -3,23 +3,22 @@
  *
  * Due instants.  An alert has two queues, both indexed: next_check_at (its
  * next warning threshold or breach, over both clocks, kept by every write
- * of sqlite_alerts.c) and esc_due_at (its next automatic escalation step:
+ * of alerts*.c) and esc_due_at (its next automatic escalation step:
  * step k-1's instant + its timeout, while unacknowledged).  The first step
  * needs no instant of its own: it fires with the ack clock's breach.
- * process_due claims what is due in one write transaction and, per alert,
- * asks the core what happened (warnings crossed, breaches, steps due),
- * writes the events (sla.warning, sla.breach, sla.escalation), a breach
- * row, the fired flags, the new instants, and the outbox rows of each
- * event, then commits: a crash re-does nothing that committed and loses
- * nothing that did not.
+ * process_due claims what is due in one write transaction (on PostgreSQL
+ * with SKIP LOCKED: several nodes' schedulers never take the same alert)
+ * and, per alert, asks the core what happened (warnings crossed, breaches,
+ * steps due), writes the events (sla.warning, sla.breach, sla.escalation),
+ * a breach row, the fired flags, the new instants, and each event's notice,
+ * then commits: a crash re-does nothing that committed and loses nothing
+ * that did not.
  *
- * Live dashboards.  A notice reaches a tenant's WebSocket clients through
- * the outbox when its notification config includes the websocket channel
- * (durable, redelivered after a crash, in the history).  A tenant without
- * that channel (or without any config) still gets every sla.* notice on its
- * dashboards: after the commit the store hands the same body to
- * store->live (set by the server: ws_publish).  One path per tenant, never
- * both, so no dashboard sees a notice twice.
+ * Notices go through the outbox subject (store_notice_in, in the same
+ * transaction), which also decides the live-dashboard path: a tenant whose
+ * notification config has the websocket channel gets its notices through
+ * the outbox, any other tenant on its live dashboards after the commit.
+ * One path per tenant, never both.
  *
  * Chains: per tenant and severity, 1..5 steps {level, role, timeout, method};
  * saving one replaces it and reschedules the alerts walking it. */

@@ -1,0 +1,448 @@
+/* alert_writer.c: creating alerts (store_alerts.h create, create_async,
+ * create_many), the subject's hot path.
+ *
+ * Group commit.  A commit is an fsync (SQLite synchronous=FULL, PostgreSQL
+ * synchronous_commit), so one transaction per single-alert POST would cap
+ * ingest at the disk's fsync rate.  Single creates therefore go to the
+ * store's alert writer: one thread that takes everything queued, writes it
+ * in one transaction, commits once, then hands each caller its own result
+ * (a callback: the HTTP handler's connection is suspended meanwhile, so no
+ * server thread waits; create() waits on its own condition variable).
+ * While it commits, new requests queue and the next batch takes them all,
+ * so the batch grows with the load and an answer never precedes its
+ * commit.  If a batch fails, its items are retried one transaction each,
+ * so one bad row cannot fail the others.  On SQLite (one writer at a
+ * time) the writer and bulk batches queue on a process-local mutex rather
+ * than in the driver's busy handler.
+ *
+ * Idempotence.  INSERT ... ON CONFLICT DO NOTHING, then the stored row is
+ * read: two nodes creating the same alert at once both succeed, one
+ * CREATED and one DUPLICATE (PostgreSQL makes the second insert wait for
+ * the first's commit).  Deadlocks between two nodes' batches are retried
+ * by db_tx.  The scheduler hint goes once per transaction, with the
+ * earliest instant created. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/alerts_int.h"
+#include "util/xalloc.h"
+
+#define BATCH_ROWS 10000
+
+/* ---- one alert inside a transaction ----------------------------------------- */
+
+/* Policies seen in the current transaction, by (tenant, project). */
+#define PCACHE_SLOTS 16
+
+struct pcache {
+    struct {
+        char tenant_id[SW_ID_MAX + 1];
+        char project_id[SW_ID_MAX + 1];
+        int rc;                         /* alert_policy_load_in's result */
+        struct sw_alert_policy p;
+    } e[PCACHE_SLOTS];
+    size_t n, next;
+    int64_t min_next;   /* earliest next_check_at created (0 = none): the scheduler's hint */
+};
+
+/* A new transaction must not trust what a rolled-back one read. */
+static void pcache_reset(struct pcache *pc)
+{
+    pc->n = pc->next = 0;
+    pc->min_next = 0;
+}
+
+static int pcache_get(struct db_conn *c, struct pcache *pc, const char *tenant_id,
+                      const char *project_id, const struct sw_alert_policy **out)
+{
+    if (!project_id)
+        project_id = "";
+    for (size_t i = 0; i < pc->n; i++) {
+        if (strcmp(pc->e[i].tenant_id, tenant_id) == 0 &&
+            strcmp(pc->e[i].project_id, project_id) == 0) {
+            *out = &pc->e[i].p;
+            return pc->e[i].rc;
+        }
+    }
+    size_t k = pc->n < PCACHE_SLOTS ? pc->n++ : (pc->next++ % PCACHE_SLOTS);
+    int rc = alert_policy_load_in(c, tenant_id, project_id, ALERT_LOCK_SHARE, &pc->e[k].p);
+    if (rc < 0) {
+        if (k == pc->n - 1)
+            pc->n--;    /* failures of the store are not cached */
+        return rc;
+    }
+    snprintf(pc->e[k].tenant_id, sizeof(pc->e[k].tenant_id), "%s", tenant_id);
+    snprintf(pc->e[k].project_id, sizeof(pc->e[k].project_id), "%s", project_id);
+    pc->e[k].rc = rc;
+    *out = &pc->e[k].p;
+    return rc;
+}
+
+/* Inserts one alert (or finds it).  *res set; negative = store error (the
+ * transaction rolls back).  out may be NULL (bulk: duplicates are not read). */
+static int create_in(struct db_conn *c, struct pcache *pc, const struct sw_alert_new *in,
+                     int64_t now, const char *actor, struct sw_alert *out,
+                     enum sw_alert_result *res)
+{
+    const struct sw_alert_policy *p;
+    int rc = pcache_get(c, pc, in->tenant_id, in->project_id, &p);
+    if (rc < 0)
+        return rc;
+    if (rc > 0) {
+        *res = (enum sw_alert_result)rc;
+        return 0;
+    }
+    struct sla_alert_scopes sc;
+    sw_alert_policy_scopes(p, &sc);
+    struct sw_alert *x = xcalloc(1, sizeof(*x));
+    rc = sla_alert_init(&x->a, in->sev, in->created_at ? in->created_at : now, &sc);
+    if (rc < 0)
+        goto done;
+    snprintf(x->tenant_id, sizeof(x->tenant_id), "%s", in->tenant_id);
+    snprintf(x->id, sizeof(x->id), "%s", in->id);
+    snprintf(x->project_id, sizeof(x->project_id), "%s", in->project_id ? in->project_id : "");
+    snprintf(x->title, sizeof(x->title), "%s", in->title ? in->title : "");
+    snprintf(x->source, sizeof(x->source), "%s", in->source ? in->source : "");
+    x->updated_at = now;
+    x->next_check_at = store_alert_next_check(&x->a, now);
+    if ((rc = alert_insert_in(c, x)) < 0)
+        goto done;
+    if (rc == 0) {
+        *res = SW_ALERT_DUPLICATE;
+        rc = out ? store_alert_get_in(c, in->tenant_id, in->id, false, out) : 0;
+        goto done;
+    }
+    char data[192];
+    alert_due_json(x, NULL, data, sizeof(data));
+    rc = store_alert_event_add_in(c, x, "created", actor, x->a.created_at, data, NULL);
+    if (rc < 0)
+        goto done;
+    *res = SW_ALERT_CREATED;
+    if (!pc->min_next || x->next_check_at < pc->min_next)
+        pc->min_next = x->next_check_at;
+    if (out)
+        *out = *x;
+done:
+    free(x);
+    return rc;
+}
+
+/* ---- key order ----------------------------------------------------------------- */
+
+/* Every transaction inserts its alerts in (tenant, id) order, so two nodes'
+ * batches over the same keys wait for one another instead of deadlocking. */
+static int key_cmp(const struct sw_alert_new *x, const struct sw_alert_new *y)
+{
+    int c = strcmp(x->tenant_id, y->tenant_id);
+    return c ? c : strcmp(x->id, y->id);
+}
+
+/* ---- the writer ----------------------------------------------------------------- */
+
+typedef void (*gc_done_fn)(void *ud, int rc, enum sw_alert_result res);
+
+struct gc_item {
+    const struct sw_alert_new *in;
+    int64_t now;
+    const char *actor;
+    struct sw_alert *out;
+    enum sw_alert_result res;
+    int rc;
+    gc_done_fn done;            /* called once, from the writer thread */
+    void *ud;
+    struct gc_item *next;
+};
+
+struct alert_writer {
+    struct sql_store *s;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct gc_item *head, **tail;
+    bool stopping;
+    bool serialize;             /* SQLite: writers queue on write_mu */
+    pthread_mutex_t write_mu;
+};
+
+static void write_lock(struct alert_writer *w)
+{
+    if (w && w->serialize)
+        pthread_mutex_lock(&w->write_mu);
+}
+
+static void write_unlock(struct alert_writer *w)
+{
+    if (w && w->serialize)
+        pthread_mutex_unlock(&w->write_mu);
+}
+
+struct gc_batch {
+    struct gc_item *items;
+    size_t max;
+    struct pcache *pc;
+};
+
+static int gc_tx(struct db_conn *c, void *ud)
+{
+    struct gc_batch *b = ud;
+    pcache_reset(b->pc);
+    size_t k = 0;
+    for (struct gc_item *it = b->items; it && k < b->max; it = it->next, k++) {
+        int rc = create_in(c, b->pc, it->in, it->now, it->actor, it->out, &it->res);
+        if (rc < 0)
+            return rc;
+    }
+    return store_hint_in(c, b->pc->min_next, b->items->now);
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+    const struct gc_item *x = *(const struct gc_item *const *)a;
+    const struct gc_item *y = *(const struct gc_item *const *)b;
+    int c = key_cmp(x->in, y->in);
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+/* The batch relinked in key order. */
+static struct gc_item *gc_sort(struct gc_item *batch)
+{
+    size_t n = 0;
+    for (struct gc_item *it = batch; it; it = it->next)
+        n++;
+    if (n < 2)
+        return batch;
+    struct gc_item **v = xmalloc(n * sizeof(*v));
+    n = 0;
+    for (struct gc_item *it = batch; it; it = it->next)
+        v[n++] = it;
+    qsort(v, n, sizeof(*v), item_cmp);
+    for (size_t i = 0; i + 1 < n; i++)
+        v[i]->next = v[i + 1];
+    v[n - 1]->next = NULL;
+    batch = v[0];
+    free(v);
+    return batch;
+}
+
+/* Writes a batch in one transaction; after a failure, each item alone. */
+static void gc_run(struct sql_store *s, struct alert_writer *w, struct gc_item *batch)
+{
+    struct gc_batch b = {.items = batch, .max = SIZE_MAX, .pc = xmalloc(sizeof(struct pcache))};
+    write_lock(w);
+    int rc = db_tx(s->db, DB_TX_WRITE, gc_tx, &b);
+    if (rc < 0 && batch->next) {
+        /* one item's failure must not fail its neighbours */
+        for (struct gc_item *it = batch; it; it = it->next) {
+            struct gc_batch one = {.items = it, .max = 1, .pc = b.pc};
+            it->rc = db_tx(s->db, DB_TX_WRITE, gc_tx, &one);
+        }
+    } else {
+        for (struct gc_item *it = batch; it; it = it->next)
+            it->rc = rc;
+    }
+    write_unlock(w);
+    free(b.pc);
+}
+
+/* Takes everything queued, writes it in one transaction, commits once,
+ * then tells each caller its own result.  On stop it drains the queue. */
+static void *writer_main(void *arg)
+{
+    struct alert_writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->head && !w->stopping)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (!w->head)
+            break;              /* stopping, and nothing left */
+        struct gc_item *batch = w->head;
+        w->head = NULL;
+        w->tail = &w->head;
+        pthread_mutex_unlock(&w->mu);
+        batch = gc_sort(batch);
+        gc_run(w->s, w, batch);
+        for (struct gc_item *it = batch, *next; it; it = next) {
+            next = it->next;    /* the item may be freed by its callback */
+            it->done(it->ud, it->rc, it->res);
+        }
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+struct alert_writer *store_alert_writer_new(struct sql_store *s)
+{
+    struct alert_writer *w = xcalloc(1, sizeof(*w));
+    w->s = s;
+    w->tail = &w->head;
+    w->serialize = db_dialect(s->db) == DB_SQLITE;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    pthread_mutex_init(&w->write_mu, NULL);
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->write_mu);
+        free(w);
+        return NULL;    /* creates then write synchronously, one each */
+    }
+    return w;
+}
+
+void store_alert_writer_free(struct alert_writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stopping = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->write_mu);
+    free(w);
+}
+
+static void gc_submit(struct sql_store *s, struct gc_item *it)
+{
+    struct alert_writer *w = s->alert_writer;
+    if (!w) {
+        gc_run(s, NULL, it);
+        it->done(it->ud, it->rc, it->res);
+        return;
+    }
+    pthread_mutex_lock(&w->mu);
+    *w->tail = it;
+    w->tail = &it->next;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* ---- create, asynchronous: the HTTP handler's path -------------------------------- */
+
+struct async_create {
+    struct gc_item item;
+    void (*cb)(void *ud, int rc, enum sw_alert_result res);
+    void *ud;
+};
+
+static void async_done(void *ud, int rc, enum sw_alert_result res)
+{
+    struct async_create *a = ud;
+    void (*cb)(void *, int, enum sw_alert_result) = a->cb;
+    void *cud = a->ud;
+    free(a);
+    cb(cud, rc, res);
+}
+
+int alert_create_async(struct store *base, const struct sw_alert_new *in, int64_t now,
+                       const char *actor, struct sw_alert *out,
+                       void (*cb)(void *ud, int rc, enum sw_alert_result res), void *ud)
+{
+    struct async_create *a = xcalloc(1, sizeof(*a));
+    a->item = (struct gc_item){.in = in, .now = now, .actor = actor, .out = out,
+                               .done = async_done, .ud = a};
+    a->cb = cb;
+    a->ud = ud;
+    gc_submit(sql_of(base), &a->item);
+    return 0;
+}
+
+/* ---- create, synchronous: waits for the writer ------------------------------------ */
+
+struct sync_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+};
+
+static void sync_done(void *ud, int rc, enum sw_alert_result res)
+{
+    (void)rc;
+    (void)res;
+    struct sync_wait *sw = ud;
+    pthread_mutex_lock(&sw->mu);
+    sw->done = true;
+    pthread_cond_signal(&sw->cv);
+    pthread_mutex_unlock(&sw->mu);
+}
+
+int alert_create(struct store *base, const struct sw_alert_new *in, int64_t now,
+                 const char *actor, struct sw_alert *out, enum sw_alert_result *result)
+{
+    struct sync_wait sw = {.done = false};
+    pthread_mutex_init(&sw.mu, NULL);
+    pthread_cond_init(&sw.cv, NULL);
+    struct gc_item me = {.in = in, .now = now, .actor = actor, .out = out,
+                         .done = sync_done, .ud = &sw};
+    gc_submit(sql_of(base), &me);
+    pthread_mutex_lock(&sw.mu);
+    while (!sw.done)
+        pthread_cond_wait(&sw.cv, &sw.mu);
+    pthread_mutex_unlock(&sw.mu);
+    pthread_mutex_destroy(&sw.mu);
+    pthread_cond_destroy(&sw.cv);
+    if (me.rc == 0)
+        *result = me.res;
+    return me.rc;
+}
+
+/* ---- bulk ---------------------------------------------------------------------------- */
+
+struct bulk {
+    const struct sw_alert_new *in;
+    size_t *order;              /* in[order[off..end)], in key order */
+    size_t off, end;
+    int64_t now;
+    const char *actor;
+    enum sw_alert_result *results;
+    struct pcache *pc;
+};
+
+static int bulk_tx(struct db_conn *c, void *ud)
+{
+    struct bulk *b = ud;
+    pcache_reset(b->pc);      /* policies may change between transactions */
+    for (size_t k = b->off; k < b->end; k++) {
+        size_t i = b->order[k];
+        int rc = create_in(c, b->pc, &b->in[i], b->now, b->actor, NULL, &b->results[i]);
+        if (rc < 0)
+            return rc;
+    }
+    return store_hint_in(c, b->pc->min_next, b->now);
+}
+
+static int index_cmp(const void *a, const void *b, void *base)
+{
+    const struct sw_alert_new *in = base;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = key_cmp(&in[i], &in[j]);
+    return c ? c : (i < j ? -1 : i > j);    /* the first of two equal keys creates */
+}
+
+int alert_create_many(struct store *base, const struct sw_alert_new *in, size_t n, int64_t now,
+                      const char *actor, enum sw_alert_result *results)
+{
+    struct sql_store *s = sql_of(base);
+    struct bulk b = {.in = in, .now = now, .actor = actor, .results = results,
+                     .pc = xmalloc(sizeof(struct pcache))};
+    b.order = xmalloc((n ? n : 1) * sizeof(*b.order));
+    for (size_t i = 0; i < n; i++)
+        b.order[i] = i;
+    int rc = 0;
+    for (size_t off = 0; off < n && rc == 0; off += BATCH_ROWS) {
+        b.off = off;
+        b.end = n - off > BATCH_ROWS ? off + BATCH_ROWS : n;
+        qsort_r(b.order + b.off, b.end - b.off, sizeof(*b.order), index_cmp, (void *)in);
+        write_lock(s->alert_writer);
+        rc = db_tx(s->db, DB_TX_WRITE, bulk_tx, &b);
+        write_unlock(s->alert_writer);
+    }
+    free(b.order);
+    free(b.pc);
+    return rc;
+}

@@ -1,0 +1,121 @@
+/* alerts_int.h: what the alert files share, so each row, policy and chain
+ * is read and written one way only.
+ *
+ *   alerts.c          the alerts row, get/change/list, events, ops table
+ *   alert_writer.c    creates: group commit of single creates, bulk
+ *   alerts_policy.c   policy layers, definition_merge, recalculation
+ *   alert_configs.c   named SLA configs
+ *   alerts_due.c      the scheduler's alert source (next_due, process_due)
+ *   escalation.c      chains, manual steps, status, history, sync
+ *
+ * Every function here runs inside the caller's transaction. */
+#ifndef SW_STORE_ALERTS_INT_H
+#define SW_STORE_ALERTS_INT_H
+
+#include "store/store_alerts.h"
+#include "store/store_escalation.h"
+#include "store/store_int.h"
+
+struct sw_notice;
+
+/* ---- alerts.c ------------------------------------------------------------ */
+
+/* Inserts x unless (tenant_id, id) exists: 1 inserted, 0 already there. */
+int alert_insert_in(struct db_conn *c, const struct sw_alert *x);
+/* {"severity":…,"ack_due_at":…,"resolve_due_at":…<extra>} into buf. */
+void alert_due_json(const struct sw_alert *x, const char *extra, char *buf, size_t len);
+/* An alert severity from its stored name (dflt for "" or garbage). */
+enum sla_sev alert_sev_of(const char *name, enum sla_sev dflt);
+
+/* ---- alert_writer.c ---------------------------------------------------------- */
+
+int alert_create(struct store *s, const struct sw_alert_new *in, int64_t now, const char *actor,
+                 struct sw_alert *out, enum sw_alert_result *result);
+int alert_create_async(struct store *s, const struct sw_alert_new *in, int64_t now,
+                       const char *actor, struct sw_alert *out,
+                       void (*cb)(void *ud, int rc, enum sw_alert_result res), void *ud);
+int alert_create_many(struct store *s, const struct sw_alert_new *in, size_t n, int64_t now,
+                      const char *actor, enum sw_alert_result *results);
+
+/* ---- alerts_policy.c ----------------------------------------------------------- */
+
+/* How the tenant row is read with its policy. */
+enum alert_lock {
+    ALERT_LOCK_NONE,
+    ALERT_LOCK_SHARE,       /* {FOR_SHARE}: creates, that the policy not change till COMMIT */
+    ALERT_LOCK_UPDATE,      /* {FOR_UPDATE}: policy writers, one at a time per tenant */
+};
+
+
+
+/* What the waterfall reads for (tenant, project): 0, SW_ALERT_NO_TENANT or
+ * SW_ALERT_NO_PROJECT (positive), or SW_E_*. */
+int alert_policy_load_in(struct db_conn *c, const char *tenant_id, const char *project_id,
+                         enum alert_lock lock, struct sw_alert_policy *p);
+/* Locks the tenant row (SHARE or UPDATE): 0, SW_E_NOTFOUND, or SW_E_*.
+ * Lock order: the tenant row before its alerts' rows, in every write. */
+int alert_tenant_lock_in(struct db_conn *c, const char *tenant_id, enum alert_lock lock);
+/* Replaces a scope's layer (project_id "" = the tenant's); an all-unset
+ * layer leaves no rows. */
+int alert_layer_write_in(struct db_conn *c, const char *tenant_id, const char *project_id,
+                         const struct sla_alert_layer *l, int64_t now);
+/* Recalculates every open alert of the tenant against its current policy
+ * (set-based); *count = alerts changed, each with a "recalculated" event. */
+int alert_recalc_tenant_in(struct db_conn *c, const char *tenant_id, int64_t now,
+                           const char *actor, int64_t *count);
+/* SW_E_INVAL when a field of d is set (!= 0) and out of its range. */
+int alert_definition_valid(const struct sla_definition *d);
+
+int alert_policy_get(struct store *s, const char *tenant_id, const char *project_id,
+                     struct sw_alert_policy *out);
+int alert_definition_merge(struct store *s, const char *tenant_id, const char *project_id,
+                           const struct sla_definition *d, int64_t now, const char *actor,
+                           int64_t *recalculated);
+int alert_recalculate(struct store *s, const char *tenant_id, int64_t now, const char *actor,
+                      int64_t *recalculated);
+
+/* ---- alert_configs.c ------------------------------------------------------------ */
+
+int alert_config_create(struct store *s, struct sw_sla_config *c, int64_t now,
+                        const char *actor, int64_t *recalculated);
+int alert_config_get(struct store *s, const char *tenant_id, int64_t id,
+                     struct sw_sla_config *out);
+int alert_config_list(struct store *s, const char *tenant_id, store_config_cb cb, void *ud);
+int alert_config_update(struct store *s, const char *tenant_id, int64_t id,
+                        const struct sw_sla_config_patch *p, int64_t now, const char *actor,
+                        struct sw_sla_config *out, int64_t *recalculated);
+int alert_config_delete(struct store *s, const char *tenant_id, int64_t id);
+
+/* ---- alerts_due.c ------------------------------------------------------------------- */
+
+int alerts_next_due(struct store *s, int64_t now, int64_t *at);
+int alerts_process_due(struct store *s, int64_t now, int limit, int *processed);
+
+/* ---- escalation.c (shared with alerts_due.c) --------------------------------------- */
+
+/* The escalation columns of one alert. */
+struct esc_cols {
+    int64_t escalated_at;
+    char sev[16];               /* "" = not walking a chain */
+    int64_t due_at;             /* SLA_NEVER = none */
+};
+
+int esc_cols_get_in(struct db_conn *c, const char *tenant_id, const char *id,
+                    struct esc_cols *out);
+int esc_cols_set_in(struct db_conn *c, const struct sw_alert *x, const struct esc_cols *e);
+/* 1 when the chain exists with steps (out filled), 0 when not, or SW_E_*. */
+int esc_chain_load_in(struct db_conn *c, const char *tenant_id, enum sla_sev sev,
+                      struct sw_esc_chain *out);
+/* An sla.* notice of x: its event (at now), then its outbox rows and live
+ * path (store_notice_in).  *event_id (optional) = the event's id. */
+int esc_notice_write_in(struct db_conn *c, const struct sw_alert *x, const struct sw_notice *n,
+                        const char *actor, const char *data, int64_t now, int64_t *event_id);
+/* n describes an sla.* notice of x. */
+void esc_notice_init(struct sw_notice *n, const struct sw_alert *x, const char *type,
+                     const char *clock, int64_t due_at, int64_t now);
+/* One fired step: its sla.escalation notice and its escalation_events row. */
+int esc_step_fired_in(struct db_conn *c, const struct sw_alert *x, enum sla_sev chain_sev,
+                      const struct sw_esc_step *step, int level_index, int64_t due_at,
+                      bool manual, const char *actor, int64_t now, int64_t *event_id);
+
+#endif
