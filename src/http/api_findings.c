@@ -279,8 +279,9 @@ static int apply_change(struct sw_finding *r, const struct sla_finding_scopes *s
     const char *type = NULL;
     int rc = 0;
 
-    if (!at)    /* a retry landing in the same millisecond as the last event */
-        at = ch->now > f->clock.last_event_at ? ch->now : f->clock.last_event_at;
+    if (!at)    /* none given: the store's instant, taken under the row lock */
+        at = ev->at > 0 ? ev->at
+                        : (ch->now > f->clock.last_event_at ? ch->now : f->clock.last_event_at);
     json_t *d = json_object();
     switch (ch->op) {
     case OP_PAUSE:
@@ -305,14 +306,13 @@ static int apply_change(struct sw_finding *r, const struct sla_finding_scopes *s
         type = "reopened";
         break;
     case OP_SEVERITY:
-        at = ch->now;
-        rc = sla_finding_set_severity(f, ch->sev, scopes, ch->now);
+        rc = sla_finding_set_severity(f, ch->sev, scopes, at);
         type = "severity_changed";
         if (rc == 0) {
             json_object_set_new(d, "from_hours", json_integer(before.target.hours));
             json_object_set_new(d, "to_hours", json_integer(f->target.hours));
             json_object_set_new(d, "sla_deadline",
-                                json_time(sla_clock_due(&f->clock, ch->now)));
+                                json_time(sla_clock_due(&f->clock, at)));
         }
         break;
     }
@@ -381,7 +381,8 @@ static void change(struct req *r, enum op op)
         }
     }
     struct sw_finding *f = xmalloc(sizeof(*f));
-    int rc = store_finding_update(r->srv->store, r->tenant_id, id, r->now, r->who.actor,
+    /* now = 0: the store reads the clock inside the transaction */
+    int rc = store_finding_update(r->srv->store, r->tenant_id, id, 0, r->who.actor,
                                   apply_change, &ch, f);
     if (rc == SW_E_CONFLICT)
         http_error(r, 409, "conflict", NULL, "%s", conflict_msg[op]);

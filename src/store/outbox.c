@@ -148,6 +148,26 @@ static int64_t wall_ms(void)
 }
 
 
+static const char *const state_names[] = {
+    [SW_OUTBOX_PENDING] = "pending",
+    [SW_OUTBOX_DELIVERED] = "delivered",
+    [SW_OUTBOX_DEAD] = "dead",
+    [SW_OUTBOX_DIGESTED] = "digested",
+};
+
+const char *sw_outbox_state_name(enum sw_outbox_state st)
+{
+    return (unsigned)st < sizeof(state_names) / sizeof(state_names[0]) ? state_names[st] : "?";
+}
+
+void sw_outbox_row_release(struct sw_outbox_row *r)
+{
+    if (!r)
+        return;
+    free(r->notice);
+    r->notice = NULL;
+}
+
 static enum sw_outbox_state state_parse(const char *s)
 {
     static const enum sw_outbox_state all[] = {SW_OUTBOX_PENDING, SW_OUTBOX_DELIVERED,

@@ -23,19 +23,9 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-/* Before the subjects moved onto the SQL driver the SQLite store was its
- * own backend (sqlite*.c); SLAWATCH_STORE=legacy still opens it while the
- * move is under way. */
+/* "sqlite:PATH" or "postgres://...": one store over either driver. */
 int store_open(const char *url, struct store **out, char *err, size_t errlen)
 {
-    const char *which = getenv("SLAWATCH_STORE");
-    if (strncmp(url, "sqlite:", 7) == 0 && !(which && strcmp(which, "sql") == 0)) {
-        if (!url[7]) {
-            snprintf(err, errlen, "sqlite: needs a path, as in sqlite:./slawatch.db");
-            return SW_E_INVAL;
-        }
-        return store_sqlite_open(url + 7, out, err, errlen);
-    }
     return store_sql_open(url, out, err, errlen);
 }
 

@@ -1,11 +1,14 @@
 /* store.h: the only way to persistence.
  *
- * Like SQLite's VFS, a backend is a struct of function pointers (store_ops)
- * and callers use the static inline wrappers below, never the ops directly,
- * so a failing store can be injected at one place.  Backends: sqlite.c today,
- * postgres.c behind the same interface later.
+ * The store is one implementation (src/store/<subject>.c, store_int.h)
+ * written once over a small SQL driver (db.h) with two drivers, SQLite and
+ * PostgreSQL; which one is the database URL's choice.  Each subject's
+ * operations are a table of function pointers (store_ops here, the others
+ * in store_<subject>.h) that callers reach through the static inline
+ * wrappers, never directly; faults are injected one level down, at the
+ * driver (db_fail_after).
  *
- * Rules every backend keeps:
+ * Rules every operation keeps:
  *   - a function that returns 0 after a write has committed it durably;
  *   - every call is safe from any thread (backends pool or lock connections);
  *   - parameters are bound, never formatted into SQL;
@@ -154,10 +157,10 @@ static inline void store_hint_due(struct store *s, int64_t at)
         s->due_hint(s->due_hint_ud, at);
 }
 
-/* Opens "sqlite:PATH" (creating and migrating it). *out is the caller's,
- * freed with store_close.  On failure, a message is written to err. */
+/* Opens "sqlite:PATH" (creating it) or "postgres://..." and migrates it.
+ * *out is the caller's, freed with store_close.  On failure, a message is
+ * written to err (a URL in it has its password masked). */
 int store_open(const char *url, struct store **out, char *err, size_t errlen);
-int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen);
 
 static inline void store_close(struct store *s)
 {

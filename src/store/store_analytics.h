@@ -4,8 +4,7 @@
  * clock, the stopped clocks' counts, met/breached, duration sum and maximum,
  * penalties, and a log-bucketed histogram (core/rollup.h).  The alert store
  * keeps them in the transaction that stops or un-stops a clock
- * (store_rollup_change_in, store_int.h; the legacy SQLite store:
- * sq_rollup_change, sqlite_int.h); this interface reads them, rebuilds
+ * (store_rollup_change_in, store_int.h); this interface reads them, rebuilds
  * them from the alerts table, and serves the few raw reads that reports
  * need (open alerts, breached resolutions), plus tenant settings (time zone,
  * monthly penalty cap) and the live gauges' snapshots.

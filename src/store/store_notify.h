@@ -2,9 +2,8 @@
  * configuration, the outbox, and the history of delivery attempts.
  *
  * The outbox is written inside the transaction of the event that causes a
- * notice (the scheduler calls the backend's in-transaction helper:
- * store_notice_in in store_int.h, for the legacy SQLite store
- * sq_outbox_enqueue in sqlite_int.h), so an event and its notices commit
+ * notice (the subjects call store_notice_in, store_int.h, inside their
+ * transaction), so an event and its notices commit
  * together or not at all.  Workers then claim due rows with a lease,
  * deliver, and record each attempt together with the row's new state.
  *

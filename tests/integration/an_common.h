@@ -1,7 +1,7 @@
 /* an_common.h: helpers shared by the analytics and reports integration
  * tests (test_analytics.c, test_reports.c): tenants, tokens, alerts with
  * explicit instants, exact statistics to compare the rollups with, and the
- * rollups table dumped through the sqlite3 shell. */
+ * rollups table dumped straight from the database (harness_db.h). */
 #ifndef SW_TEST_AN_COMMON_H
 #define SW_TEST_AN_COMMON_H
 
@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "harness_db.h"
 
 #define MIN_S 60
 #define HOUR_S 3600
@@ -166,24 +167,13 @@ static inline void an_assert_avg(const char *what, double api_min, const struct 
 /* The rollups table, one line per row in key order (hex histogram). */
 static inline char *an_dump_rollups(struct sw_server *s, const char *extra_where)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd),
-             "sqlite3 '%s' \"SELECT tenant_id, day, severity, project_id, clock, count, met, "
-             "breached, sum_ms, max_ms, hex(hist), penalty_cents FROM rollups %s ORDER BY "
-             "tenant_id, day, severity, project_id, clock\"",
-             s->db + strlen("sqlite:"), extra_where ? extra_where : "");
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 1 << 16, len = 0;
-    char *out = malloc(cap);
-    size_t k;
-    while ((k = fread(out + len, 1, cap - len - 1, p)) > 0) {
-        len += k;
-        if (cap - len < 1024)
-            out = realloc(out, cap *= 2);
-    }
-    out[len] = '\0';
-    assert_int_equal(pclose(p), 0);
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "SELECT tenant_id, day, severity, project_id, clock, count, met, breached, "
+             "sum_ms, max_ms, hist, penalty_cents FROM rollups %s ORDER BY tenant_id, day, "
+             "severity, project_id, clock", extra_where ? extra_where : "");
+    char *out = it_db_dump(s, sql);
+    assert_non_null(out);
     return out;
 }
 

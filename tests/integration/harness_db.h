@@ -11,4 +11,8 @@
  * statement changed, or -1 with the database's message in err. */
 long it_db_exec(struct sw_server *s, const char *sql, char *err, size_t errlen);
 
+/* The rows of a query, one line each, columns joined by '|' (blobs as
+ * hex on SQLite, PostgreSQL's \x text on PostgreSQL); malloc'd. */
+char *it_db_dump(struct sw_server *s, const char *sql);
+
 #endif

@@ -114,6 +114,20 @@ static void expect_422(struct sw_server *s, const char *method, const char *path
 
 /* ---- tests ----------------------------------------------------------- */
 
+/* The item's own history: events that are not the scheduler's (sla.*),
+ * which fire at once for findings discovered long ago. */
+static json_t *own_events(json_t *items)
+{
+    json_t *out = json_array(), *e;
+    size_t i;
+    json_array_foreach(items, i, e) {
+        const char *t = json_string_value(json_object_get(e, "type"));
+        if (t && strncmp(t, "sla.", 4) != 0)
+            json_array_append(out, e);
+    }
+    return out;
+}
+
 static void test_create_is_idempotent(void **state)
 {
     struct sw_server *s = *state;
@@ -137,10 +151,11 @@ static void test_create_is_idempotent(void **state)
     /* one "created" event only */
     assert_int_equal(api(s, "GET", "/api/v1/findings/CVE-1/events?tenant_id=acme", ADMIN_TOKEN,
                          NULL, &r), 200);
-    json_t *items = json_object_get(r.json, "items");
+    json_t *items = own_events(json_object_get(r.json, "items"));
     assert_int_equal(json_array_size(items), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "type")),
                         "created");
+    json_decref(items);
     http_free(&r);
     /* the same id in another tenant is another finding */
     it_make_tenant(s, "other");
@@ -492,7 +507,7 @@ static void test_events_history(void **state)
 
     assert_int_equal(api(s, "GET", "/api/v1/findings/f/events?tenant_id=acme", ADMIN_TOKEN,
                          NULL, &r), 200);
-    json_t *items = json_object_get(r.json, "items");
+    json_t *items = own_events(json_object_get(r.json, "items"));
     static const char *const types[] = {"created", "paused", "resumed", "severity_changed",
                                         "closed", "reopened"};
     static const char *const ats[] = {T0, "2026-01-01T01:00:00.000Z", "2026-01-01T02:00:00.000Z", NULL,
@@ -516,6 +531,9 @@ static void test_events_history(void **state)
     assert_string_equal(json_string_value(json_object_get(sev, "to")), "critical");
     json_t *closed = json_object_get(json_array_get(items, 4), "data");
     assert_string_equal(json_string_value(json_object_get(closed, "to")), "false_positive");
+    json_decref(items);
+    size_t total = json_array_size(json_object_get(r.json, "items"));
+    assert_true(total >= 6 && total <= 8);
     http_free(&r);
     /* paging */
     assert_int_equal(api(s, "GET", "/api/v1/findings/f/events?tenant_id=acme&limit=4",
@@ -526,7 +544,7 @@ static void test_events_history(void **state)
              json_string_value(json_object_get(r.json, "next_cursor")));
     http_free(&r);
     assert_int_equal(api(s, "GET", path, ADMIN_TOKEN, NULL, &r), 200);
-    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 2);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), total - 4);
     assert_true(json_is_null(json_object_get(r.json, "next_cursor")));
     http_free(&r);
     assert_int_equal(api(s, "GET", "/api/v1/findings/nope/events?tenant_id=acme", ADMIN_TOKEN,
