@@ -627,6 +627,11 @@ int db_signal_wait(struct db_conn *c, const char *channel, const char *payload)
     return rc;
 }
 
+int db_node_register(struct db *db)
+{
+    return db->drv->node_register ? db->drv->node_register(db) : 0;
+}
+
 int db_node_count(struct db *db)
 {
     return db->drv->node_count ? db->drv->node_count(db) : 1;

@@ -208,6 +208,10 @@ int db_signal_local(struct db_conn *c, const char *channel, const char *payload)
 int db_signal_wait(struct db_conn *c, const char *channel, const char *payload);
 /* Nodes seen alive in cluster_nodes (1 on SQLite), or SW_E_*. */
 int db_node_count(struct db *db);
+/* Puts this node in cluster_nodes now (once the schema has the table), so
+ * a commit barrier on another node waits for it from the first request;
+ * the listener keeps the row fresh afterwards.  No-op on SQLite. */
+int db_node_register(struct db *db);
 /* True while other nodes' signals may be missed (PostgreSQL listener
  * down); caches must not be trusted then. */
 bool db_signals_lossy(struct db *db);

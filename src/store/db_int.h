@@ -81,6 +81,7 @@ struct db_driver {
      * other live node answered (or after DB_BARRIER_MS). */
     void (*barrier)(struct db_conn *c);
     int (*node_count)(struct db *db);
+    int (*node_register)(struct db *db);
 };
 
 struct db {

@@ -391,6 +391,22 @@ static void pg_barrier(struct db_conn *c)
     free(w);
 }
 
+static int pg_node_register(struct db *db)
+{
+    struct db_conn *c = db_acquire(db);
+    if (!c)
+        return SW_E_UNAVAILABLE;
+    const char *vals[1] = {db->node};
+    bool ok = run(conn_of(c)->h,
+                  "INSERT INTO cluster_nodes (id, heartbeat_at) VALUES ($1, " SQL_NOW_MS ") "
+                  "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+                  1, vals);
+    if (!ok)
+        copy_msg(c, PQerrorMessage(conn_of(c)->h));
+    db_release(c);
+    return ok ? 0 : SW_E_STORE;
+}
+
 static int pg_node_count(struct db *db)
 {
     struct db_conn *c = db_acquire(db);
@@ -819,4 +835,5 @@ const struct db_driver db_pg_driver = {
     .notify = pg_notify,
     .barrier = pg_barrier,
     .node_count = pg_node_count,
+    .node_register = pg_node_register,
 };

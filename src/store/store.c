@@ -220,6 +220,12 @@ int store_sql_open(const char *url, struct store **out, char *err, size_t errlen
         goto fail;
     }
     db_subscribe(s->db, on_signal, s);
+    /* before the first request: other nodes' invalidation barriers wait
+     * for this one from now on */
+    if ((rc = db_node_register(s->db)) < 0) {
+        snprintf(err, errlen, "cannot register this node: %s", sw_strerror(rc));
+        goto fail;
+    }
     s->base.ops = &sql_store_ops;
     s->base.events = &sql_event_ops;
     s->base.users = &sql_user_ops;
