@@ -84,15 +84,19 @@ struct sqlite_store {
      * a read transaction per request costs more than the request itself.
      * Entries live TOKEN_CACHE_TTL_MS; any write to the tokens table clears
      * the whole cache (sq_token_cache_clear), so a revoked token stops
-     * working at once on this node and within the TTL on others. */
+     * working at once on this node and within the TTL on others.  tc_gen
+     * counts the clears: a lookup installs what it read only if no clear
+     * happened since before its read (see sq_token_lookup). */
     pthread_mutex_t tc_mu;
+    uint64_t tc_gen;
     struct sq_alert_writer *alert_writer;
 
-    /* the tenant cache (see sq_tenant_get) */
+    /* the tenant cache (see sq_tenant_get); tn_gen counts the clears */
     pthread_mutex_t tn_mu;
     struct sw_tenant *tn_all;
     size_t tn_n;
     int64_t tn_fetched_ms;
+    uint64_t tn_gen;
     struct token_cache_entry {
         uint8_t hash[SW_TOKEN_HASH_LEN];
         struct sw_token tok;
@@ -500,7 +504,16 @@ static int64_t mono_ms(void)
  * tenants change rarely: the full list, sorted by id, is kept for
  * TENANT_CACHE_TTL_MS.  A commit that touched the tenants table clears it
  * (sq_tenants_touched + sq_commit), so this node never serves a stale row;
- * other nodes on one database see a change within the TTL. */
+ * other nodes on one database see a change within the TTL.
+ *
+ * The race this must survive: a refresh reads the list, a commit creates a
+ * tenant and clears the cache, then the refresh installs the list it read
+ * before that commit, and the new tenant would answer 404 for the TTL.  So
+ * every clear bumps tn_gen; a refresh notes tn_gen before it reads and
+ * installs its list only if tn_gen is unchanged (else it drops it: the next
+ * call reads again).  And an id missing from the cache is looked up in the
+ * database before answering NOTFOUND, so a miss is never served from the
+ * cache alone. */
 
 static bool tn_fresh(struct sqlite_store *s)
 {
@@ -513,6 +526,7 @@ void sq_tenant_cache_clear(struct sqlite_store *s)
     free(s->tn_all);
     s->tn_all = NULL;
     s->tn_n = 0;
+    s->tn_gen++;
     pthread_mutex_unlock(&s->tn_mu);
 }
 
@@ -547,11 +561,13 @@ static int tn_load(struct sqlite_store *s, struct sw_tenant **out, size_t *n)
     return 0;
 }
 
-/* Makes the cache fresh; 0 or a store error. */
+/* Makes the cache fresh unless a clear raced with the read (then the cache
+ * stays empty, and callers read the database); 0 or a store error. */
 static int tn_refresh(struct sqlite_store *s)
 {
     pthread_mutex_lock(&s->tn_mu);
     bool fresh = tn_fresh(s);
+    uint64_t gen = s->tn_gen;       /* before the read: see the top comment */
     pthread_mutex_unlock(&s->tn_mu);
     if (fresh)
         return 0;
@@ -561,11 +577,15 @@ static int tn_refresh(struct sqlite_store *s)
     if (rc < 0)
         return rc;
     pthread_mutex_lock(&s->tn_mu);
-    free(s->tn_all);
-    s->tn_all = all;
-    s->tn_n = n;
-    s->tn_fetched_ms = mono_ms();
+    if (s->tn_gen == gen) {
+        free(s->tn_all);
+        s->tn_all = all;
+        s->tn_n = n;
+        s->tn_fetched_ms = mono_ms();
+        all = NULL;
+    }
     pthread_mutex_unlock(&s->tn_mu);
+    free(all);                      /* read before a clear: may miss its commit */
     return 0;
 }
 
@@ -600,13 +620,11 @@ static int sq_tenant_get(struct store *base, const char *id, struct sw_tenant *o
         s->tn_all ? bsearch(id, s->tn_all, s->tn_n, sizeof(*t), tn_cmp) : NULL;
     if (t)
         *out = *t;
-    bool cached = s->tn_all != NULL;
     pthread_mutex_unlock(&s->tn_mu);
     if (t)
         return 0;
-    if (cached)
-        return SW_E_NOTFOUND;
-    return tenant_get_db(base, id, out);    /* cleared meanwhile by a write */
+    /* never NOTFOUND from the cache alone: it may predate a create */
+    return tenant_get_db(base, id, out);
 }
 
 static int sq_tenant_list(struct store *base, const char *const *ids, size_t n,
@@ -705,7 +723,16 @@ void sq_token_cache_clear(struct sqlite_store *s)
 {
     pthread_mutex_lock(&s->tc_mu);
     memset(s->tc, 0, sizeof(s->tc));
+    s->tc_gen++;
     pthread_mutex_unlock(&s->tc_mu);
+}
+
+static uint64_t tc_gen(struct sqlite_store *s)
+{
+    pthread_mutex_lock(&s->tc_mu);
+    uint64_t gen = s->tc_gen;
+    pthread_mutex_unlock(&s->tc_mu);
+    return gen;
 }
 
 static struct token_cache_entry *tc_slot(struct sqlite_store *s, const uint8_t *hash)
@@ -729,13 +756,19 @@ static bool tc_get(struct sqlite_store *s, const uint8_t *hash, struct sw_token 
     return hit;
 }
 
-static void tc_put(struct sqlite_store *s, const uint8_t *hash, const struct sw_token *t)
+/* Installs a row read after tc_gen() returned gen, unless the cache was
+ * cleared since: then the row may predate a revocation committed on this
+ * node, and installing it would undo that revocation for the TTL. */
+static void tc_put(struct sqlite_store *s, const uint8_t *hash, const struct sw_token *t,
+                   uint64_t gen)
 {
     pthread_mutex_lock(&s->tc_mu);
-    struct token_cache_entry *e = tc_slot(s, hash);
-    memcpy(e->hash, hash, SW_TOKEN_HASH_LEN);
-    e->tok = *t;
-    e->fetched_ms = mono_ms();
+    if (s->tc_gen == gen) {
+        struct token_cache_entry *e = tc_slot(s, hash);
+        memcpy(e->hash, hash, SW_TOKEN_HASH_LEN);
+        e->tok = *t;
+        e->fetched_ms = mono_ms();
+    }
     pthread_mutex_unlock(&s->tc_mu);
 }
 
@@ -762,6 +795,7 @@ static int sq_token_lookup(struct store *base, const uint8_t hash[SW_TOKEN_HASH_
 {
     if (tc_get(sq_of(base), hash, out))
         return 0;
+    uint64_t gen = tc_gen(sq_of(base));     /* before the read: see tc_put */
     WITH_STMT(ST_TOKEN_LOOKUP);
     sqlite3_bind_blob(st, 1, hash, SW_TOKEN_HASH_LEN, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -774,7 +808,7 @@ static int sq_token_lookup(struct store *base, const uint8_t hash[SW_TOKEN_HASH_
         out->expires_at = sqlite3_column_int64(st, 5);
         out->revoked_at = sqlite3_column_int64(st, 6);
         rc = 0;
-        tc_put(s, hash, out);
+        tc_put(s, hash, out, gen);
     } else {
         rc = rc == SQLITE_DONE ? SW_E_NOTFOUND : sq_fail(s, c, "token_lookup");
     }
