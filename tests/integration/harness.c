@@ -480,6 +480,13 @@ int run_capture(const char *const *argv, const char *const *env, char *out, size
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
+long it_time_bound_ms(long ms)
+{
+    const char *e = getenv("SLAWATCH_TEST_TIME_SCALE");
+    long k = e ? atol(e) : 1;
+    return ms * (k > 1 ? k : 1);
+}
+
 void it_make_tenant(struct sw_server *s, const char *id)
 {
     char body[512];
