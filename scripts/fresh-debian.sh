@@ -26,9 +26,18 @@ deb $mirror bookworm main
 deb $mirror bookworm-updates main
 deb http://deb.debian.org/debian-security bookworm-security main
 EOF
-    echo "debootstrap: $(( $(date +%s) - start )) s" | tee "$dir/root/fresh-times.log"
+    echo "debootstrap: $(( $(date +%s) - start )) s" >"$dir/root/fresh-times.log"
 fi
 cp /etc/resolv.conf "$dir/etc/resolv.conf"
+# Certificate authorities this host's administrator added (e.g. for a proxy
+# that intercepts HTTPS, as on the machine this was written on): a fresh
+# machine on the same network would need them too, or npm fails with
+# "self-signed certificate in certificate chain".  apt uses http: unaffected.
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+    mkdir -p "$dir/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$dir/usr/local/share/ca-certificates/"
+    chroot "$dir" update-ca-certificates >/dev/null 2>&1
+fi
 rm -rf "$dir/root/slawatch"
 git clone -q "$repo" "$dir/root/slawatch"
 
@@ -46,7 +55,7 @@ pid=$!
 while kill -0 $pid 2>/dev/null && ! grep -q '^listening on' /root/fresh-run.log; do sleep 1; done
 if grep -q '^listening on' /root/fresh-run.log; then
     echo "make run: listening after $(( $(date +%s) - start )) s"
-    kill -TERM -- -$pid 2>/dev/null; wait $pid
+    kill -TERM -$pid; wait $pid     # dash: no "--"
 else
     echo "make run: FAILED (/root/fresh-run.log)"; exit 1
 fi
