@@ -62,8 +62,8 @@ have=$(node -p 'process.versions.node.split(".")[0]')
 if [ -n "$need" ] && [ "$have" -lt "$need" ]; then
     echo "deps: $(command -v node) is node $(node --version); playwright-core $pw_version" \
          "(tests/browser/package-lock.json) needs node $pw_engines." >&2
-    echo "deps: put a newer node first in PATH, or remove this one so that Debian's" \
-         "nodejs package is installed." >&2
+    echo "deps: put a newer node first in PATH, or pin a playwright-core that runs on" \
+         "this one (docs/development.md, \"Node and playwright-core\")." >&2
     exit 1
 fi
 # node_modules as the lockfile says (again when the pin changed)
