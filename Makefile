@@ -7,18 +7,24 @@ JOBS       ?= $(shell nproc)
 LISTEN     ?= 127.0.0.1:8080
 DB         ?= sqlite:./slawatch.db
 
-.PHONY: all deps build run demo test test-fast test-san test-browser fuzz bench clean
+.PHONY: all deps server build run demo test test-fast test-san test-browser fuzz bench clean
 
 all: build
 
 deps:
 	@scripts/deps.sh
 
+# the server alone (make run, make demo) ...
+server: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target slawatch
+
+# ... and with every test binary
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+run: server
 	$(BUILD)/slawatch serve --listen $(LISTEN) --db $(DB)
 
 # The whole suite: a normal build, then the same tests under ASan + UBSan,
@@ -40,13 +46,14 @@ test-san: deps
 # download): `slawatch demo` on a free port, login, live breach, config form.
 # Screenshots in $(BUILD)/browser-artifacts; SLAWATCH_DOCS_SCREENSHOT=1 also
 # refreshes docs/dashboard.png.
-test-browser: build
+# scripts/deps.sh --browser installs chromium, node and npm (Debian's unless
+# the machine has them) and playwright-core as pinned in the lockfile.
+test-browser: server
 	@scripts/deps.sh --browser
-	@cd tests/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error; }
 	@cd tests/browser && SLAWATCH_BIN=$(abspath $(BUILD))/slawatch \
-		SLAWATCH_ARTIFACTS=$(abspath $(BUILD))/browser-artifacts node --test --test-concurrency=1 dashboard.test.mjs
+		SLAWATCH_ARTIFACTS=$(abspath $(BUILD))/browser-artifacts node --test dashboard.test.mjs
 
-demo: build
+demo: server
 	$(BUILD)/slawatch demo --listen $(LISTEN)
 
 # libFuzzer (clang from Debian): every parser a client reaches: JSON bodies

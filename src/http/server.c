@@ -1144,6 +1144,15 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
         MHD_OPTION_URI_LOG_CALLBACK, conn_guard_uri_log, srv->guard,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
         MHD_OPTION_END);
+    /* The listening socket is libmicrohttpd's from here on, whether the
+     * daemon started or not: it closes the socket when the start fails
+     * (0.9.75).  Closing it again in the fail path closed whatever another
+     * thread had opened meanwhile under the same number (the notify workers
+     * and the scheduler run already): SQLite's database file, seen as "disk
+     * I/O error" (fstat: EBADF) and a connection LeakSanitizer reported as
+     * lost by a notify worker.  A library that kept it open on failure would
+     * leak one descriptor in a process about to exit. */
+    srv->listen_fd = -1;
     if (!srv->mhd) {
         snprintf(err, errlen, srv->tls ? "cannot start the HTTPS server (the certificate and "
                                          "key must be PEM and match)"

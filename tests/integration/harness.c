@@ -1,4 +1,16 @@
-/* harness.c: process control and HTTP for integration tests. */
+/* harness.c: process control and HTTP for integration tests.
+ *
+ * Child processes.  A test process is multithreaded (libcurl, sinks, client
+ * threads), so between fork and exec the child may only make
+ * async-signal-safe calls: an allocation there can wait forever on a lock
+ * another thread held at the fork (ASan's allocator did, and kept ctest's
+ * pipe open until its timeout).  So argv and the environment are built
+ * before the fork and the child only does prctl, dup2 and execve; every
+ * descriptor the harness opens is close-on-exec.  PR_SET_PDEATHSIG ends a
+ * child when the test process ends, however it ends (a failed assertion that
+ * never reaches its teardown, ctest's timeout): no server outlives its
+ * test.  Every failure path of srv_start and run_capture kills and reaps the
+ * child before it fails the test. */
 #include "harness.h"
 #include "pgtest.h"
 
@@ -14,11 +26,77 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+
+extern char **environ;
+
+/* The server must print its listening line within this; generous, since the
+ * sanitizer builds start slowly on a loaded machine, and only a failure
+ * waits it out. */
+#define START_TIMEOUT_S 30
+/* A command run by run_capture must finish within this. */
+#define RUN_TIMEOUT_S 60
+
+/* environ with set[] applied (NAME=VALUE, later entries win), as a new
+ * NULL-terminated array of borrowed strings: free the array only. */
+static char **envp_new(const char *const *set)
+{
+    size_t ne = 0, ns = 0;
+    while (environ && environ[ne])
+        ne++;
+    while (set && set[ns])
+        ns++;
+    char **v = calloc(ne + ns + 1, sizeof(*v));
+    assert_non_null(v);
+    size_t k = 0;
+    for (size_t i = 0; i < ne + ns; i++) {
+        const char *e = i < ne ? environ[i] : set[i - ne];
+        size_t name = strcspn(e, "=");
+        bool replaced = false;
+        for (size_t j = (i < ne ? 0 : i - ne + 1); j < ns && !replaced; j++)
+            replaced = strncmp(set[j], e, name) == 0 && set[j][name] == '=';
+        if (!replaced)
+            v[k++] = (char *)e;
+    }
+    v[k] = NULL;
+    return v;
+}
+
+/* fork + execve(argv[0]) with envp; the child's stdout/stderr go to out_fd /
+ * err_fd (-1: inherited), and it gets death_sig when this process ends.
+ * Returns the pid, or -1 if fork failed. */
+static pid_t spawn(const char *const *argv, char *const *envp, int out_fd, int err_fd,
+                   int death_sig)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    /* the child: async-signal-safe calls only, up to execve */
+    if (prctl(PR_SET_PDEATHSIG, death_sig) != 0 || getppid() != parent)
+        _exit(127);
+    if (out_fd >= 0 && dup2(out_fd, 1) < 0)
+        _exit(127);
+    if (err_fd >= 0 && dup2(err_fd, 2) < 0)
+        _exit(127);
+    execve(argv[0], (char *const *)argv, envp);
+    _exit(127);
+}
+
+/* SIGKILL and reap; for failure paths. */
+static void kill_reap(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
 
 static const char *bin(void)
 {
@@ -49,49 +127,59 @@ const char *srv_path(struct sw_server *s, const char *name, char *buf, size_t le
     return buf;
 }
 
+/* Kills and reaps the child, then fails the test with the message. */
+#define START_FAIL(s, ...)                                                    \
+    do {                                                                      \
+        srv_kill9(s);                                                         \
+        fail_msg(__VA_ARGS__);                                                \
+    } while (0)
+
 void srv_start(struct sw_server *s, const char *const *extra_args, const char *const *env)
 {
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
     char logpath[320];
     srv_path(s, "server.log", logpath, sizeof(logpath));
 
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        const char *argv[32];
-        int n = 0;
-        argv[n++] = bin();
-        argv[n++] = "serve";
-        argv[n++] = "--listen";
-        argv[n++] = "127.0.0.1:0";
-        argv[n++] = "--db";
-        argv[n++] = s->db;
-        for (int i = 0; extra_args && extra_args[i] && n < 30; i++)
-            argv[n++] = extra_args[i];
-        argv[n] = NULL;
-        setenv("SLAWATCH_ADMIN_TOKEN", ADMIN_TOKEN, 1);
-        /* the tests' webhook receivers are on loopback */
-        setenv("SLAWATCH_NOTIFY_ALLOW_PRIVATE", "on", 1);
-        for (int i = 0; env && env[i]; i++)
-            putenv((char *)env[i]);
-        int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        dup2(fds[1], 1);
-        if (log >= 0)
-            dup2(log, 2);
-        close(fds[0]);
-        close(fds[1]);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
+    /* everything the child needs, built before the fork */
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = bin();
+    argv[n++] = "serve";
+    argv[n++] = "--listen";
+    argv[n++] = "127.0.0.1:0";
+    argv[n++] = "--db";
+    argv[n++] = s->db;
+    for (int i = 0; extra_args && extra_args[i] && n < 30; i++)
+        argv[n++] = extra_args[i];
+    argv[n] = NULL;
+    const char *set[32];
+    int k = 0;
+    set[k++] = "SLAWATCH_ADMIN_TOKEN=" ADMIN_TOKEN;
+    set[k++] = "SLAWATCH_NOTIFY_ALLOW_PRIVATE=on";   /* the tests' receivers are on loopback */
+    for (int i = 0; env && env[i] && k < 31; i++)
+        set[k++] = env[i];
+    set[k] = NULL;
+    char **envp = envp_new(set);
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+    pid_t pid = spawn(argv, envp, fds[1], log, SIGKILL);
     close(fds[1]);
+    if (log >= 0)
+        close(log);
+    free(envp);
+    if (pid < 0) {
+        close(fds[0]);
+        fail_msg("fork: %s", strerror(errno));
+    }
     s->pid = pid;
     s->out_fd = fds[0];
+    s->tls = false;
 
-    /* read stdout until the `listening on` line (10 s at most) */
+    /* read stdout until the `listening on` line */
     char buf[4096];
     size_t len = 0;
-    time_t deadline = time(NULL) + 10;
+    time_t deadline = time(NULL) + START_TIMEOUT_S;
     for (;;) {
         buf[len] = '\0';
         char *p = strstr(buf, "listening on http://127.0.0.1:");
@@ -105,17 +193,26 @@ void srv_start(struct sw_server *s, const char *const *extra_args, const char *c
             s->tls = true;
             break;
         }
+        if (len == sizeof(buf) - 1)
+            START_FAIL(s, "server printed no listening line in 4 KiB (log: %s)", logpath);
         struct pollfd pfd = {s->out_fd, POLLIN, 0};
-        if (time(NULL) > deadline || poll(&pfd, 1, 200) < 0)
-            fail_msg("server did not print its listening line (log: %s)", logpath);
-        if (pfd.revents & (POLLIN | POLLHUP)) {
-            ssize_t k = read(s->out_fd, buf + len, sizeof(buf) - 1 - len);
-            if (k <= 0)
-                fail_msg("server exited before listening (log: %s)", logpath);
-            len += (size_t)k;
+        if (time(NULL) > deadline)
+            START_FAIL(s, "server did not print its listening line in %d s (log: %s)",
+                       START_TIMEOUT_S, logpath);
+        int pr = poll(&pfd, 1, 200);
+        if (pr < 0 && errno != EINTR)
+            START_FAIL(s, "poll: %s", strerror(errno));
+        if (pr > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR))) {
+            ssize_t r = read(s->out_fd, buf + len, sizeof(buf) - 1 - len);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                START_FAIL(s, "server exited before listening (log: %s)", logpath);
+            len += (size_t)r;
         }
     }
-    assert_true(s->port > 0);
+    if (s->port <= 0)
+        START_FAIL(s, "bad port in the listening line (log: %s)", logpath);
     snprintf(s->base, sizeof(s->base), "%s://127.0.0.1:%d", s->tls ? "https" : "http",
              s->port);
 }
@@ -138,7 +235,8 @@ int srv_stop(struct sw_server *s)
         }
     }
     s->pid = -1;
-    close(s->out_fd);
+    if (s->out_fd >= 0)
+        close(s->out_fd);
     s->out_fd = -1;
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     if (code != 0) {
@@ -166,10 +264,10 @@ int it_server_setup(void **state)
 int it_server_teardown(void **state)
 {
     struct sw_server *s = *state;
-    if (s->pid > 0)
-        assert_int_equal(srv_stop(s), 0);
+    int code = s->pid > 0 ? srv_stop(s) : 0;
     srv_cleanup(s);
     free(s);
+    assert_int_equal(code, 0);
     return 0;
 }
 
@@ -177,10 +275,10 @@ void srv_kill9(struct sw_server *s)
 {
     if (s->pid <= 0)
         return;
-    kill(s->pid, SIGKILL);
-    waitpid(s->pid, NULL, 0);
+    kill_reap(s->pid);
     s->pid = -1;
-    close(s->out_fd);
+    if (s->out_fd >= 0)
+        close(s->out_fd);
     s->out_fd = -1;
 }
 
@@ -347,30 +445,55 @@ void assert_error_shape(struct http_resp *r, const char *code, const char *field
 int run_capture(const char *const *argv, const char *const *env, char *out, size_t outlen)
 {
     int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        for (int i = 0; env && env[i]; i++)
-            putenv((char *)env[i]);
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    char **envp = envp_new(env);
+    /* SIGTERM, not SIGKILL: timeout(1) passes it on to its command */
+    pid_t pid = spawn(argv, envp, fds[1], -1, SIGTERM);
     close(fds[1]);
+    free(envp);
+    if (pid < 0) {
+        close(fds[0]);
+        fail_msg("fork: %s", strerror(errno));
+    }
     size_t len = 0;
-    ssize_t k;
-    while (len + 1 < outlen && (k = read(fds[0], out + len, outlen - 1 - len)) > 0)
-        len += (size_t)k;
+    time_t deadline = time(NULL) + RUN_TIMEOUT_S;
+    for (;;) {
+        struct pollfd pfd = {fds[0], POLLIN, 0};
+        if (time(NULL) > deadline) {
+            kill_reap(pid);
+            close(fds[0]);
+            fail_msg("%s did not finish in %d s", argv[0], RUN_TIMEOUT_S);
+        }
+        int pr = poll(&pfd, 1, 200);
+        if (pr <= 0)
+            continue;
+        char tmp[512];
+        char *dst = len + 1 < outlen ? out + len : tmp;
+        size_t cap = len + 1 < outlen ? outlen - 1 - len : sizeof(tmp);
+        ssize_t k = read(fds[0], dst, cap);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        if (dst != tmp)
+            len += (size_t)k;       /* beyond outlen: drained and dropped */
+    }
     out[len] = '\0';
     char *nl = strchr(out, '\n');
     if (nl)
         *nl = '\0';
     close(fds[0]);
-    int st;
-    waitpid(pid, &st, 0);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+long it_time_bound_ms(long ms)
+{
+    const char *e = getenv("SLAWATCH_TEST_TIME_SCALE");
+    long k = e ? atol(e) : 1;
+    return ms * (k > 1 ? k : 1);
 }
 
 void it_make_tenant(struct sw_server *s, const char *id)

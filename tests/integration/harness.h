@@ -87,4 +87,13 @@ void assert_error_shape(struct http_resp *r, const char *code, const char *field
  * the exit status. */
 int run_capture(const char *const *argv, const char *const *env, char *out, size_t outlen);
 
+/* A latency bound of the normal build, ms, times SLAWATCH_TEST_TIME_SCALE
+ * (set by CMake for the sanitizer build).  The bounds are product claims
+ * (a breach is seen within a second) that the normal build checks; under
+ * AddressSanitizer the same work is several times slower (its allocator's
+ * quarantine turns SQLite's page-cache churn into fresh pages and page
+ * faults: the 300-breach burst takes 45-235 ms normally, 260-1700 ms under
+ * ASan on a loaded 2-core machine), and those runs check memory, not speed. */
+long it_time_bound_ms(long ms);
+
 #endif
