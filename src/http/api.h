@@ -8,6 +8,10 @@
 
 struct req;
 
+/* api_events.c: an item's events, paged (the alerts' and findings'
+ * /events handlers answer with it once the item is found). */
+void api_events_page(struct req *r, const char *kind, const char *item_id);
+
 /* api_ops.c */
 void api_healthz(struct req *r);
 void api_readyz(struct req *r);

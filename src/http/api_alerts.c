@@ -476,15 +476,6 @@ void api_alert_list(struct req *r)
                                 l.n > l.limit ? json_string(l.last) : json_null()));
 }
 
-static int add_event(const struct sw_event *e, void *ud)
-{
-    json_t *data = e->data ? json_loads(e->data, 0, NULL) : NULL;
-    json_array_append_new(ud, json_pack("{s:I, s:s, s:s, s:o, s:o}", "id", (json_int_t)e->id,
-                                        "type", e->type, "actor", e->actor, "at",
-                                        json_time(e->at), "data", data ? data : json_null()));
-    return 0;
-}
-
 void api_alert_events(struct req *r)
 {
     const char *id = http_param(r, "id");
@@ -501,12 +492,5 @@ void api_alert_events(struct req *r)
         http_fail(r, rc, "alert");
         return;
     }
-    json_t *items = json_array();
-    rc = store_event_list(r->srv->store, r->tenant_id, "alert", id, 0, LIST_MAX, add_event, items);
-    if (rc < 0) {
-        json_decref(items);
-        http_fail(r, rc, "events");
-        return;
-    }
-    http_json(r, 200, json_pack("{s:o}", "items", items));
+    api_events_page(r, "alert", id);
 }

@@ -463,30 +463,6 @@ out:
     free(f);
 }
 
-struct ev_ctx {
-    json_t *items;
-    int limit, n;
-    int64_t last;
-    bool more;
-};
-
-static int add_event(const struct sw_event *e, void *ud)
-{
-    struct ev_ctx *x = ud;
-    if (x->n == x->limit) {
-        x->more = true;
-        return 1;
-    }
-    json_t *data = e->data ? json_loads(e->data, 0, NULL) : NULL;
-    json_array_append_new(x->items, json_pack("{s:I, s:s, s:s, s:o, s:o}", "id",
-                                              (json_int_t)e->id, "type", e->type, "actor",
-                                              e->actor, "at", json_time(e->at), "data",
-                                              data ? data : json_null()));
-    x->last = e->id;
-    x->n++;
-    return 0;
-}
-
 void api_finding_events(struct req *r)
 {
     const char *id = path_id(r);
@@ -499,21 +475,5 @@ void api_finding_events(struct req *r)
         http_fail(r, rc, "finding");
         return;
     }
-    struct ev_ctx x = {.items = json_array()};
-    int64_t after = 0;
-    if (q_int(r, "cursor", 0, INT64_MAX, &after) < 0 || q_limit(r, &x.limit) < 0) {
-        json_decref(x.items);
-        return;
-    }
-    rc = store_event_list(r->srv->store, r->tenant_id, "finding", id, after, x.limit + 1,
-                          add_event, &x);
-    if (rc < 0) {
-        json_decref(x.items);
-        http_fail(r, rc, "events");
-        return;
-    }
-    char cur[32];
-    snprintf(cur, sizeof(cur), "%lld", (long long)x.last);
-    http_json(r, 200, json_pack("{s:o, s:o}", "items", x.items, "next_cursor",
-                                x.more ? json_string(cur) : json_null()));
+    api_events_page(r, "finding", id);
 }

@@ -21,13 +21,14 @@ void api_readyz(struct req *r)
         return;
     }
     http_json(r, 200, json_pack("{s:s, s:s}", "status", "ready", "store",
-                                r->srv->store->ops->name));
+                                store_backend(r->srv->store)));
 }
 
 void api_metrics(struct req *r)
 {
     size_t len;
-    char *text = metrics_render(&r->srv->metrics, store_error_count(r->srv->store),
-                                r->srv->in_flight, &len);
+    struct store_stats st;
+    store_stats(r->srv->store, &st);
+    char *text = metrics_render(&r->srv->metrics, &st, r->srv->in_flight, &len);
     http_raw(r, 200, "text/plain; version=0.0.4", text, len);
 }

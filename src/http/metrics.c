@@ -1,5 +1,6 @@
 /* metrics.c: counters and their Prometheus rendering. */
 #include "http/metrics.h"
+#include "store/store.h"
 #include "http/bulk.h"
 #include "http/conn_guard.h"
 
@@ -138,7 +139,7 @@ static void notify_dest_metrics(struct buf *b, struct notifier *n)
     free(ds);
 }
 
-char *metrics_render(const struct metrics *m, uint64_t store_errors, int in_flight,
+char *metrics_render(const struct metrics *m, const struct store_stats *st, int in_flight,
                      size_t *len)
 {
     struct buf b = {xmalloc(16384), 0, 16384};
@@ -189,7 +190,27 @@ char *metrics_render(const struct metrics *m, uint64_t store_errors, int in_flig
                 "slawatch_http_requests_in_flight %d\n", in_flight);
     bprintf(&b, "# HELP slawatch_store_errors_total Errors reported by the database.\n"
                 "# TYPE slawatch_store_errors_total counter\n"
-                "slawatch_store_errors_total %llu\n", (unsigned long long)store_errors);
+                "slawatch_store_errors_total %llu\n"
+                "# HELP slawatch_store_info The database this node uses.\n"
+                "# TYPE slawatch_store_info gauge\n"
+                "slawatch_store_info{backend=\"%s\"} 1\n"
+                "# HELP slawatch_store_retries_total Transactions run again after a deadlock "
+                "or serialization failure.\n"
+                "# TYPE slawatch_store_retries_total counter\n"
+                "slawatch_store_retries_total %llu\n"
+                "# HELP slawatch_store_degraded 1 while the database refuses writes "
+                "(unreachable, full, read-only).\n"
+                "# TYPE slawatch_store_degraded gauge\n"
+                "slawatch_store_degraded %d\n"
+                "# HELP slawatch_cluster_signals_lossy 1 while this node may miss other nodes' "
+                "invalidations (its PostgreSQL listener reconnects); caches are off meanwhile.\n"
+                "# TYPE slawatch_cluster_signals_lossy gauge\n"
+                "slawatch_cluster_signals_lossy %d\n"
+                "# HELP slawatch_cluster_nodes Nodes alive on this database.\n"
+                "# TYPE slawatch_cluster_nodes gauge\n"
+                "slawatch_cluster_nodes %d\n",
+            (unsigned long long)st->errors, st->backend, (unsigned long long)st->retries,
+            st->degraded ? 1 : 0, st->lossy ? 1 : 0, st->nodes);
     bprintf(&b, "# HELP slawatch_ws_clients Connected WebSocket clients.\n"
                 "# TYPE slawatch_ws_clients gauge\n"
                 "slawatch_ws_clients %zu\n"

@@ -37,7 +37,8 @@ void metrics_release(struct metrics *m);
 /* route_index == nroutes for a request that matched no route. */
 void metrics_observe(struct metrics *m, size_t route_index, int status, uint64_t ns);
 /* Appends the text exposition to a new string the caller frees. */
-char *metrics_render(const struct metrics *m, uint64_t store_errors, int in_flight,
+struct store_stats;
+char *metrics_render(const struct metrics *m, const struct store_stats *st, int in_flight,
                      size_t *len);
 
 #endif

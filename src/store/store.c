@@ -185,6 +185,23 @@ int store_sql_ping(struct store *base)
     return rc;
 }
 
+const char *store_backend(struct store *base)
+{
+    return db_dialect(sql_of(base)->db) == DB_PG ? "postgres" : "sqlite";
+}
+
+void store_stats(struct store *base, struct store_stats *out)
+{
+    struct sql_store *s = sql_of(base);
+    out->backend = store_backend(base);
+    out->errors = db_error_count(s->db);
+    out->retries = db_retry_count(s->db);
+    out->degraded = db_degraded(s->db);
+    out->lossy = db_signals_lossy(s->db);
+    int n = db_node_count(s->db);
+    out->nodes = n > 0 ? n : 0;
+}
+
 /* ---- open and close ------------------------------------------------------------ */
 
 void store_sql_close(struct store *base)

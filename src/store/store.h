@@ -135,8 +135,6 @@ struct store {
     const struct store_notify_ops *notify;
     const struct store_analytics_ops *analytics;
     const struct store_escalation_ops *escalation;
-    /* Errors the database reported, for /metrics. Backends increment it. */
-    _Atomic uint64_t errors;
     /* Set by the server: called after a commit that gave an item an instant
      * to look at (a next warning, breach or escalation), so the scheduler
      * wakes for it instead of at its fallback scan.  May be NULL. */
@@ -168,7 +166,19 @@ static inline void store_close(struct store *s)
         s->ops->close(s);
 }
 static inline int store_ping(struct store *s) { return s->ops->ping(s); }
-static inline uint64_t store_error_count(struct store *s) { return s->errors; }
+
+/* The database as /metrics shows it. */
+struct store_stats {
+    const char *backend;            /* "sqlite" | "postgres" */
+    uint64_t errors;                /* errors the database reported */
+    uint64_t retries;               /* transactions run again (deadlock, serialization) */
+    bool degraded;                  /* writes failing (disk full, read-only) */
+    bool lossy;                     /* other nodes' signals may be missed (listener down) */
+    int nodes;                      /* nodes alive on this database (1 on SQLite) */
+};
+void store_stats(struct store *s, struct store_stats *out);
+/* "sqlite" or "postgres". */
+const char *store_backend(struct store *s);
 
 static inline int store_tenant_create(struct store *s, const struct sw_tenant *t,
                                       const struct sw_audit *audit)
