@@ -119,7 +119,7 @@ int alert_input_parse(json_t *o, bool want_tenant, int64_t now, struct sw_alert_
     if (want_tenant && p_id(o, "tenant_id", true, &out->tenant_id, e) < 0)
         return SW_E_INVAL;
     if (p_sev(o, "severity", &out->sev, e) < 0 ||
-        v_check_string(o, "title", false, SW_TITLE_MAX, &out->title, e) < 0 ||
+        v_check_string(o, "title", false, SW_ALERT_TITLE_MAX, &out->title, e) < 0 ||
         v_check_string(o, "source", false, SW_SOURCE_MAX, &out->source, e) < 0 ||
         p_id(o, "project_id", false, &out->project_id, e) < 0 ||
         v_check_time(o, "created_at", now, FUTURE_SKEW_MS, &out->created_at, e) < 0 ||

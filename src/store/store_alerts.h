@@ -21,7 +21,7 @@
 #include "core/sla.h"
 #include "store/store.h"
 
-#define SW_TITLE_MAX  512
+#define SW_ALERT_TITLE_MAX 512
 #define SW_SOURCE_MAX 128
 #define SW_TEMPLATE_MAX 31
 
@@ -32,7 +32,7 @@ struct sw_alert {
     char tenant_id[SW_ID_MAX + 1];
     char id[SW_ID_MAX + 1];
     char project_id[SW_ID_MAX + 1];     /* "" = none */
-    char title[SW_TITLE_MAX + 1];
+    char title[SW_ALERT_TITLE_MAX + 1];
     char source[SW_SOURCE_MAX + 1];
     struct sla_alert a;
     int escalation_level;               /* 0 = not escalated */
