@@ -27,6 +27,7 @@
 #include "store/alerts_int.h"
 #include "store/findings_int.h"
 #include "store/store_escalation.h"
+#include "store/store_integrations.h"
 #include "storetest.h"
 
 #define T0 INT64_C(1767225600000)       /* 2026-01-01T00:00:00Z */
@@ -393,6 +394,54 @@ static void test_finding_sync(void **state)
     assert_int_equal(res[1], SW_FINDING_CREATED);
 }
 
+/* ---- integrations ------------------------------------------------------------------ */
+
+static int int_cb(const struct sw_integration *x, void *ud)
+{
+    char *ids = ud;
+    size_t k = strlen(ids);
+    snprintf(ids + k, 256 - k, "%s%s:%s", k ? "," : "", x->id, x->kind);
+    return 0;
+}
+
+static void test_integrations(void **state)
+{
+    struct storetest *t = *state;
+    mk_tenant(t->s, "I");
+    mk_tenant(t->s, "J");
+    bool created = false;
+    assert_int_equal(store_integration_put(t->s, "nope", "x", "generic", "{}", T0, "a", &created),
+                     SW_E_NOTFOUND);
+    assert_int_equal(store_integration_put(t->s, "I", "elastic", "generic", "{\"a\":1}", T0,
+                                           "admin", &created), 0);
+    assert_true(created);
+    assert_int_equal(store_integration_put(t->s, "I", "elastic", "generic", "{\"a\":2}",
+                                           T0 + 5, "bob", &created), 0);
+    assert_false(created);
+    assert_int_equal(store_integration_put(t->s, "I", "alertmanager", "alertmanager", "{}", T0,
+                                           "admin", &created), 0);
+    assert_int_equal(store_integration_put(t->s, "J", "elastic", "generic", "{\"j\":1}", T0,
+                                           "admin", &created), 0);
+    struct sw_integration x;
+    assert_int_equal(store_integration_get(t->s, "I", "elastic", &x), 0);
+    assert_string_equal(x.config, "{\"a\":2}");
+    assert_string_equal(x.kind, "generic");
+    assert_string_equal(x.updated_by, "bob");
+    assert_true(x.created_at == T0 && x.updated_at == T0 + 5);
+    sw_integration_clear(&x);
+    char ids[256] = "";
+    assert_int_equal(store_integration_list(t->s, "I", int_cb, ids), 0);
+    assert_string_equal(ids, "alertmanager:alertmanager,elastic:generic");
+    assert_int_equal(store_integration_delete(t->s, "I", "elastic"), 0);
+    assert_int_equal(store_integration_delete(t->s, "I", "elastic"), SW_E_NOTFOUND);
+    assert_int_equal(store_integration_get(t->s, "I", "elastic", &x), SW_E_NOTFOUND);
+    assert_int_equal(store_integration_get(t->s, "J", "elastic", &x), 0);  /* the other's */
+    sw_integration_clear(&x);
+    storetest_reopen(t);
+    assert_int_equal(store_integration_get(t->s, "I", "alertmanager", &x), 0);
+    sw_integration_clear(&x);
+}
+
 /* ---- faults -------------------------------------------------------------------------- */
 
 #define FAULT_LOOP(db, k, rc, op)                                               \
@@ -459,6 +508,17 @@ static void test_faults(void **state)
         assert_int_equal(f.f.state, SLA_FINDING_OPEN);
     }
     assert_int_equal(res[0], SW_FINDING_CLOSED);
+
+    bool created;
+    struct sw_integration ig;
+    FAULT_LOOP(db, k, rc, store_integration_put(t->s, "D", "g", "generic", "{}", T0, "a",
+                                                &created))
+        assert_int_equal(store_integration_get(t->s, "D", "g", &ig), SW_E_NOTFOUND);
+    }
+    FAULT_LOOP(db, k, rc, store_integration_delete(t->s, "D", "g"))
+        assert_int_equal(store_integration_get(t->s, "D", "g", &ig), 0);
+        sw_integration_clear(&ig);
+    }
 }
 
 /* ---- PostgreSQL: two nodes import the same page at once ----------------------------- */
@@ -533,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_alert_open_past_due),
         cmocka_unit_test(test_alert_sync),
         cmocka_unit_test(test_finding_sync),
+        cmocka_unit_test(test_integrations),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_pg_two_nodes_same_page),
     };
