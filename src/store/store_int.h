@@ -113,6 +113,8 @@ int store_live_in(struct db_conn *c, const char *tenant_id, const char *body);
 
 /* events.c: appends an item event; *id_out (optional) = its id. */
 int store_event_add_in(struct db_conn *c, const struct sw_event *e, int64_t *id_out);
+/* events.c: n events in a few multi-row INSERTs (ids not read): 0 or SW_E_*. */
+int store_event_add_many_in(struct db_conn *c, const struct sw_event *const *e, size_t n);
 
 /* tenants.c: 1 when the tenant exists, 0 when not, or SW_E_*. */
 int store_tenant_exists_in(struct db_conn *c, const char *tenant_id);
