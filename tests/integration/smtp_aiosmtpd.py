@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A real SMTP server for the people tests: Debian's python3-aiosmtpd.
 
-Usage: smtp_aiosmtpd.py PORTFILE OUTFILE
+Usage: smtp_aiosmtpd.py PORTFILE OUTFILE [CERT KEY]
 
 Listens on 127.0.0.1 on a port the kernel picks (written to PORTFILE once
 it accepts), and appends one JSON line per message to OUTFILE: the
@@ -9,14 +9,17 @@ envelope (MAIL FROM, RCPT TO, MAIL options such as BODY=8BITMIME), the
 headers as Python's email package decodes them (RFC 2047 encoded-words,
 quoted-printable), and what it found wrong with the raw message:
 encoded-words over 75 characters, header lines over 78, 8-bit bytes in a
-message whose MAIL FROM did not announce BODY=8BITMIME.  Runs until
-killed (SIGTERM)."""
+message whose MAIL FROM did not announce BODY=8BITMIME.  With CERT and
+KEY it offers STARTTLS with that certificate and refuses mail without it
+(a relay with a private CA); each record says whether TLS was on.  Runs
+until killed (SIGTERM)."""
 import asyncio
 import email
 import email.policy
 import json
 import re
 import signal
+import ssl
 import sys
 
 from aiosmtpd.smtp import SMTP
@@ -62,17 +65,24 @@ class Handler:
             "transfer_encoding": str(msg.get("Content-Transfer-Encoding", "")),
             "body": body,
             "problems": problems(raw, envelope.mail_options),
+            "tls": session.ssl is not None,
         }
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(rec) + "\n")
         return "250 OK queued"
 
 
-async def main(portfile, outfile):
+async def main(portfile, outfile, cert=None, key=None):
     loop = asyncio.get_running_loop()
     handler = Handler(outfile)
-    srv = await loop.create_server(lambda: SMTP(handler, decode_data=False),
-                                   "127.0.0.1", 0)
+    tls = None
+    if cert:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(cert, key)
+    srv = await loop.create_server(
+        lambda: SMTP(handler, decode_data=False, tls_context=tls,
+                     require_starttls=tls is not None),
+        "127.0.0.1", 0)
     port = srv.sockets[0].getsockname()[1]
     with open(portfile + ".tmp", "w") as f:
         f.write("%d\n" % port)
@@ -85,4 +95,4 @@ async def main(portfile, outfile):
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    asyncio.run(main(*sys.argv[1:5]))

@@ -60,7 +60,9 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void pysmtp_start(struct pysmtp *p, const char *dir)
+/* cert, key: STARTTLS with them (NULL: plain). */
+static void pysmtp_start_tls(struct pysmtp *p, const char *dir, const char *cert,
+                             const char *key)
 {
     char script[512];
     const char *src = getenv("SLAWATCH_SRC");
@@ -70,7 +72,8 @@ static void pysmtp_start(struct pysmtp *p, const char *dir)
     snprintf(p->outfile, sizeof(p->outfile), "%s/smtp.jsonl", dir);
     /* Debian's interpreter: the one python3-aiosmtpd is installed for
      * (scripts/deps.sh), whatever python3 comes first in PATH */
-    char *const argv[] = {"/usr/bin/python3", script, p->portfile, p->outfile, NULL};
+    char *const argv[] = {"/usr/bin/python3", script, p->portfile, p->outfile, (char *)cert,
+                          (char *)key, NULL};
     p->pid = fork();
     assert_true(p->pid >= 0);
     if (p->pid == 0) {
@@ -92,6 +95,11 @@ static void pysmtp_start(struct pysmtp *p, const char *dir)
         sleep_ms(50);
     }
     fail_msg("smtp_aiosmtpd.py did not start");
+}
+
+static void pysmtp_start(struct pysmtp *p, const char *dir)
+{
+    pysmtp_start_tls(p, dir, NULL, NULL);
 }
 
 static void pysmtp_stop(struct pysmtp *p)
@@ -174,26 +182,47 @@ static void env_add(struct fx *f, const char *fmt, ...)
     f->envp[f->nenv] = NULL;
 }
 
-static struct fx *fx_new(bool notify)
+/* A fixture; tls: the SMTP server offers STARTTLS with a certificate of a
+ * private CA made here (f->tmp/ca.pem), and the server requires it. */
+static struct fx *fx_new_tls(bool notify, bool tls)
 {
     struct fx *f = calloc(1, sizeof(*f));
     snprintf(f->tmp, sizeof(f->tmp), "/tmp/sw-people-XXXXXX");
     assert_non_null(mkdtemp(f->tmp));
-    pysmtp_start(&f->smtp, f->tmp);
+    if (tls) {
+        char cert[300], key[300], out[256];
+        snprintf(cert, sizeof(cert), "%s/ca.pem", f->tmp);
+        snprintf(key, sizeof(key), "%s/key.pem", f->tmp);
+        const char *const argv[] = {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
+                                    "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                                    "-addext", "subjectAltName=IP:127.0.0.1", NULL};
+        assert_int_equal(run_capture(argv, NULL, out, sizeof(out)), 0);
+        pysmtp_start_tls(&f->smtp, f->tmp, cert, key);
+    } else {
+        pysmtp_start(&f->smtp, f->tmp);
+    }
     f->http = http_sink_start(0);
     assert_non_null(f->http);
     srv_init(&f->s);
     env_add(f, "SLAWATCH_SMTP_URL=smtp://127.0.0.1:%d", f->smtp.port);
     env_add(f, "SLAWATCH_SMTP_FROM=slawatch@example.test");
-    env_add(f, "SLAWATCH_SMTP_STARTTLS=off");
+    env_add(f, "SLAWATCH_SMTP_STARTTLS=%s", tls ? "required" : "off");
     env_add(f, "SLAWATCH_NOTIFY_BACKOFF_MS=100");
     env_add(f, "SLAWATCH_NOTIFY_ALLOW_PRIVATE=on");
     env_add(f, "SLAWATCH_PASSWORD_COST=min");
     env_add(f, "SLAWATCH_PAGERDUTY_EVENTS_URL=http://127.0.0.1:%d/pd", http_sink_port(f->http));
     env_add(f, "SLAWATCH_PUBLIC_URL=https://sla.example.test");
+    if (tls)
+        env_add(f, "SLAWATCH_SMTP_CA_FILE=%s/ca.pem", f->tmp);
     env_add(f, "SLAWATCH_NOTIFY=%s", notify ? "on" : "off");
     srv_start(&f->s, NULL, f->envp);
     return f;
+}
+
+static struct fx *fx_new(bool notify)
+{
+    return fx_new_tls(notify, false);
 }
 
 static void fx_restart(struct fx *f, bool notify)
@@ -211,6 +240,11 @@ static void fx_free(struct fx *f)
     pysmtp_stop(&f->smtp);
     unlink(f->smtp.portfile);
     unlink(f->smtp.outfile);
+    char p[300];
+    snprintf(p, sizeof(p), "%s/ca.pem", f->tmp);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s/key.pem", f->tmp);
+    unlink(p);
     rmdir(f->tmp);
     free(f);
 }
@@ -655,6 +689,67 @@ static void test_exactly_once_kill9(void **state)
     fx_free(f);
 }
 
+/* ---- a relay with a private CA ------------------------------------------------------ */
+
+/* The history's email attempts of acme: (ok, failed). */
+static void email_attempts(struct sw_server *s, int *ok, int *failed, char *err, size_t len)
+{
+    struct http_resp r;
+    assert_int_equal(api(s, "GET", "/api/v1/sla/notifications/acme?limit=100", ADMIN_TOKEN, NULL,
+                         &r), 200);
+    *ok = *failed = 0;
+    size_t i, k;
+    json_t *it, *a;
+    json_array_foreach(json_object_get(r.json, "items"), i, it) {
+        if (strcmp(json_string_value(json_object_get(it, "channel")), "email"))
+            continue;
+        json_array_foreach(json_object_get(it, "attempts"), k, a) {
+            if (json_is_true(json_object_get(a, "ok"))) {
+                (*ok)++;
+            } else {
+                (*failed)++;
+                snprintf(err, len, "%s", json_string_value(json_object_get(a, "error")));
+            }
+        }
+    }
+    http_free(&r);
+}
+
+static void test_smtp_private_ca(void **state)
+{
+    (void)state;
+    struct fx *f = fx_new_tls(true, true);
+    struct sw_server *s = &f->s;
+    post_ok(s, "POST", "/api/v1/tenants", "{\"id\":\"acme\",\"name\":\"Acme Bank\"}", 201);
+    post_ok(s, "POST", "/api/v1/sla/notifications/acme/configure",
+            "{\"channels\":[\"email\"],\"recipients\":{\"email\":[\"soc@example.test\"]}}", 200);
+    /* smtp_ca_file trusts the relay's CA: delivered over STARTTLS */
+    post_ok(s, "POST", "/api/v1/sla/notifications/acme/test", "{}", 202);
+    assert_true(wait_mails(&f->smtp, "soc@example.test", "Test", 1, 8000));
+    json_t *all = pysmtp_mails(&f->smtp);
+    assert_true(json_is_true(json_object_get(json_array_get(all, 0), "tls")));
+    json_decref(all);
+    /* without it, the system's CAs refuse the certificate: a failed
+     * attempt in the history, and nothing sent in clear */
+    assert_int_equal(srv_stop(s), 0);
+    f->nenv--;                          /* SLAWATCH_NOTIFY=on stays last */
+    snprintf(f->env[f->nenv - 1], sizeof(f->env[0]), "SLAWATCH_NOTIFY=on");
+    f->envp[f->nenv] = NULL;
+    srv_start(s, NULL, f->envp);
+    post_ok(s, "POST", "/api/v1/sla/notifications/acme/test", "{\"item_id\":\"T-2\"}", 202);
+    int ok = 0, failed = 0;
+    char err[300] = "";
+    for (int i = 0; i < 80 && failed == 0; i++) {
+        sleep_ms(100);
+        email_attempts(s, &ok, &failed, err, sizeof(err));
+    }
+    assert_int_equal(ok, 1);
+    assert_true(failed >= 1);
+    assert_true(strstr(err, "SSL") || strstr(err, "certificate") || strstr(err, "TLS"));
+    assert_int_equal(mails_to(&f->smtp, "soc@example.test", NULL), 1);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -662,6 +757,7 @@ int main(void)
         cmocka_unit_test(test_people_validation),
         cmocka_unit_test(test_finding_contacts),
         cmocka_unit_test(test_exactly_once_kill9),
+        cmocka_unit_test(test_smtp_private_ca),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
