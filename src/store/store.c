@@ -60,8 +60,10 @@ static int migrate_tx(struct db_conn *c, void *ud)
     if (rc < 0)
         goto fail;
     struct db_stmt *st;
-    /* each file once: by its own number, not "above the highest", so a
-     * branch's migration merged after a later-numbered one still runs */
+    /* each migration not applied yet, in number order: by set, not "above
+     * the highest applied", because the numbers are ranges reserved to
+     * work merged in any order (a database that ran 0040 still gets a
+     * 0020 merged after it) */
     for (const struct embed_file *f = m->files; f->name; f++) {
         int64_t v = strtoll(f->name, NULL, 10);
         if ((rc = db_prep(c, SQL_VERSION_HAS, &st)) < 0)
