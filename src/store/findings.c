@@ -629,4 +629,6 @@ const struct store_finding_ops sql_finding_ops = {
     .next_due = findings_next_due,
     .process_due = findings_process_due,
     .sync_many = findings_sync_many,
+    .escalation_get = findings_escalation_get,
+    .escalation_ack = findings_escalation_ack,
 };
