@@ -167,6 +167,8 @@ static int sum_row(const struct sw_rollup_row *row, void *ud)
 {
     struct sum_ud *u = ud;
     struct sla_rollup *r = &u->sum->ck[row->sev][row->clock];
+    if (row->count && (r->count == 0 || row->min_ms < r->min_ms))
+        r->min_ms = row->min_ms;
     r->count += row->count;
     r->met += row->met;
     r->breached += row->breached;
@@ -220,7 +222,7 @@ static void clock_fields(json_t *o, const char *pfx, const struct sla_rollup *r,
     json_object_set_new(o, k, an_num_or_null(have, an_min(sla_rollup_avg_ms(r))));
     static const unsigned pcts[2] = {50, 90};
     for (int i = 0; i < 2; i++) {
-        bool ok = have && sla_hist_quantile(&r->hist, pcts[i], r->max_ms, &q) == 0;
+        bool ok = have && sla_rollup_quantile(r, pcts[i], &q) == 0;
         snprintf(k, sizeof(k), "%s_p%u_min", pfx, pcts[i]);
         json_object_set_new(o, k, an_num_or_null(ok, ok ? an_min(q) : 0));
     }
@@ -297,7 +299,7 @@ static void series_flush(struct series_ud *u)
         double q[2];
         if (!d->count)
             continue;       /* nothing was added: the histogram is still clear */
-        if (sla_hist_quantiles(u->h[k], d->count, pcts, 2, d->max_ms, q) == 0) {
+        if (sla_hist_quantiles(u->h[k], d->count, pcts, 2, d->min_ms, d->max_ms, q) == 0) {
             d->p50_ms = q[0];
             d->p90_ms = q[1];
         }
@@ -323,6 +325,8 @@ static int series_row(const struct sw_rollup_row *row, void *ud)
         series_flush(u);
         u->cur = (int)i;
     }
+    if (row->count && (c->count == 0 || row->min_ms < c->min_ms))
+        c->min_ms = row->min_ms;
     c->count += row->count;
     c->met += row->met;
     c->breached += row->breached;

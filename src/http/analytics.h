@@ -99,7 +99,7 @@ json_t *an_summary_json(const struct an_ctx *x, const struct an_sum *sum);
  * penalties, per-severity counts and p50/p90 (computed per day). */
 struct an_day_clock {
     uint64_t count, met, breached;
-    int64_t sum_ms, max_ms, penalty_cents;
+    int64_t sum_ms, min_ms, max_ms, penalty_cents;
     uint64_t sev_count[SLA_SEV_COUNT];
     double p50_ms, p90_ms;
 };

@@ -52,8 +52,8 @@ static void csv_from_rollup(const struct sla_rollup *r, struct csv_clock *o)
     o->sum_ms = r->sum_ms;
     o->penalty_cents = r->penalty_cents;
     if (r->count) {
-        sla_hist_quantile(&r->hist, 50, r->max_ms, &o->p50_ms);
-        sla_hist_quantile(&r->hist, 90, r->max_ms, &o->p90_ms);
+        sla_rollup_quantile(r, 50, &o->p50_ms);
+        sla_rollup_quantile(r, 90, &o->p90_ms);
     }
 }
 

@@ -387,8 +387,8 @@ static int change_tx(struct db_conn *c, void *ud)
     if ((rc = store_alert_save_in(c, x)) < 0)
         return rc;
     /* a clock stopped or un-stopped (or a stopped one changed severity):
-     * its day's rollup */
-    if ((any_stopped(&k->before) || any_stopped(x)) &&
+     * its day's rollup; a severity change moves the alert's volume too */
+    if ((any_stopped(&k->before) || any_stopped(x) || k->before.a.sev != x->a.sev) &&
         (rc = store_rollup_change_in(c, &k->before, x)) < 0)
         return rc;
     int64_t esc_at = SLA_NEVER;

@@ -140,6 +140,27 @@ struct sw_finding_filter {
 
 typedef int (*store_finding_cb)(const struct sw_finding *f, void *ud);
 
+/* One group's (project, severity) live findings at an instant. */
+struct sw_finding_group_numbers {
+    char project_id[SW_ID_MAX + 1];
+    enum sla_sev sev;
+    int32_t hours;                      /* the group's target */
+    int64_t open, paused;
+    int64_t overdue;                    /* open, past their deadline */
+    int64_t due_soon;                   /* open, deadline in [now, now + soon] */
+};
+
+/* A running finding's deadline. */
+struct sw_finding_due {
+    char id[SW_ID_MAX + 1];
+    char project_id[SW_ID_MAX + 1];
+    enum sla_sev sev;
+    int64_t deadline;
+};
+
+typedef int (*store_finding_numbers_cb)(const struct sw_finding_group_numbers *g, void *ud);
+typedef int (*store_finding_due_cb)(const struct sw_finding_due *d, void *ud);
+
 /* ---- the backend interface ------------------------------------------ */
 
 struct store_finding_ops {
@@ -205,6 +226,20 @@ struct store_finding_ops {
      * findings handled; call again while it equals limit.  Wake the
      * notifier after it returns with *processed > 0. */
     int (*process_due)(struct store *s, int64_t now, int limit, int *processed);
+
+    /* ---- findings in numbers (finding_rollups.c) ----
+     * Closed findings are rollups (store_analytics.h finding_rollup_scan). */
+
+    /* Every group of the tenant (project_id NULL = all) with live findings,
+     * by (project, severity): open and paused from the groups' counters,
+     * overdue and due within soon_ms of now counted over the running
+     * findings' deadlines; one read snapshot. */
+    int (*live_numbers)(struct store *s, const char *tenant_id, const char *project_id,
+                        int64_t now, int64_t soon_ms, store_finding_numbers_cb cb, void *ud);
+    /* Running findings whose deadline is in [now, until], soonest first
+     * (then project, id), at most limit. */
+    int (*upcoming)(struct store *s, const char *tenant_id, const char *project_id, int64_t now,
+                    int64_t until, int limit, store_finding_due_cb cb, void *ud);
 };
 
 /* ---- wrappers -------------------------------------------------------- */
@@ -244,5 +279,15 @@ static inline int store_finding_next_due(struct store *s, int64_t now, int64_t *
 static inline int store_finding_process_due(struct store *s, int64_t now, int limit,
                                             int *processed)
 { return s->findings->process_due(s, now, limit, processed); }
+
+static inline int store_finding_live_numbers(struct store *s, const char *tenant_id,
+                                             const char *project_id, int64_t now,
+                                             int64_t soon_ms, store_finding_numbers_cb cb,
+                                             void *ud)
+{ return s->findings->live_numbers(s, tenant_id, project_id, now, soon_ms, cb, ud); }
+static inline int store_finding_upcoming(struct store *s, const char *tenant_id,
+                                         const char *project_id, int64_t now, int64_t until,
+                                         int limit, store_finding_due_cb cb, void *ud)
+{ return s->findings->upcoming(s, tenant_id, project_id, now, until, limit, cb, ud); }
 
 #endif
