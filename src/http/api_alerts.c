@@ -463,6 +463,12 @@ void api_alert_list(struct req *r)
     if (q_int(r, "limit", 1, LIST_MAX, &limit) < 0 || q_id(r, "cursor", &f.after_id) < 0 ||
         q_id(r, "project_id", &f.project_id) < 0)
         return;
+    /* ?q=: a substring of the id or the title, free text */
+    f.text = http_query(r, "q");
+    if (f.text && (strlen(f.text) > 200 || !http_text_valid(f.text, strlen(f.text)))) {
+        http_error(r, 422, "invalid", "q", "q must be at most 200 characters of text");
+        return;
+    }
     f.limit = (int)limit;
     struct list_ctx l = { .items = json_array(), .now = r->now, .limit = f.limit };
     f.limit++;

@@ -22,6 +22,8 @@
 #include "store/store.h"
 
 #define SW_TITLE_MAX  512
+/* A definition field of this value, merged, returns to inherited. */
+#define SW_DEFINITION_CLEAR (-1)
 #define SW_SOURCE_MAX 128
 #define SW_TEMPLATE_MAX 31
 
@@ -93,6 +95,8 @@ struct sw_alert_filter {
     int sev;                    /* enum sla_sev or -1 */
     int breached;               /* 1 either clock breached at now, 0 neither, -1 any */
     const char *after_id;       /* NULL = from the first id */
+    const char *text;           /* NULL = any; else a substring of the id or title (ASCII
+                                   case-insensitive) */
     int limit;
     int64_t now;
 };
@@ -170,8 +174,10 @@ struct store_alert_ops {
     int (*policy_get)(struct store *s, const char *tenant_id, const char *project_id,
                       struct sw_alert_policy *out);
     /* Merges the fields of d that are > 0 into the tenant's (or the
-     * project's) layer, keeping the others, and recalculates the tenant's
-     * open alerts.  Values must be in sla_definition_fields' ranges. */
+     * project's) layer, keeping the others (0), clearing those that are
+     * SW_DEFINITION_CLEAR back to inherited (the template's value), and
+     * recalculates the tenant's open alerts.  Values must be in
+     * sla_definition_fields' ranges. */
     int (*definition_merge)(struct store *s, const char *tenant_id, const char *project_id,
                             const struct sla_definition *d, int64_t now, const char *actor,
                             int64_t *recalculated);
