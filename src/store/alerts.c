@@ -102,7 +102,7 @@ static const char SQL_ALERT_GET_LOCK[] =
 static const char SQL_ALERT_LIST[] =
     "SELECT " ALERT_COLS " FROM alerts WHERE tenant_id = ?1 AND id > ?2 "
     "AND (CAST(?3 AS TEXT) IS NULL OR project_id = ?3) "
-    "AND (CAST(?4 AS TEXT) IS NULL OR state = ?4) "
+    "AND (CAST(?4 AS TEXT) IS NULL OR state = ?4 OR (?4 = 'unresolved' AND state <> 'resolved')) "
     "AND (CAST(?5 AS TEXT) IS NULL OR severity = ?5) "
     "AND (?6 < 0 OR ?6 = " BREACHED_SQL ") "
     "AND (CAST(?9 AS TEXT) IS NULL OR lower(id) LIKE ?9 ESCAPE '\\' "
@@ -446,7 +446,7 @@ static int alert_list(struct store *base, const struct sw_alert_filter *f, store
     db_bind_text(st, 2, f->after_id ? f->after_id : "");
     db_bind_text(st, 3, f->project_id);
     db_bind_text(st, 4, f->state >= 0 ? sla_alert_state_name((enum sla_alert_state)f->state)
-                                      : NULL);
+                        : f->state == SW_ALERT_UNRESOLVED ? "unresolved" : NULL);
     db_bind_text(st, 5, f->sev >= 0 ? sla_sev_name((enum sla_sev)f->sev) : NULL);
     db_bind_int64(st, 6, f->breached >= 0 ? (f->breached != 0) : -1);
     db_bind_int64(st, 7, f->now);

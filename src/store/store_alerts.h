@@ -22,6 +22,8 @@
 #include "store/store.h"
 
 #define SW_TITLE_MAX  512
+/* A list filter's state: open or acknowledged. */
+#define SW_ALERT_UNRESOLVED (-2)
 /* A definition field of this value, merged, returns to inherited. */
 #define SW_DEFINITION_CLEAR (-1)
 #define SW_SOURCE_MAX 128
@@ -91,7 +93,7 @@ struct sw_alert_change {
 struct sw_alert_filter {
     const char *tenant_id;
     const char *project_id;     /* NULL = any, "" = alerts without a project */
-    int state;                  /* enum sla_alert_state or -1 */
+    int state;                  /* enum sla_alert_state, SW_ALERT_UNRESOLVED or -1 */
     int sev;                    /* enum sla_sev or -1 */
     int breached;               /* 1 either clock breached at now, 0 neither, -1 any */
     const char *after_id;       /* NULL = from the first id */

@@ -222,6 +222,19 @@ static void test_alert_search(void **state)
                          ADMIN_TOKEN, NULL, &r), 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
     http_free(&r);
+    /* state=unresolved: open or acknowledged */
+    assert_int_equal(api(s, "POST", "/api/v1/alerts/edr-1/resolve?tenant_id=as", ADMIN_TOKEN,
+                         NULL, NULL), 200);
+    assert_int_equal(api(s, "POST", "/api/v1/alerts/edr-2/acknowledge?tenant_id=as",
+                         ADMIN_TOKEN, NULL, NULL), 200);
+    assert_int_equal(api(s, "GET", "/api/v1/alerts?tenant_id=as&state=unresolved", ADMIN_TOKEN,
+                         NULL, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 3);
+    http_free(&r);
+    assert_int_equal(api(s, "GET", "/api/v1/alerts?tenant_id=as&state=unresolved&q=phish",
+                         ADMIN_TOKEN, NULL, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1);
+    http_free(&r);
     assert_int_equal(api(s, "GET", "/api/v1/alerts?tenant_id=as&q=a%0Ab", ADMIN_TOKEN, NULL, &r),
                      422);
     assert_error_shape(&r, "invalid", "q");
