@@ -178,7 +178,8 @@ export function loadingState(text = 'Loading…') {
 // failure (the field named when it names one).
 export function showResult(el, ok, text) {
   replace(el, icon(ok ? 'check' : 'xcircle'), h('span', { text }));
-  el.className = `save-msg ${ok ? 'ok' : 'err'}`;
+  el.classList.remove('ok', 'err');
+  el.classList.add('save-msg', ok ? 'ok' : 'err');
   el.setAttribute('role', ok ? 'status' : 'alert');
 }
 
