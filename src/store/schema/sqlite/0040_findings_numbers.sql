@@ -47,8 +47,11 @@ CREATE TABLE finding_counts (
 
 -- Running findings by deadline within a group (deadline = clock_base +
 -- the group's hours): overdue counts and upcoming deadlines are one range
--- of it per group.
-CREATE INDEX findings_open_base ON findings (tenant_id, project_id, severity, clock_base)
+-- of it per group.  `state` is in it (and the key's id is in every index
+-- of a WITHOUT ROWID table) so those ranges never visit the table: SQLite
+-- reads the partial index's own condition from the row otherwise, one
+-- random read per running finding (bench/findings: 100x at 1 M findings).
+CREATE INDEX findings_open_base ON findings (tenant_id, project_id, severity, clock_base, state)
     WHERE state = 'open';
 
 -- Rollups that a migration made stale: the server rebuilds every tenant's
