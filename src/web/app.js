@@ -34,6 +34,11 @@ const ctx = {
     const roles = (this.session && this.session.roles) || [];
     return this.canConfigure() || roles.some((g) => g.role === 'analyst' && g.tenant_id === this.tenant);
   },
+  // Listing the tenant's users (routes.c PERM_ADMIN).
+  canAdmin() {
+    const roles = (this.session && this.session.roles) || [];
+    return roles.some((g) => g.role === 'platform_admin' || (g.role === 'tenant_admin' && g.tenant_id === this.tenant));
+  },
   // The global finding policy (routes.c PERM_PLATFORM).
   isPlatformAdmin() {
     const roles = (this.session && this.session.roles) || [];

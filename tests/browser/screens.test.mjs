@@ -29,6 +29,7 @@ const ARTIFACTS = process.env.SLAWATCH_ARTIFACTS || join(root, 'build', 'browser
 const ADMIN = 'browser-screens-admin-token-0123456789abcdef';
 const T = 'acme-bank';
 const STAMP = Date.now().toString(36).toUpperCase();
+const ROLE_PASSWORD = 'screens-role-password-1234';
 const VIEWS = ['dashboard', 'alerts', 'findings', 'policies', 'reports', 'settings'];
 
 let proc, base, email, password, browser;
@@ -91,6 +92,10 @@ before(async () => {
   // two people of acme-bank, to be chosen as escalation contacts
   for (const id of ['vm-lead', 'vm-ciso']) {
     await must('POST', '/api/v1/users', { id, email: `${id}@acme.example`, roles: [{ role: 'analyst', tenant_id: T }] });
+  }
+  // people who sign in with a narrower role
+  for (const role of ['viewer', 'analyst', 'manager']) {
+    await must('POST', '/api/v1/users', { id: `ui-${role}`, email: `ui-${role}@acme.example`, password: ROLE_PASSWORD, roles: [{ role, tenant_id: T }] });
   }
 });
 
@@ -580,3 +585,85 @@ for (const vp of VIEWPORTS) {
     });
   });
 }
+
+// What each role is offered: a viewer reads and acts on nothing; an analyst
+// acts on alerts and findings but changes no policy; a manager changes the
+// company's and projects' policies, not the global one, and names contacts
+// by id (listing users is an admin's).  At phone width.
+describe('roles', () => {
+  const errors = [];
+  async function signIn(role) {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark', isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(`${role}: ${m.text()} (${m.location().url || ''})`); });
+    page.on('pageerror', (e) => errors.push(`${role} page: ${e.message}`));
+    await page.goto(`${base}/sla-dashboard`);
+    await page.fill('#login-email', `ui-${role}@acme.example`);
+    await page.fill('#login-password', ROLE_PASSWORD);
+    await page.click('#login-submit');
+    await page.locator('#scorecard .score-card').first().waitFor();
+    const open = async (hash) => {
+      await page.goto(`${base}/sla-dashboard${hash}`);
+      await page.reload();
+    };
+    return { context, page, open };
+  }
+
+  test('a viewer reads alerts, findings and policies, with every action disabled', async () => {
+    const { context, page, open } = await signIn('viewer');
+    await open('#/alerts');
+    await page.locator('#alerts-table tbody tr[data-alert-id]').first().waitFor();
+    assert.ok(await page.locator('#alerts-table button[data-action]').count() > 0);
+    assert.equal(await page.locator('#alerts-table button[data-action]:not([disabled])').count(), 0);
+    await page.locator('text=Your role may read alerts but not act on them.').waitFor();
+    const f = (await must('GET', `/api/v1/findings?tenant_id=${T}&state=open&limit=1`)).items[0];
+    await open(`#/findings?id=${encodeURIComponent(f.id)}`);
+    await page.locator('#finding-actions button[data-action]').first().waitFor();
+    assert.equal(await page.locator('#finding-actions button[data-action]:not([disabled])').count(), 0);
+    await open('#/policies');
+    await page.locator('#policy-table').waitFor();
+    assert.equal(await page.locator('#policy-scopes button[data-scope="global"]').count(), 0);
+    assert.ok(await page.locator('#policy-save').isDisabled());
+    assert.ok(await page.locator('#p-high_hours').isDisabled());
+    await page.locator('text=Your role may read but not change this policy.').waitFor();
+    await context.close();
+  });
+
+  test('an analyst acknowledges alerts but changes no policy', async () => {
+    const { context, page, open } = await signIn('analyst');
+    const id = `UI${STAMP}R-ACK`;
+    await must('POST', '/api/v1/alerts', { id, tenant_id: T, severity: 'high', title: 'role test' });
+    await open('#/alerts');
+    await page.locator('#alerts-table').waitFor();
+    await page.fill('#alert-search', id);
+    await page.waitForFunction(() => document.querySelectorAll('#alerts-table tbody tr[data-alert-id]').length === 1);
+    const row = page.locator(`#alerts-table tr[data-alert-id="${id}"]`);
+    await row.locator('button[data-action="acknowledge"]:not([disabled])').click();
+    await row.locator('.row-msg.ok', { hasText: 'Acknowledged' }).waitFor();
+    await open('#/policies');
+    await page.locator('#policy-table').waitFor();
+    assert.ok(await page.locator('#policy-save').isDisabled());
+    await context.close();
+  });
+
+  test('a manager changes the company policy (contacts by id), not the global one', async () => {
+    const { context, page, open } = await signIn('manager');
+    await open('#/policies');
+    await page.locator('#policy-table').waitFor();
+    assert.equal(await page.locator('#policy-scopes button[data-scope="global"]').count(), 0);
+    assert.equal(await page.locator('#policy-scopes button[data-scope="company"]').getAttribute('aria-selected'), 'true');
+    await page.fill('#p-low_hours', '1000');
+    await page.fill('input[name="contact1_user"]', 'vm-lead');
+    await page.click('#policy-save');
+    await page.locator('#policy-msg.ok').waitFor();
+    const p = await must('GET', `/api/v1/sla/policy/companies/${T}`);
+    assert.equal(p.low_hours, 1000);
+    assert.equal(p.escalation_contacts[0].user, 'vm-lead');
+    await must('DELETE', `/api/v1/sla/policy/companies/${T}`, undefined, 204);
+    await context.close();
+  });
+
+  test('no console errors for any role', () => {
+    assert.deepEqual(errors, []);
+  });
+});
