@@ -581,4 +581,6 @@ const struct store_finding_ops sql_finding_ops = {
     .process_due = findings_process_due,
     .live_numbers = findings_live_numbers,
     .upcoming = findings_upcoming,
+    .escalation_get = findings_escalation_get,
+    .escalation_ack = findings_escalation_ack,
 };
