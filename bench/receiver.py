@@ -76,6 +76,7 @@ class H(BaseHTTPRequestHandler):
 
 srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
 srv.daemon_threads = True
+srv.handle_error = lambda request, address: None   # a sender that hung up mid-request is normal here
 tmp = portfile + ".tmp"
 with open(tmp, "w") as f:
     f.write(str(srv.server_address[1]))

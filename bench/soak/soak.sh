@@ -24,10 +24,11 @@
 #   breaches due vs delivered (missing, duplicate), per receiver, and the
 #   deadline -> receipt latency.
 # Server settings for the run (printed): SLAWATCH_NOTIFY_FLOOD_MAX=0 (every
-# notice its own delivery, so they can be counted), SLAWATCH_NOTIFY_BACKOFF_MAX_MS
-# =30000 (the retry of a receiver that recovered comes within 30 s, so the
-# drain is short; the default 8 attempts then span ~2 min, longer than the
-# receiver's 60 s failure), notify_allow_private on (loopback receivers).
+# notice its own delivery, so they can be counted), notify_allow_private on
+# (loopback receivers); retries keep their defaults (8 attempts, 2 s doubling
+# up to 10 min: a notice outlives the receiver's 60 s failure, and the drain
+# waits for the retries after the receiver recovered).  A missing notice is
+# explained from the outbox (pending, dead, or never queued).
 # Prints a table; exits non-zero only when it cannot run.
 set -euo pipefail
 export LC_ALL=C
@@ -45,8 +46,7 @@ bench_init soak "$1"
 echo "soak:      ${SECONDS_TOTAL} s of load, kill -9 every ${KILL_EVERY} s, single ${RATE}/s x 2"
 here=$(cd "$(dirname "$0")" && pwd)
 
-node_env=(SLAWATCH_THREADS=2 SLAWATCH_NOTIFY_ALLOW_PRIVATE=on SLAWATCH_NOTIFY_FLOOD_MAX=0
-    SLAWATCH_NOTIFY_BACKOFF_MAX_MS=30000)
+node_env=(SLAWATCH_THREADS=2 SLAWATCH_NOTIFY_ALLOW_PRIVATE=on SLAWATCH_NOTIFY_FLOOD_MAX=0)
 echo "settings:  ${node_env[*]}"
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -130,8 +130,10 @@ soak() {
     local w0
     w0=$(date +%s)
     while [ $(($(date +%s) - w0)) -lt "$DRAIN" ]; do
-        [ "$(awk 'FILENAME !~ /due\.s$/ { if ($2 == 200 && $4 == "sla.breach") got[$5] = 1; next }
-                  !($2 in got) { n++ } END { print n + 0 }' \
+        # (the same alert id exists in both tenants: key by receiver = tenant)
+        [ "$(awk 'FILENAME ~ /rxa\.log$/ { if ($2 == 200 && $4 == "sla.breach") got["soak-a " $5] = 1; next }
+                  FILENAME ~ /rxb\.log$/ { if ($2 == 200 && $4 == "sla.breach") got["soak-b " $5] = 1; next }
+                  !(($1 " " $2) in got) { n++ } END { print n + 0 }' \
               "$d/rxa.log" "$d/rxb.log" "$d/due.s")" -eq 0 ] && break
         sleep 2
     done
@@ -168,6 +170,21 @@ soak() {
         lat=$(awk 'NR == FNR { due[$1] = $2; next } $2 == 200 && $4 == "sla.breach" && ($5 in due) && !seen[$5]++ { print $1 - due[$5] }' \
             "$d/due.$x" "$d/rx$x.log" | sort -n | awk '{ v[NR] = $1 } END { if (!NR) { print "- - -"; exit }
                 printf "%d %d %d\n", v[int(NR * 0.5 + 0.999)], v[int(NR * 0.99 + 0.999)], v[NR] }')
+        # what the outbox says about the missing ones (pending: still to be
+        # retried; dead: attempts exhausted; none: the notice was never queued)
+        T[$be.why.$x]=""
+        if [ "$miss_x" -gt 0 ]; then
+            local in
+            in=$(awk '{print $1}' "$d/due.$x" | comm -23 - <(sort -u "$d/got.$x") | sed "s/.*/'&'/" | paste -sd,)
+            T[$be.why.$x]=$(echo "SELECT state || ' ' || count(*) FROM outbox WHERE tenant_id = 'soak-$x'
+                AND channel = 'webhook' AND type = 'sla.breach' AND item_id IN ($in) GROUP BY state;" |
+                bench_sql "$be" "$url" | paste -sd, | sed 's/,/, /g')
+            [ -n "${T[$be.why.$x]}" ] && T[$be.why.$x]=" (outbox: ${T[$be.why.$x]})"
+            echo "  missing for soak-$x: $(echo "$in" | cut -c1-200)${T[$be.why.$x]}"
+            echo "SELECT item_id, state, attempts, next_attempt_at, coalesce(last_error, '') FROM outbox WHERE tenant_id = 'soak-$x'
+                AND channel = 'webhook' AND type = 'sla.breach' AND item_id IN ($in) ORDER BY item_id LIMIT 5;" |
+                bench_sql "$be" "$url" | sed 's/^/    /'
+        fi
         T[$be.exp.$x]=$exp_x T[$be.del.$x]=$del_x T[$be.miss.$x]=$miss_x T[$be.dup.$x]=$dup_x T[$be.lat.$x]=$lat
         T[$be.tries.$x]=$(awk '$4 == "sla.breach"' "$d/rx$x.log" | wc -l)
         T[$be.non200.$x]=$(awk '$2 != 200' "$d/rx$x.log" | wc -l)
@@ -211,9 +228,9 @@ row "... of them missing from the database" '${T[$be.missing]}'
 row "rows stored without a 2xx seen (answer lost in a kill)" '${T[$be.unacked]}'
 row "acknowledged 2xx / not acknowledged in the database" '${T[$be.acked]} / ${T[$be.ackbad]}'
 row "resolved 2xx / not resolved in the database" '${T[$be.resolved]} / ${T[$be.resbad]}'
-row "breaches due, steady receiver: expected / delivered / missing / duplicate" '${T[$be.exp.a]} / ${T[$be.del.a]} / ${T[$be.miss.a]} / ${T[$be.dup.a]}'
+row "breaches due, steady receiver: expected / delivered / missing / duplicate" '${T[$be.exp.a]} / ${T[$be.del.a]} / ${T[$be.miss.a]}${T[$be.why.a]} / ${T[$be.dup.a]}'
 row "... deadline -> received, p50 p99 max ms" '${T[$be.lat.a]}'
-row "breaches due, failing+hanging receiver: expected / delivered / missing / duplicate" '${T[$be.exp.b]} / ${T[$be.del.b]} / ${T[$be.miss.b]} / ${T[$be.dup.b]}'
+row "breaches due, failing+hanging receiver: expected / delivered / missing / duplicate" '${T[$be.exp.b]} / ${T[$be.del.b]} / ${T[$be.miss.b]}${T[$be.why.b]} / ${T[$be.dup.b]}'
 row "... deadline -> received, p50 p99 max ms" '${T[$be.lat.b]}'
 row "... attempts received / answered 503 or hung" '${T[$be.tries.b]} / ${T[$be.non200.b]}'
 row "drain after the load (s)" '${T[$be.drain]}'
