@@ -34,6 +34,10 @@ void api_user_create(struct req *r);
 void api_user_list(struct req *r);
 void api_user_get(struct req *r);
 void api_user_delete(struct req *r);
+void api_contact_get(struct req *r);
+void api_contact_put(struct req *r);
+void api_tenant_people(struct req *r);
+void api_finding_escalation_ack(struct req *r);
 void api_session_create(struct req *r);
 void api_session_get(struct req *r);
 void api_session_delete(struct req *r);
@@ -74,6 +78,15 @@ void api_config_apply_template(struct req *r);
 void api_config_get(struct req *r);
 void api_config_update(struct req *r);
 void api_config_delete(struct req *r);
+
+/* api_ingest.c, api_integrations.c: documents of other tools (ingest.h) */
+void api_ingest_alertmanager(struct req *r);
+void api_ingest_defectdojo(struct req *r);
+void api_ingest_generic(struct req *r);
+void api_integration_put(struct req *r);
+void api_integration_get(struct req *r);
+void api_integration_list(struct req *r);
+void api_integration_delete(struct req *r);
 
 /* api_web.c: the embedded dashboard (src/web) */
 void api_web_root(struct req *r);

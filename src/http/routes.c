@@ -43,6 +43,8 @@ const struct route http_routes[] = {
     {"POST", "/api/v1/findings/{id}/severity", PERM_OPERATE, TENANT_QUERY, JSON, api_finding_severity, "change a finding's severity", "finding.severity", NULL},
     {"GET", "/api/v1/findings/{id}/sla/explain", PERM_READ, TENANT_QUERY, 0, api_finding_explain, "a finding's SLA waterfall, level by level"},
     {"GET", "/api/v1/findings/{id}/events", PERM_READ, TENANT_QUERY, 0, api_finding_events, "a finding's history"},
+    /* the engaged person (any role) or an analyst: the handler checks which */
+    {"POST", "/api/v1/findings/{id}/escalation/acknowledge", PERM_READ, TENANT_QUERY, JSON_OPT, api_finding_escalation_ack, "take a finding's escalation: later contacts are not engaged", "finding.escalation_acknowledge", NULL},
     {"GET", "/api/v1/sla/policy/global", PERM_PLATFORM, TENANT_NONE, 0, api_policy_get, "global finding SLA policy"},
     {"PUT", "/api/v1/sla/policy/global", PERM_PLATFORM, TENANT_NONE, JSON, api_policy_put, "set the global finding SLA policy"},
     {"DELETE", "/api/v1/sla/policy/global", PERM_PLATFORM, TENANT_NONE, 0, api_policy_delete, "clear the global finding SLA policy"},
@@ -54,6 +56,17 @@ const struct route http_routes[] = {
     {"PUT", "/api/v1/sla/policy/companies/{tenant_id}/projects/{project_id}", PERM_CONFIGURE, TENANT_PATH, JSON, api_policy_put, "set a project's policy, recalculate"},
     {"DELETE", "/api/v1/sla/policy/companies/{tenant_id}/projects/{project_id}", PERM_CONFIGURE, TENANT_PATH, 0, api_policy_delete, "revert a project to inherited, recalculate"},
     {"POST", "/api/v1/sla/policy/companies/{tenant_id}/projects/{project_id}/recalculate", PERM_CONFIGURE, TENANT_PATH, 0, api_policy_recalculate, "recalculate a project's open findings"},
+
+    /* other tools' documents (api_ingest.c, api_integrations.c): bodies as large as bulk
+     * imports, on the bulk workers; the generic route's tenant is ?tenant_id= or the
+     * caller's only tenant, checked by the handler with auth_check */
+    {"POST", "/api/v1/ingest/alertmanager", PERM_INGEST, TENANT_QUERY, ROUTE_BULK_BODY, api_ingest_alertmanager, "Prometheus Alertmanager webhook (version 4)"},
+    {"POST", "/api/v1/ingest/defectdojo", PERM_INGEST, TENANT_QUERY, ROUTE_BULK_BODY, api_ingest_defectdojo, "DefectDojo API v2 findings: one, or a page"},
+    {"POST", "/api/v1/ingest/generic/{integration_id}", PERM_INGEST, TENANT_NONE, ROUTE_BULK_BODY, api_ingest_generic, "JSON documents mapped by an integration"},
+    {"GET", "/api/v1/tenants/{tenant_id}/integrations", PERM_READ, TENANT_PATH, 0, api_integration_list, "a tenant's integrations"},
+    {"GET", "/api/v1/tenants/{tenant_id}/integrations/{integration_id}", PERM_READ, TENANT_PATH, 0, api_integration_get, "one integration and its mapping"},
+    {"PUT", "/api/v1/tenants/{tenant_id}/integrations/{integration_id}", PERM_CONFIGURE, TENANT_PATH, JSON, api_integration_put, "create or replace an integration", "integration.update", api_integration_get},
+    {"DELETE", "/api/v1/tenants/{tenant_id}/integrations/{integration_id}", PERM_CONFIGURE, TENANT_PATH, 0, api_integration_delete, "delete an integration", "integration.delete", api_integration_get},
 
     /* alerts, definition, templates, configs (api_alerts.c, api_definition.c, api_configs.c) */
     {"POST", "/api/v1/alerts", PERM_INGEST, TENANT_BODY, JSON, api_alert_create, "track an alert (idempotent)"},
@@ -82,6 +95,11 @@ const struct route http_routes[] = {
     {"GET", "/api/v1/users", PERM_ADMIN, TENANT_QUERY_OPT, 0, api_user_list, "users of a tenant (all: platform_admin)"},
     {"GET", "/api/v1/users/{user_id}", PERM_ADMIN, TENANT_NONE, 0, api_user_get, "one user (404 unless admin of one of its tenants)"},
     {"DELETE", "/api/v1/users/{user_id}", PERM_ADMIN, TENANT_NONE, 0, api_user_delete, "delete a user (admin of all its tenants)"},
+    /* contact points (api_people.c): the user themselves or an admin of one
+     * of their tenants (read: also whoever configures one of them) */
+    {"GET", "/api/v1/users/{user_id}/contact", PERM_NONE, TENANT_NONE, 0, api_contact_get, "a user's contact points (self, or admin/configure of one of its tenants)"},
+    {"PUT", "/api/v1/users/{user_id}/contact", PERM_NONE, TENANT_NONE, JSON, api_contact_put, "set a user's contact points (self, or admin of one of its tenants)"},
+    {"GET", "/api/v1/tenants/{tenant_id}/people", PERM_CONFIGURE, TENANT_PATH, 0, api_tenant_people, "the tenant's users and their contact points (escalation set-up)"},
     {"POST", "/api/v1/session", PERM_NONE, TENANT_NONE, ROUTE_PUBLIC | JSON, api_session_create, "log in: session cookie + CSRF token"},
     {"GET", "/api/v1/session", PERM_NONE, TENANT_NONE, 0, api_session_get, "who the caller is, with its roles"},
     {"DELETE", "/api/v1/session", PERM_NONE, TENANT_NONE, 0, api_session_delete, "log out"},

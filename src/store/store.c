@@ -253,6 +253,7 @@ int store_sql_open(const char *url, struct store **out, char *err, size_t errlen
     s->base.alerts = &sql_alert_ops;
     s->base.escalation = &sql_escalation_ops;
     s->base.analytics = &sql_analytics_ops;
+    s->base.integrations = &sql_integration_ops;
     s->alert_writer = store_alert_writer_new(s);
     *out = &s->base;
     return 0;
