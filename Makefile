@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 LISTEN     ?= 127.0.0.1:8080
 DB         ?= sqlite:./slawatch.db
 
-.PHONY: all deps server build run demo test test-fast test-san test-browser fuzz bench clean
+.PHONY: all deps server build run demo test test-fast test-san test-browser fuzz bench soak clean
 
 all: build
 
@@ -71,9 +71,15 @@ fuzz:
 	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_targets
 	@scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_TIME)
 
+# every bench/*/run.sh on SQLite and PostgreSQL (BENCH_DB=sqlite|postgres|both)
 bench: build
 	@scripts/deps.sh --bench
 	@bench/run.sh $(BUILD)
+
+# mixed load with kill -9 (SOAK_SECONDS=1800, SOAK_KILL_EVERY=180, BENCH_DB=sqlite)
+soak: build
+	@scripts/deps.sh --bench
+	@bench/soak/soak.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ)

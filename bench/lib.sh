@@ -45,6 +45,7 @@ bench_init() {
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/slawatch-bench-$BENCH_NAME.XXXXXX")
     token="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
     bench_pids=()
+    sw_started=0
     bench_pg_state=""
     trap bench_cleanup EXIT
     trap 'exit 130' INT
@@ -149,13 +150,14 @@ bench_sql() {
     esac
 }
 
-# sw_start URL [VAR=value ...]: starts a server, sets SW_PID and SW_PORT.
+# sw_start URL [VAR=value ...]: starts a server, sets SW_PID and SW_PORT
+# (on SW_LISTEN_PORT when set: a restarted server keeps its address).
 sw_start() {
     local url=$1
     shift
-    local n=${#bench_pids[@]}
+    local n=$((sw_started++))
     env SLAWATCH_ADMIN_TOKEN="$token" SLAWATCH_LOG_LEVEL="${SLAWATCH_LOG_LEVEL:-warn}" "$@" \
-        "$bin" serve --listen 127.0.0.1:0 --db "$url" >"$tmp/sw$n.out" 2>"$tmp/sw$n.err" &
+        "$bin" serve --listen "127.0.0.1:${SW_LISTEN_PORT:-0}" --db "$url" >"$tmp/sw$n.out" 2>"$tmp/sw$n.err" &
     SW_PID=$!
     bench_pids+=("$SW_PID")
     SW_PORT=""

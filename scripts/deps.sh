@@ -6,7 +6,7 @@
 #   scripts/deps.sh            the build, the unit and integration tests (make run, make test)
 #   scripts/deps.sh --browser  + Debian's chromium, node and npm, tests/browser/node_modules
 #   scripts/deps.sh --fuzz     + clang and libFuzzer
-#   scripts/deps.sh --bench    + wrk, nginx, bc
+#   scripts/deps.sh --bench    + wrk, nginx, bc, python3 (bench/receiver.py, bench/soak)
 set -e
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -25,7 +25,7 @@ pkgs_test="sqlite3 openssl tzdata curl postgresql util-linux python3-aiosmtpd pr
 pkgs_browser="chromium"
 # libFuzzer's runtime is in libclang-rt-dev, which clang only recommends
 pkgs_fuzz="clang libclang-rt-dev"
-pkgs_bench="wrk nginx-light bc"
+pkgs_bench="wrk nginx-light bc python3"
 
 pkgs="$pkgs_build $pkgs_test"
 case "${1:-}" in

@@ -19,6 +19,8 @@
 # builds the rollups from them (timed and printed: the same code path that
 # a live acknowledge/resolve feeds, and the exact-agreement reference).
 # Small try: BENCH_ANALYTICS_ALERTS=100000 bench/analytics/run.sh build
+# SQLite only (BENCH_DB is not read): the 10 M-row loader and the raw-SQL
+# reference are sqlite3 SQL; the rollup reads are the same code on both.
 set -euo pipefail
 export LC_ALL=C
 

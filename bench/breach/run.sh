@@ -1,9 +1,8 @@
 #!/bin/bash
 # bench/breach/run.sh BUILD_DIR: breach detection latency at scale, and the
-# scheduler's cost while nothing is due.
-#
-# Starts `slawatch serve` on a free loopback port (fresh SQLite in a temp
-# dir), creates a tenant, and
+# scheduler's cost while nothing is due, per backend (BENCH_DB=sqlite|
+# postgres|both, default both; bench/lib.sh: PostgreSQL is a throw-away
+# durable cluster).  For each backend, a fresh database and server, and
 #   1. loads BENCH_BREACH_OPEN (1,000,000) open low-severity alerts through
 #      POST /api/v1/alerts/bulk (created now: their first instant, the 80 %
 #      warning, is hours away), BENCH_BREACH_PARALLEL (2) bodies at a time;
@@ -23,6 +22,7 @@
 # A missed goal is printed, not an error: exits non-zero only when it cannot run.
 set -euo pipefail
 export LC_ALL=C
+. "$(dirname "$0")/../lib.sh"
 
 OPEN=${BENCH_BREACH_OPEN:-1000000}
 DUE=${BENCH_BREACH_DUE:-1000}
@@ -34,57 +34,26 @@ CHUNK=100000
 GOAL_P99_MS=1000
 GOAL_IDLE_PCT=1
 
-die() { echo "bench/breach: $*" >&2; exit 1; }
-
-[ $# -ge 1 ] || die "usage: bench/breach/run.sh BUILD_DIR"
-build=$(cd "$1" 2>/dev/null && pwd) || die "no build directory '$1'"
-bin=$build/slawatch
-[ -x "$bin" ] || die "$bin not found (cmake --build $build --target slawatch)"
+[ $# -ge 1 ] || bench_die "usage: bench/breach/run.sh BUILD_DIR"
 here=$(cd "$(dirname "$0")" && pwd)
-command -v cc >/dev/null || die "no C compiler (cc) for wsrecv.c"
-command -v curl >/dev/null || die "curl not installed"
-
-build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
-sanitize=$(sed -n 's/^SLAWATCH_SANITIZE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/slawatch-bench-breach.XXXXXX")
-sw_pid=""
+command -v cc >/dev/null || bench_die "no C compiler (cc) for wsrecv.c"
+command -v curl >/dev/null || bench_die "curl not installed"
+bench_init breach "$1"
 rx_pid=""
-cleanup() {
-    [ -n "$rx_pid" ] && kill "$rx_pid" 2>/dev/null || true
-    if [ -n "$sw_pid" ] && kill -0 "$sw_pid" 2>/dev/null; then
-        kill -TERM "$sw_pid" 2>/dev/null || true
-        for _ in $(seq 100); do kill -0 "$sw_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -0 "$sw_pid" 2>/dev/null && kill -KILL "$sw_pid" 2>/dev/null || true
-        wait "$sw_pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+die() { [ -n "$rx_pid" ] && kill "$rx_pid" 2>/dev/null; bench_die "$*"; }
 
 cc -O2 -o "$tmp/wsrecv" "$here/wsrecv.c" || die "cannot compile wsrecv.c"
 
-cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-echo "machine:   $(nproc) cores, ${cpu_model:-$(uname -m)}, kernel $(uname -r)"
-echo "date:      $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg) before the run"
-echo "slawatch:  $bin (CMAKE_BUILD_TYPE=${build_type:-?}${sanitize:+, SLAWATCH_SANITIZE=$sanitize})"
 echo "load:      $OPEN open alerts, $DUE due at one instant ${LEAD_S} s after their creation," \
      "dashboard path: $([ "$WS_CHANNEL" = 1 ] && echo 'outbox (websocket channel configured)' || echo 'direct (no websocket channel configured)')"
 
-token="bench-admin-token-$(date +%s)-$$"
-SLAWATCH_ADMIN_TOKEN=$token SLAWATCH_THREADS=${SLAWATCH_THREADS:-4} \
-    "$bin" serve --listen 127.0.0.1:0 --db "sqlite:$tmp/bench.db" >"$tmp/out" 2>"$tmp/log" &
-sw_pid=$!
-port=""
-for _ in $(seq 100); do
-    port=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/out" | head -1)
-    [ -n "$port" ] && break
-    kill -0 "$sw_pid" 2>/dev/null || { cat "$tmp/log" >&2; die "slawatch exited at start"; }
-    sleep 0.1
-done
-[ -n "$port" ] || die "slawatch did not print its listening line"
+measure() {
+local be=$1 url
+url=$(bench_db_url "$be" bench_breach)
+sw_start "$url" SLAWATCH_THREADS="${SLAWATCH_THREADS:-4}"
+sw_pid=$SW_PID port=$SW_PORT
+echo
+echo "---- $be: slawatch pid $sw_pid on 127.0.0.1:$port, load average $(bench_load)"
 base="http://127.0.0.1:$port"
 auth="Authorization: Bearer $token"
 
@@ -117,7 +86,7 @@ for c in $(seq 0 $((chunks - 1))); do
     running=$((running + 1))
     if [ "$running" -ge "$PARALLEL" ]; then wait -n || true; running=$((running - 1)); fi
 done
-wait_bulk() { for j in $(jobs -p); do [ "$j" = "$sw_pid" ] || wait "$j" || true; done; }
+wait_bulk() { local j p; for j in $(jobs -p); do for p in "${bench_pids[@]}"; do [ "$j" = "$p" ] && continue 2; done; wait "$j" || true; done; }
 wait_bulk
 accepted=0
 for c in $(seq 0 $((chunks - 1))); do
@@ -127,7 +96,8 @@ for c in $(seq 0 $((chunks - 1))); do
     rm -f "$tmp/bulk.$c"
 done
 t1=$(date +%s.%N)
-printf '%-44s %s in %.1f s\n' "open alerts loaded (bulk)" "$accepted" "$(echo "$t1 - $t0" | bc)"
+load_s=$(printf '%.1f' "$(echo "$t1 - $t0" | bc)")
+printf '%-44s %s in %s s\n' "open alerts loaded (bulk)" "$accepted" "$load_s"
 [ "$accepted" -eq "$OPEN" ] || die "only $accepted of $OPEN alerts accepted"
 
 # 2. the dashboard
@@ -176,9 +146,27 @@ printf '%-44s rounds %s, processed %s, errors %s\n' "scheduler (/metrics)" \
     "$(echo "$metrics" | sed -n 's/^slawatch_sched_processed_total //p')" \
     "$(echo "$metrics" | sed -n 's/^slawatch_sched_errors_total //p')"
 
-ok=1
-[ "$rx_ok" = 1 ] || { ok=0; echo "GOAL MISSED: not every breach reached the dashboard"; }
-awk -v v="$(val p99_ms)" -v g="$GOAL_P99_MS" 'BEGIN{exit !(v != "" && v <= g)}' || { ok=0; echo "GOAL MISSED: p99 deadline -> delivery"; }
-awk -v v="$idle_pct" -v g="$GOAL_IDLE_PCT" 'BEGIN{exit !(v <= g)}' || { ok=0; echo "GOAL MISSED: idle CPU"; }
-[ "$ok" = 1 ] && echo "goals met"
+R_P99[$be]=$(val p99_ms) R_P50[$be]=$(val p50_ms) R_MAX[$be]=$(val max_ms) R_N[$be]=$(val count)
+R_IDLE[$be]=$idle_pct R_LOADT[$be]=$load_s R_OK[$be]=$rx_ok
+sw_stop "$sw_pid"
+}
+
+declare -A R_P99 R_P50 R_MAX R_N R_IDLE R_LOADT R_OK
+backends=$(bench_backends)
+for be in $backends; do measure "$be"; done
+echo
+hdr="| breach, $OPEN open + $DUE due at one instant |" sep="|---|"
+for be in $backends; do hdr="$hdr $be |"; sep="$sep---|"; done
+echo "$hdr"; echo "$sep"
+l="| load $OPEN open alerts (bulk, $PARALLEL at a time) |"; for be in $backends; do l="$l ${R_LOADT[$be]} s |"; done; echo "$l"
+l="| deadline -> sla.breach on the WebSocket: p50 / p99 / max |"; for be in $backends; do l="$l ${R_P50[$be]} / ${R_P99[$be]} / ${R_MAX[$be]} ms (${R_N[$be]} of $DUE) |"; done; echo "$l"
+l="| slawatch CPU while nothing is due |"; for be in $backends; do l="$l ${R_IDLE[$be]} % |"; done; echo "$l"
+echo
+for be in $backends; do
+    ok=1
+    [ "${R_OK[$be]}" = 1 ] || { ok=0; echo "$be: GOAL MISSED: not every breach reached the dashboard"; }
+    awk -v v="${R_P99[$be]}" -v g="$GOAL_P99_MS" 'BEGIN{exit !(v != "" && v <= g)}' || { ok=0; echo "$be: GOAL MISSED: p99 deadline -> delivery"; }
+    awk -v v="${R_IDLE[$be]}" -v g="$GOAL_IDLE_PCT" 'BEGIN{exit !(v <= g)}' || { ok=0; echo "$be: GOAL MISSED: idle CPU"; }
+    [ "$ok" = 1 ] && echo "$be: goals met"
+done
 exit 0

@@ -1,13 +1,15 @@
 #!/bin/bash
 # bench/recalc/run.sh BUILD_DIR: the cost of a policy change over a large
-# company: 1,000,000 open findings (plus 200,000 closed ones) in one tenant on
-# SQLite; PUT a changed company policy (which recalculates every open finding
+# company: 1,000,000 open findings (plus 200,000 closed ones) in one tenant,
+# per backend (BENCH_DB=sqlite|postgres|both, default both; bench/lib.sh:
+# PostgreSQL is a throw-away durable cluster); PUT a changed company policy (which recalculates every open finding
 # in the same transaction) and print seconds, X-Recalculated-Count and the
 # server's peak RSS.  In the same run, the floor: the sqlite3 shell doing a
-# plain `UPDATE findings SET due_at = …` over the same open rows, in the
+# plain `UPDATE findings SET due_at = …` over the same open rows (on
+# PostgreSQL: psql, a table of that layout in the same database), in the
 # 0003 layout (one stored deadline per finding), the cost any per-row
 # rewrite of a million deadlines pays at least.
-# Goals: <= 2 s and <= 1.25 x the floor; RSS <= 300 MB.
+# Goals: <= 2 s and <= 1.25 x the floor; RSS <= 300 MB (both backends).
 # Rows are loaded with SQL (generate_series) straight into the schema the
 # server created: this measures recalculation, not ingest (bench/ingest).
 # Since 0007 deadlines are derived (clock_base + the group's target), so the
@@ -17,6 +19,7 @@
 # (stage 100), the re-arm step's worst case.
 set -euo pipefail
 export LC_ALL=C
+. "$(dirname "$0")/../lib.sh"
 
 OPEN=${BENCH_RECALC_OPEN:-1000000}
 CLOSED=${BENCH_RECALC_CLOSED:-200000}
@@ -24,112 +27,103 @@ FIRED=${BENCH_RECALC_FIRED:-0}
 # the PUT's body; e.g. '{"critical_hours":5000,"high_hours":5000}' with
 # FIRED=1 moves 400,000 fired deadlines into the future: all re-armed
 BODY=${BENCH_RECALC_BODY:-'{"critical_hours":48,"high_hours":120}'}
-TOKEN=bench-recalc-token-0123456789abcdef
 
-die() { echo "bench/recalc: $*" >&2; exit 1; }
-[ $# -ge 1 ] || die "usage: bench/recalc/run.sh BUILD_DIR"
-bin=$(cd "$1" && pwd)/slawatch
-[ -x "$bin" ] || die "$bin not found"
-command -v sqlite3 >/dev/null || die "sqlite3 shell not installed"
+[ $# -ge 1 ] || bench_die "usage: bench/recalc/run.sh BUILD_DIR"
+command -v sqlite3 >/dev/null || bench_die "sqlite3 shell not installed"
+bench_init recalc "$1"
+api() { curl -sS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
+declare -A R_COUNT R_SECS R_FLOOR R_RATIO R_RSS R_LOAD
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/slawatch-bench-recalc.XXXXXX")
-pid=""
-cleanup() {
-    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-db=$tmp/recalc.db
+measure() {
+local be=$1 db url
+url=$(bench_db_url "$be" bench_recalc)
+echo
+echo "---- $be, load average $(bench_load)"
+sw_start "$url"
+api -o /dev/null -d '{"id":"big","name":"Big Co"}' "http://127.0.0.1:$SW_PORT/api/v1/tenants"
+sw_stop "$SW_PID"
 
-start() {
-    SLAWATCH_ADMIN_TOKEN=$TOKEN "$bin" serve --listen 127.0.0.1:0 --db "sqlite:$db" \
-        >"$tmp/out" 2>>"$tmp/log" &
-    pid=$!
-    for _ in $(seq 100); do
-        port=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9]*\)$|\1|p' "$tmp/out")
-        [ -n "$port" ] && return 0
-        sleep 0.05
-    done
-    die "server did not start: $(cat "$tmp/log")"
-}
-stop() { kill -TERM "$pid"; wait "$pid" || true; pid=""; }
-api() { curl -sS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
-
-start
-base=http://127.0.0.1:$port
-api -o /dev/null -d '{"id":"big","name":"Big Co"}' "$base/api/v1/tenants"
-stop
-
+# the dialects differ in four places: the series' column, ids, table options,
+# and INTEGER (64 bits in SQLite, 32 in PostgreSQL)
+if [ "$be" = sqlite ]; then
+    series() { echo "generate_series($1, $2)"; }; FID="printf('f%08d', value)"; TOPT="STRICT, WITHOUT ROWID"; INT=INTEGER
+    PRE="PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;"; FLOOR_PRE="PRAGMA synchronous = FULL;"
+else
+    series() { echo "generate_series($1, $2) AS s(value)"; }
+    FID="'f' || lpad(value::text, 8, '0')"; TOPT=""; INT=BIGINT
+    PRE="SET synchronous_commit = off;"; FLOOR_PRE=""
+fi
 HOURS="CASE value % 5 WHEN 0 THEN 24 WHEN 1 THEN 72 WHEN 2 THEN 168 WHEN 3 THEN 720 ELSE 2160 END"
 SEV="CASE value % 5 WHEN 0 THEN 'urgent' WHEN 1 THEN 'critical' WHEN 2 THEN 'high'
                     WHEN 3 THEN 'medium' ELSE 'low' END"
 echo "loading $OPEN open + $CLOSED closed findings..."
+load() { bench_sql "$be" "$url"; }
 t0=$(date +%s.%N)
-sqlite3 "$db" <<SQL
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = OFF;
+load <<SQL
+$PRE
 BEGIN;
 INSERT INTO finding_targets (tenant_id, project_id, severity, hours, source, safety_net,
     updated_at)
-SELECT 'big', '', $SEV, $HOURS, 'builtin', 0, 1790000000000 FROM generate_series(0, 4);
+SELECT 'big', '', $SEV, $HOURS, 'builtin', 0, 1790000000000 FROM $(series 0 4);
 INSERT INTO findings (tenant_id, id, project_id, severity, title, state, created_at,
     closed_at, clock_base, paused_since, stopped_at, last_event_at, stage, contacts_fired,
     frozen_hours, frozen_source, frozen_safety_net, ingested_at, updated_at)
-SELECT 'big', printf('f%08d', value), '', $SEV,
+SELECT 'big', $FID, '', $SEV,
        '', CASE WHEN value > $OPEN THEN 'closed' ELSE 'open' END,
        1790000000000 + value * 1000,
        CASE WHEN value > $OPEN THEN 1790000000000 + value * 1000 + 3600000 END,
        1790000000000 + value * 1000, NULL,
        CASE WHEN value > $OPEN THEN 1790000000000 + value * 1000 + 3600000 END,
        1790000000000 + value * 1000,
-       CASE WHEN value <= $OPEN AND $FIRED THEN 100 ELSE 0 END, 0,
+       CASE WHEN value <= $OPEN AND $FIRED <> 0 THEN 100 ELSE 0 END, 0,
        CASE WHEN value > $OPEN THEN $HOURS END,
        CASE WHEN value > $OPEN THEN 'builtin' END,
        CASE WHEN value > $OPEN THEN 0 END,
        1790000000000, 1790000000000
-FROM generate_series(1, $OPEN + $CLOSED);
+FROM $(series 1 $((OPEN + CLOSED)));
 COMMIT;
 SQL
 t1=$(date +%s.%N)
-printf 'loaded in %.1f s; database %s\n' "$(echo "$t1 - $t0" | bc)" "$(du -h "$db" | cut -f1)"
+R_LOAD[$be]=$(printf '%.1f' "$(echo "$t1 - $t0" | bc)")
+printf 'loaded in %s s\n' "${R_LOAD[$be]}"
 
 # the floor's database: the same rows in the 0003 layout
-sqlite3 "$tmp/floor.db" <<SQL
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = OFF;
+load <<SQL
+$PRE
 BEGIN;
-CREATE TABLE findings (
+CREATE TABLE floor_findings (
     tenant_id TEXT NOT NULL, id TEXT NOT NULL, project_id TEXT NOT NULL DEFAULT '',
     severity TEXT NOT NULL, title TEXT NOT NULL DEFAULT '', state TEXT NOT NULL,
-    created_at INTEGER NOT NULL, closed_at INTEGER, sla_hours INTEGER NOT NULL,
-    sla_source TEXT NOT NULL, safety_net INTEGER NOT NULL DEFAULT 0,
-    paused_ms INTEGER NOT NULL DEFAULT 0, paused_since INTEGER, stopped_at INTEGER,
-    last_event_at INTEGER NOT NULL, due_at INTEGER NOT NULL,
-    warn_fired INTEGER NOT NULL DEFAULT 0, breach_fired INTEGER NOT NULL DEFAULT 0,
-    next_check_at INTEGER, ingested_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
-    PRIMARY KEY (tenant_id, id)) STRICT, WITHOUT ROWID;
-CREATE INDEX findings_live ON findings (tenant_id, project_id)
+    created_at $INT NOT NULL, closed_at $INT, sla_hours $INT NOT NULL,
+    sla_source TEXT NOT NULL, safety_net $INT NOT NULL DEFAULT 0,
+    paused_ms $INT NOT NULL DEFAULT 0, paused_since $INT, stopped_at $INT,
+    last_event_at $INT NOT NULL, due_at $INT NOT NULL,
+    warn_fired $INT NOT NULL DEFAULT 0, breach_fired $INT NOT NULL DEFAULT 0,
+    next_check_at $INT, ingested_at $INT NOT NULL, updated_at $INT NOT NULL,
+    PRIMARY KEY (tenant_id, id)) $TOPT;
+CREATE INDEX floor_findings_live ON floor_findings (tenant_id, project_id)
     WHERE state IN ('open', 'paused');
-CREATE INDEX findings_next_check ON findings (next_check_at)
+CREATE INDEX floor_findings_next_check ON floor_findings (next_check_at)
     WHERE next_check_at IS NOT NULL;
-INSERT INTO findings (tenant_id, id, project_id, severity, title, state, created_at,
+INSERT INTO floor_findings (tenant_id, id, project_id, severity, title, state, created_at,
     closed_at, sla_hours, sla_source, safety_net, paused_ms, paused_since, stopped_at,
     last_event_at, due_at, warn_fired, breach_fired, next_check_at, ingested_at, updated_at)
-SELECT 'big', printf('f%08d', value), '', $SEV,
+SELECT 'big', $FID, '', $SEV,
        '', CASE WHEN value > $OPEN THEN 'closed' ELSE 'open' END,
        1790000000000 + value * 1000,
        CASE WHEN value > $OPEN THEN 1790000000000 + value * 1000 + 3600000 END,
        $HOURS, 'builtin', 0, 0, NULL,
        CASE WHEN value > $OPEN THEN 1790000000000 + value * 1000 + 3600000 END,
        1790000000000 + value * 1000,
-       1790000000000 + value * 1000 + ($HOURS) * 3600000,
+       1790000000000 + value * 1000 + ($HOURS) * CAST(3600000 AS BIGINT),
        0, 0, NULL, 1790000000000, 1790000000000
-FROM generate_series(1, $OPEN + $CLOSED);
+FROM $(series 1 $((OPEN + CLOSED)));
 COMMIT;
 SQL
 
-start
-base=http://127.0.0.1:$port
+sw_start "$url"
+pid=$SW_PID
+base=http://127.0.0.1:$SW_PORT
 echo "PUT /api/v1/sla/policy/companies/big $BODY..."
 t0=$(date +%s.%N)
 hdr=$(api -D - -o "$tmp/put.json" -X PUT -d "$BODY" \
@@ -139,14 +133,14 @@ status=$(echo "$hdr" | head -1 | awk '{print $2}')
 count=$(echo "$hdr" | tr -d '\r' | sed -n 's/^[Xx]-[Rr]ecalculated-[Cc]ount: //p')
 rss_kb=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$pid/status)
 secs=$(echo "$t1 - $t0" | bc)
-stop
-[ "$status" = 200 ] || die "PUT answered $status: $(cat "$tmp/put.json")"
+sw_stop "$pid"
+[ "$status" = 200 ] || bench_die "PUT answered $status: $(cat "$tmp/put.json")"
 
-echo "floor: sqlite3 shell UPDATE over the same open rows..."
+echo "floor: $be shell UPDATE over the same open rows..."
 t0=$(date +%s.%N)
-sqlite3 "$tmp/floor.db" <<SQL
-PRAGMA synchronous = FULL;
-UPDATE findings SET due_at = created_at + paused_ms + 48 * 3600000
+load <<SQL
+$FLOOR_PRE
+UPDATE floor_findings SET due_at = created_at + paused_ms + 48 * 3600000
  WHERE tenant_id = 'big' AND state IN ('open', 'paused');
 SQL
 t1=$(date +%s.%N)
@@ -158,5 +152,22 @@ printf '%-40s %.2f s\n' "PUT policy (recalc in the transaction)" "$secs"
 printf '%-40s %.2f s\n' "floor: sqlite3 plain UPDATE" "$floor"
 printf '%-40s %s x\n' "ratio" "$ratio"
 printf '%-40s %d MB\n' "server peak RSS (VmHWM)" "$((rss_kb / 1024))"
+R_COUNT[$be]=$count R_SECS[$be]=$secs R_FLOOR[$be]=$floor R_RATIO[$be]=$ratio R_RSS[$be]=$((rss_kb / 1024))
+}
+
+backends=$(bench_backends)
+for be in $backends; do measure "$be"; done
 ok() { [ "$1" = 1 ] && echo "met" || echo "MISSED"; }
-echo "goal <= 2 s: $(ok "$(echo "$secs <= 2" | bc)"); goal <= 1.25 x floor: $(ok "$(echo "$ratio <= 1.25" | bc)"); goal RSS <= 300 MB: $(ok "$([ $((rss_kb / 1024)) -le 300 ] && echo 1 || echo 0)")"
+echo
+hdr="| recalc, $OPEN open + $CLOSED closed findings |" sep="|---|"
+for be in $backends; do hdr="$hdr $be |"; sep="$sep---|"; done
+echo "$hdr"; echo "$sep"
+l="| PUT policy: seconds (recalculated) |"; for be in $backends; do l="$l $(printf '%.2f' "${R_SECS[$be]}") s (${R_COUNT[$be]}) |"; done; echo "$l"
+l="| floor: plain UPDATE in the shell |"; for be in $backends; do l="$l $(printf '%.2f' "${R_FLOOR[$be]}") s (${R_RATIO[$be]} x) |"; done; echo "$l"
+l="| server peak RSS |"; for be in $backends; do l="$l ${R_RSS[$be]} MB |"; done; echo "$l"
+echo
+for be in $backends; do
+    secs=${R_SECS[$be]} ratio=${R_RATIO[$be]} rss=${R_RSS[$be]}
+    echo "$be: goal <= 2 s: $(ok "$(echo "$secs <= 2" | bc)"); goal <= 1.25 x floor: $(ok "$(echo "$ratio <= 1.25" | bc)"); goal RSS <= 300 MB: $(ok "$([ "$rss" -le 300 ] && echo 1 || echo 0)")"
+done
+exit 0

@@ -1,8 +1,9 @@
 #!/bin/bash
 # bench/ws/run.sh BUILD_DIR: WebSocket fan-out of slawatch.
 #
-# Starts `slawatch serve` on a free loopback port (fresh SQLite in a temp dir,
-# metrics pushed every BENCH_WS_INTERVAL_MS), creates a tenant, and runs
+# Per backend (BENCH_DB=sqlite|postgres|both, default both; bench/lib.sh),
+# starts `slawatch serve` on a free loopback port (a fresh database, metrics
+# pushed every BENCH_WS_INTERVAL_MS), creates a tenant, and runs
 # bench/ws/wsload.c (compiled here with cc): BENCH_WS_CLIENTS dashboards
 # (2000) on that tenant from one epoll thread, then
 #   - RSS of slawatch (VmRSS) before and after connecting: KB per client;
@@ -14,6 +15,7 @@
 # run.  Raises `ulimit -n` (needs a hard limit above 2 x clients).
 set -euo pipefail
 export LC_ALL=C
+. "$(dirname "$0")/../lib.sh"
 
 CLIENTS=${BENCH_WS_CLIENTS:-2000}
 BROADCASTS=${BENCH_WS_BROADCASTS:-10}
@@ -21,12 +23,8 @@ INTERVAL_MS=${BENCH_WS_INTERVAL_MS:-1000}
 GOAL_REACH_MS=100
 GOAL_KB=50
 
-die() { echo "bench/ws: $*" >&2; exit 1; }
-
-[ $# -ge 1 ] || die "usage: bench/ws/run.sh BUILD_DIR"
-build=$(cd "$1" 2>/dev/null && pwd) || die "no build directory '$1'"
-bin=$build/slawatch
-[ -x "$bin" ] || die "$bin not found (cmake --build $build --target slawatch)"
+[ $# -ge 1 ] || bench_die "usage: bench/ws/run.sh BUILD_DIR"
+die() { bench_die "$*"; }
 here=$(cd "$(dirname "$0")" && pwd)
 command -v cc >/dev/null || die "no C compiler (cc) for wsload.c"
 command -v curl >/dev/null || die "curl not installed"
@@ -35,48 +33,22 @@ want_fds=$((CLIENTS * 2 + 256))
 ulimit -n "$want_fds" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 [ "$(ulimit -n)" -ge "$((CLIENTS + 128))" ] || die "ulimit -n is $(ulimit -n), need $((CLIENTS + 128))"
 
-build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
-sanitize=$(sed -n 's/^SLAWATCH_SANITIZE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/slawatch-bench-ws.XXXXXX")
-sw_pid=""
-cleanup() {
-    if [ -n "$sw_pid" ] && kill -0 "$sw_pid" 2>/dev/null; then
-        kill -TERM "$sw_pid" 2>/dev/null || true
-        for _ in $(seq 100); do kill -0 "$sw_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -0 "$sw_pid" 2>/dev/null && kill -KILL "$sw_pid" 2>/dev/null || true
-        wait "$sw_pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_init ws "$1"
 
 cc -O2 -o "$tmp/wsload" "$here/wsload.c" || die "cannot compile wsload.c"
 
-cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-echo "machine:   $(nproc) cores, ${cpu_model:-$(uname -m)}, kernel $(uname -r)"
-echo "date:      $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg) before the run"
-echo "slawatch:  $bin (CMAKE_BUILD_TYPE=${build_type:-?}${sanitize:+, SLAWATCH_SANITIZE=$sanitize})"
 echo "load:      $CLIENTS clients on one tenant, metrics every $INTERVAL_MS ms, $BROADCASTS broadcasts measured, ulimit -n $(ulimit -n)"
 
-token="bench-admin-token-$(date +%s)-$$"
+measure() {
+local be=$1 url
+url=$(bench_db_url "$be" bench_ws)
 # every client comes from 127.0.0.1: lift the per-address limit (512 by
 # default, an eighth of the default max_connections) with the total
-SLAWATCH_ADMIN_TOKEN=$token SLAWATCH_WS_METRICS_INTERVAL_MS=$INTERVAL_MS \
-SLAWATCH_MAX_CONNECTIONS=$((CLIENTS + 512)) \
-SLAWATCH_MAX_CONNECTIONS_PER_IP=$((CLIENTS + 512)) \
-    "$bin" serve --listen 127.0.0.1:0 --db "sqlite:$tmp/bench.db" >"$tmp/out" 2>"$tmp/log" &
-sw_pid=$!
-port=""
-for _ in $(seq 100); do
-    port=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/out" | head -1)
-    [ -n "$port" ] && break
-    kill -0 "$sw_pid" 2>/dev/null || { cat "$tmp/log" >&2; die "slawatch exited at start"; }
-    sleep 0.1
-done
-[ -n "$port" ] || die "slawatch did not print its listening line"
+sw_start "$url" SLAWATCH_WS_METRICS_INTERVAL_MS="$INTERVAL_MS" \
+    SLAWATCH_MAX_CONNECTIONS=$((CLIENTS + 512)) SLAWATCH_MAX_CONNECTIONS_PER_IP=$((CLIENTS + 512))
+sw_pid=$SW_PID port=$SW_PORT
+echo
+echo "---- $be: slawatch pid $sw_pid on 127.0.0.1:$port, load average $(bench_load)"
 
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/json' -d '{"id":"bench","name":"Bench"}' \
@@ -85,7 +57,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer 
 sleep 0.5
 
 "$tmp/wsload" "$port" bench "$token" "$CLIENTS" "$BROADCASTS" "$sw_pid" >"$tmp/res" \
-    || { cat "$tmp/res"; tail -20 "$tmp/log" >&2; die "wsload failed"; }
+    || { cat "$tmp/res"; tail -20 "$SW_LOG" >&2; die "wsload failed"; }
 kill -0 "$sw_pid" 2>/dev/null || die "slawatch died under load"
 
 val() { sed -n "s/^$1 //p" "$tmp/res"; }
@@ -103,11 +75,8 @@ printf '%-44s p50 %s ms, max %s ms over %s broadcasts   (goal <= %s)\n' \
     "time until the LAST client had a broadcast" "$(val all_reached_p50_ms)" \
     "$(val all_reached_max_ms)" "$(val broadcasts)" "$GOAL_REACH_MS"
 
-ok=1
-awk -v v="$(val rss_per_client_kb)" -v g="$GOAL_KB" 'BEGIN{exit !(v <= g)}' || { ok=0; echo "GOAL MISSED: RSS per client"; }
-awk -v v="$(val all_reached_max_ms)" -v g="$GOAL_REACH_MS" 'BEGIN{exit !(v <= g)}' || { ok=0; echo "GOAL MISSED: broadcast reach"; }
-[ "$ok" = 1 ] && echo "goals met"
-
+R_KB[$be]=$(val rss_per_client_kb) R_REACH50[$be]=$(val all_reached_p50_ms) R_REACH[$be]=$(val all_reached_max_ms)
+R_P99[$be]=$(val latency_p99_ms)
 # a clean stop with every client still connected
 kill -TERM "$sw_pid"
 for _ in $(seq 100); do kill -0 "$sw_pid" 2>/dev/null || break; sleep 0.1; done
@@ -115,5 +84,24 @@ if kill -0 "$sw_pid" 2>/dev/null; then
     echo "WARNING: slawatch did not stop within 10 s of SIGTERM"
 else
     wait "$sw_pid" && echo "SIGTERM with clients connected: exit 0" || echo "WARNING: slawatch exited $?"
-    sw_pid=""
 fi
+sw_stop "$sw_pid"
+}
+
+declare -A R_KB R_REACH50 R_REACH R_P99
+backends=$(bench_backends)
+for be in $backends; do measure "$be"; done
+echo
+hdr="| ws, $CLIENTS dashboards |" sep="|---|"
+for be in $backends; do hdr="$hdr $be |"; sep="$sep---|"; done
+echo "$hdr"; echo "$sep"
+l="| RSS per client |"; for be in $backends; do l="$l ${R_KB[$be]} KB |"; done; echo "$l"
+l="| last client reached: p50 / max |"; for be in $backends; do l="$l ${R_REACH50[$be]} / ${R_REACH[$be]} ms |"; done; echo "$l"
+l="| per-message p99 |"; for be in $backends; do l="$l ${R_P99[$be]} ms |"; done; echo "$l"
+for be in $backends; do
+    ok=1
+    awk -v v="${R_KB[$be]}" -v g="$GOAL_KB" 'BEGIN{exit !(v <= g)}' || { ok=0; echo "$be: GOAL MISSED: RSS per client"; }
+    awk -v v="${R_REACH[$be]}" -v g="$GOAL_REACH_MS" 'BEGIN{exit !(v <= g)}' || { ok=0; echo "$be: GOAL MISSED: broadcast reach"; }
+    [ "$ok" = 1 ] && echo "$be: goals met"
+done
+exit 0
