@@ -248,7 +248,8 @@ static const char SQL_EVENTS_CHUNK[] =
     EV_ROW(28, 29) EV_ROW(30, 31) EV_ROW(32, 33) EV_ROW(34, 35) EV_ROW(36, 37)
     EV_ROW(38, 39) EV_ROW(40, 41) EV_ROW(42, 43) EV_ROW(44, 45) EV_ROW(46, 47)
     EV_ROW(48, 49) EV_ROW(50, 51) EV_ROW(52, 53) EV_ROW(54, 55) EV_ROW(56, 57)
-    EV_ROW(58, 59) EV_ROW(60, 61) EV_ROW(62, 63) EV_ROW(64, 65) EV_ROW(66, 67);
+    EV_ROW(58, 59) EV_ROW(60, 61) EV_ROW(62, 63) EV_ROW(64, 65) EV_ROW(66, 67)
+    " RETURNING id, item_id";
 
 struct ev_chunk {
     struct sw_alert x;              /* tenant_id, and the id of a single event */
@@ -273,7 +274,36 @@ static int chunk_flush(struct db_conn *c, struct ev_chunk *k)
             db_bind_text(st, 4 + 2 * (int)i, k->id[i]);
             db_bind_text(st, 5 + 2 * (int)i, k->data[i]);
         }
-        rc = db_exec(st);
+        /* each event on its chain (chain.c): ids come back in any order,
+         * matched by the alert (one event per alert in a chunk) */
+        int64_t ids[EV_CHUNK];
+        char item[SW_ID_MAX + 1];
+        size_t got = 0;
+        while ((rc = db_step(st)) == DB_ROW && got < EV_CHUNK) {
+            db_col_copy(st, 1, item, sizeof(item));
+            for (size_t i = 0; i < EV_CHUNK; i++)
+                if (!strcmp(item, k->id[i]))
+                    ids[i] = db_col_int64(st, 0);
+            got++;
+        }
+        db_reset(st);
+        if (rc < 0)
+            return rc;
+        if (got != EV_CHUNK)
+            return SW_E_STORE;
+        struct sw_event e;
+        memset(&e, 0, sizeof(e));
+        snprintf(e.tenant_id, sizeof(e.tenant_id), "%s", k->x.tenant_id);
+        snprintf(e.item_kind, sizeof(e.item_kind), "alert");
+        snprintf(e.type, sizeof(e.type), "recalculated");
+        snprintf(e.actor, sizeof(e.actor), "%s", k->actor ? k->actor : "");
+        e.at = k->now;
+        rc = 0;
+        for (size_t i = 0; i < EV_CHUNK && rc == 0; i++) {
+            snprintf(e.item_id, sizeof(e.item_id), "%s", k->id[i]);
+            e.data = k->data[i];
+            rc = store_chain_event_in(c, ids[i], &e);
+        }
     } else {
         for (size_t i = 0; i < k->n && rc == 0; i++) {
             snprintf(k->x.id, sizeof(k->x.id), "%s", k->id[i]);

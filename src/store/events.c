@@ -1,6 +1,7 @@
 /* events.c: the append-only event log of items (store.h): every state
  * change of an alert or a finding, written by its subject in the same
- * transaction as the change (store_event_add_in). */
+ * transaction as the change (store_event_add_in), and put on its tenant's
+ * hash chain at COMMIT (chain.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -30,10 +31,11 @@ int store_event_add_in(struct db_conn *c, const struct sw_event *e, int64_t *id_
     db_bind_text(st, 7, e->data);       /* NULL binds NULL */
     rc = db_step_one(st);
     if (rc == 1) {
-        if (id_out)
-            *id_out = db_col_int64(st, 0);
+        int64_t id = db_col_int64(st, 0);
         db_reset(st);
-        return 0;
+        if (id_out)
+            *id_out = id;
+        return store_chain_event_in(c, id, e);
     }
     return rc < 0 ? rc : SW_E_STORE;
 }

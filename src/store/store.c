@@ -2,7 +2,8 @@
  * signals between nodes, and health.
  *
  * Schema: numbered migrations embedded from schema/<dialect>/NNNN_name.sql,
- * applied in order inside one DB_TX_LOCKING transaction (on PostgreSQL
+ * each one not in schema_version applied in order inside one DB_TX_LOCKING
+ * transaction (on PostgreSQL
  * under the database-wide advisory lock, so nodes starting together
  * migrate once), recorded in schema_version.
  *
@@ -34,9 +35,18 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen)
 static const char SQL_VERSION_TABLE[] =
     "CREATE TABLE IF NOT EXISTS schema_version ("
     "  version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
-static const char SQL_VERSION_MAX[] = "SELECT COALESCE(max(version), 0) FROM schema_version";
+static const char SQL_VERSIONS[] = "SELECT version FROM schema_version";
 static const char SQL_VERSION_ADD[] =
     "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, ?3)";
+
+/* Migrations that need C as well as SQL: run right after their file, in
+ * the same transaction. */
+static const struct {
+    int64_t version;
+    int (*fn)(struct db_conn *c);
+} migrate_steps[] = {
+    {50, store_chain_adopt_in},     /* 0050_chains: chain the existing rows */
+};
 
 struct migrate_ctx {
     const struct embed_file *files;
@@ -56,25 +66,36 @@ static int migrate_tx(struct db_conn *c, void *ud)
 {
     struct migrate_ctx *m = ud;
     m->applied = 0;
+    int64_t *done = NULL;
+    size_t ndone = 0;
     int rc = db_exec_script(c, SQL_VERSION_TABLE);
     if (rc < 0)
         goto fail;
     struct db_stmt *st;
-    if ((rc = db_prep(c, SQL_VERSION_MAX, &st)) < 0)
+    if ((rc = db_prep(c, SQL_VERSIONS, &st)) < 0)
         goto fail;
-    int64_t current = 0;
-    if ((rc = db_step_one(st)) == 1) {
-        current = db_col_int64(st, 0);
-        db_reset(st);
-    } else if (rc < 0) {
-        goto fail;
+    while ((rc = db_step(st)) == DB_ROW) {
+        done = xrealloc(done, (ndone + 1) * sizeof(*done));
+        done[ndone++] = db_col_int64(st, 0);
     }
+    db_reset(st);
+    if (rc < 0)
+        goto fail;
+    /* every file not applied yet, in order: issues number their migrations
+     * in ranges of their own, so a lower number may arrive after a higher
+     * one was applied (a branch merged later) */
     for (const struct embed_file *f = m->files; f->name; f++) {
         int64_t v = strtoll(f->name, NULL, 10);
-        if (v <= current)
+        bool applied = false;
+        for (size_t i = 0; i < ndone && !applied; i++)
+            applied = done[i] == v;
+        if (applied)
             continue;
         if ((rc = db_exec_script(c, (const char *)f->data)) < 0)
             goto fail;
+        for (size_t i = 0; i < sizeof(migrate_steps) / sizeof(migrate_steps[0]); i++)
+            if (migrate_steps[i].version == v && (rc = migrate_steps[i].fn(c)) < 0)
+                goto fail;
         if ((rc = db_prep(c, SQL_VERSION_ADD, &st)) < 0)
             goto fail;
         db_bind_int64(st, 1, v);
@@ -85,8 +106,10 @@ static int migrate_tx(struct db_conn *c, void *ud)
         log_info("schema: applied %s", f->name);
         m->applied++;
     }
+    free(done);
     return 0;
 fail:
+    free(done);
     snprintf(m->err, m->errlen, "migration failed: %s", db_last_error(c));
     return rc;
 }
@@ -251,6 +274,7 @@ int store_sql_open(const char *url, struct store **out, char *err, size_t errlen
     s->base.alerts = &sql_alert_ops;
     s->base.escalation = &sql_escalation_ops;
     s->base.analytics = &sql_analytics_ops;
+    s->base.proof = &sql_proof_ops;
     s->alert_writer = store_alert_writer_new(s);
     *out = &s->base;
     return 0;
