@@ -38,6 +38,8 @@ void api_session_create(struct req *r);
 void api_session_get(struct req *r);
 void api_session_delete(struct req *r);
 void api_audit_list(struct req *r);
+void api_audit_verify(struct req *r);
+void api_audit_export(struct req *r);
 
 /* api_findings.c, api_policy.c */
 void api_finding_create(struct req *r);

@@ -85,7 +85,9 @@ const struct route http_routes[] = {
     {"POST", "/api/v1/session", PERM_NONE, TENANT_NONE, ROUTE_PUBLIC | JSON, api_session_create, "log in: session cookie + CSRF token"},
     {"GET", "/api/v1/session", PERM_NONE, TENANT_NONE, 0, api_session_get, "who the caller is, with its roles"},
     {"DELETE", "/api/v1/session", PERM_NONE, TENANT_NONE, 0, api_session_delete, "log out"},
-    {"GET", "/api/v1/audit", PERM_ADMIN, TENANT_QUERY_OPT, 0, api_audit_list, "the audit log, newest first (all: platform_admin)"},
+    {"GET", "/api/v1/audit", PERM_AUDIT, TENANT_QUERY_OPT, 0, api_audit_list, "the audit log, newest first (all: platform_admin)"},
+    {"GET", "/api/v1/audit/verify", PERM_AUDIT, TENANT_QUERY, 0, api_audit_verify, "verify the tenant's hash chains (audit log, item events)"},
+    {"GET", "/api/v1/audit/export", PERM_AUDIT, TENANT_QUERY, 0, api_audit_export, "one hash chain of the tenant as JSON lines, checkable offline"},
 
     /* escalation (api_escalations.c; automatic steps: src/sched) */
     {"GET", "/api/v1/sla/escalations/{tenant_id}", PERM_READ, TENANT_PATH, 0, api_escalation_list, "a tenant's escalation chains, by severity"},
