@@ -41,6 +41,11 @@ void api_audit_list(struct req *r);
 void api_audit_verify(struct req *r);
 void api_audit_export(struct req *r);
 
+/* api_history.c */
+void api_policy_history(struct req *r);
+void api_definition_history(struct req *r);
+void api_escalation_history(struct req *r);
+
 /* api_findings.c, api_policy.c */
 void api_finding_create(struct req *r);
 void api_finding_list(struct req *r);

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "store/alerts_int.h"
+#include "store/store_proof.h"
 #include "util/xalloc.h"
 
 /* ---- layers -------------------------------------------------------------- */
@@ -475,6 +476,9 @@ static int policy_write_tx(struct db_conn *c, void *ud)
         struct sla_alert_layer *l = *w->project_id ? &w->p.project : &w->p.tenant;
         layer_merge(l, &add);
         if ((rc = alert_layer_write_in(c, w->tenant_id, w->project_id, l, w->now)) < 0)
+            return rc;
+        if ((rc = store_history_record_in(c, SW_HISTORY_DEFINITION, w->tenant_id,
+                                          w->project_id, w->now, w->actor, "update")) < 0)
             return rc;
     }
     if ((rc = alert_recalc_tenant_in(c, w->tenant_id, w->now, w->actor, &w->count)) < 0)

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "store/chain_int.h"
-#include "store/store_proof.h"
+#include "store/proof_int.h"
 #include "util/xalloc.h"
 
 #define BATCH 1000
@@ -331,7 +331,7 @@ static int verify_tx(struct db_conn *c, struct verify *v)
     return rc < 0 ? rc : 0;
 }
 
-static int chain_verify(struct store *base, const char *tenant_id, store_chain_report_cb cb,
+int proof_chain_verify(struct store *base, const char *tenant_id, store_chain_report_cb cb,
                         void *ud)
 {
     struct db_conn *c = db_acquire(sql_of(base)->db);
@@ -425,7 +425,7 @@ static int export_tx(struct db_conn *c, enum chain_log log, const char *tenant,
     return rc < 0 ? rc : 0;
 }
 
-static int chain_export(struct store *base, const char *log, const char *tenant_id,
+int proof_chain_export(struct store *base, const char *log, const char *tenant_id,
                         int64_t after_seq, int64_t limit, store_chain_line_cb cb, void *ud,
                         int64_t *last_seq)
 {
@@ -443,7 +443,3 @@ static int chain_export(struct store *base, const char *log, const char *tenant_
     return rc;
 }
 
-const struct store_proof_ops sql_proof_ops = {
-    .chain_verify = chain_verify,
-    .chain_export = chain_export,
-};

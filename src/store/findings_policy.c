@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "store/findings_int.h"
+#include "store/store_proof.h"
 #include "util/xalloc.h"
 
 #define LIVE "state IN ('open', 'paused')"
@@ -539,6 +540,11 @@ static int policy_tx(struct db_conn *c, void *ud)
             db_bind_text(st, 2, x->project_id);
         }
         if ((rc = db_exec(st)) < 0)
+            goto cleanup;
+        /* the new version of the scope, with the change (history.c) */
+        if ((rc = store_history_record_in(c, SW_HISTORY_FINDING_POLICY, x->tenant_id,
+                                          x->project_id, x->now, x->actor,
+                                          x->p ? "update" : "delete")) < 0)
             goto cleanup;
     }
     if (*x->tenant_id)

@@ -46,6 +46,7 @@ static const struct {
     int (*fn)(struct db_conn *c);
 } migrate_steps[] = {
     {50, store_chain_adopt_in},     /* 0050_chains: chain the existing rows */
+    {51, store_history_adopt_in},   /* 0051_policy_history: baseline versions */
 };
 
 struct migrate_ctx {

@@ -136,6 +136,17 @@ int store_chain_audit_in(struct db_conn *c, int64_t id, const struct sw_audit *a
  * store.c right after migration 0050, in its transaction). */
 int store_chain_adopt_in(struct db_conn *c);
 
+/* history.c: a policy writer calls this inside its transaction, after its
+ * change: the scope (kind: SW_HISTORY_* of store_proof.h) is snapshotted
+ * and, when it differs from its latest version, the next version is
+ * appended (action: "update", "delete", "config").  A kind is added in
+ * history.c's snapshot_in. */
+int store_history_record_in(struct db_conn *c, const char *kind, const char *tenant_id,
+                            const char *scope, int64_t at, const char *actor,
+                            const char *action);
+/* history.c: baseline versions of the scopes set before migration 0051. */
+int store_history_adopt_in(struct db_conn *c);
+
 /* outbox.c: a notice caused by event_id (> 0): one pending outbox row per
  * channel x recipient of the tenant's notification config (an sla.warning
  * only when its threshold is in the tenant's thresholds), each with a new

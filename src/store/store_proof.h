@@ -5,11 +5,15 @@
  *   - hash chains: the audit log and the item events, one chain per (log,
  *     tenant), verified and exported here (chain.c appends, chain_int.h
  *     has the format);
+ *   - policy history: every version of every policy scope (history.c),
+ *     and the finding policies as they stood at an instant;
  * Each group's details are at its declarations. */
 #ifndef SW_STORE_PROOF_H
 #define SW_STORE_PROOF_H
 
 #include "store/store.h"
+
+struct sw_policy_chain;        /* store_findings.h */
 
 /* ---- hash chains ---------------------------------------------------------- */
 
@@ -36,7 +40,44 @@ typedef int (*store_chain_report_cb)(const struct sw_chain_report *r, void *ud);
 /* One line of an export (no newline), valid during the call. */
 typedef int (*store_chain_line_cb)(const char *line, size_t len, void *ud);
 
+/* ---- policy history -------------------------------------------------------- */
+
+/* Kinds of scope (policy_versions.kind) and what their scope names. */
+#define SW_HISTORY_FINDING_POLICY "finding_policy"  /* project id, "" = company / global */
+#define SW_HISTORY_DEFINITION "definition"          /* project id, "" = the tenant */
+#define SW_HISTORY_ESCALATION "escalation"          /* the severity */
+
+/* One version; before/after are JSON text (NULL: nothing set), valid in
+ * the callback. */
+struct sw_policy_version {
+    char kind[24];
+    char tenant_id[SW_ID_MAX + 1];      /* "" = global */
+    char scope[SW_ID_MAX + 1];
+    int64_t version;                    /* 1, 2, ... per scope */
+    int64_t changed_at;
+    char changed_by[SW_NAME_MAX + 32];
+    char action[16];                    /* baseline | update | delete | config */
+    const char *before, *after;
+};
+
+typedef int (*store_history_cb)(const struct sw_policy_version *v, void *ud);
+
 struct store_proof_ops {
+    /* Versions of one scope, newest first, version < before_version (0: from
+     * the newest), at most limit; scope NULL = every scope of the kind and
+     * tenant, newest change first. */
+    int (*history_list)(struct store *s, const char *kind, const char *tenant_id,
+                        const char *scope, int64_t before_version, int limit,
+                        store_history_cb cb, void *ud);
+    /* The finding policy levels of (tenant, project) as they stood at
+     * instant at (store_findings.h's policy_chain, from the history);
+     * versions[SW_POL_*] = the version in force at each level (0: before
+     * the first one).
+     * NOTFOUND for an unknown tenant or project. */
+    int (*finding_chain_at)(struct store *s, const char *tenant_id, const char *project_id,
+                            int64_t at, struct sw_policy_chain *out,
+                            int64_t versions[3]);
+
     /* Walks every chain (tenant_id NULL) or the tenant's two, recomputing
      * each record's digest and hash, and reports each chain; then looks
      * for rows that are on no chain (reported as an "inserted" problem of
@@ -53,6 +94,15 @@ struct store_proof_ops {
                         int64_t *last_seq);
 };
 
+static inline int store_history_list(struct store *s, const char *kind, const char *tenant_id,
+                                     const char *scope, int64_t before_version, int limit,
+                                     store_history_cb cb, void *ud)
+{ return s->proof->history_list(s, kind, tenant_id, scope, before_version, limit, cb, ud); }
+static inline int store_finding_chain_at(struct store *s, const char *tenant_id,
+                                         const char *project_id, int64_t at,
+                                         struct sw_policy_chain *out,
+                                         int64_t versions[3])
+{ return s->proof->finding_chain_at(s, tenant_id, project_id, at, out, versions); }
 static inline int store_chain_verify(struct store *s, const char *tenant_id,
                                      store_chain_report_cb cb, void *ud)
 { return s->proof->chain_verify(s, tenant_id, cb, ud); }
