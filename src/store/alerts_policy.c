@@ -18,7 +18,8 @@
  *   due        = started + target + paused total (a pause still going on
  *                counts up to now)
  *   target     = the new minutes x 60000 for a running clock; a stopped
- *                clock keeps the target it was judged against
+ *                clock keeps the target it was judged against (and a
+ *                stopped acknowledge clock its MTTA penalty rate)
  *   re-arm     = the target moved and the new due is after now: every
  *                fired flag of that clock is cleared
  *   next check = the earliest of the unfired threshold (started + paused +
@@ -44,14 +45,16 @@
 /* ---- layers -------------------------------------------------------------- */
 
 static const char SQL_LAYER_GET[] =
-    "SELECT severity, ack_min, resolve_min, warn_pct, penalty_cph FROM alert_policy_layers "
+    "SELECT severity, ack_min, resolve_min, warn_pct, penalty_cph, ack_penalty_cph "
+    "FROM alert_policy_layers "
     "WHERE tenant_id = ?1 AND project_id = ?2";
 static const char SQL_LAYER_DELETE[] =
     "DELETE FROM alert_policy_layers WHERE tenant_id = ?1 AND project_id = ?2";
 static const char SQL_LAYER_INSERT[] =
     "INSERT INTO alert_policy_layers (tenant_id, project_id, severity, ack_min, resolve_min, "
-    "warn_pct, penalty_cph, updated_at) "
-    "VALUES (?1, ?2, ?3, NULLIF(?4, 0), NULLIF(?5, 0), NULLIF(?6, 0), NULLIF(?7, 0), ?8)";
+    "warn_pct, penalty_cph, updated_at, ack_penalty_cph) "
+    "VALUES (?1, ?2, ?3, NULLIF(?4, 0), NULLIF(?5, 0), NULLIF(?6, 0), NULLIF(?7, 0), ?8, "
+    "NULLIF(?9, 0))";
 static const char SQL_TENANT_TEMPLATE[] =
     "SELECT COALESCE(template, '') FROM tenants WHERE id = ?1";
 static const char SQL_TENANT_TEMPLATE_SHARE[] =
@@ -81,6 +84,7 @@ static int layer_read(struct db_conn *c, const char *tenant_id, const char *proj
         out->resolve_min[sev] = db_col_int(st, 2);
         out->warn_pct[sev] = db_col_int(st, 3);
         out->penalty_cph[sev] = db_col_int64(st, 4);
+        out->ack_penalty_cph[sev] = db_col_int64(st, 5);
         *has = true;
     }
     db_reset(st);
@@ -101,7 +105,7 @@ int alert_layer_write_in(struct db_conn *c, const char *tenant_id, const char *p
     bool any = false;
     for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT; sev++)
         any |= l->ack_min[sev] > 0 || l->resolve_min[sev] > 0 || l->warn_pct[sev] > 0 ||
-               l->penalty_cph[sev] > 0;
+               l->penalty_cph[sev] > 0 || l->ack_penalty_cph[sev] > 0;
     if (!any)
         return 0;
     for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT && rc == 0; sev++) {
@@ -115,6 +119,7 @@ int alert_layer_write_in(struct db_conn *c, const char *tenant_id, const char *p
         db_bind_int64(st, 6, l->warn_pct[sev]);
         db_bind_int64(st, 7, l->penalty_cph[sev]);
         db_bind_int64(st, 8, now);
+        db_bind_int64(st, 9, l->ack_penalty_cph[sev]);
         rc = db_exec(st);
     }
     return rc;
@@ -202,14 +207,14 @@ int alert_policy_load_in(struct db_conn *c, const char *tenant_id, const char *p
 
 /* ?1 tenant, ?2 project ("" = the alerts whose project has no layer of its
  * own), ?3 now, ?4.. per severity: ack_min, resolve_min, warn_pct,
- * penalty_cph, and the four sources. */
+ * penalty_cph, ack_penalty_cph, and the five sources. */
 static const char SQL_RECALC[] =
-    "WITH t(sev, ack_min, resolve_min, warn_pct, penalty_cph, ack_src, resolve_src, warn_src, "
-    "penalty_src) AS (VALUES "
-    "('critical', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11), "
-    "('high', ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19), "
-    "('medium', ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27), "
-    "('low', ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)) "
+    "WITH t(sev, ack_min, resolve_min, warn_pct, penalty_cph, ack_penalty_cph, ack_src, "
+    "resolve_src, warn_src, penalty_src, ack_penalty_src) AS (VALUES "
+    "('critical', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13), "
+    "('high', ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23), "
+    "('medium', ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33), "
+    "('low', ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43)) "
     "UPDATE alerts AS a {INDEXED_BY alerts_open} SET "
     "ack_target_ms = " TARGET("ack", "ack_min") ", "
     "res_target_ms = " TARGET("res", "resolve_min") ", "
@@ -222,6 +227,10 @@ static const char SQL_RECALC[] =
     "ack_min = t.ack_min, resolve_min = t.resolve_min, warn_pct = t.warn_pct, "
     "penalty_cph = t.penalty_cph, ack_src = t.ack_src, resolve_src = t.resolve_src, "
     "warn_src = t.warn_src, penalty_src = t.penalty_src, "
+    "ack_penalty_cph = CASE WHEN " RUNNING("ack") " THEN t.ack_penalty_cph "
+    "ELSE a.ack_penalty_cph END, "
+    "ack_penalty_src = CASE WHEN " RUNNING("ack") " THEN t.ack_penalty_src "
+    "ELSE a.ack_penalty_src END, "
     "next_check_at = NULLIF({LEAST}(" CHECKS("ack", "ack_min") ", "
     CHECKS("res", "resolve_min") "), " NEVER_SQL "), "
     "updated_at = ?3 "
@@ -234,7 +243,9 @@ static const char SQL_RECALC[] =
     "  OR a.ack_min <> t.ack_min OR a.resolve_min <> t.resolve_min "
     "  OR a.warn_pct <> t.warn_pct OR a.penalty_cph <> t.penalty_cph "
     "  OR a.ack_src <> t.ack_src OR a.resolve_src <> t.resolve_src "
-    "  OR a.warn_src <> t.warn_src OR a.penalty_src <> t.penalty_src) "
+    "  OR a.warn_src <> t.warn_src OR a.penalty_src <> t.penalty_src "
+    "  OR (" RUNNING("ack") " AND (a.ack_penalty_cph <> t.ack_penalty_cph "
+    "      OR a.ack_penalty_src <> t.ack_penalty_src))) "
     "RETURNING id, ack_due_at, resolve_due_at";
 
 /* Events of recalculated alerts, EV_CHUNK to a statement: ?1 tenant,
@@ -341,9 +352,10 @@ static int recalc_group(struct db_conn *c, const char *tenant_id, const char *pr
         db_bind_int64(st, i++, t[sev].resolve_min);
         db_bind_int64(st, i++, t[sev].warn_pct);
         db_bind_int64(st, i++, t[sev].penalty_cph);
-        const enum sla_src src[4] = {t[sev].ack_src, t[sev].resolve_src, t[sev].warn_src,
-                                     t[sev].penalty_src};
-        for (int k = 0; k < 4; k++) {
+        db_bind_int64(st, i++, t[sev].ack_penalty_cph);
+        const enum sla_src src[5] = {t[sev].ack_src, t[sev].resolve_src, t[sev].warn_src,
+                                     t[sev].penalty_src, t[sev].ack_penalty_src};
+        for (int k = 0; k < 5; k++) {
             const char *name = sla_src_name(SLA_ALERT, src[k]);
             db_bind_text(st, i++, name ? name : "builtin");
         }
@@ -438,6 +450,8 @@ static void layer_merge(struct sla_alert_layer *dst, const struct sla_alert_laye
             dst->warn_pct[sev] = src->warn_pct[sev];
         if (src->penalty_cph[sev] > 0)
             dst->penalty_cph[sev] = src->penalty_cph[sev];
+        if (src->ack_penalty_cph[sev] > 0)
+            dst->ack_penalty_cph[sev] = src->ack_penalty_cph[sev];
     }
 }
 
@@ -454,27 +468,38 @@ int alert_definition_valid(const struct sla_definition *d)
 
 struct policy_write {
     const char *tenant_id, *project_id;
-    const struct sla_definition *d;     /* NULL: recalculate only */
+    const struct sw_definition_change *ch;  /* NULL: recalculate only */
     int64_t now;
     const char *actor;
     int64_t count;
     struct sw_alert_policy p;
 };
 
+static void rates_apply(int64_t *dst, const struct sw_rate_patch *r)
+{
+    for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT; sev++)
+        if (r->set[sev])
+            dst[sev] = r->cph[sev];     /* 0: back to inheriting */
+}
+
 static int policy_write_tx(struct db_conn *c, void *ud)
 {
     struct policy_write *w = ud;
     w->count = 0;
     int rc;
-    if (w->d) {
+    if (w->ch) {
         rc = alert_policy_load_in(c, w->tenant_id, w->project_id, ALERT_LOCK_UPDATE, &w->p);
         if (rc != 0)
             return rc > 0 ? SW_E_NOTFOUND : rc;
-        /* to_layer multiplies and copies: 0 stays 0, so unset stays unset */
-        struct sla_alert_layer add;
-        sla_definition_to_layer(w->d, &add);
         struct sla_alert_layer *l = *w->project_id ? &w->p.project : &w->p.tenant;
-        layer_merge(l, &add);
+        if (w->ch->d) {
+            /* to_layer multiplies and copies: 0 stays 0, so unset stays unset */
+            struct sla_alert_layer add;
+            sla_definition_to_layer(w->ch->d, &add);
+            layer_merge(l, &add);
+        }
+        rates_apply(l->penalty_cph, &w->ch->penalty);
+        rates_apply(l->ack_penalty_cph, &w->ch->ack_penalty);
         if ((rc = alert_layer_write_in(c, w->tenant_id, w->project_id, l, w->now)) < 0)
             return rc;
         if ((rc = store_history_record_in(c, SW_HISTORY_DEFINITION, w->tenant_id,
@@ -495,18 +520,35 @@ static int policy_write(struct store *base, struct policy_write *w, int64_t *rec
     return rc;
 }
 
+static bool rates_valid(const struct sw_rate_patch *r)
+{
+    for (int sev = 0; sev < SLA_SEV_COUNT; sev++)
+        if (r->set[sev] && (r->cph[sev] < 0 || r->cph[sev] > SW_PENALTY_CPH_MAX))
+            return false;
+    return true;
+}
+
+int alert_definition_apply(struct store *base, const struct sw_definition_change *ch,
+                           int64_t now, const char *actor, int64_t *recalculated)
+{
+    if ((ch->d && alert_definition_valid(ch->d) < 0) || !rates_valid(&ch->penalty) ||
+        !rates_valid(&ch->ack_penalty))
+        return SW_E_INVAL;
+    struct policy_write *w = xcalloc(1, sizeof(*w));
+    *w = (struct policy_write){.tenant_id = ch->tenant_id,
+                               .project_id = ch->project_id ? ch->project_id : "",
+                               .ch = ch, .now = now, .actor = actor};
+    int rc = policy_write(base, w, recalculated);
+    free(w);
+    return rc;
+}
+
 int alert_definition_merge(struct store *base, const char *tenant_id, const char *project_id,
                            const struct sla_definition *d, int64_t now, const char *actor,
                            int64_t *recalculated)
 {
-    if (alert_definition_valid(d) < 0)
-        return SW_E_INVAL;
-    struct policy_write *w = xcalloc(1, sizeof(*w));
-    *w = (struct policy_write){.tenant_id = tenant_id, .project_id = project_id ? project_id : "",
-                               .d = d, .now = now, .actor = actor};
-    int rc = policy_write(base, w, recalculated);
-    free(w);
-    return rc;
+    struct sw_definition_change ch = {.tenant_id = tenant_id, .project_id = project_id, .d = d};
+    return alert_definition_apply(base, &ch, now, actor, recalculated);
 }
 
 int alert_recalculate(struct store *base, const char *tenant_id, int64_t now, const char *actor,

@@ -15,10 +15,11 @@ static json_t *layer_json(const struct sla_alert_layer *l)
     json_t *o = json_object();
     for (int s = SLA_SEV_CRITICAL; s < SLA_SEV_COUNT; s++)
         json_object_set_new(o, sla_sev_name((enum sla_sev)s),
-                            json_pack("{s:i, s:i, s:i, s:I}", "ack_min", l->ack_min[s],
+                            json_pack("{s:i, s:i, s:i, s:I, s:I}", "ack_min", l->ack_min[s],
                                       "resolve_min", l->resolve_min[s], "warn_pct",
                                       l->warn_pct[s], "penalty_cph",
-                                      (json_int_t)l->penalty_cph[s]));
+                                      (json_int_t)l->penalty_cph[s], "ack_penalty_cph",
+                                      (json_int_t)l->ack_penalty_cph[s]));
     return o;
 }
 

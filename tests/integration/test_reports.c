@@ -280,6 +280,145 @@ static void test_bad_input(void **state)
                "monthly_penalty_cap");
 }
 
+static json_t *sev_of(json_t *o, const char *k, const char *sev)
+{
+    return json_object_get(json_object_get(o, k), sev);
+}
+
+static void put_definition(struct sw_server *s, const char *tenant, const char *body,
+                           struct http_resp *r)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/api/v1/sla/definition?tenant_id=%s", tenant);
+    long st = api(s, "PUT", path, ADMIN_TOKEN, body, r);
+    if (st != 200)
+        fail_msg("PUT %s: %ld %s", body, st, r->body);
+}
+
+/* Per-tenant rate override and the optional MTTA penalty: a late
+ * acknowledgement bills the MTTA rate (acknowledge clocks only where a rate
+ * is set), the list merges both clocks by stop instant, the totals are the
+ * month's whatever the page holds, a stopped acknowledge clock keeps the rate
+ * it was billed at when the policy changes later, 0 goes back to inheriting. */
+static void test_rate_override_and_mtta(void **state)
+{
+    struct sw_server *s = *state;
+    struct http_resp r;
+    an_tenant(s, "mt", "standard", "UTC");
+    assert_int_equal(api(s, "GET", "/api/v1/sla/definition?tenant_id=mt", ADMIN_TOKEN, NULL,
+                         &r), 200);
+    json_int_t tmpl_crit = json_integer_value(sev_of(r.json, "penalty_per_hour_cents",
+                                                     "critical"));
+    json_int_t tmpl_high = json_integer_value(sev_of(r.json, "penalty_per_hour_cents", "high"));
+    assert_true(tmpl_crit > 0 && tmpl_crit != 12345);
+    assert_int_equal(json_integer_value(sev_of(r.json, "mtta_penalty_per_hour_cents",
+                                               "critical")), 0);
+    http_free(&r);
+    put_definition(s, "mt", "{\"penalty_per_hour_cents\":{\"critical\":12345},"
+                            "\"mtta_penalty_per_hour_cents\":{\"critical\":700}}", &r);
+    assert_int_equal(json_integer_value(sev_of(r.json, "penalty_per_hour_cents", "critical")),
+                     12345);
+    assert_int_equal(json_integer_value(sev_of(r.json, "penalty_per_hour_cents", "high")),
+                     tmpl_high);
+    assert_int_equal(json_integer_value(sev_of(r.json, "mtta_penalty_per_hour_cents",
+                                               "critical")), 700);
+    assert_int_equal(json_integer_value(sev_of(r.json, "mtta_penalty_per_hour_cents", "high")),
+                     0);
+    http_free(&r);
+
+    /* M1: acknowledged 61 min late (2 h at 700) and resolved 30 min late
+     * (1 h at 12345); M2: on time to acknowledge, 3 h 1 s late to resolve;
+     * M3 (high): late to acknowledge, no MTTA rate: nothing billed */
+    struct an_alert m1 = {.id = "M1", .sev = "critical"}, m2 = {.id = "M2", .sev = "critical"},
+                    m3 = {.id = "M3", .sev = "high"};
+    m1.created = at("2026-09-10T10:00:00Z");
+    an_create(s, "mt", &m1);
+    assert_int_equal(m1.rate_cph, 12345);
+    an_act(s, "mt", &m1, "acknowledge", m1.created + (m1.ack_target_min + 61) * MIN_S);
+    assert_true(m1.ack_breached);
+    an_act(s, "mt", &m1, "resolve", m1.created + (m1.res_target_min + 30) * MIN_S);
+    m2.created = at("2026-09-12T10:00:00Z");
+    an_create(s, "mt", &m2);
+    an_act(s, "mt", &m2, "acknowledge", m2.created + MIN_S);
+    an_act(s, "mt", &m2, "resolve", m2.created + m2.res_target_min * MIN_S + 3 * HOUR_S + 1);
+    m3.created = at("2026-09-14T10:00:00Z");
+    an_create(s, "mt", &m3);
+    an_act(s, "mt", &m3, "acknowledge", m3.created + (m3.ack_target_min + 120) * MIN_S);
+    an_act(s, "mt", &m3, "resolve", m3.created + m3.res_target_min * MIN_S / 2);
+    /* M4: acknowledged 10 min late in September, still open */
+    struct an_alert m4 = {.id = "M4", .sev = "critical"};
+    m4.created = at("2026-09-20T10:00:00Z");
+    an_create(s, "mt", &m4);
+    an_act(s, "mt", &m4, "acknowledge", m4.created + (m4.ack_target_min + 10) * MIN_S);
+    const long long total = 2 * 700 + 12345 + 4 * 12345 + 700;
+
+    /* the MTTA rate changes after M4's acknowledgement: it was billed at 700 */
+    put_definition(s, "mt", "{\"mtta_penalty_per_hour_cents\":{\"critical\":900}}", &r);
+    http_free(&r);
+
+    assert_int_equal(api(s, "GET", "/api/v1/sla/penalties/mt?month=2026-09", ADMIN_TOKEN, NULL,
+                         &r), 200);
+    assert_int_equal(an_jint(r.json, "count"), 4);
+    assert_int_equal(an_jint(r.json, "total_cents"), total);
+    assert_int_equal(an_jint(r.json, "page_total_cents"), total);
+    assert_false(json_is_true(json_object_get(r.json, "truncated")));
+    json_t *items = json_object_get(r.json, "items");
+    static const struct { const char *id, *clock; long long rate, amount; } want[] = {
+        {"M1", "ack", 700, 1400}, {"M1", "resolve", 12345, 12345},
+        {"M2", "resolve", 12345, 4 * 12345}, {"M4", "ack", 700, 700},
+    };
+    for (size_t i = 0; i < 4; i++) {
+        json_t *it = json_array_get(items, i);
+        assert_string_equal(json_string_value(json_object_get(it, "alert_id")), want[i].id);
+        assert_string_equal(json_string_value(json_object_get(it, "clock")), want[i].clock);
+        assert_int_equal(an_jint(it, "rate_cents_per_hour"), want[i].rate);
+        assert_int_equal(an_jint(it, "amount_cents"), want[i].amount);
+    }
+    http_free(&r);
+    /* a page of one: the month's total still */
+    assert_int_equal(api(s, "GET", "/api/v1/sla/penalties/mt?month=2026-09&limit=1", ADMIN_TOKEN,
+                         NULL, &r), 200);
+    assert_int_equal(an_jint(r.json, "count"), 1);
+    assert_true(json_is_true(json_object_get(r.json, "truncated")));
+    assert_int_equal(an_jint(r.json, "total_cents"), total);
+    assert_int_equal(an_jint(r.json, "page_total_cents"), 1400);
+    http_free(&r);
+    /* the summary (rollups) agrees with the list (raw rows) */
+    assert_int_equal(api(s, "GET", "/api/v1/sla/penalties/mt/summary?month=2026-09", ADMIN_TOKEN,
+                         NULL, &r), 200);
+    assert_int_equal(an_jint(r.json, "total_cents"), total);
+    assert_int_equal(an_jint(r.json, "breaches"), 2);
+    json_t *crit = json_array_get(json_object_get(r.json, "by_severity"), 0);
+    assert_int_equal(an_jint(crit, "amount_cents"), total);
+    assert_int_equal(an_jint(crit, "mtta_amount_cents"), 1400 + 700);
+    assert_int_equal(an_jint(crit, "mtta_breaches"), 2);
+    assert_int_equal(an_jint(crit, "mtta_rate_cents_per_hour"), 900);
+    assert_int_equal(an_jint(crit, "rate_cents_per_hour"), 12345);
+    json_t *high = json_array_get(json_object_get(r.json, "by_severity"), 1);
+    assert_int_equal(an_jint(high, "mtta_amount_cents"), 0);
+    assert_int_equal(an_jint(high, "mtta_breaches"), 0);
+    http_free(&r);
+    an_assert_rebuild_agrees(s);
+
+    /* 0: back to inheriting the template's rate */
+    put_definition(s, "mt", "{\"penalty_per_hour_cents\":{\"critical\":0},"
+                            "\"mtta_penalty_per_hour_cents\":{\"critical\":0}}", &r);
+    assert_int_equal(json_integer_value(sev_of(r.json, "penalty_per_hour_cents", "critical")),
+                     tmpl_crit);
+    assert_int_equal(json_integer_value(sev_of(r.json, "mtta_penalty_per_hour_cents",
+                                               "critical")), 0);
+    http_free(&r);
+    expect_422(s, "PUT", "/api/v1/sla/definition?tenant_id=mt",
+               "{\"mtta_penalty_per_hour_cents\":{\"critical\":-1}}",
+               "mtta_penalty_per_hour_cents");
+    expect_422(s, "PUT", "/api/v1/sla/definition?tenant_id=mt",
+               "{\"penalty_per_hour_cents\":{\"urgent\":5}}", "penalty_per_hour_cents");
+    expect_422(s, "PUT", "/api/v1/sla/definition?tenant_id=mt",
+               "{\"penalty_per_hour_cents\":5}", "penalty_per_hour_cents");
+    expect_422(s, "PUT", "/api/v1/sla/definition?tenant_id=mt",
+               "{\"penalty_per_hour_cents\":{\"low\":100000001}}", "penalty_per_hour_cents");
+}
+
 /* Changing the time zone rebuilds the tenant's rollups: in UTC, A's
  * resolution (03:30Z Nov 1) and B's acknowledgement move to November. */
 static void test_timezone_change(void **state)
@@ -354,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_penalties_and_cap),
         cmocka_unit_test(test_compare_and_trends),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_rate_override_and_mtta),
         cmocka_unit_test(test_timezone_change),
         cmocka_unit_test(test_grade_edges),
     };
