@@ -35,7 +35,7 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen)
 static const char SQL_VERSION_TABLE[] =
     "CREATE TABLE IF NOT EXISTS schema_version ("
     "  version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
-static const char SQL_VERSIONS[] = "SELECT version FROM schema_version";
+static const char SQL_VERSION_HAS[] = "SELECT 1 FROM schema_version WHERE version = ?1";
 static const char SQL_VERSION_ADD[] =
     "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, ?3)";
 
@@ -67,31 +67,25 @@ static int migrate_tx(struct db_conn *c, void *ud)
 {
     struct migrate_ctx *m = ud;
     m->applied = 0;
-    int64_t *done = NULL;
-    size_t ndone = 0;
     int rc = db_exec_script(c, SQL_VERSION_TABLE);
     if (rc < 0)
         goto fail;
     struct db_stmt *st;
-    if ((rc = db_prep(c, SQL_VERSIONS, &st)) < 0)
-        goto fail;
-    while ((rc = db_step(st)) == DB_ROW) {
-        done = xrealloc(done, (ndone + 1) * sizeof(*done));
-        done[ndone++] = db_col_int64(st, 0);
-    }
-    db_reset(st);
-    if (rc < 0)
-        goto fail;
-    /* every file not applied yet, in order: issues number their migrations
-     * in ranges of their own, so a lower number may arrive after a higher
-     * one was applied (a branch merged later) */
+    /* each migration not applied yet, in number order: by set, not "above
+     * the highest applied", because the numbers are ranges reserved to
+     * work merged in any order (a database that ran 0040 still gets a
+     * 0020 merged after it) */
     for (const struct embed_file *f = m->files; f->name; f++) {
         int64_t v = strtoll(f->name, NULL, 10);
-        bool applied = false;
-        for (size_t i = 0; i < ndone && !applied; i++)
-            applied = done[i] == v;
-        if (applied)
+        if ((rc = db_prep(c, SQL_VERSION_HAS, &st)) < 0)
+            goto fail;
+        db_bind_int64(st, 1, v);
+        if ((rc = db_step_one(st)) < 0)
+            goto fail;
+        if (rc == 1) {
+            db_reset(st);
             continue;
+        }
         if ((rc = db_exec_script(c, (const char *)f->data)) < 0)
             goto fail;
         for (size_t i = 0; i < sizeof(migrate_steps) / sizeof(migrate_steps[0]); i++)
@@ -107,10 +101,8 @@ static int migrate_tx(struct db_conn *c, void *ud)
         log_info("schema: applied %s", f->name);
         m->applied++;
     }
-    free(done);
     return 0;
 fail:
-    free(done);
     snprintf(m->err, m->errlen, "migration failed: %s", db_last_error(c));
     return rc;
 }
