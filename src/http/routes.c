@@ -109,6 +109,7 @@ const struct route http_routes[] = {
     {"GET", "/api/v1/sla/trends/mttr", PERM_READ, TENANT_QUERY, 0, api_sla_trend_mttr, "daily MTTR, 1-365 days, zero-filled"},
     {"GET", "/api/v1/sla/trends/live", PERM_READ, TENANT_QUERY, 0, api_sla_trend_live, "5-minute live gauges (open, breaches, warnings)"},
     {"GET", "/api/v1/sla/breaches", PERM_READ, TENANT_QUERY, 0, api_sla_breaches, "open alerts' breached and warning clocks"},
+    {"GET", "/api/v1/sla/forecast", PERM_READ, TENANT_QUERY, 0, api_forecast, "what will breach in the next N hours: alerts and findings, by severity, items due soonest first"},
     {"GET", "/api/v1/sla/reports/{tenant_id}/daily", PERM_READ, TENANT_PATH, 0, api_report_daily, "a day's report (JSON or CSV)"},
     {"GET", "/api/v1/sla/reports/{tenant_id}/monthly", PERM_READ, TENANT_PATH, 0, api_report_monthly, "a month's report (JSON or CSV)"},
     {"GET", "/api/v1/sla/reports/{tenant_id}/trends", PERM_READ, TENANT_PATH, 0, api_report_trends, "daily mtta, mttr or compliance"},

@@ -7,4 +7,5 @@ const struct store_proof_ops sql_proof_ops = {
     .chain_export = proof_chain_export,
     .history_list = proof_history_list,
     .finding_chain_at = proof_finding_chain_at,
+    .forecast = proof_forecast,
 };

@@ -4,6 +4,7 @@
  *   chain.c, chain_verify.c   hash chains: appending, adopting, verify, export
  *   history.c                 policy history
  *   history_alerts.c          its snapshots of the alert scopes
+ *   forecast.c                the breach forecast
  */
 #ifndef SW_STORE_PROOF_INT_H
 #define SW_STORE_PROOF_INT_H
@@ -22,6 +23,9 @@ int proof_history_list(struct store *s, const char *kind, const char *tenant_id,
 int proof_finding_chain_at(struct store *s, const char *tenant_id, const char *project_id,
                            int64_t at, struct sw_policy_chain *out,
                            int64_t versions[3]);
+
+int proof_forecast(struct store *s, const char *tenant_id, int64_t now, int64_t until,
+                   int limit, struct sw_forecast *out);
 
 /* history_alerts.c: a scope as JSON text (*out NULL: nothing set there). */
 int history_snap_definition_in(struct db_conn *c, const char *tenant, const char *project,

@@ -7,10 +7,13 @@
  *     has the format);
  *   - policy history: every version of every policy scope (history.c),
  *     and the finding policies as they stood at an instant;
+ *   - breach forecast: the running clocks that will breach in a window
+ *     (forecast.c);
  * Each group's details are at its declarations. */
 #ifndef SW_STORE_PROOF_H
 #define SW_STORE_PROOF_H
 
+#include "core/sla.h"
 #include "store/store.h"
 
 struct sw_policy_chain;        /* store_findings.h */
@@ -62,6 +65,26 @@ struct sw_policy_version {
 
 typedef int (*store_history_cb)(const struct sw_policy_version *v, void *ud);
 
+/* ---- breach forecast ------------------------------------------------------- */
+
+/* One running clock that will breach: an alert's acknowledge or resolve
+ * clock, or a finding's SLA clock (ack false). */
+struct sw_forecast_item {
+    bool alert;
+    bool ack;
+    char id[SW_ID_MAX + 1];
+    enum sla_sev sev;
+    int64_t due_at;                     /* it breaches just after */
+};
+
+struct sw_forecast {
+    /* distinct items per severity (enum sla_sev), whatever limit cut */
+    int64_t alerts[SLA_SEV_COUNT], findings[SLA_SEV_COUNT];
+    struct sw_forecast_item *items;     /* due soonest first */
+    size_t n;
+    bool truncated;                     /* more than limit items */
+};
+
 struct store_proof_ops {
     /* Versions of one scope, newest first, version < before_version (0: from
      * the newest), at most limit; scope NULL = every scope of the kind and
@@ -92,6 +115,13 @@ struct store_proof_ops {
     int (*chain_export)(struct store *s, const char *log, const char *tenant_id,
                         int64_t after_seq, int64_t limit, store_chain_line_cb cb, void *ud,
                         int64_t *last_seq);
+    /* The tenant's running, unpaused clocks (open alerts' ack and resolve,
+     * open findings') whose due instant is in (now, until]: counts by
+     * severity, and the first limit items by due instant.  Free *out with
+     * store_forecast_free.  INVAL for limit < 1 or until < now; NOTFOUND
+     * for an unknown tenant. */
+    int (*forecast)(struct store *s, const char *tenant_id, int64_t now, int64_t until,
+                    int limit, struct sw_forecast *out);
 };
 
 static inline int store_history_list(struct store *s, const char *kind, const char *tenant_id,
@@ -110,5 +140,10 @@ static inline int store_chain_export(struct store *s, const char *log, const cha
                                      int64_t after_seq, int64_t limit, store_chain_line_cb cb,
                                      void *ud, int64_t *last_seq)
 { return s->proof->chain_export(s, log, tenant_id, after_seq, limit, cb, ud, last_seq); }
+
+static inline int store_forecast(struct store *s, const char *tenant_id, int64_t now,
+                                 int64_t until, int limit, struct sw_forecast *out)
+{ return s->proof->forecast(s, tenant_id, now, until, limit, out); }
+void store_forecast_free(struct sw_forecast *f);
 
 #endif
