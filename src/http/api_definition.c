@@ -11,16 +11,19 @@
  * alerts of the tenant are recalculated in the same transaction
  * (X-Recalculated-Count).  Beside the seed's fields, penalty_per_hour_cents
  * (the tenant's, or project's, rate override) and mtta_penalty_per_hour_cents
- * (the optional MTTA penalty) take {severity: cents}, 0 = inherit. */
+ * (the optional MTTA penalty) take {severity: cents}, 0 = inherit.
+ * ?dry_run=true computes what the PUT would do and stores nothing. */
 #include <stdio.h>
 #include <string.h>
 
 #include "core/sla.h"
 #include "http/api.h"
+#include "http/dryrun.h"
 #include "http/http.h"
 #include "http/json_out.h"
 #include "http/server.h"
 #include "store/store_alerts.h"
+#include "store/store_proof.h"
 
 /* Where each definition field lives in an alert layer; unit 60 = hours. */
 static const struct {
@@ -208,8 +211,12 @@ void api_definition_put(struct req *r)
 {
     struct sla_definition d;
     struct sw_definition_change ch;
-    if (definition_change(r, &d, &ch) < 0)
+    bool dry;
+    if (q_dry_run(r, &dry) < 0 || definition_change(r, &d, &ch) < 0)
         return;
+    struct sw_dry_run what;
+    if (dry)
+        ch.dry_run = &what;
     const char *project_id = ch.project_id;
     int64_t count = 0;
     int rc = store_alert_definition_apply(r->srv->store, &ch, r->now, r->who.actor, &count);
@@ -220,6 +227,10 @@ void api_definition_put(struct req *r)
     }
     if (rc < 0) {
         http_fail(r, rc, "definition");
+        return;
+    }
+    if (dry) {
+        answer_dry_run(r, &what);
         return;
     }
     answer_definition(r, 200, project_id);

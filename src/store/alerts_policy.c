@@ -208,13 +208,29 @@ int alert_policy_load_in(struct db_conn *c, const char *tenant_id, const char *p
 /* ?1 tenant, ?2 project ("" = the alerts whose project has no layer of its
  * own), ?3 now, ?4.. per severity: ack_min, resolve_min, warn_pct,
  * penalty_cph, ack_penalty_cph, and the five sources. */
-static const char SQL_RECALC[] =
-    "WITH t(sev, ack_min, resolve_min, warn_pct, penalty_cph, ack_penalty_cph, ack_src, "
-    "resolve_src, warn_src, penalty_src, ack_penalty_src) AS (VALUES "
-    "('critical', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13), "
-    "('high', ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23), "
-    "('medium', ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33), "
+#define RECALC_WITH                                                             \
+    "WITH t(sev, ack_min, resolve_min, warn_pct, penalty_cph, ack_penalty_cph, ack_src, " \
+    "resolve_src, warn_src, penalty_src, ack_penalty_src) AS (VALUES "          \
+    "('critical', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13), "                \
+    "('high', ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23), "              \
+    "('medium', ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33), "            \
     "('low', ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43)) "
+/* the group's open alerts that something would change for */
+#define RECALC_WHERE                                                            \
+    "WHERE a.tenant_id = ?1 AND a.severity = t.sev AND a.state <> 'resolved' "  \
+    "AND ((?2 = '' AND a.project_id NOT IN (SELECT l.project_id FROM alert_policy_layers AS l " \
+    "      WHERE l.tenant_id = ?1 AND l.project_id <> '')) "                    \
+    "  OR (?2 <> '' AND a.project_id = ?2)) "                                   \
+    "AND (" MOVED("ack", "ack_min") " OR " MOVED("res", "resolve_min") " "      \
+    "  OR a.ack_min <> t.ack_min OR a.resolve_min <> t.resolve_min "            \
+    "  OR a.warn_pct <> t.warn_pct OR a.penalty_cph <> t.penalty_cph "          \
+    "  OR a.ack_src <> t.ack_src OR a.resolve_src <> t.resolve_src "            \
+    "  OR a.warn_src <> t.warn_src OR a.penalty_src <> t.penalty_src "          \
+    "  OR (" RUNNING("ack") " AND (a.ack_penalty_cph <> t.ack_penalty_cph "     \
+    "      OR a.ack_penalty_src <> t.ack_penalty_src))) "
+
+static const char SQL_RECALC[] =
+    RECALC_WITH
     "UPDATE alerts AS a {INDEXED_BY alerts_open} SET "
     "ack_target_ms = " TARGET("ack", "ack_min") ", "
     "res_target_ms = " TARGET("res", "resolve_min") ", "
@@ -234,19 +250,33 @@ static const char SQL_RECALC[] =
     "next_check_at = NULLIF({LEAST}(" CHECKS("ack", "ack_min") ", "
     CHECKS("res", "resolve_min") "), " NEVER_SQL "), "
     "updated_at = ?3 "
-    "FROM t "
-    "WHERE a.tenant_id = ?1 AND a.severity = t.sev AND a.state <> 'resolved' "
-    "AND ((?2 = '' AND a.project_id NOT IN (SELECT l.project_id FROM alert_policy_layers AS l "
-    "      WHERE l.tenant_id = ?1 AND l.project_id <> '')) "
-    "  OR (?2 <> '' AND a.project_id = ?2)) "
-    "AND (" MOVED("ack", "ack_min") " OR " MOVED("res", "resolve_min") " "
-    "  OR a.ack_min <> t.ack_min OR a.resolve_min <> t.resolve_min "
-    "  OR a.warn_pct <> t.warn_pct OR a.penalty_cph <> t.penalty_cph "
-    "  OR a.ack_src <> t.ack_src OR a.resolve_src <> t.resolve_src "
-    "  OR a.warn_src <> t.warn_src OR a.penalty_src <> t.penalty_src "
-    "  OR (" RUNNING("ack") " AND (a.ack_penalty_cph <> t.ack_penalty_cph "
-    "      OR a.ack_penalty_src <> t.ack_penalty_src))) "
+    "FROM t " RECALC_WHERE
     "RETURNING id, ack_due_at, resolve_due_at";
+
+/* A dry run (struct sw_dry_run): what SQL_RECALC would do to the same rows,
+ * as one aggregate with the same formulas.  A running clock moves earlier
+ * or later with its target; it newly breaches when its old due is not past
+ * and its new one is; a re-arm counts where it clears something fired; the
+ * penalty delta is what the running breached clocks have accrued by now
+ * (started hours over due x rate, resolve and MTTA), new minus old. */
+#define OLD_DUE(P) "(" BASE(P) " + a." P "_target_ms)"
+#define EARLIER(P, MIN) "(" MOVED(P, MIN) " AND t." MIN " * 60000 < a." P "_target_ms)"
+#define LATER(P, MIN) "(" MOVED(P, MIN) " AND t." MIN " * 60000 > a." P "_target_ms)"
+#define NEWLY(P, MIN) "(" RUNNING(P) " AND " OLD_DUE(P) " >= ?3 AND " DUE(P, MIN) " < ?3)"
+#define REARMS(P, MIN) "(" REARM(P, MIN) " AND (a." P "_fired <> 0 OR a." P "_breach_fired <> 0))"
+#define ACCRUED(DUEX, RATE)                                                     \
+    "(CASE WHEN ?3 > " DUEX " THEN (?3 - " DUEX " + 3599999) / 3600000 * " RATE " ELSE 0 END)"
+#define DELTA(P, MIN, RATE)                                                     \
+    "(CASE WHEN " RUNNING(P) " THEN " ACCRUED(DUE(P, MIN), "t." RATE) " - "    \
+    ACCRUED(OLD_DUE(P), "a." RATE) " ELSE 0 END)"
+#define ANY(M) "(CASE WHEN " M("ack", "ack_min") " OR " M("res", "resolve_min") " THEN 1 ELSE 0 END)"
+static const char SQL_DRY[] =
+    RECALC_WITH
+    "SELECT count(*), COALESCE(sum(" ANY(EARLIER) "), 0), COALESCE(sum(" ANY(LATER) "), 0), "
+    "COALESCE(sum(" ANY(NEWLY) "), 0), COALESCE(sum(" ANY(REARMS) "), 0), "
+    "CAST(COALESCE(sum(" DELTA("res", "resolve_min", "penalty_cph") " + "
+    DELTA("ack", "ack_min", "ack_penalty_cph") "), 0) AS {BIGINT}) "
+    "FROM alerts AS a {INDEXED_BY alerts_open} CROSS JOIN t " RECALC_WHERE;
 
 /* Events of recalculated alerts, EV_CHUNK to a statement: ?1 tenant,
  * ?2 actor, ?3 at, then (alert id, data) pairs from ?4. */
@@ -331,7 +361,7 @@ static int chunk_flush(struct db_conn *c, struct ev_chunk *k)
  * no layer of its own), under the scopes of p. */
 static int recalc_group(struct db_conn *c, const char *tenant_id, const char *project_id,
                         const struct sw_alert_policy *p, int64_t now, const char *actor,
-                        int64_t *count)
+                        int64_t *count, struct sw_dry_run *dry)
 {
     struct sla_alert_scopes sc;
     sw_alert_policy_scopes(p, &sc);
@@ -340,7 +370,7 @@ static int recalc_group(struct db_conn *c, const char *tenant_id, const char *pr
         if (sla_alert_policy_resolve(&sc, (enum sla_sev)sev, &t[sev]) < 0)
             return SW_E_INVAL;
     struct db_stmt *st;
-    int rc = db_prep(c, SQL_RECALC, &st);
+    int rc = db_prep(c, dry ? SQL_DRY : SQL_RECALC, &st);
     if (rc < 0)
         return rc;
     db_bind_text(st, 1, tenant_id);
@@ -359,6 +389,18 @@ static int recalc_group(struct db_conn *c, const char *tenant_id, const char *pr
             const char *name = sla_src_name(SLA_ALERT, src[k]);
             db_bind_text(st, i++, name ? name : "builtin");
         }
+    }
+    if (dry) {
+        if ((rc = db_step_one(st)) <= 0)
+            return rc < 0 ? rc : SW_E_STORE;
+        *count += db_col_int64(st, 0);
+        dry->earlier += db_col_int64(st, 1);
+        dry->later += db_col_int64(st, 2);
+        dry->new_breaches += db_col_int64(st, 3);
+        dry->rearmed += db_col_int64(st, 4);
+        dry->penalty_delta_cents += db_col_int64(st, 5);
+        db_reset(st);
+        return 0;
     }
     /* The UPDATE happens at the first step; the rest reads RETURNING. */
     struct ev_chunk *k = xcalloc(1, sizeof(*k));
@@ -383,8 +425,8 @@ static int recalc_group(struct db_conn *c, const char *tenant_id, const char *pr
     return rc;
 }
 
-int alert_recalc_tenant_in(struct db_conn *c, const char *tenant_id, int64_t now,
-                           const char *actor, int64_t *count)
+static int recalc_tenant(struct db_conn *c, const char *tenant_id, int64_t now,
+                         const char *actor, int64_t *count, struct sw_dry_run *dry)
 {
     struct sw_alert_policy *p = xmalloc(sizeof(*p));
     char (*projects)[SW_ID_MAX + 1] = NULL;
@@ -394,7 +436,7 @@ int alert_recalc_tenant_in(struct db_conn *c, const char *tenant_id, int64_t now
         rc = rc > 0 ? SW_E_NOTFOUND : rc;
         goto done;
     }
-    if ((rc = recalc_group(c, tenant_id, "", p, now, actor, count)) < 0)
+    if ((rc = recalc_group(c, tenant_id, "", p, now, actor, count, dry)) < 0)
         goto done;
     /* projects with their own layer, each under its own scopes */
     struct db_stmt *st;
@@ -413,12 +455,18 @@ int alert_recalc_tenant_in(struct db_conn *c, const char *tenant_id, int64_t now
     for (size_t i = 0; i < n && rc == 0; i++) {
         rc = layer_read(c, tenant_id, projects[i], &p->project, &p->has_project);
         if (rc == 0)
-            rc = recalc_group(c, tenant_id, projects[i], p, now, actor, count);
+            rc = recalc_group(c, tenant_id, projects[i], p, now, actor, count, dry);
     }
 done:
     free(projects);
     free(p);
     return rc < 0 ? rc : 0;
+}
+
+int alert_recalc_tenant_in(struct db_conn *c, const char *tenant_id, int64_t now,
+                           const char *actor, int64_t *count)
+{
+    return recalc_tenant(c, tenant_id, now, actor, count, NULL);
 }
 
 /* ---- policy and definition ------------------------------------------------------ */
@@ -482,10 +530,16 @@ static void rates_apply(int64_t *dst, const struct sw_rate_patch *r)
             dst[sev] = r->cph[sev];     /* 0: back to inheriting */
 }
 
+/* A dry run's transaction ends here: everything it wrote is rolled back. */
+#define DRY_RUN_DONE SW_E_EXHAUSTED
+
 static int policy_write_tx(struct db_conn *c, void *ud)
 {
     struct policy_write *w = ud;
     w->count = 0;
+    struct sw_dry_run *dry = w->ch ? w->ch->dry_run : NULL;
+    if (dry)
+        memset(dry, 0, sizeof(*dry));   /* a retried run counts afresh */
     int rc;
     if (w->ch) {
         rc = alert_policy_load_in(c, w->tenant_id, w->project_id, ALERT_LOCK_UPDATE, &w->p);
@@ -506,6 +560,13 @@ static int policy_write_tx(struct db_conn *c, void *ud)
                                           w->project_id, w->now, w->actor, "update")) < 0)
             return rc;
     }
+    if (dry) {
+        /* the new layer is written (in this transaction only): the groups
+         * are read as the change would leave them */
+        rc = recalc_tenant(c, w->tenant_id, w->now, w->actor, &w->count, dry);
+        dry->would_recalculate = w->count;
+        return rc < 0 ? rc : DRY_RUN_DONE;
+    }
     if ((rc = alert_recalc_tenant_in(c, w->tenant_id, w->now, w->actor, &w->count)) < 0)
         return rc;
     /* deadlines moved: the scheduler looks again */
@@ -515,6 +576,8 @@ static int policy_write_tx(struct db_conn *c, void *ud)
 static int policy_write(struct store *base, struct policy_write *w, int64_t *recalculated)
 {
     int rc = db_tx(sql_of(base)->db, DB_TX_WRITE, policy_write_tx, w);
+    if (rc == DRY_RUN_DONE && w->ch && w->ch->dry_run)
+        rc = 0;
     if (rc == 0 && recalculated)
         *recalculated = w->count;
     return rc;

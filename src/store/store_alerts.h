@@ -26,6 +26,8 @@
 #define SW_TEMPLATE_MAX 31
 #define SW_PENALTY_CPH_MAX INT64_C(100000000)   /* $1,000,000 an hour */
 
+struct sw_dry_run;                      /* store_proof.h */
+
 /* ---- records ---------------------------------------------------------- */
 
 /* A stored alert: the core's struct plus what the API shows beside it. */
@@ -151,6 +153,9 @@ struct sw_definition_change {
     const struct sla_definition *d;     /* may be NULL */
     struct sw_rate_patch penalty;       /* resolve (MTTR) penalty: the per-tenant rate override */
     struct sw_rate_patch ack_penalty;   /* optional MTTA penalty */
+    /* non-NULL: a dry run (store_proof.h): computes what the change would
+     * do into *dry_run, stores nothing, notifies nothing */
+    struct sw_dry_run *dry_run;
 };
 
 typedef int (*store_alert_cb)(const struct sw_alert *a, void *ud);

@@ -65,6 +65,19 @@ struct sw_policy_version {
 
 typedef int (*store_history_cb)(const struct sw_policy_version *v, void *ud);
 
+/* ---- dry runs -------------------------------------------------------------- */
+
+/* What a policy or definition change would do to the open items of its
+ * scope, computed in a transaction that is rolled back (store_alerts.h's
+ * sw_definition_change.dry_run, store_findings.h's policy_dry_run). */
+struct sw_dry_run {
+    int64_t would_recalculate;          /* items the change recalculates */
+    int64_t earlier, later;             /* items with a running clock due sooner / later */
+    int64_t new_breaches;               /* items that would be breached at once */
+    int64_t rearmed;                    /* items whose fired warnings/breach re-arm */
+    int64_t penalty_delta_cents;        /* accrued by running breached clocks, new - old */
+};
+
 /* ---- breach forecast ------------------------------------------------------- */
 
 /* One running clock that will breach: an alert's acknowledge or resolve
