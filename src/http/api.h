@@ -41,6 +41,8 @@ void api_audit_list(struct req *r);
 void api_audit_verify(struct req *r);
 void api_audit_export(struct req *r);
 
+/* api_statement.c */
+void api_statement(struct req *r);
 /* api_forecast.c */
 void api_forecast(struct req *r);
 /* api_history.c */

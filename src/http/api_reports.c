@@ -12,6 +12,7 @@
 #include "http/api.h"
 #include "http/http.h"
 #include "http/json_out.h"
+#include "http/reports.h"
 #include "http/server.h"
 #include "util/xalloc.h"
 
@@ -475,12 +476,12 @@ struct pen_totals {
     uint64_t breaches[SLA_SEV_COUNT], ack_breaches[SLA_SEV_COUNT], nbreaches;
 };
 
-static int pen_totals(struct req *r, struct an_ctx *x, int y, int m, const char *project,
+static int pen_totals(struct store *st, struct an_ctx *x, int y, int m, const char *project,
                       struct pen_totals *t)
 {
     struct an_date a = {y, m, 1}, b = {y, m, sla_days_in_month(y, m)};
     struct an_sum *sum = xmalloc(sizeof(*sum));
-    int rc = an_sum_range(r->srv->store, x, a, b, project, sum);
+    int rc = an_sum_range(st, x, a, b, project, sum);
     memset(t, 0, sizeof(*t));
     for (int sev = SLA_SEV_CRITICAL; rc == 0 && sev < SLA_SEV_COUNT; sev++) {
         const struct sla_rollup *res = &sum->ck[sev][SW_CLOCK_RESOLVE];
@@ -497,40 +498,27 @@ static int pen_totals(struct req *r, struct an_ctx *x, int y, int m, const char 
     return rc;
 }
 
-void api_penalties_list(struct req *r)
+int penalties_list_json(struct store *st, struct an_ctx *x, const char *tenant_id, int y,
+                        int m, int limit, json_t **out)
 {
-    struct an_ctx x;
-    int y, m, limit;
-    if (an_ctx_open(r, r->tenant_id, &x) < 0)
-        return;
-    if (an_param_month(r, &x, "month", &y, &m) < 0 ||
-        an_param_days(r, "limit", PENALTY_LIST_DEFAULT, PENALTY_LIST_MAX, &limit) < 0) {
-        an_ctx_close(&x);
-        return;
-    }
+    *out = NULL;
     int64_t from, to;
-    if (month_bounds(&x, y, m, &from, &to) < 0) {
-        http_error(r, 422, "invalid", "month", "month out of range");
-        an_ctx_close(&x);
-        return;
-    }
+    if (month_bounds(x, y, m, &from, &to) < 0)
+        return SW_E_INVAL;
     struct pen_ud u = {0};
     struct pen_totals tot;
-    int rc = store_breached_resolutions(r->srv->store, r->tenant_id, from, to, limit + 1,
-                                        pen_item, &u);
+    int rc = store_breached_resolutions(st, tenant_id, from, to, limit + 1, pen_item, &u);
     if (rc == 0) {
         u.ack = true;
-        rc = store_billed_acks(r->srv->store, r->tenant_id, from, to, limit + 1, pen_item, &u);
+        rc = store_billed_acks(st, tenant_id, from, to, limit + 1, pen_item, &u);
     }
     if (rc == 0)
-        rc = pen_totals(r, &x, y, m, NULL, &tot);     /* the list is the tenant's */
+        rc = pen_totals(st, x, y, m, NULL, &tot);     /* the list is the tenant's */
     if (rc < 0) {
         for (size_t i = 0; i < u.n; i++)
             json_decref(u.v[i].o);
         free(u.v);
-        an_ctx_close(&x);
-        http_fail(r, rc, "penalties");
-        return;
+        return rc;
     }
     qsort(u.v, u.n, sizeof(u.v[0]), pen_cmp);
     bool truncated = u.n > (size_t)limit;
@@ -549,14 +537,69 @@ void api_penalties_list(struct req *r)
     snprintf(month, sizeof(month), "%04d-%02d", y, m);
     /* total_cents is the month's, from the rollups, whatever the page
      * holds; page_total_cents is the items' sum */
-    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:o}", "tenant_id", r->tenant_id,
-                          "month", month, "timezone", x.tz.name,
-                          "count", (json_int_t)json_array_size(items),
-                          "total_cents", (json_int_t)tot.total,
-                          "page_total_cents", (json_int_t)page, "truncated", truncated,
-                          "items", items);
+    *out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:o}", "tenant_id", tenant_id,
+                     "month", month, "timezone", x->tz.name,
+                     "count", (json_int_t)json_array_size(items),
+                     "total_cents", (json_int_t)tot.total,
+                     "page_total_cents", (json_int_t)page, "truncated", truncated,
+                     "items", items);
+    return 0;
+}
+
+void api_penalties_list(struct req *r)
+{
+    struct an_ctx x;
+    int y, m, limit;
+    if (an_ctx_open(r, r->tenant_id, &x) < 0)
+        return;
+    if (an_param_month(r, &x, "month", &y, &m) < 0 ||
+        an_param_days(r, "limit", PENALTY_LIST_DEFAULT, PENALTY_LIST_MAX, &limit) < 0) {
+        an_ctx_close(&x);
+        return;
+    }
+    json_t *o;
+    int rc = penalties_list_json(r->srv->store, &x, r->tenant_id, y, m, limit, &o);
     an_ctx_close(&x);
-    http_json(r, 200, o);
+    if (rc == SW_E_INVAL)
+        http_error(r, 422, "invalid", "month", "month out of range");
+    else if (rc < 0)
+        http_fail(r, rc, "penalties");
+    else
+        http_json(r, 200, o);
+}
+
+int penalties_summary_json(struct store *st, struct an_ctx *x, const char *tenant_id, int y,
+                           int m, const char *project, json_t **out)
+{
+    *out = NULL;
+    struct pen_totals t;
+    int rc = pen_totals(st, x, y, m, project, &t);
+    if (rc < 0)
+        return rc;
+    json_t *by = json_array();
+    for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT; sev++)
+        json_array_append_new(by, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "severity",
+                                            sla_sev_name((enum sla_sev)sev),
+                                            "breaches", (json_int_t)t.breaches[sev],
+                                            "amount_cents", (json_int_t)(t.res[sev] + t.ack[sev]),
+                                            "rate_cents_per_hour",
+                                            (json_int_t)x->penalty_cph[sev],
+                                            "mtta_breaches", (json_int_t)t.ack_breaches[sev],
+                                            "mtta_amount_cents", (json_int_t)t.ack[sev],
+                                            "mtta_rate_cents_per_hour",
+                                            (json_int_t)x->ack_penalty_cph[sev]));
+    bool capped = x->set.has_cap && t.total > x->set.monthly_penalty_cap;
+    int64_t credited = capped ? x->set.monthly_penalty_cap : t.total;
+    char month[16];
+    snprintf(month, sizeof(month), "%04d-%02d", y, m);
+    *out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:b, s:I, s:o}",
+                     "tenant_id", tenant_id, "month", month, "timezone", x->tz.name,
+                     "breaches", (json_int_t)t.nbreaches, "total_cents", (json_int_t)t.total,
+                     "cap_cents", x->set.has_cap ? json_integer(x->set.monthly_penalty_cap)
+                                                 : json_null(),
+                     "credited_cents", (json_int_t)credited, "capped", capped,
+                     "excess_cents", (json_int_t)(t.total - credited), "by_severity", by);
+    return 0;
 }
 
 void api_penalties_summary(struct req *r)
@@ -569,36 +612,12 @@ void api_penalties_summary(struct req *r)
         an_ctx_close(&x);
         return;
     }
-    struct pen_totals t;
-    int rc = pen_totals(r, &x, y, m, an_param_project(r), &t);
-    if (rc < 0) {
-        an_ctx_close(&x);
-        http_fail(r, rc, "penalties");
-        return;
-    }
-    json_t *by = json_array();
-    for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT; sev++)
-        json_array_append_new(by, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "severity",
-                                            sla_sev_name((enum sla_sev)sev),
-                                            "breaches", (json_int_t)t.breaches[sev],
-                                            "amount_cents", (json_int_t)(t.res[sev] + t.ack[sev]),
-                                            "rate_cents_per_hour",
-                                            (json_int_t)x.penalty_cph[sev],
-                                            "mtta_breaches", (json_int_t)t.ack_breaches[sev],
-                                            "mtta_amount_cents", (json_int_t)t.ack[sev],
-                                            "mtta_rate_cents_per_hour",
-                                            (json_int_t)x.ack_penalty_cph[sev]));
-    bool capped = x.set.has_cap && t.total > x.set.monthly_penalty_cap;
-    int64_t credited = capped ? x.set.monthly_penalty_cap : t.total;
-    char month[16];
-    snprintf(month, sizeof(month), "%04d-%02d", y, m);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:b, s:I, s:o}",
-                          "tenant_id", r->tenant_id, "month", month, "timezone", x.tz.name,
-                          "breaches", (json_int_t)t.nbreaches, "total_cents", (json_int_t)t.total,
-                          "cap_cents", x.set.has_cap ? json_integer(x.set.monthly_penalty_cap)
-                                                     : json_null(),
-                          "credited_cents", (json_int_t)credited, "capped", capped,
-                          "excess_cents", (json_int_t)(t.total - credited), "by_severity", by);
+    json_t *o;
+    int rc = penalties_summary_json(r->srv->store, &x, r->tenant_id, y, m, an_param_project(r),
+                                    &o);
     an_ctx_close(&x);
-    http_json(r, 200, o);
+    if (rc < 0)
+        http_fail(r, rc, "penalties");
+    else
+        http_json(r, 200, o);
 }

@@ -116,6 +116,7 @@ const struct route http_routes[] = {
     {"POST", "/api/v1/sla/reports/{tenant_id}/compare", PERM_READ, TENANT_PATH, JSON, api_report_compare, "two periods, deltas and percent change"},
     {"GET", "/api/v1/sla/penalties/{tenant_id}", PERM_READ, TENANT_PATH, 0, api_penalties_list, "a month's breached resolutions with their amounts"},
     {"GET", "/api/v1/sla/penalties/{tenant_id}/summary", PERM_READ, TENANT_PATH, 0, api_penalties_summary, "a month's penalties: totals, by severity, cap"},
+    {"GET", "/api/v1/sla/statements/{tenant_id}", PERM_READ, TENANT_PATH, 0, api_statement, "a month's service-credit statement (PDF)"},
 
     /* live push (api_ws.c, src/ws) */
     {"GET", "/api/v1/sla/ws", PERM_READ, TENANT_QUERY, 0, api_ws, "live events over WebSocket (upgrade)"},

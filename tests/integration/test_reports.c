@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "an_common.h"
 
@@ -201,6 +202,116 @@ static void test_penalties_and_cap(void **state)
     assert_int_equal(api(s, "PATCH", "/api/v1/tenants/nyr", ADMIN_TOKEN,
                          "{\"monthly_penalty_cap\":null}", &r), 200);
     assert_true(json_is_null(json_object_get(r.json, "monthly_penalty_cap")));
+    http_free(&r);
+}
+
+/* GET the statement of a month; its text as pdftotext reads it (malloc'd).
+ * SLAWATCH_STATEMENT_SAMPLE=DIR keeps each PDF there (docs/statement.png
+ * was rendered from one with pdftoppm). */
+static char *statement_text(struct sw_server *s, const char *tenant, const char *month)
+{
+    char path[256];
+    struct http_resp r;
+    snprintf(path, sizeof(path), "/api/v1/sla/statements/%s?month=%s", tenant, month);
+    assert_int_equal(api(s, "GET", path, ADMIN_TOKEN, NULL, &r), 200);
+    char ct[64], cd[160];
+    assert_non_null(http_resp_header(&r, "Content-Type", ct, sizeof(ct)));
+    assert_string_equal(ct, "application/pdf");
+    assert_non_null(http_resp_header(&r, "Content-Disposition", cd, sizeof(cd)));
+    assert_non_null(strstr(cd, "statement-"));
+    assert_true(r.len > 1000 && !memcmp(r.body, "%PDF-", 5));
+    char file[] = "/tmp/slawatch-statement-XXXXXX";
+    int fd = mkstemp(file);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, r.body, r.len), (ssize_t)r.len);
+    close(fd);
+    const char *keep = getenv("SLAWATCH_STATEMENT_SAMPLE");
+    if (keep) {
+        char cmd[512];
+        snprintf(cmd, sizeof(cmd), "cp %s %s/statement-%s-%s.pdf", file, keep, tenant, month);
+        assert_int_equal(system(cmd), 0);
+    }
+    http_free(&r);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "pdftotext -layout %s -", file);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+        fwrite(buf, 1, n, out);
+    assert_int_equal(pclose(p), 0);
+    fclose(out);
+    unlink(file);
+    return text;
+}
+
+static void money_str(long long cents, char *buf, size_t len)
+{
+    /* the statement's format: 1,234.56 */
+    char d[24], g[40];
+    snprintf(d, sizeof(d), "%lld", cents / 100);
+    size_t n = strlen(d), k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            g[k++] = ',';
+        g[k++] = d[i];
+    }
+    g[k] = '\0';
+    snprintf(buf, len, "%s.%02lld", g, cents % 100);
+}
+
+static void assert_has(const char *text, const char *what)
+{
+    if (!strstr(text, what))
+        fail_msg("the statement lacks \"%s\":\n%s", what, text);
+}
+
+/* The monthly service-credit statement, read back with pdftotext: the
+ * tenant, the month, compliance per severity, each breach with its credit,
+ * the cap applied and the totals; the PDF says what the JSON says. */
+static void test_statement(void **state)
+{
+    struct sw_server *s = *state;
+    char body[96], a[64];
+    long long total = penalty(&B) + penalty(&D), cap = penalty(&D);
+    snprintf(body, sizeof(body), "{\"monthly_penalty_cap\":%lld}", cap);
+    assert_int_equal(api(s, "PATCH", "/api/v1/tenants/nyr", ADMIN_TOKEN, body, NULL), 200);
+    char *t = statement_text(s, "nyr", "2026-11");
+    assert_has(t, "Service-credit statement");
+    assert_has(t, "T nyr (nyr)");
+    assert_has(t, "Month 2026-11, 2026-11-01 to 2026-11-30 (America/New_York)");
+    assert_has(t, "Compliance by severity");
+    assert_has(t, "Breaches and credits");
+    money_str(penalty(&B), a, sizeof(a));
+    assert_has(t, a);
+    money_str(penalty(&D), a, sizeof(a));
+    assert_has(t, a);
+    money_str(total, a, sizeof(a));
+    assert_has(t, a);
+    assert_has(t, "Cap applied");
+    assert_has(t, "yes");
+    money_str(penalty(&B), a, sizeof(a));       /* above the cap */
+    assert_has(t, "Service credit due");
+    assert_has(t, "page 1");
+    free(t);
+    assert_int_equal(api(s, "PATCH", "/api/v1/tenants/nyr", ADMIN_TOKEN,
+                         "{\"monthly_penalty_cap\":null}", NULL), 200);
+    /* a month without breaches */
+    t = statement_text(s, "nyr", "2026-08");
+    assert_has(t, "No billed breach this month.");
+    assert_has(t, "none");
+    free(t);
+    struct http_resp r;
+    assert_int_equal(api(s, "GET", "/api/v1/sla/statements/nyr?month=2026-13", ADMIN_TOKEN, NULL,
+                         &r), 422);
+    assert_error_shape(&r, "invalid", "month");
+    http_free(&r);
+    assert_int_equal(api(s, "GET", "/api/v1/sla/statements/nosuch?month=2026-11", ADMIN_TOKEN,
+                         NULL, &r), 404);
     http_free(&r);
 }
 
@@ -399,6 +510,14 @@ static void test_rate_override_and_mtta(void **state)
     assert_int_equal(an_jint(high, "mtta_breaches"), 0);
     http_free(&r);
     an_assert_rebuild_agrees(s);
+    /* the statement lists both clocks: MTTA and MTTR rows */
+    char *t = statement_text(s, "mt", "2026-09");
+    assert_has(t, "MTTA");
+    assert_has(t, "M4");
+    char a[64];
+    money_str(total, a, sizeof(a));
+    assert_has(t, a);
+    free(t);
 
     /* 0: back to inheriting the template's rate */
     put_definition(s, "mt", "{\"penalty_per_hour_cents\":{\"critical\":0},"
@@ -491,6 +610,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_month_boundary_reports),
         cmocka_unit_test(test_penalties_and_cap),
+        cmocka_unit_test(test_statement),
         cmocka_unit_test(test_compare_and_trends),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_rate_override_and_mtta),
