@@ -5,6 +5,7 @@
 // moves the counters and inserts breaches without a reload.
 import * as api from './api.js';
 import { trendChart } from './charts.js';
+import { forecastPanel } from './forecast.js';
 import {
   h, icon, replace, clear, sevChip, fmtMin, fmtPct, fmtInt, fmtDateTime, fmtDate, isNum,
   complianceLevel, errorState, loadingState, setWidth, asList, debounce, toast, SEVERITIES,
@@ -70,6 +71,7 @@ export function mount(root, ctx) {
   const trendsEl = h('div', { id: 'trends', class: 'grid-2' });
   const breachesEl = h('div', { id: 'breaches', class: 'panel' });
   const configEl = h('div', { id: 'config', class: 'panel' });
+  const forecast = forecastPanel(tenant, () => alive);
 
   replace(root,
     header,
@@ -77,6 +79,7 @@ export function mount(root, ctx) {
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Live Metrics' }), h('span', { class: 'hint', text: 'updated live' })), metricsEl),
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Trends' }), h('span', { class: 'hint', text: 'daily average time to acknowledge and to resolve' }), h('div', { class: 'right' }, sevSel, daysSel)), trendsEl),
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Active Breaches' }), h('span', { class: 'hint', id: 'breach-count' })), breachesEl),
+    forecast.section,
     h('section', { class: 'section' }, configEl));
 
   // ---- scorecard ------------------------------------------------------------------
@@ -395,7 +398,7 @@ export function mount(root, ctx) {
   async function loadAll() {
     refreshBtn.classList.add('spinning');
     refreshBtn.disabled = true;
-    await Promise.allSettled([loadScorecard(), loadCurrent(), loadTrends(), loadBreaches(), configOpen ? loadDefinition() : null]);
+    await Promise.allSettled([loadScorecard(), loadCurrent(), loadTrends(), loadBreaches(), forecast.load(), configOpen ? loadDefinition() : null]);
     if (!alive) return;
     refreshBtn.classList.remove('spinning');
     refreshBtn.disabled = false;

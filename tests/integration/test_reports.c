@@ -207,7 +207,7 @@ static void test_penalties_and_cap(void **state)
 
 /* GET the statement of a month; its text as pdftotext reads it (malloc'd).
  * SLAWATCH_STATEMENT_SAMPLE=DIR keeps each PDF there (docs/statement.png
- * was rendered from one with pdftoppm). */
+ * is rendered from one with pdftoppm the same way). */
 static char *statement_text(struct sw_server *s, const char *tenant, const char *month)
 {
     char path[256];
