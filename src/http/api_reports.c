@@ -520,7 +520,8 @@ int penalties_list_json(struct store *st, struct an_ctx *x, const char *tenant_i
         free(u.v);
         return rc;
     }
-    qsort(u.v, u.n, sizeof(u.v[0]), pen_cmp);
+    if (u.n > 1)                        /* qsort(NULL, 0) is undefined */
+        qsort(u.v, u.n, sizeof(u.v[0]), pen_cmp);
     bool truncated = u.n > (size_t)limit;
     json_t *items = json_array();
     int64_t page = 0;

@@ -273,7 +273,8 @@ static int unchained(struct db_conn *c, struct verify *v, enum chain_log log)
     int64_t rows = db_col_int64(st, 0);
     db_reset(st);
     struct ids *l = &v->linked[log];
-    qsort(l->v, l->n, sizeof(l->v[0]), id_cmp);
+    if (l->n > 1)                       /* qsort(NULL, 0) is undefined */
+        qsort(l->v, l->n, sizeof(l->v[0]), id_cmp);
     bool complete = true;       /* every chain walked to its end */
     for (size_t i = 0; i < v->n; i++)
         complete &= log_of(v->rep[i].log) != log || v->rep[i].intact;
@@ -292,7 +293,7 @@ static int unchained(struct db_conn *c, struct verify *v, enum chain_log log)
             const char *tenant = db_col_text(st, 1);
             if (v->tenant && strcmp(tenant, v->tenant))
                 continue;
-            if (bsearch(&after, l->v, l->n, sizeof(l->v[0]), id_cmp))
+            if (l->n && bsearch(&after, l->v, l->n, sizeof(l->v[0]), id_cmp))
                 continue;
             struct sw_chain_report *r = report_find(v, log, tenant);
             problem(r, "inserted", 0, after, "record id %lld is on no chain (written around "
