@@ -17,10 +17,13 @@ pkgs_build="cmake make gcc pkg-config libmicrohttpd-dev libjansson-dev libsqlite
 # the tests call sqlite3 and openssl; the analytics tests need glibc's zone
 # data; the README's first steps use curl; every store test runs on
 # PostgreSQL too, on a throw-away cluster of its own (initdb + pg_ctl, never
-# the system service: see below), and prlimit (util-linux) fills a disk
-# the statement tests read the PDF back with pdftotext (poppler-utils), and
-# need a font (fonts-dejavu-core)
-pkgs_test="sqlite3 openssl tzdata curl postgresql util-linux poppler-utils fonts-dejavu-core"
+# the system service: see below), prlimit (util-linux) fills a disk, the
+# people test's SMTP server is Debian's python3-aiosmtpd (run with
+# /usr/bin/python3, whatever python3 comes first in PATH), and the statement
+# tests read the PDF back with pdftotext (poppler-utils) and need a font
+# (fonts-dejavu-core)
+pkgs_test="sqlite3 openssl tzdata curl postgresql util-linux python3-aiosmtpd poppler-utils
+           fonts-dejavu-core"
 pkgs_browser="chromium"
 # libFuzzer's runtime is in libclang-rt-dev, which clang only recommends
 pkgs_fuzz="clang libclang-rt-dev"
