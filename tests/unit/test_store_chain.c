@@ -373,6 +373,50 @@ static void test_adopt(void **state)
     assert_int_equal(v.records, 4);     /* 2 adopted + 2 new */
 }
 
+/* Events written many to a statement (store_event_add_many_in, the alert
+ * writer's batches) are each on their tenant's chain, 1 + 2 + 4 rows here
+ * across two tenants. */
+struct many_ctx {
+    struct sw_event ev[7];
+    const struct sw_event *p[7];
+};
+
+static int many_tx(struct db_conn *c, void *ud)
+{
+    struct many_ctx *m = ud;
+    return store_event_add_many_in(c, m->p, 7);
+}
+
+static void test_many(void **state)
+{
+    struct storetest *t = *state;
+    tenant(t->s, "acme");
+    tenant(t->s, "globex");
+    struct many_ctx m;
+    memset(&m, 0, sizeof(m));
+    for (int i = 0; i < 7; i++) {
+        struct sw_event *e = &m.ev[i];
+        snprintf(e->tenant_id, sizeof(e->tenant_id), "%s", i % 3 ? "acme" : "globex");
+        snprintf(e->item_kind, sizeof(e->item_kind), "alert");
+        snprintf(e->item_id, sizeof(e->item_id), "b-%d", i);
+        snprintf(e->type, sizeof(e->type), "created");
+        snprintf(e->actor, sizeof(e->actor), "ingest");
+        e->at = T0 + i;
+        m.p[i] = e;
+    }
+    assert_int_equal(db_tx(sql_of(t->s)->db, DB_TX_WRITE, many_tx, &m), 0);
+    struct seen v = verify(t->s, NULL);
+    assert_int_equal(v.broken, 0);
+    assert_int_equal(v.records, 7);
+    v = verify(t->s, "globex");
+    assert_int_equal(v.records, 3);
+    /* and a record of the batch altered is found */
+    attack(t, "UPDATE events SET actor = 'mallory' WHERE item_id = 'b-4'");
+    v = verify(t->s, "acme");
+    assert_int_equal(v.broken, 1);
+    assert_string_equal(v.first_bad.problem, "altered");
+}
+
 /* ---- failures ------------------------------------------------------------------------ */
 
 static void test_faults(void **state)
@@ -468,6 +512,7 @@ int main(void)
         cmocka_unit_test(test_inserted),
         cmocka_unit_test(test_export),
         cmocka_unit_test(test_adopt),
+        cmocka_unit_test(test_many),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_two_nodes),
     };
