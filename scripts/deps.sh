@@ -12,16 +12,20 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 # One list per purpose; add a package to the list that needs it.
 pkgs_build="cmake make gcc pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
-            libsodium-dev libcurl4-openssl-dev libcmocka-dev libwslay-dev libicu-dev libpq-dev"
+            libsodium-dev libcurl4-openssl-dev libcmocka-dev libwslay-dev libicu-dev libpq-dev
+            libcairo2-dev libpango1.0-dev"
 # the tests call sqlite3 and openssl; the analytics tests need glibc's zone
 # data; the README's first steps use curl; every store test runs on
 # PostgreSQL too, on a throw-away cluster of its own (initdb + pg_ctl, never
 # the system service: see below), prlimit (util-linux) fills a disk, the
 # people test's SMTP server is Debian's python3-aiosmtpd (run with
-# /usr/bin/python3, whatever python3 comes first in PATH), and the real
+# /usr/bin/python3, whatever python3 comes first in PATH), the real
 # Prometheus Alertmanager posts to slawatch (test_ingest_alertmanager runs
-# its own on a free port: the system service is stopped, see below)
-pkgs_test="sqlite3 openssl tzdata curl postgresql util-linux python3-aiosmtpd prometheus-alertmanager"
+# its own on a free port: the system service is stopped, see below), and the
+# statement tests read the PDF back with pdftotext (poppler-utils) and need a
+# font (fonts-dejavu-core)
+pkgs_test="sqlite3 openssl tzdata curl postgresql util-linux python3-aiosmtpd prometheus-alertmanager
+           poppler-utils fonts-dejavu-core"
 pkgs_browser="chromium"
 # libFuzzer's runtime is in libclang-rt-dev, which clang only recommends
 pkgs_fuzz="clang libclang-rt-dev"

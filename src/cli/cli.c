@@ -36,6 +36,12 @@ static const char usage[] =
     "  slawatch demo [--listen HOST:PORT]   a temporary database with 90 days of\n"
     "                             realistic data and live alerts, served with the\n"
     "                             dashboard (GET /sla-dashboard); prints the login\n"
+    "  slawatch audit verify [--db URL] [--tenant ID]\n"
+    "                             check the audit log's and item events' hash\n"
+    "                             chains: exit 0 intact, 1 naming the first bad record\n"
+    "  slawatch audit export [--db URL] --tenant ID [--log audit|events]\n"
+    "                             the tenant's chains as JSON lines (docs/audit.md\n"
+    "                             checks them offline with sed and sha256sum)\n"
     "  slawatch routes            list the HTTP routes (method, path, permission,\n"
     "                             where the tenant comes from)\n"
     "  slawatch --version | --help\n"
@@ -59,7 +65,7 @@ static const char usage[] =
     "                        start if missing; without it, a database with no token\n"
     "                        gets a new one, printed once\n"
     "\n"
-    "roles: platform_admin tenant_admin manager analyst viewer ingest\n";
+    "roles: platform_admin tenant_admin manager analyst viewer ingest auditor\n";
 
 static int fail(const char *fmt, const char *arg)
 {
@@ -121,6 +127,15 @@ static int open_store(const struct cfg *c, struct store **s)
     if (store_open(c->db, s, err, sizeof(err)) < 0)
         return fail("%s", err);
     return 0;
+}
+
+int cli_open_store(int argc, char **argv, struct store **s)
+{
+    struct cfg c;
+    int rc = load_config(&c, argc, argv, 0);
+    if (rc)
+        return rc;
+    return open_store(&c, s) ? 1 : 0;
 }
 
 /* SLAWATCH_ADMIN_TOKEN, or a first token for an empty database. */
@@ -232,7 +247,7 @@ static int cmd_token(int argc, char **argv)
     enum sw_role role;
     if (!role_s || auth_role_parse(role_s, &role) < 0)
         return fail("%s", "--role must be platform_admin, tenant_admin, manager, analyst, "
-                          "viewer or ingest");
+                          "viewer, ingest or auditor");
     if (role == ROLE_PLATFORM_ADMIN && tenant)
         return fail("%s", "a platform_admin token has no --tenant");
     if (role != ROLE_PLATFORM_ADMIN && !tenant)
@@ -433,7 +448,7 @@ static int cmd_routes(void)
         const char *name;
     } perms[] = {{PERM_PLATFORM, "platform"}, {PERM_ADMIN, "admin"},
                  {PERM_CONFIGURE, "configure"}, {PERM_OPERATE, "operate"},
-                 {PERM_INGEST, "ingest"}, {PERM_READ, "read"}};
+                 {PERM_INGEST, "ingest"}, {PERM_AUDIT, "audit"}, {PERM_READ, "read"}};
     for (size_t i = 0; i < http_nroutes; i++) {
         const struct route *rt = &http_routes[i];
         const char *p = (rt->flags & ROUTE_PUBLIC) ? "public" : "authenticated";
@@ -480,5 +495,7 @@ int cli_main(int argc, char **argv)
         return cli_demo(argc - 1, argv + 1);
     if (!strcmp(argv[1], "rollups"))
         return cmd_rollups(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "audit"))
+        return cli_audit(argc - 1, argv + 1);
     return fail("unknown command '%s' (see slawatch --help)", argv[1]);
 }

@@ -141,8 +141,10 @@ static bool same_targets(const struct sla_alert_targets *x, const struct sla_ale
     /* Field by field: memcmp would also compare padding bytes. */
     return x->ack_min == y->ack_min && x->resolve_min == y->resolve_min &&
            x->warn_pct == y->warn_pct && x->penalty_cph == y->penalty_cph &&
+           x->ack_penalty_cph == y->ack_penalty_cph &&
            x->ack_src == y->ack_src && x->resolve_src == y->resolve_src &&
-           x->warn_src == y->warn_src && x->penalty_src == y->penalty_src;
+           x->warn_src == y->warn_src && x->penalty_src == y->penalty_src &&
+           x->ack_penalty_src == y->ack_penalty_src;
 }
 
 /* Shared by severity change and recalculation. */
@@ -157,8 +159,15 @@ static int apply_targets(struct sla_alert *n, const struct sla_alert_targets *t,
         rc = retarget(&n->resolve, &n->resolve_alarm, t->resolve_min, now, &res_moved);
     if (rc < 0)
         return rc;
-    *changed = ack_moved || res_moved || !same_targets(&n->targets, t);
-    n->targets = *t;
+    /* a stopped acknowledge clock was billed at the MTTA rate in force when
+     * it stopped (like its target, it keeps what it was judged against) */
+    struct sla_alert_targets nt = *t;
+    if (n->ack.stopped_at != 0) {
+        nt.ack_penalty_cph = n->targets.ack_penalty_cph;
+        nt.ack_penalty_src = n->targets.ack_penalty_src;
+    }
+    *changed = ack_moved || res_moved || !same_targets(&n->targets, &nt);
+    n->targets = nt;
     return 0;
 }
 

@@ -31,7 +31,7 @@ static const struct sla_finding_layer finding_builtin = {
 };
 
 static const char *const alert_field_names[SLA_AF_COUNT] = {
-    "ack_min", "resolve_min", "warn_pct", "penalty_cph",
+    "ack_min", "resolve_min", "warn_pct", "penalty_cph", "ack_penalty_cph",
 };
 
 void sla_waterfall(enum sla_kind k, const int64_t level[SLA_SRC_COUNT],
@@ -91,6 +91,7 @@ static int64_t alert_field(const struct sla_alert_layer *l, enum sla_sev sev,
     case SLA_AF_RESOLVE_MIN: return l->resolve_min[sev];
     case SLA_AF_WARN_PCT: return l->warn_pct[sev];
     case SLA_AF_PENALTY_CPH: return l->penalty_cph[sev];
+    case SLA_AF_ACK_PENALTY_CPH: return l->ack_penalty_cph[sev];
     default: return 0;
     }
 }
@@ -159,10 +160,12 @@ int sla_alert_policy_resolve(const struct sla_alert_scopes *s, enum sla_sev sev,
         .resolve_min = (int32_t)e[SLA_AF_RESOLVE_MIN].value,
         .warn_pct = (int32_t)e[SLA_AF_WARN_PCT].value,
         .penalty_cph = e[SLA_AF_PENALTY_CPH].value,
+        .ack_penalty_cph = e[SLA_AF_ACK_PENALTY_CPH].value,
         .ack_src = e[SLA_AF_ACK_MIN].source,
         .resolve_src = e[SLA_AF_RESOLVE_MIN].source,
         .warn_src = e[SLA_AF_WARN_PCT].source,
         .penalty_src = e[SLA_AF_PENALTY_CPH].source,
+        .ack_penalty_src = e[SLA_AF_ACK_PENALTY_CPH].source,
     };
     return 0;
 }
@@ -180,6 +183,7 @@ void sla_alert_policy_effective(const struct sla_alert_scopes *s, struct sla_ale
         l.resolve_min[sev] = t.resolve_min;
         l.warn_pct[sev] = t.warn_pct;
         l.penalty_cph[sev] = t.penalty_cph;
+        l.ack_penalty_cph[sev] = t.ack_penalty_cph;
     }
     *out = l;
 }

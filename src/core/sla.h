@@ -136,6 +136,9 @@ struct sla_alert_layer {
     int32_t resolve_min[SLA_SEV_COUNT]; /* minutes to resolve (MTTR target) */
     int32_t warn_pct[SLA_SEV_COUNT];    /* warning threshold, 1..100 */
     int64_t penalty_cph[SLA_SEV_COUNT]; /* cents per started hour over target */
+    /* optional MTTA penalty: cents per started hour over the acknowledge
+     * target (0: acknowledging late costs nothing, the seeds' rule) */
+    int64_t ack_penalty_cph[SLA_SEV_COUNT];
 };
 
 enum sla_alert_field {
@@ -143,6 +146,7 @@ enum sla_alert_field {
     SLA_AF_RESOLVE_MIN,
     SLA_AF_WARN_PCT,
     SLA_AF_PENALTY_CPH,
+    SLA_AF_ACK_PENALTY_CPH,
     SLA_AF_COUNT
 };
 
@@ -159,7 +163,8 @@ struct sla_alert_scopes {
 struct sla_alert_targets {
     int32_t ack_min, resolve_min, warn_pct;
     int64_t penalty_cph;
-    enum sla_src ack_src, resolve_src, warn_src, penalty_src;
+    int64_t ack_penalty_cph;            /* MTTA penalty rate, 0 = none */
+    enum sla_src ack_src, resolve_src, warn_src, penalty_src, ack_penalty_src;
 };
 
 /* Built-in alert values: the SOC seed's SLADefinition defaults (critical
@@ -169,7 +174,8 @@ const struct sla_alert_layer *sla_alert_builtin(void);
 void sla_alert_layer_clear(struct sla_alert_layer *l);
 /* Values out of range (negative, target above SLA_TARGET_MAX_HOURS,
  * warn_pct above 100) → SW_E_INVAL and *bad_field = "ack_min" |
- * "resolve_min" | "warn_pct" | "penalty_cph" (bad_field may be NULL). */
+ * "resolve_min" | "warn_pct" | "penalty_cph" | "ack_penalty_cph" (bad_field
+ * may be NULL). */
 int sla_alert_layer_validate(const struct sla_alert_layer *l, const char **bad_field);
 const char *sla_alert_field_name(enum sla_alert_field f);
 
@@ -226,6 +232,7 @@ struct sla_template {
     int32_t ack_min[SLA_SEV_COUNT];     /* [URGENT] = 0 */
     int32_t resolve_min[SLA_SEV_COUNT];
     int64_t penalty_cph[SLA_SEV_COUNT];
+    int64_t ack_penalty_cph[SLA_SEV_COUNT]; /* MTTA penalty (none of the four has one) */
     unsigned flags;                     /* enum sla_template_flag bits */
 };
 

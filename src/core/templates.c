@@ -93,5 +93,6 @@ void sla_template_layer(const struct sla_template *t, struct sla_alert_layer *ou
     memcpy(l.ack_min, t->ack_min, sizeof(l.ack_min));
     memcpy(l.resolve_min, t->resolve_min, sizeof(l.resolve_min));
     memcpy(l.penalty_cph, t->penalty_cph, sizeof(l.penalty_cph));
+    memcpy(l.ack_penalty_cph, t->ack_penalty_cph, sizeof(l.ack_penalty_cph));
     *out = l;
 }

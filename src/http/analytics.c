@@ -30,6 +30,7 @@ int an_ctx_open_store(struct store *s, const char *tenant_id, int64_t now, struc
                 x->ack_target_min[sev] = t.ack_min;
                 x->res_target_min[sev] = t.resolve_min;
                 x->penalty_cph[sev] = t.penalty_cph;
+                x->ack_penalty_cph[sev] = t.ack_penalty_cph;
             }
         }
     }

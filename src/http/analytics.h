@@ -45,6 +45,7 @@ struct an_ctx {
     int32_t ack_target_min[SLA_SEV_COUNT];
     int32_t res_target_min[SLA_SEV_COUNT];
     int64_t penalty_cph[SLA_SEV_COUNT];
+    int64_t ack_penalty_cph[SLA_SEV_COUNT];     /* MTTA penalty rates (0: none) */
 };
 
 /* Loads the tenant's settings, zone, today and current targets; on failure

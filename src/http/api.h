@@ -42,6 +42,17 @@ void api_session_create(struct req *r);
 void api_session_get(struct req *r);
 void api_session_delete(struct req *r);
 void api_audit_list(struct req *r);
+void api_audit_verify(struct req *r);
+void api_audit_export(struct req *r);
+
+/* api_statement.c */
+void api_statement(struct req *r);
+/* api_forecast.c */
+void api_forecast(struct req *r);
+/* api_history.c */
+void api_policy_history(struct req *r);
+void api_definition_history(struct req *r);
+void api_escalation_history(struct req *r);
 
 /* api_findings.c, api_policy.c */
 void api_finding_create(struct req *r);

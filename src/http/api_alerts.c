@@ -73,6 +73,8 @@ static json_t *alert_json(const struct sw_alert *x, int64_t now)
                         json_string(sla_src_name(SLA_ALERT, a->targets.resolve_src)));
     json_object_set_new(o, "warn_pct", json_integer(a->targets.warn_pct));
     json_object_set_new(o, "penalty_per_hour_cents", json_integer(a->targets.penalty_cph));
+    json_object_set_new(o, "mtta_penalty_per_hour_cents",
+                        json_integer(a->targets.ack_penalty_cph));
     json_object_set_new(o, "next_check_at",
                         x->next_check_at == SLA_NEVER ? json_null() : json_time(x->next_check_at));
     json_object_set_new(o, "updated_at", json_time(x->updated_at));

@@ -9,17 +9,22 @@
  * override layer (or the project's, with &project_id=); fields not given
  * keep what they have; a field given as null drops the override, so it
  * inherits again (the template's value, else the global or built-in one).
- * The open alerts of the tenant are recalculated in
- * the same transaction (X-Recalculated-Count). */
+ * The open alerts of the tenant are recalculated in the same transaction
+ * (X-Recalculated-Count).  Beside the seed's fields, penalty_per_hour_cents
+ * (the tenant's, or project's, rate override) and mtta_penalty_per_hour_cents
+ * (the optional MTTA penalty) take {severity: cents}, 0 = inherit.
+ * ?dry_run=true computes what the PUT would do and stores nothing. */
 #include <stdio.h>
 #include <string.h>
 
 #include "core/sla.h"
 #include "http/api.h"
+#include "http/dryrun.h"
 #include "http/http.h"
 #include "http/json_out.h"
 #include "http/server.h"
 #include "store/store_alerts.h"
+#include "store/store_proof.h"
 
 /* Where each definition field lives in an alert layer; unit 60 = hours. */
 static const struct {
@@ -112,6 +117,11 @@ static json_t *effective_json(const char *tenant_id, const char *project_id,
     for (int s = SLA_SEV_CRITICAL; s < SLA_SEV_COUNT; s++)
         json_object_set_new(pen, sev_names[s - SLA_SEV_CRITICAL], json_integer(eff.penalty_cph[s]));
     json_object_set_new(o, "penalty_per_hour_cents", pen);
+    json_t *mtta = json_object();       /* optional: 0 = acknowledging late costs nothing */
+    for (int s = SLA_SEV_CRITICAL; s < SLA_SEV_COUNT; s++)
+        json_object_set_new(mtta, sev_names[s - SLA_SEV_CRITICAL],
+                            json_integer(eff.ack_penalty_cph[s]));
+    json_object_set_new(o, "mtta_penalty_per_hour_cents", mtta);
     return o;
 }
 
@@ -154,30 +164,84 @@ void api_definition_get(struct req *r)
     answer_definition(r, 200, project_id);
 }
 
-void api_definition_put(struct req *r)
+/* {"critical": cents, ...}: each severity given sets that rate (0: back to
+ * inheriting); absent or null keeps it.  The per-tenant (or per-project)
+ * penalty rate override, and the optional MTTA penalty. */
+static int parse_rates(struct req *r, const char *field, struct sw_rate_patch *out)
+{
+    json_t *o = json_object_get(r->json, field);
+    memset(out, 0, sizeof(*out));
+    if (!o || json_is_null(o))
+        return 0;
+    if (!json_is_object(o) || json_object_size(o) > 4) {
+        http_error(r, 422, "invalid", field, "%s must be an object of severities "
+                   "(critical, high, medium, low) to cents per started hour", field);
+        return SW_E_INVAL;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        enum sla_sev sev;
+        if (sla_sev_parse(SLA_ALERT, key, &sev) < 0 ||
+            (!json_is_null(v) && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                                  json_integer_value(v) > SW_PENALTY_CPH_MAX))) {
+            http_error(r, 422, "invalid", field, "%s.%s must be an integer number of cents "
+                       "from 0 to %lld (0: inherit)", field, key, (long long)SW_PENALTY_CPH_MAX);
+            return SW_E_INVAL;
+        }
+        if (json_is_integer(v)) {
+            out->set[sev] = true;
+            out->cph[sev] = json_integer_value(v);
+        }
+    }
+    return 0;
+}
+
+/* The change a PUT (or its dry run) asks for; 0, or answered. */
+static int definition_change(struct req *r, struct sla_definition *d,
+                             struct sw_definition_change *ch)
 {
     const char *project_id;
     if (project_param(r, &project_id) < 0)
-        return;
-    struct sla_definition d;
-    memset(&d, 0, sizeof(d));
+        return SW_E_INVAL;
+    memset(d, 0, sizeof(*d));
     for (size_t i = 0; i < SLA_DEFINITION_NFIELDS; i++) {
         const struct sla_field_range *f = &sla_definition_fields[i];
         int64_t v = 0;
         bool present;
         json_t *j = json_object_get(r->json, f->name);
         if (j && json_is_null(j)) {
-            sla_definition_set(&d, f, SW_DEFINITION_CLEAR);
+            sla_definition_set(d, f, SW_DEFINITION_CLEAR);
             continue;
         }
         if (v_int(r, r->json, f->name, false, f->min, f->max, &v, &present) < 0)
-            return;
+            return SW_E_INVAL;
         if (present)
-            sla_definition_set(&d, f, (int32_t)v);
+            sla_definition_set(d, f, (int32_t)v);
     }
+    memset(ch, 0, sizeof(*ch));
+    ch->tenant_id = r->tenant_id;
+    ch->project_id = project_id;
+    ch->d = d;
+    if (parse_rates(r, "penalty_per_hour_cents", &ch->penalty) < 0 ||
+        parse_rates(r, "mtta_penalty_per_hour_cents", &ch->ack_penalty) < 0)
+        return SW_E_INVAL;
+    return 0;
+}
+
+void api_definition_put(struct req *r)
+{
+    struct sla_definition d;
+    struct sw_definition_change ch;
+    bool dry;
+    if (q_dry_run(r, &dry) < 0 || definition_change(r, &d, &ch) < 0)
+        return;
+    struct sw_dry_run what;
+    if (dry)
+        ch.dry_run = &what;
+    const char *project_id = ch.project_id;
     int64_t count = 0;
-    int rc = store_alert_definition_merge(r->srv->store, r->tenant_id, project_id, &d, r->now,
-                                          r->who.actor, &count);
+    int rc = store_alert_definition_apply(r->srv->store, &ch, r->now, r->who.actor, &count);
     if (rc == SW_E_NOTFOUND) {
         http_error(r, 404, "not_found", NULL, project_id ? "tenant or project not found"
                                                          : "tenant not found");
@@ -185,6 +249,10 @@ void api_definition_put(struct req *r)
     }
     if (rc < 0) {
         http_fail(r, rc, "definition");
+        return;
+    }
+    if (dry) {
+        answer_dry_run(r, &what);
         return;
     }
     answer_definition(r, 200, project_id);

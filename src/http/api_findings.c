@@ -14,6 +14,7 @@
 #include "http/json_out.h"
 #include "http/server.h"
 #include "store/store_findings.h"
+#include "store/store_proof.h"
 #include "util/xalloc.h"
 
 /* How far ahead of our clock a client's timestamp may be (clock skew). */
@@ -441,8 +442,16 @@ void api_finding_explain(struct req *r)
     struct sla_finding_layer layers[SW_POL_COUNT];
     struct sla_finding_scopes scopes;
     struct sla_explain e;
+    /* ?at=: the levels as they stood then (the policy history); the
+     * finding's own severity and project are today's */
+    int64_t at = 0, versions[SW_POL_COUNT] = {0};
+    if (q_time(r, "at", &at) < 0)
+        goto out;
     int rc = store_finding_get(r->srv->store, r->tenant_id, id, f);
-    if (rc == 0)
+    if (rc == 0 && at)
+        rc = store_finding_chain_at(r->srv->store, r->tenant_id, f->project_id, at, chain,
+                                    versions);
+    else if (rc == 0)
         rc = store_finding_policy_chain(r->srv->store, r->tenant_id, f->project_id, chain);
     if (rc == 0) {
         sw_policy_chain_scopes(chain, layers, &scopes);
@@ -461,11 +470,14 @@ void api_finding_explain(struct req *r)
         bool configured = pol_of[i] < 0 || chain->has[pol_of[i]];
         if (src == SLA_SRC_PROJECT && !f->project_id[0])
             configured = false;
-        json_array_append_new(levels, json_pack(
+        json_t *lv = json_pack(
             "{s:s, s:o, s:b, s:b}", "level", sla_src_name(SLA_FINDING, src),
             "value", e.level[src] > 0 ? json_integer(e.level[src]) : json_null(),
             "configured", configured,
-            "answered", !e.safety_net && e.source == src));
+            "answered", !e.safety_net && e.source == src);
+        if (at && pol_of[i] >= 0)     /* the policy version in force then (0: none yet) */
+            json_object_set_new(lv, "version", json_integer(versions[pol_of[i]]));
+        json_array_append_new(levels, lv);
     }
     json_t *out = json_object();
     json_object_set_new(out, "finding_id", json_string(f->id));
@@ -476,6 +488,8 @@ void api_finding_explain(struct req *r)
     json_object_set_new(out, "answered", json_string(sla_src_name(SLA_FINDING, e.source)));
     json_object_set_new(out, "value", json_integer(e.value));
     json_object_set_new(out, "safety_net", json_boolean(e.safety_net));
+    if (at)
+        json_object_set_new(out, "at", json_time(at));
     /* what the finding carries: differs from value until a recalculation
      * follows a global change */
     json_object_set_new(out, "stored",

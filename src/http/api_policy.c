@@ -13,7 +13,9 @@
  * before/after the scope's own fields, and the recalculated count).  The
  * findings it moved get no event of their own: a policy change is one
  * action, not a million finding events, and each finding's deadline can be
- * re-derived from its group's targets and this record. */
+ * re-derived from its group's targets and this record.  PUT ?dry_run=true
+ * answers what the save would do (dryrun.h) and stores, notifies and
+ * audits nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +23,13 @@
 #include "core/sla.h"
 #include "http/api.h"
 #include "http/audit.h"
+#include "http/dryrun.h"
 #include "http/http.h"
 #include "http/json_out.h"
 #include "http/server.h"
 #include "http/users.h"
 #include "store/store_findings.h"
+#include "store/store_proof.h"
 #include "util/xalloc.h"
 
 struct scope {
@@ -345,6 +349,18 @@ void api_policy_put(struct req *r)
     }
     if (parse_contacts(r, p) < 0)
         goto out;
+    bool dry;
+    if (q_dry_run(r, &dry) < 0)
+        goto out;
+    if (dry) {
+        struct sw_dry_run what;
+        int rc = store_finding_policy_dry_run(r->srv->store, p, r->now, &what);
+        if (rc < 0)
+            write_fail(r, &sc, rc);
+        else
+            answer_dry_run(r, &what);
+        goto out;
+    }
     int64_t n = 0;
     json_t *before = own_json(r, &sc), *after = NULL;
     int rc = store_finding_policy_put(r->srv->store, p, r->now, r->who.actor, &n);

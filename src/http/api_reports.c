@@ -12,6 +12,7 @@
 #include "http/api.h"
 #include "http/http.h"
 #include "http/json_out.h"
+#include "http/reports.h"
 #include "http/server.h"
 #include "util/xalloc.h"
 
@@ -485,31 +486,130 @@ static int month_bounds(struct an_ctx *x, int y, int m, int64_t *from, int64_t *
     return 0;
 }
 
+/* One billed breach: a resolve clock (the penalty) or an acknowledge clock
+ * with an MTTA penalty rate.  Kept to sort the two lists into one. */
+struct pen_item {
+    int64_t stopped_at;
+    json_t *o;
+    int64_t amount;
+};
+
 struct pen_ud {
-    json_t *items;
-    int64_t total;
+    struct pen_item *v;
+    size_t n, cap;
+    bool ack;
 };
 
 static int pen_item(const struct sw_alert_clocks *a, void *ud)
 {
     struct pen_ud *u = ud;
-    const struct sla_clock *k = &a->resolve;
+    const struct sla_clock *k = u->ack ? &a->ack : &a->resolve;
+    int64_t rate = u->ack ? a->ack_penalty_cph : a->penalty_cph;
     int64_t over = sla_clock_overage(k, k->stopped_at);
     int64_t hours = over / SLA_MS_PER_HOUR + (over % SLA_MS_PER_HOUR != 0);
-    int64_t amount = sla_penalty_cents(a->penalty_cph, over);
-    u->total += amount;
-    json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:f, s:f, s:I, s:I, s:I}",
+    int64_t amount = sla_penalty_cents(rate, over);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:f, s:f, s:I, s:I, s:I}",
                           "alert_id", a->id, "severity", sla_sev_name(a->sev),
+                          "clock", u->ack ? "ack" : "resolve",
                           "created_at", json_time(a->created_at),
-                          "resolved_at", json_time(k->stopped_at),
+                          "resolved_at", json_time(a->resolve.stopped_at),
                           "due_at", json_time(sla_clock_due(k, k->stopped_at)),
                           "target_min", an_min((double)k->target_ms),
                           "overage_min", an_min((double)over), "hours_billed", (json_int_t)hours,
-                          "rate_cents_per_hour", (json_int_t)a->penalty_cph,
+                          "rate_cents_per_hour", (json_int_t)rate,
                           "amount_cents", (json_int_t)amount);
+    json_object_set_new(o, "stopped_at", json_time(k->stopped_at));
     json_object_set_new(o, "project_id", a->project_id[0] ? json_string(a->project_id)
                                                            : json_null());
-    json_array_append_new(u->items, o);
+    if (u->n == u->cap) {
+        u->cap = u->cap ? u->cap * 2 : 64;
+        u->v = xrealloc(u->v, u->cap * sizeof(*u->v));
+    }
+    u->v[u->n++] = (struct pen_item){k->stopped_at, o, amount};
+    return 0;
+}
+
+static int pen_cmp(const void *a, const void *b)
+{
+    const struct pen_item *x = a, *y = b;
+    return x->stopped_at < y->stopped_at ? -1 : x->stopped_at > y->stopped_at;
+}
+
+/* The month's penalties from the rollups, whatever a list's page holds:
+ * by severity, resolve (penalty) and acknowledge (MTTA penalty) clocks. */
+struct pen_totals {
+    int64_t res[SLA_SEV_COUNT], ack[SLA_SEV_COUNT], total;
+    uint64_t breaches[SLA_SEV_COUNT], ack_breaches[SLA_SEV_COUNT], nbreaches;
+};
+
+static int pen_totals(struct store *st, struct an_ctx *x, int y, int m, const char *project,
+                      struct pen_totals *t)
+{
+    struct an_date a = {y, m, 1}, b = {y, m, sla_days_in_month(y, m)};
+    struct an_sum *sum = xmalloc(sizeof(*sum));
+    int rc = an_sum_range(st, x, a, b, project, sum);
+    memset(t, 0, sizeof(*t));
+    for (int sev = SLA_SEV_CRITICAL; rc == 0 && sev < SLA_SEV_COUNT; sev++) {
+        const struct sla_rollup *res = &sum->ck[sev][SW_CLOCK_RESOLVE];
+        const struct sla_rollup *ack = &sum->ck[sev][SW_CLOCK_ACK];
+        t->res[sev] = res->penalty_cents;
+        t->ack[sev] = ack->penalty_cents;
+        t->breaches[sev] = res->breached;
+        /* acknowledge breaches count as billed only where they cost something */
+        t->ack_breaches[sev] = ack->penalty_cents > 0 ? ack->breached : 0;
+        t->total += res->penalty_cents + ack->penalty_cents;
+        t->nbreaches += res->breached;
+    }
+    free(sum);
+    return rc;
+}
+
+int penalties_list_json(struct store *st, struct an_ctx *x, const char *tenant_id, int y,
+                        int m, int limit, json_t **out)
+{
+    *out = NULL;
+    int64_t from, to;
+    if (month_bounds(x, y, m, &from, &to) < 0)
+        return SW_E_INVAL;
+    struct pen_ud u = {0};
+    struct pen_totals tot;
+    int rc = store_breached_resolutions(st, tenant_id, from, to, limit + 1, pen_item, &u);
+    if (rc == 0) {
+        u.ack = true;
+        rc = store_billed_acks(st, tenant_id, from, to, limit + 1, pen_item, &u);
+    }
+    if (rc == 0)
+        rc = pen_totals(st, x, y, m, NULL, &tot);     /* the list is the tenant's */
+    if (rc < 0) {
+        for (size_t i = 0; i < u.n; i++)
+            json_decref(u.v[i].o);
+        free(u.v);
+        return rc;
+    }
+    if (u.n > 1)                        /* qsort(NULL, 0) is undefined */
+        qsort(u.v, u.n, sizeof(u.v[0]), pen_cmp);
+    bool truncated = u.n > (size_t)limit;
+    json_t *items = json_array();
+    int64_t page = 0;
+    for (size_t i = 0; i < u.n; i++) {
+        if (i < (size_t)limit) {
+            page += u.v[i].amount;
+            json_array_append_new(items, u.v[i].o);
+        } else {
+            json_decref(u.v[i].o);
+        }
+    }
+    free(u.v);
+    char month[16];
+    snprintf(month, sizeof(month), "%04d-%02d", y, m);
+    /* total_cents is the month's, from the rollups, whatever the page
+     * holds; page_total_cents is the items' sum */
+    *out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:o}", "tenant_id", tenant_id,
+                     "month", month, "timezone", x->tz.name,
+                     "count", (json_int_t)json_array_size(items),
+                     "total_cents", (json_int_t)tot.total,
+                     "page_total_cents", (json_int_t)page, "truncated", truncated,
+                     "items", items);
     return 0;
 }
 
@@ -524,36 +624,49 @@ void api_penalties_list(struct req *r)
         an_ctx_close(&x);
         return;
     }
-    int64_t from, to;
-    if (month_bounds(&x, y, m, &from, &to) < 0) {
+    json_t *o;
+    int rc = penalties_list_json(r->srv->store, &x, r->tenant_id, y, m, limit, &o);
+    an_ctx_close(&x);
+    if (rc == SW_E_INVAL)
         http_error(r, 422, "invalid", "month", "month out of range");
-        an_ctx_close(&x);
-        return;
-    }
-    struct pen_ud u = {json_array(), 0};
-    int rc = store_breached_resolutions(r->srv->store, r->tenant_id, from, to, limit + 1,
-                                        pen_item, &u);
-    if (rc < 0) {
-        json_decref(u.items);
-        an_ctx_close(&x);
+    else if (rc < 0)
         http_fail(r, rc, "penalties");
-        return;
-    }
-    bool truncated = json_array_size(u.items) > (size_t)limit;
-    if (truncated) {
-        json_t *last = json_array_get(u.items, (size_t)limit);
-        u.total -= json_integer_value(json_object_get(last, "amount_cents"));
-        json_array_remove(u.items, (size_t)limit);
-    }
+    else
+        http_json(r, 200, o);
+}
+
+int penalties_summary_json(struct store *st, struct an_ctx *x, const char *tenant_id, int y,
+                           int m, const char *project, json_t **out)
+{
+    *out = NULL;
+    struct pen_totals t;
+    int rc = pen_totals(st, x, y, m, project, &t);
+    if (rc < 0)
+        return rc;
+    json_t *by = json_array();
+    for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT; sev++)
+        json_array_append_new(by, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "severity",
+                                            sla_sev_name((enum sla_sev)sev),
+                                            "breaches", (json_int_t)t.breaches[sev],
+                                            "amount_cents", (json_int_t)(t.res[sev] + t.ack[sev]),
+                                            "rate_cents_per_hour",
+                                            (json_int_t)x->penalty_cph[sev],
+                                            "mtta_breaches", (json_int_t)t.ack_breaches[sev],
+                                            "mtta_amount_cents", (json_int_t)t.ack[sev],
+                                            "mtta_rate_cents_per_hour",
+                                            (json_int_t)x->ack_penalty_cph[sev]));
+    bool capped = x->set.has_cap && t.total > x->set.monthly_penalty_cap;
+    int64_t credited = capped ? x->set.monthly_penalty_cap : t.total;
     char month[16];
     snprintf(month, sizeof(month), "%04d-%02d", y, m);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:o}", "tenant_id", r->tenant_id,
-                          "month", month, "timezone", x.tz.name,
-                          "count", (json_int_t)json_array_size(u.items),
-                          "total_cents", (json_int_t)u.total, "truncated", truncated,
-                          "items", u.items);
-    an_ctx_close(&x);
-    http_json(r, 200, o);
+    *out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:b, s:I, s:o}",
+                     "tenant_id", tenant_id, "month", month, "timezone", x->tz.name,
+                     "breaches", (json_int_t)t.nbreaches, "total_cents", (json_int_t)t.total,
+                     "cap_cents", x->set.has_cap ? json_integer(x->set.monthly_penalty_cap)
+                                                 : json_null(),
+                     "credited_cents", (json_int_t)credited, "capped", capped,
+                     "excess_cents", (json_int_t)(t.total - credited), "by_severity", by);
+    return 0;
 }
 
 void api_penalties_summary(struct req *r)
@@ -566,41 +679,12 @@ void api_penalties_summary(struct req *r)
         an_ctx_close(&x);
         return;
     }
-    struct an_date a = {y, m, 1}, b = {y, m, sla_days_in_month(y, m)};
-    struct an_sum *sum = xmalloc(sizeof(*sum));
-    int rc = an_sum_range(r->srv->store, &x, a, b, an_param_project(r), sum);
-    if (rc < 0) {
-        free(sum);
-        an_ctx_close(&x);
-        http_fail(r, rc, "penalties");
-        return;
-    }
-    json_t *by = json_array();
-    int64_t total = 0;
-    uint64_t breaches = 0;
-    for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT; sev++) {
-        const struct sla_rollup *res = &sum->ck[sev][SW_CLOCK_RESOLVE];
-        total += res->penalty_cents;
-        breaches += res->breached;
-        json_array_append_new(by, json_pack("{s:s, s:I, s:I, s:I}", "severity",
-                                            sla_sev_name((enum sla_sev)sev),
-                                            "breaches", (json_int_t)res->breached,
-                                            "amount_cents", (json_int_t)res->penalty_cents,
-                                            "rate_cents_per_hour",
-                                            (json_int_t)x.penalty_cph[sev]));
-    }
-    free(sum);
-    bool capped = x.set.has_cap && total > x.set.monthly_penalty_cap;
-    int64_t credited = capped ? x.set.monthly_penalty_cap : total;
-    char month[16];
-    snprintf(month, sizeof(month), "%04d-%02d", y, m);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:b, s:I, s:o}",
-                          "tenant_id", r->tenant_id, "month", month, "timezone", x.tz.name,
-                          "breaches", (json_int_t)breaches, "total_cents", (json_int_t)total,
-                          "cap_cents", x.set.has_cap ? json_integer(x.set.monthly_penalty_cap)
-                                                     : json_null(),
-                          "credited_cents", (json_int_t)credited, "capped", capped,
-                          "excess_cents", (json_int_t)(total - credited), "by_severity", by);
+    json_t *o;
+    int rc = penalties_summary_json(r->srv->store, &x, r->tenant_id, y, m, an_param_project(r),
+                                    &o);
     an_ctx_close(&x);
-    http_json(r, 200, o);
+    if (rc < 0)
+        http_fail(r, rc, "penalties");
+    else
+        http_json(r, 200, o);
 }

@@ -32,7 +32,7 @@ void api_token_create(struct req *r)
     enum sw_role role;
     if (auth_role_parse(role_s, &role) < 0) {
         http_error(r, 422, "invalid", "role",
-                   "role must be platform_admin, tenant_admin, manager, analyst, viewer or ingest");
+                   "role must be platform_admin, tenant_admin, manager, analyst, viewer, ingest or auditor");
         return;
     }
     if (role == ROLE_PLATFORM_ADMIN) {

@@ -1,6 +1,8 @@
-/* audit.c: writing audit rows for handlers; GET /api/v1/audit. */
+/* audit.c: writing audit rows for handlers; GET /api/v1/audit, and the
+ * audit log's and item events' hash chains (verify, export). */
 #include "http/audit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +11,7 @@
 #include "http/http.h"
 #include "http/json_out.h"
 #include "http/server.h"
+#include "store/store_proof.h"
 #include "util/log.h"
 
 void audit_entry_init(struct audit_entry *e, const struct req *r, const char *tenant_id,
@@ -102,4 +105,93 @@ void api_audit_list(struct req *r)
     snprintf(next, sizeof(next), "%lld", (long long)c.last_id);
     http_json(r, 200, json_pack("{s:o, s:o}", "items", c.items, "next_cursor",
                                 c.n == f.limit ? json_string(next) : json_null()));
+}
+
+/* ---- the hash chains: GET /api/v1/audit/verify, /export ---------------- */
+
+struct verify_out {
+    json_t *chains;
+    int64_t records;
+    bool intact;
+};
+
+static int chain_row(const struct sw_chain_report *c, void *ud)
+{
+    struct verify_out *v = ud;
+    json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:o, s:s, s:b}", "log", c->log, "tenant_id",
+                          c->tenant_id, "records", (json_int_t)c->records, "adopted",
+                          (json_int_t)c->adopted, "started_at",
+                          c->started_at ? json_time(c->started_at) : json_null(), "head",
+                          c->head, "intact", c->intact);
+    if (!c->intact)
+        json_object_set_new(o, "problem",
+                            json_pack("{s:s, s:o, s:o, s:s}", "kind", c->problem, "seq",
+                                      c->bad_seq ? json_integer(c->bad_seq) : json_null(),
+                                      "record_id",
+                                      c->bad_row_id ? json_integer(c->bad_row_id) : json_null(),
+                                      "detail", c->detail));
+    json_array_append_new(v->chains, o);
+    v->records += c->records;
+    v->intact &= c->intact;
+    return 0;
+}
+
+void api_audit_verify(struct req *r)
+{
+    struct verify_out v = {json_array(), 0, true};
+    int rc = store_chain_verify(r->srv->store, r->tenant_id, chain_row, &v);
+    if (rc < 0) {
+        json_decref(v.chains);
+        http_fail(r, rc, "audit chains");
+        return;
+    }
+    http_json(r, 200, json_pack("{s:s, s:b, s:I, s:o}", "tenant_id", r->tenant_id, "intact",
+                                v.intact, "records", (json_int_t)v.records, "chains", v.chains));
+}
+
+#define EXPORT_DEFAULT 100000
+#define EXPORT_MAX 1000000
+
+static int export_line(const char *line, size_t len, void *ud)
+{
+    FILE *f = ud;
+    fwrite(line, 1, len, f);
+    fputc('\n', f);
+    return 0;
+}
+
+void api_audit_export(struct req *r)
+{
+    static const char *const logs[] = {"audit", "events"};
+    int log;
+    int64_t after = 0, limit = EXPORT_DEFAULT;
+    if (q_enum(r, "log", logs, 2, &log) < 0 || q_int(r, "after_seq", 0, INT64_MAX, &after) < 0 ||
+        q_int(r, "limit", 1, EXPORT_MAX, &limit) < 0)
+        return;
+    if (log < 0) {
+        http_error(r, 422, "invalid", "log", "log must be audit or events");
+        return;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    int64_t last = after;
+    int rc = store_chain_export(r->srv->store, logs[log], r->tenant_id, after, limit,
+                                export_line, f, &last);
+    fclose(f);
+    if (rc < 0) {
+        free(buf);
+        if (rc == SW_E_NOTFOUND)
+            http_error(r, 404, "not_found", NULL, "no %s chain for this tenant (nothing "
+                       "recorded yet), or no record at after_seq", logs[log]);
+        else
+            http_fail(r, rc, "audit export");
+        return;
+    }
+    http_raw(r, 200, "application/x-ndjson", buf, len);
+    char n[24];
+    snprintf(n, sizeof(n), "%lld", (long long)last);
+    http_add_header(r, "X-Chain-Last-Seq", n);
+    if (last - after == limit)      /* a full page: ask again from there */
+        http_add_header(r, "X-Chain-Next-After-Seq", n);
 }

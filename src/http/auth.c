@@ -11,13 +11,16 @@ static const struct {
 } roles[] = {
     [ROLE_NONE] = {"none", 0},
     [ROLE_PLATFORM_ADMIN] = {"platform_admin",
-        PERM_READ | PERM_INGEST | PERM_OPERATE | PERM_CONFIGURE | PERM_ADMIN | PERM_PLATFORM},
+        PERM_READ | PERM_INGEST | PERM_OPERATE | PERM_CONFIGURE | PERM_ADMIN | PERM_PLATFORM |
+        PERM_AUDIT},
     [ROLE_TENANT_ADMIN] = {"tenant_admin",
-        PERM_READ | PERM_INGEST | PERM_OPERATE | PERM_CONFIGURE | PERM_ADMIN},
+        PERM_READ | PERM_INGEST | PERM_OPERATE | PERM_CONFIGURE | PERM_ADMIN | PERM_AUDIT},
     [ROLE_MANAGER] = {"manager", PERM_READ | PERM_OPERATE | PERM_CONFIGURE},
     [ROLE_ANALYST] = {"analyst", PERM_READ | PERM_OPERATE},
     [ROLE_VIEWER] = {"viewer", PERM_READ},
     [ROLE_INGEST] = {"ingest", PERM_INGEST},
+    /* reads everything of its tenants, the audit log included; writes nothing */
+    [ROLE_AUDITOR] = {"auditor", PERM_READ | PERM_AUDIT},
 };
 
 int auth_role_parse(const char *s, enum sw_role *out)

@@ -22,6 +22,7 @@ enum sw_role {
     ROLE_ANALYST,
     ROLE_VIEWER,
     ROLE_INGEST,
+    ROLE_AUDITOR,
 };
 
 /* What a route may need; a role is a set of these. */
@@ -33,6 +34,7 @@ enum perm {
     PERM_CONFIGURE = 1 << 3,    /* policy, definition, configs, escalations, notifications */
     PERM_ADMIN     = 1 << 4,    /* a tenant's users and tokens */
     PERM_PLATFORM  = 1 << 5,    /* tenants, global policy: platform_admin only */
+    PERM_AUDIT     = 1 << 6,    /* a tenant's audit log, its hash chains and their export */
 };
 
 #define AUTH_MAX_GRANTS 16

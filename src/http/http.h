@@ -100,6 +100,10 @@ struct req {
     /* http_defer: answered later, from another thread (http_resume) */
     bool deferred;
     _Atomic int defer_state;    /* 0 handler running, 1 suspended, 2 answered early */
+
+    /* set by a handler that changed nothing (a dry run): the route's
+     * audit record is not written */
+    bool changed_nothing;
 };
 
 /* ---- request accessors ----------------------------------------------- */

@@ -640,7 +640,8 @@ static void dispatch(struct req *r)
     rt->handler(r);
     if (!r->deferred && !r->resp)
         http_error(r, 500, "internal", NULL, "no answer");
-    if (rt->audit && !r->deferred && r->status >= 200 && r->status < 300)
+    if (rt->audit && !r->deferred && !r->changed_nothing && r->status >= 200 &&
+        r->status < 300)
         audit_route(r, before);
     free(before);
 }

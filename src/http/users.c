@@ -29,7 +29,7 @@ int users_add_role(struct sw_user *u, const char *role, const char *tenant_id, c
     enum sw_role r;
     if (!role || auth_role_parse(role, &r) < 0) {
         snprintf(err, errlen, "role must be platform_admin, tenant_admin, manager, analyst, "
-                              "viewer or ingest");
+                              "viewer, ingest or auditor");
         return SW_E_INVAL;
     }
     if (tenant_id && !*tenant_id)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "store/alerts_int.h"
+#include "store/store_proof.h"
 #include "util/xalloc.h"
 
 #define CONFIG_COLS                                                             \
@@ -115,6 +116,9 @@ static int config_apply(struct db_conn *c, const struct sw_sla_config *cfg, int6
     struct sla_alert_layer l;
     sla_definition_to_layer(&cfg->overrides, &l);
     if ((rc = alert_layer_write_in(c, cfg->tenant_id, "", &l, now)) < 0)
+        return rc;
+    if ((rc = store_history_record_in(c, SW_HISTORY_DEFINITION, cfg->tenant_id, "", now, actor,
+                                      "config")) < 0)
         return rc;
     if ((rc = alert_recalc_tenant_in(c, cfg->tenant_id, now, actor, count)) < 0)
         return rc;

@@ -62,12 +62,13 @@ enum sla_sev alert_sev_of(const char *name, enum sla_sev dflt)
     "ack_fired, ack_breach_fired, res_fired, res_breach_fired, "                \
     "ack_min, resolve_min, warn_pct, penalty_cph, "                             \
     "ack_src, resolve_src, warn_src, penalty_src, "                             \
-    "ack_due_at, resolve_due_at, next_check_at, escalation_level, updated_at"
+    "ack_due_at, resolve_due_at, next_check_at, escalation_level, updated_at, "   \
+    "ack_penalty_cph, ack_penalty_src"
 
 #define ALERT_PARAMS                                                            \
     "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "   \
     "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, "    \
-    "?31, ?32, ?33, ?34, ?35, ?36, NULLIF(?37, 9223372036854775807), ?38, ?39"
+    "?31, ?32, ?33, ?34, ?35, ?36, NULLIF(?37, 9223372036854775807), ?38, ?39, ?40, ?41"
 
 static const char SQL_ALERT_INSERT[] =
     "INSERT INTO alerts (" ALERT_COLS ") VALUES (" ALERT_PARAMS ") "
@@ -85,7 +86,8 @@ static const char SQL_ALERT_UPDATE[] =
     "ack_src = ?31, resolve_src = ?32, warn_src = ?33, penalty_src = ?34, "
     "ack_due_at = ?35, resolve_due_at = ?36, "
     "next_check_at = NULLIF(?37, 9223372036854775807), escalation_level = ?38, "
-    "updated_at = ?39 WHERE tenant_id = ?1 AND id = ?2";
+    "updated_at = ?39, ack_penalty_cph = ?40, ack_penalty_src = ?41 "
+    "WHERE tenant_id = ?1 AND id = ?2";
 
 static const char SQL_ALERT_GET[] =
     "SELECT " ALERT_COLS " FROM alerts WHERE tenant_id = ?1 AND id = ?2";
@@ -132,8 +134,8 @@ static void read_clock(struct db_stmt *st, int i, struct sla_clock *k)
     k->last_event_at = db_col_int64(st, i + 5);
 }
 
-/* ?1..?39 of SQL_ALERT_INSERT / SQL_ALERT_UPDATE (x outlives the step). */
-/* Binds x as ?(o+1) .. ?(o+39) (o = 0 for a one-row statement). */
+/* ?1..?41 of SQL_ALERT_INSERT / SQL_ALERT_UPDATE (x outlives the step). */
+/* Binds x as ?(o+1) .. ?(o+41) (o = 0 for a one-row statement). */
 static void bind_alert_at(struct db_stmt *st, int o, const struct sw_alert *x)
 {
     const struct sla_alert *a = &x->a;
@@ -166,6 +168,8 @@ static void bind_alert_at(struct db_stmt *st, int o, const struct sw_alert *x)
     db_bind_int64(st, o + 37, x->next_check_at);
     db_bind_int64(st, o + 38, x->escalation_level);
     db_bind_int64(st, o + 39, x->updated_at);
+    db_bind_int64(st, o + 40, a->targets.ack_penalty_cph);
+    db_bind_text(st, o + 41, src_name(a->targets.ack_penalty_src));
 }
 
 static void bind_alert(struct db_stmt *st, const struct sw_alert *x)
@@ -207,6 +211,8 @@ static void read_alert(struct db_stmt *st, struct sw_alert *x)
     x->next_check_at = db_col_int64_or(st, 36, SLA_NEVER);
     x->escalation_level = db_col_int(st, 37);
     x->updated_at = db_col_int64(st, 38);
+    a->targets.ack_penalty_cph = db_col_int64(st, 39);
+    a->targets.ack_penalty_src = src_parse(db_col_text(st, 40));
 }
 
 /* ---- for the other alert files (store_int.h, alerts_int.h) ---------------- */
@@ -275,7 +281,7 @@ int alert_insert_in(struct db_conn *c, const struct sw_alert *x)
  * connection few (a batch of 50 is 32 + 16 + 2 rows).  The driver caches
  * statements by the address of their text: these live as long as the
  * process. */
-#define ALERT_NPARAMS 39
+#define ALERT_NPARAMS 41
 #define INSERT_LOG2_MAX 7
 _Static_assert((1 << INSERT_LOG2_MAX) == ALERT_INSERT_MAX, "ALERT_INSERT_MAX is a power of two");
 
@@ -595,6 +601,7 @@ const struct store_alert_ops sql_alert_ops = {
     .list = alert_list,
     .policy_get = alert_policy_get,
     .definition_merge = alert_definition_merge,
+    .definition_apply = alert_definition_apply,
     .recalculate = alert_recalculate,
     .config_create = alert_config_create,
     .config_get = alert_config_get,

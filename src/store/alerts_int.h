@@ -85,6 +85,8 @@ int alert_policy_get(struct store *s, const char *tenant_id, const char *project
 int alert_definition_merge(struct store *s, const char *tenant_id, const char *project_id,
                            const struct sla_definition *d, int64_t now, const char *actor,
                            int64_t *recalculated);
+int alert_definition_apply(struct store *s, const struct sw_definition_change *ch,
+                           int64_t now, const char *actor, int64_t *recalculated);
 int alert_recalculate(struct store *s, const char *tenant_id, int64_t now, const char *actor,
                       int64_t *recalculated);
 

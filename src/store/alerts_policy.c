@@ -18,7 +18,8 @@
  *   due        = started + target + paused total (a pause still going on
  *                counts up to now)
  *   target     = the new minutes x 60000 for a running clock; a stopped
- *                clock keeps the target it was judged against
+ *                clock keeps the target it was judged against (and a
+ *                stopped acknowledge clock its MTTA penalty rate)
  *   re-arm     = the target moved and the new due is after now: every
  *                fired flag of that clock is cleared
  *   next check = the earliest of the unfired threshold (started + paused +
@@ -38,19 +39,22 @@
 #include <string.h>
 
 #include "store/alerts_int.h"
+#include "store/store_proof.h"
 #include "util/xalloc.h"
 
 /* ---- layers -------------------------------------------------------------- */
 
 static const char SQL_LAYER_GET[] =
-    "SELECT severity, ack_min, resolve_min, warn_pct, penalty_cph FROM alert_policy_layers "
+    "SELECT severity, ack_min, resolve_min, warn_pct, penalty_cph, ack_penalty_cph "
+    "FROM alert_policy_layers "
     "WHERE tenant_id = ?1 AND project_id = ?2";
 static const char SQL_LAYER_DELETE[] =
     "DELETE FROM alert_policy_layers WHERE tenant_id = ?1 AND project_id = ?2";
 static const char SQL_LAYER_INSERT[] =
     "INSERT INTO alert_policy_layers (tenant_id, project_id, severity, ack_min, resolve_min, "
-    "warn_pct, penalty_cph, updated_at) "
-    "VALUES (?1, ?2, ?3, NULLIF(?4, 0), NULLIF(?5, 0), NULLIF(?6, 0), NULLIF(?7, 0), ?8)";
+    "warn_pct, penalty_cph, updated_at, ack_penalty_cph) "
+    "VALUES (?1, ?2, ?3, NULLIF(?4, 0), NULLIF(?5, 0), NULLIF(?6, 0), NULLIF(?7, 0), ?8, "
+    "NULLIF(?9, 0))";
 static const char SQL_TENANT_TEMPLATE[] =
     "SELECT COALESCE(template, '') FROM tenants WHERE id = ?1";
 static const char SQL_TENANT_TEMPLATE_SHARE[] =
@@ -80,6 +84,7 @@ static int layer_read(struct db_conn *c, const char *tenant_id, const char *proj
         out->resolve_min[sev] = db_col_int(st, 2);
         out->warn_pct[sev] = db_col_int(st, 3);
         out->penalty_cph[sev] = db_col_int64(st, 4);
+        out->ack_penalty_cph[sev] = db_col_int64(st, 5);
         *has = true;
     }
     db_reset(st);
@@ -100,7 +105,7 @@ int alert_layer_write_in(struct db_conn *c, const char *tenant_id, const char *p
     bool any = false;
     for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT; sev++)
         any |= l->ack_min[sev] > 0 || l->resolve_min[sev] > 0 || l->warn_pct[sev] > 0 ||
-               l->penalty_cph[sev] > 0;
+               l->penalty_cph[sev] > 0 || l->ack_penalty_cph[sev] > 0;
     if (!any)
         return 0;
     for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT && rc == 0; sev++) {
@@ -114,6 +119,7 @@ int alert_layer_write_in(struct db_conn *c, const char *tenant_id, const char *p
         db_bind_int64(st, 6, l->warn_pct[sev]);
         db_bind_int64(st, 7, l->penalty_cph[sev]);
         db_bind_int64(st, 8, now);
+        db_bind_int64(st, 9, l->ack_penalty_cph[sev]);
         rc = db_exec(st);
     }
     return rc;
@@ -201,14 +207,30 @@ int alert_policy_load_in(struct db_conn *c, const char *tenant_id, const char *p
 
 /* ?1 tenant, ?2 project ("" = the alerts whose project has no layer of its
  * own), ?3 now, ?4.. per severity: ack_min, resolve_min, warn_pct,
- * penalty_cph, and the four sources. */
+ * penalty_cph, ack_penalty_cph, and the five sources. */
+#define RECALC_WITH                                                             \
+    "WITH t(sev, ack_min, resolve_min, warn_pct, penalty_cph, ack_penalty_cph, ack_src, " \
+    "resolve_src, warn_src, penalty_src, ack_penalty_src) AS (VALUES "          \
+    "('critical', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13), "                \
+    "('high', ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23), "              \
+    "('medium', ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33), "            \
+    "('low', ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43)) "
+/* the group's open alerts that something would change for */
+#define RECALC_WHERE                                                            \
+    "WHERE a.tenant_id = ?1 AND a.severity = t.sev AND a.state <> 'resolved' "  \
+    "AND ((?2 = '' AND a.project_id NOT IN (SELECT l.project_id FROM alert_policy_layers AS l " \
+    "      WHERE l.tenant_id = ?1 AND l.project_id <> '')) "                    \
+    "  OR (?2 <> '' AND a.project_id = ?2)) "                                   \
+    "AND (" MOVED("ack", "ack_min") " OR " MOVED("res", "resolve_min") " "      \
+    "  OR a.ack_min <> t.ack_min OR a.resolve_min <> t.resolve_min "            \
+    "  OR a.warn_pct <> t.warn_pct OR a.penalty_cph <> t.penalty_cph "          \
+    "  OR a.ack_src <> t.ack_src OR a.resolve_src <> t.resolve_src "            \
+    "  OR a.warn_src <> t.warn_src OR a.penalty_src <> t.penalty_src "          \
+    "  OR (" RUNNING("ack") " AND (a.ack_penalty_cph <> t.ack_penalty_cph "     \
+    "      OR a.ack_penalty_src <> t.ack_penalty_src))) "
+
 static const char SQL_RECALC[] =
-    "WITH t(sev, ack_min, resolve_min, warn_pct, penalty_cph, ack_src, resolve_src, warn_src, "
-    "penalty_src) AS (VALUES "
-    "('critical', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11), "
-    "('high', ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19), "
-    "('medium', ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27), "
-    "('low', ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)) "
+    RECALC_WITH
     "UPDATE alerts AS a {INDEXED_BY alerts_open} SET "
     "ack_target_ms = " TARGET("ack", "ack_min") ", "
     "res_target_ms = " TARGET("res", "resolve_min") ", "
@@ -221,20 +243,40 @@ static const char SQL_RECALC[] =
     "ack_min = t.ack_min, resolve_min = t.resolve_min, warn_pct = t.warn_pct, "
     "penalty_cph = t.penalty_cph, ack_src = t.ack_src, resolve_src = t.resolve_src, "
     "warn_src = t.warn_src, penalty_src = t.penalty_src, "
+    "ack_penalty_cph = CASE WHEN " RUNNING("ack") " THEN t.ack_penalty_cph "
+    "ELSE a.ack_penalty_cph END, "
+    "ack_penalty_src = CASE WHEN " RUNNING("ack") " THEN t.ack_penalty_src "
+    "ELSE a.ack_penalty_src END, "
     "next_check_at = NULLIF({LEAST}(" CHECKS("ack", "ack_min") ", "
     CHECKS("res", "resolve_min") "), " NEVER_SQL "), "
     "updated_at = ?3 "
-    "FROM t "
-    "WHERE a.tenant_id = ?1 AND a.severity = t.sev AND a.state <> 'resolved' "
-    "AND ((?2 = '' AND a.project_id NOT IN (SELECT l.project_id FROM alert_policy_layers AS l "
-    "      WHERE l.tenant_id = ?1 AND l.project_id <> '')) "
-    "  OR (?2 <> '' AND a.project_id = ?2)) "
-    "AND (" MOVED("ack", "ack_min") " OR " MOVED("res", "resolve_min") " "
-    "  OR a.ack_min <> t.ack_min OR a.resolve_min <> t.resolve_min "
-    "  OR a.warn_pct <> t.warn_pct OR a.penalty_cph <> t.penalty_cph "
-    "  OR a.ack_src <> t.ack_src OR a.resolve_src <> t.resolve_src "
-    "  OR a.warn_src <> t.warn_src OR a.penalty_src <> t.penalty_src) "
+    "FROM t " RECALC_WHERE
     "RETURNING id, ack_due_at, resolve_due_at";
+
+/* A dry run (struct sw_dry_run): what SQL_RECALC would do to the same rows,
+ * as one aggregate with the same formulas.  A running clock moves earlier
+ * or later with its target; it newly breaches when its old due is not past
+ * and its new one is; a re-arm counts where it clears something fired; the
+ * penalty delta is what the running breached clocks have accrued by now
+ * (started hours over due x rate, resolve and MTTA), new minus old. */
+#define OLD_DUE(P) "(" BASE(P) " + a." P "_target_ms)"
+#define EARLIER(P, MIN) "(" MOVED(P, MIN) " AND t." MIN " * 60000 < a." P "_target_ms)"
+#define LATER(P, MIN) "(" MOVED(P, MIN) " AND t." MIN " * 60000 > a." P "_target_ms)"
+#define NEWLY(P, MIN) "(" RUNNING(P) " AND " OLD_DUE(P) " >= ?3 AND " DUE(P, MIN) " < ?3)"
+#define REARMS(P, MIN) "(" REARM(P, MIN) " AND (a." P "_fired <> 0 OR a." P "_breach_fired <> 0))"
+#define ACCRUED(DUEX, RATE)                                                     \
+    "(CASE WHEN ?3 > " DUEX " THEN (?3 - " DUEX " + 3599999) / 3600000 * " RATE " ELSE 0 END)"
+#define DELTA(P, MIN, RATE)                                                     \
+    "(CASE WHEN " RUNNING(P) " THEN " ACCRUED(DUE(P, MIN), "t." RATE) " - "    \
+    ACCRUED(OLD_DUE(P), "a." RATE) " ELSE 0 END)"
+#define ANY(M) "(CASE WHEN " M("ack", "ack_min") " OR " M("res", "resolve_min") " THEN 1 ELSE 0 END)"
+static const char SQL_DRY[] =
+    RECALC_WITH
+    "SELECT count(*), COALESCE(sum(" ANY(EARLIER) "), 0), COALESCE(sum(" ANY(LATER) "), 0), "
+    "COALESCE(sum(" ANY(NEWLY) "), 0), COALESCE(sum(" ANY(REARMS) "), 0), "
+    "CAST(COALESCE(sum(" DELTA("res", "resolve_min", "penalty_cph") " + "
+    DELTA("ack", "ack_min", "ack_penalty_cph") "), 0) AS {BIGINT}) "
+    "FROM alerts AS a {INDEXED_BY alerts_open} CROSS JOIN t " RECALC_WHERE;
 
 /* Events of recalculated alerts, EV_CHUNK to a statement: ?1 tenant,
  * ?2 actor, ?3 at, then (alert id, data) pairs from ?4. */
@@ -248,7 +290,8 @@ static const char SQL_EVENTS_CHUNK[] =
     EV_ROW(28, 29) EV_ROW(30, 31) EV_ROW(32, 33) EV_ROW(34, 35) EV_ROW(36, 37)
     EV_ROW(38, 39) EV_ROW(40, 41) EV_ROW(42, 43) EV_ROW(44, 45) EV_ROW(46, 47)
     EV_ROW(48, 49) EV_ROW(50, 51) EV_ROW(52, 53) EV_ROW(54, 55) EV_ROW(56, 57)
-    EV_ROW(58, 59) EV_ROW(60, 61) EV_ROW(62, 63) EV_ROW(64, 65) EV_ROW(66, 67);
+    EV_ROW(58, 59) EV_ROW(60, 61) EV_ROW(62, 63) EV_ROW(64, 65) EV_ROW(66, 67)
+    " RETURNING id, item_id";
 
 struct ev_chunk {
     struct sw_alert x;              /* tenant_id, and the id of a single event */
@@ -273,7 +316,36 @@ static int chunk_flush(struct db_conn *c, struct ev_chunk *k)
             db_bind_text(st, 4 + 2 * (int)i, k->id[i]);
             db_bind_text(st, 5 + 2 * (int)i, k->data[i]);
         }
-        rc = db_exec(st);
+        /* each event on its chain (chain.c): ids come back in any order,
+         * matched by the alert (one event per alert in a chunk) */
+        int64_t ids[EV_CHUNK];
+        char item[SW_ID_MAX + 1];
+        size_t got = 0;
+        while ((rc = db_step(st)) == DB_ROW && got < EV_CHUNK) {
+            db_col_copy(st, 1, item, sizeof(item));
+            for (size_t i = 0; i < EV_CHUNK; i++)
+                if (!strcmp(item, k->id[i]))
+                    ids[i] = db_col_int64(st, 0);
+            got++;
+        }
+        db_reset(st);
+        if (rc < 0)
+            return rc;
+        if (got != EV_CHUNK)
+            return SW_E_STORE;
+        struct sw_event e;
+        memset(&e, 0, sizeof(e));
+        snprintf(e.tenant_id, sizeof(e.tenant_id), "%s", k->x.tenant_id);
+        snprintf(e.item_kind, sizeof(e.item_kind), "alert");
+        snprintf(e.type, sizeof(e.type), "recalculated");
+        snprintf(e.actor, sizeof(e.actor), "%s", k->actor ? k->actor : "");
+        e.at = k->now;
+        rc = 0;
+        for (size_t i = 0; i < EV_CHUNK && rc == 0; i++) {
+            snprintf(e.item_id, sizeof(e.item_id), "%s", k->id[i]);
+            e.data = k->data[i];
+            rc = store_chain_event_in(c, ids[i], &e);
+        }
     } else {
         for (size_t i = 0; i < k->n && rc == 0; i++) {
             snprintf(k->x.id, sizeof(k->x.id), "%s", k->id[i]);
@@ -289,7 +361,7 @@ static int chunk_flush(struct db_conn *c, struct ev_chunk *k)
  * no layer of its own), under the scopes of p. */
 static int recalc_group(struct db_conn *c, const char *tenant_id, const char *project_id,
                         const struct sw_alert_policy *p, int64_t now, const char *actor,
-                        int64_t *count)
+                        int64_t *count, struct sw_dry_run *dry)
 {
     struct sla_alert_scopes sc;
     sw_alert_policy_scopes(p, &sc);
@@ -298,7 +370,7 @@ static int recalc_group(struct db_conn *c, const char *tenant_id, const char *pr
         if (sla_alert_policy_resolve(&sc, (enum sla_sev)sev, &t[sev]) < 0)
             return SW_E_INVAL;
     struct db_stmt *st;
-    int rc = db_prep(c, SQL_RECALC, &st);
+    int rc = db_prep(c, dry ? SQL_DRY : SQL_RECALC, &st);
     if (rc < 0)
         return rc;
     db_bind_text(st, 1, tenant_id);
@@ -310,12 +382,25 @@ static int recalc_group(struct db_conn *c, const char *tenant_id, const char *pr
         db_bind_int64(st, i++, t[sev].resolve_min);
         db_bind_int64(st, i++, t[sev].warn_pct);
         db_bind_int64(st, i++, t[sev].penalty_cph);
-        const enum sla_src src[4] = {t[sev].ack_src, t[sev].resolve_src, t[sev].warn_src,
-                                     t[sev].penalty_src};
-        for (int k = 0; k < 4; k++) {
+        db_bind_int64(st, i++, t[sev].ack_penalty_cph);
+        const enum sla_src src[5] = {t[sev].ack_src, t[sev].resolve_src, t[sev].warn_src,
+                                     t[sev].penalty_src, t[sev].ack_penalty_src};
+        for (int k = 0; k < 5; k++) {
             const char *name = sla_src_name(SLA_ALERT, src[k]);
             db_bind_text(st, i++, name ? name : "builtin");
         }
+    }
+    if (dry) {
+        if ((rc = db_step_one(st)) <= 0)
+            return rc < 0 ? rc : SW_E_STORE;
+        *count += db_col_int64(st, 0);
+        dry->earlier += db_col_int64(st, 1);
+        dry->later += db_col_int64(st, 2);
+        dry->new_breaches += db_col_int64(st, 3);
+        dry->rearmed += db_col_int64(st, 4);
+        dry->penalty_delta_cents += db_col_int64(st, 5);
+        db_reset(st);
+        return 0;
     }
     /* The UPDATE happens at the first step; the rest reads RETURNING. */
     struct ev_chunk *k = xcalloc(1, sizeof(*k));
@@ -340,8 +425,8 @@ static int recalc_group(struct db_conn *c, const char *tenant_id, const char *pr
     return rc;
 }
 
-int alert_recalc_tenant_in(struct db_conn *c, const char *tenant_id, int64_t now,
-                           const char *actor, int64_t *count)
+static int recalc_tenant(struct db_conn *c, const char *tenant_id, int64_t now,
+                         const char *actor, int64_t *count, struct sw_dry_run *dry)
 {
     struct sw_alert_policy *p = xmalloc(sizeof(*p));
     char (*projects)[SW_ID_MAX + 1] = NULL;
@@ -351,7 +436,7 @@ int alert_recalc_tenant_in(struct db_conn *c, const char *tenant_id, int64_t now
         rc = rc > 0 ? SW_E_NOTFOUND : rc;
         goto done;
     }
-    if ((rc = recalc_group(c, tenant_id, "", p, now, actor, count)) < 0)
+    if ((rc = recalc_group(c, tenant_id, "", p, now, actor, count, dry)) < 0)
         goto done;
     /* projects with their own layer, each under its own scopes */
     struct db_stmt *st;
@@ -370,12 +455,18 @@ int alert_recalc_tenant_in(struct db_conn *c, const char *tenant_id, int64_t now
     for (size_t i = 0; i < n && rc == 0; i++) {
         rc = layer_read(c, tenant_id, projects[i], &p->project, &p->has_project);
         if (rc == 0)
-            rc = recalc_group(c, tenant_id, projects[i], p, now, actor, count);
+            rc = recalc_group(c, tenant_id, projects[i], p, now, actor, count, dry);
     }
 done:
     free(projects);
     free(p);
     return rc < 0 ? rc : 0;
+}
+
+int alert_recalc_tenant_in(struct db_conn *c, const char *tenant_id, int64_t now,
+                           const char *actor, int64_t *count)
+{
+    return recalc_tenant(c, tenant_id, now, actor, count, NULL);
 }
 
 /* ---- policy and definition ------------------------------------------------------ */
@@ -412,6 +503,8 @@ static void layer_merge(struct sla_alert_layer *dst, const struct sla_alert_laye
         merge_one(&dst->warn_pct[sev], src->warn_pct[sev]);
         if (src->penalty_cph[sev] > 0)
             dst->penalty_cph[sev] = src->penalty_cph[sev];
+        if (src->ack_penalty_cph[sev] > 0)
+            dst->ack_penalty_cph[sev] = src->ack_penalty_cph[sev];
     }
 }
 
@@ -428,29 +521,56 @@ int alert_definition_valid(const struct sla_definition *d)
 
 struct policy_write {
     const char *tenant_id, *project_id;
-    const struct sla_definition *d;     /* NULL: recalculate only */
+    const struct sw_definition_change *ch;  /* NULL: recalculate only */
     int64_t now;
     const char *actor;
     int64_t count;
     struct sw_alert_policy p;
 };
 
+static void rates_apply(int64_t *dst, const struct sw_rate_patch *r)
+{
+    for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT; sev++)
+        if (r->set[sev])
+            dst[sev] = r->cph[sev];     /* 0: back to inheriting */
+}
+
+/* A dry run's transaction ends here: everything it wrote is rolled back. */
+#define DRY_RUN_DONE SW_E_EXHAUSTED
+
 static int policy_write_tx(struct db_conn *c, void *ud)
 {
     struct policy_write *w = ud;
     w->count = 0;
+    struct sw_dry_run *dry = w->ch ? w->ch->dry_run : NULL;
+    if (dry)
+        memset(dry, 0, sizeof(*dry));   /* a retried run counts afresh */
     int rc;
-    if (w->d) {
+    if (w->ch) {
         rc = alert_policy_load_in(c, w->tenant_id, w->project_id, ALERT_LOCK_UPDATE, &w->p);
         if (rc != 0)
             return rc > 0 ? SW_E_NOTFOUND : rc;
-        /* to_layer multiplies and copies: 0 stays 0, so unset stays unset */
-        struct sla_alert_layer add;
-        sla_definition_to_layer(w->d, &add);
         struct sla_alert_layer *l = *w->project_id ? &w->p.project : &w->p.tenant;
-        layer_merge(l, &add);
+        if (w->ch->d) {
+            /* to_layer multiplies and copies: 0 stays 0, so unset stays unset */
+            struct sla_alert_layer add;
+            sla_definition_to_layer(w->ch->d, &add);
+            layer_merge(l, &add);
+        }
+        rates_apply(l->penalty_cph, &w->ch->penalty);
+        rates_apply(l->ack_penalty_cph, &w->ch->ack_penalty);
         if ((rc = alert_layer_write_in(c, w->tenant_id, w->project_id, l, w->now)) < 0)
             return rc;
+        if ((rc = store_history_record_in(c, SW_HISTORY_DEFINITION, w->tenant_id,
+                                          w->project_id, w->now, w->actor, "update")) < 0)
+            return rc;
+    }
+    if (dry) {
+        /* the new layer is written (in this transaction only): the groups
+         * are read as the change would leave them */
+        rc = recalc_tenant(c, w->tenant_id, w->now, w->actor, &w->count, dry);
+        dry->would_recalculate = w->count;
+        return rc < 0 ? rc : DRY_RUN_DONE;
     }
     if ((rc = alert_recalc_tenant_in(c, w->tenant_id, w->now, w->actor, &w->count)) < 0)
         return rc;
@@ -461,8 +581,33 @@ static int policy_write_tx(struct db_conn *c, void *ud)
 static int policy_write(struct store *base, struct policy_write *w, int64_t *recalculated)
 {
     int rc = db_tx(sql_of(base)->db, DB_TX_WRITE, policy_write_tx, w);
+    if (rc == DRY_RUN_DONE && w->ch && w->ch->dry_run)
+        rc = 0;
     if (rc == 0 && recalculated)
         *recalculated = w->count;
+    return rc;
+}
+
+static bool rates_valid(const struct sw_rate_patch *r)
+{
+    for (int sev = 0; sev < SLA_SEV_COUNT; sev++)
+        if (r->set[sev] && (r->cph[sev] < 0 || r->cph[sev] > SW_PENALTY_CPH_MAX))
+            return false;
+    return true;
+}
+
+int alert_definition_apply(struct store *base, const struct sw_definition_change *ch,
+                           int64_t now, const char *actor, int64_t *recalculated)
+{
+    if ((ch->d && alert_definition_valid(ch->d) < 0) || !rates_valid(&ch->penalty) ||
+        !rates_valid(&ch->ack_penalty))
+        return SW_E_INVAL;
+    struct policy_write *w = xcalloc(1, sizeof(*w));
+    *w = (struct policy_write){.tenant_id = ch->tenant_id,
+                               .project_id = ch->project_id ? ch->project_id : "",
+                               .ch = ch, .now = now, .actor = actor};
+    int rc = policy_write(base, w, recalculated);
+    free(w);
     return rc;
 }
 
@@ -470,14 +615,8 @@ int alert_definition_merge(struct store *base, const char *tenant_id, const char
                            const struct sla_definition *d, int64_t now, const char *actor,
                            int64_t *recalculated)
 {
-    if (alert_definition_valid(d) < 0)
-        return SW_E_INVAL;
-    struct policy_write *w = xcalloc(1, sizeof(*w));
-    *w = (struct policy_write){.tenant_id = tenant_id, .project_id = project_id ? project_id : "",
-                               .d = d, .now = now, .actor = actor};
-    int rc = policy_write(base, w, recalculated);
-    free(w);
-    return rc;
+    struct sw_definition_change ch = {.tenant_id = tenant_id, .project_id = project_id, .d = d};
+    return alert_definition_apply(base, &ch, now, actor, recalculated);
 }
 
 int alert_recalculate(struct store *base, const char *tenant_id, int64_t now, const char *actor,

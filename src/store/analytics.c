@@ -137,7 +137,9 @@ static bool stopped_sample(struct tz *z, const struct sw_alert *x, enum sw_clock
     if (!is_stopped(x, k))
         return false;
     const struct sla_clock *ck = clock_of(x, k);
-    sla_clock_sample(ck, k == SW_CLOCK_RESOLVE ? x->a.targets.penalty_cph : 0, smp);
+    /* the resolve clock bills the penalty rate, the ack clock the MTTA one */
+    sla_clock_sample(ck, k == SW_CLOCK_RESOLVE ? x->a.targets.penalty_cph
+                                               : x->a.targets.ack_penalty_cph, smp);
     memset(key, 0, sizeof(*key));
     key->tenant_id = x->tenant_id;
     key->project_id = x->project_id;
@@ -212,14 +214,14 @@ static const char SQL_NEED_BUILD[] =
     "EXISTS (SELECT 1 FROM alerts WHERE ack_stopped_at > 0 OR res_stopped_at > 0))";
 static const char SQL_PENDING_DONE[] = "DELETE FROM rollups_pending";
 
-#define STOPPED_COLS(P)                                                         \
+#define STOPPED_COLS(P, RATE)                                                   \
     "SELECT project_id, severity, " P "_started_at, " P "_target_ms, "          \
     P "_paused_ms, " P "_paused_since, " P "_stopped_at, " P "_last_event_at, " \
-    "penalty_cph FROM alerts WHERE tenant_id = ?1 AND " P "_stopped_at > 0 "    \
+    RATE " FROM alerts WHERE tenant_id = ?1 AND " P "_stopped_at > 0 "          \
     "ORDER BY project_id, severity, " P "_stopped_at"
 
-static const char SQL_STOPPED_ACK[] = STOPPED_COLS("ack");
-static const char SQL_STOPPED_RES[] = STOPPED_COLS("res");
+static const char SQL_STOPPED_ACK[] = STOPPED_COLS("ack", "ack_penalty_cph");
+static const char SQL_STOPPED_RES[] = STOPPED_COLS("res", "penalty_cph");
 
 static int rebuild_clock(struct db_conn *c, struct rollup_batch *b, const char *tenant_id,
                          struct tz *z, enum sw_clock_kind k)
@@ -248,7 +250,7 @@ static int rebuild_clock(struct db_conn *c, struct rollup_batch *b, const char *
             .stopped_at = db_col_int64(st, 6),
             .last_event_at = db_col_int64(st, 7),
         };
-        int64_t rate = k == SW_CLOCK_RESOLVE ? db_col_int64(st, 8) : 0;
+        int64_t rate = db_col_int64(st, 8);        /* the clock's own rate */
         char day[SLA_DATE_BUFSZ];
         tz_local_day(z, ck.stopped_at, day, sizeof(day));
         if (have && (sev != key.sev || strcmp(day, key.day) || strcmp(project, prev_project))) {
@@ -450,6 +452,8 @@ int sql_analytics_open_alerts(struct store *base, const char *tenant_id,
 int sql_analytics_breached_resolutions(struct store *base, const char *tenant_id,
                                        int64_t from_ms, int64_t to_ms, int limit,
                                        store_alert_clocks_cb cb, void *ud);
+int sql_analytics_billed_acks(struct store *base, const char *tenant_id, int64_t from_ms,
+                              int64_t to_ms, int limit, store_alert_clocks_cb cb, void *ud);
 int sql_analytics_tenant_settings(struct store *base, const char *tenant_id,
                                   struct sw_tenant_settings *out);
 int sql_analytics_tenant_update(struct store *base, const char *tenant_id,
@@ -472,6 +476,7 @@ const struct store_analytics_ops sql_analytics_ops = {
     .rollup_ensure = rollup_ensure,
     .open_alerts = sql_analytics_open_alerts,
     .breached_resolutions = sql_analytics_breached_resolutions,
+    .billed_acks = sql_analytics_billed_acks,
     .tenant_settings = sql_analytics_tenant_settings,
     .tenant_update = sql_analytics_tenant_update,
     .live_add = sql_analytics_live_add,

@@ -27,7 +27,7 @@ int sql_analytics_rebuild_tenant_in(struct db_conn *c, const char *tenant_id, in
     "id, project_id, severity, state, created_at, resolved_at, "                       \
     "ack_started_at, ack_target_ms, ack_paused_ms, ack_paused_since, ack_stopped_at, " \
     "ack_last_event_at, res_started_at, res_target_ms, res_paused_ms, res_paused_since, " \
-    "res_stopped_at, res_last_event_at, warn_pct, penalty_cph"
+    "res_stopped_at, res_last_event_at, warn_pct, penalty_cph, ack_penalty_cph"
 
 /* `state <> 'resolved'` literally: the partial index alerts_open answers it */
 static const char SQL_OPEN[] =
@@ -38,6 +38,11 @@ static const char SQL_BREACHED_RES[] =
     "SELECT " CLOCKS_COLS " FROM alerts WHERE tenant_id = ?1 "
     "AND res_stopped_at > resolve_due_at AND res_stopped_at >= ?2 AND res_stopped_at < ?3 "
     "ORDER BY res_stopped_at, id LIMIT ?4";
+/* over the tenant's rows (no index for it: a monthly read, billed acks are rare) */
+static const char SQL_BILLED_ACKS[] =
+    "SELECT " CLOCKS_COLS " FROM alerts WHERE tenant_id = ?1 AND ack_penalty_cph > 0 "
+    "AND ack_stopped_at > ack_due_at AND ack_stopped_at >= ?2 AND ack_stopped_at < ?3 "
+    "ORDER BY ack_stopped_at, id LIMIT ?4";
 
 static void read_clocks(struct db_stmt *st, struct sw_alert_clocks *a)
 {
@@ -64,6 +69,7 @@ static void read_clocks(struct db_stmt *st, struct sw_alert_clocks *a)
     }
     a->warn_pct = db_col_int(st, 18);
     a->penalty_cph = db_col_int64(st, 19);
+    a->ack_penalty_cph = db_col_int64(st, 20);
 }
 
 /* Runs a prepared and bound statement of CLOCKS_COLS rows into cb. */
@@ -97,7 +103,7 @@ int sql_analytics_open_alerts(struct store *base, const char *tenant_id,
     return rc;
 }
 
-int sql_analytics_breached_resolutions(struct store *base, const char *tenant_id,
+static int breached_run(const char *sql, struct store *base, const char *tenant_id,
                                        int64_t from_ms, int64_t to_ms, int limit,
                                        store_alert_clocks_cb cb, void *ud)
 {
@@ -105,7 +111,7 @@ int sql_analytics_breached_resolutions(struct store *base, const char *tenant_id
     if (!c)
         return SW_E_UNAVAILABLE;
     struct db_stmt *st;
-    int rc = db_prep(c, SQL_BREACHED_RES, &st);
+    int rc = db_prep(c, sql, &st);
     if (rc == 0) {
         db_bind_text(st, 1, tenant_id);
         db_bind_int64(st, 2, from_ms);
@@ -115,6 +121,19 @@ int sql_analytics_breached_resolutions(struct store *base, const char *tenant_id
     }
     db_release(c);
     return rc;
+}
+
+int sql_analytics_breached_resolutions(struct store *base, const char *tenant_id,
+                                       int64_t from_ms, int64_t to_ms, int limit,
+                                       store_alert_clocks_cb cb, void *ud)
+{
+    return breached_run(SQL_BREACHED_RES, base, tenant_id, from_ms, to_ms, limit, cb, ud);
+}
+
+int sql_analytics_billed_acks(struct store *base, const char *tenant_id, int64_t from_ms,
+                              int64_t to_ms, int limit, store_alert_clocks_cb cb, void *ud)
+{
+    return breached_run(SQL_BILLED_ACKS, base, tenant_id, from_ms, to_ms, limit, cb, ud);
 }
 
 /* ---- tenant settings ------------------------------------------------------------------ */

@@ -481,6 +481,27 @@ int db_begin(struct db_conn *c, enum db_tx_kind kind)
     return 0;
 }
 
+void **db_precommit(struct db_conn *c, db_precommit_fn fn, void (*release)(void *))
+{
+    if (!c->in_tx)
+        return NULL;
+    for (int i = 0; i < c->npre; i++)
+        if (c->pre[i].fn == fn)
+            return &c->pre[i].state;
+    if (c->npre == DB_PRECOMMIT_MAX)
+        return NULL;
+    c->pre[c->npre] = (struct db_precommit_slot){.fn = fn, .release = release};
+    return &c->pre[c->npre++].state;
+}
+
+static void precommit_release(struct db_conn *c)
+{
+    for (int i = 0; i < c->npre; i++)
+        if (c->pre[i].release && c->pre[i].state)
+            c->pre[i].release(c->pre[i].state);
+    c->npre = 0;
+}
+
 void db_rollback(struct db_conn *c)
 {
     if (!c->in_tx)
@@ -489,6 +510,7 @@ void db_rollback(struct db_conn *c)
     c->in_tx = false;
     c->barrier = false;
     signals_drop(c);
+    precommit_release(c);
 }
 
 int db_commit(struct db_conn *c)
@@ -496,6 +518,14 @@ int db_commit(struct db_conn *c)
     if (!c->in_tx) {
         snprintf(c->err, sizeof(c->err), "COMMIT outside a transaction");
         return failed(c, SW_E_STORE, "commit");
+    }
+    /* the transaction's last statements (db_precommit) */
+    for (int i = 0; i < c->npre; i++) {
+        int prc = c->pre[i].fn(c, c->pre[i].state);
+        if (prc < 0) {
+            db_rollback(c);
+            return prc;
+        }
     }
     int rc = fault(c);
     if (rc == 0)
@@ -505,6 +535,7 @@ int db_commit(struct db_conn *c)
         db_rollback(c);
         return rc;
     }
+    precommit_release(c);
     struct db *db = c->db;
     if (c->tx_kind != DB_TX_READ)
         db->degraded = false;

@@ -179,6 +179,20 @@ typedef int (*db_tx_fn)(struct db_conn *c, void *ud);
  * A positive return of fn is committed and returned as it is. */
 int db_tx(struct db *db, enum db_tx_kind kind, db_tx_fn fn, void *ud);
 
+/* Work a transaction does just before its COMMIT, and state it keeps
+ * until then: the hash chains (chain.c) take their chain heads' row locks
+ * only there, last and in one order, so an append never holds a head
+ * while it waits for other rows (no deadlock, the shortest hold).
+ * db_precommit registers fn once per transaction (a second call with the
+ * same fn returns the same slot) and answers the address of a pointer,
+ * NULL at first, that the caller may set to its own state; fn(c, *slot)
+ * runs before COMMIT (a negative return rolls back and is db_commit's:
+ * SW_E_RETRY retries inside db_tx) and release(*slot) after COMMIT or
+ * ROLLBACK.  NULL outside a transaction or beyond DB_PRECOMMIT_MAX fns. */
+#define DB_PRECOMMIT_MAX 4
+typedef int (*db_precommit_fn)(struct db_conn *c, void *state);
+void **db_precommit(struct db_conn *c, db_precommit_fn fn, void (*release)(void *state));
+
 /* ---- signals ------------------------------------------------------------------ */
 
 /* Subscriber of this process: channel and payload are borrowed for the

@@ -28,6 +28,13 @@ struct db_conn {
     bool broken;                    /* the driver lost it: dropped at release */
     bool barrier;                   /* COMMIT waits for the other nodes */
     struct db_pending_signal *sig_head, *sig_tail;
+    /* db_precommit: work before COMMIT, state released after it */
+    struct db_precommit_slot {
+        db_precommit_fn fn;
+        void (*release)(void *);
+        void *state;
+    } pre[DB_PRECOMMIT_MAX];
+    int npre;
     /* the statement cache: open addressing on the SQL text's address */
     struct db_cached {
         const char *key;

@@ -21,6 +21,7 @@
 
 #include "notify/notify.h"
 #include "store/alerts_int.h"
+#include "store/store_proof.h"
 #include "util/xalloc.h"
 
 #define NEVER_SQL "9223372036854775807"
@@ -390,6 +391,9 @@ static int chain_put_tx(struct db_conn *c, void *ud)
         if ((rc = db_exec(st)) < 0)
             return rc;
     }
+    if ((rc = store_history_record_in(c, SW_HISTORY_ESCALATION, ch->tenant_id, sev, p->now,
+                                      p->actor, "update")) < 0)
+        return rc;
     if ((rc = db_prep(c, SQL_CHAIN_RESCHEDULE, &st)) < 0)
         return rc;
     db_bind_text(st, 1, ch->tenant_id);

@@ -1,6 +1,7 @@
 /* events.c: the append-only event log of items (store.h): every state
  * change of an alert or a finding, written by its subject in the same
- * transaction as the change (store_event_add_in). */
+ * transaction as the change (store_event_add_in), and put on its tenant's
+ * hash chain at COMMIT (chain.c). */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,13 +9,9 @@
 #include "store/store_int.h"
 #include "util/xalloc.h"
 
-/* RETURNING only when the caller wants the id: SQLite runs a RETURNING
- * statement through an ephemeral table (opened, filled and dropped per
- * row), which made creating an alert ~10 % dearer than the plain INSERT of
- * the old SQLite store (bench/ingest, callgrind). */
-static const char SQL_EVENT_ADD[] =
-    "INSERT INTO events (tenant_id, item_kind, item_id, type, actor, at, data) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+/* Always RETURNING id: every event goes on its tenant's hash chain, whose
+ * link names the record by id (chain.c), even when the caller wants no id
+ * (SQLite pays for RETURNING with an ephemeral table per row). */
 static const char SQL_EVENT_ADD_ID[] =
     "INSERT INTO events (tenant_id, item_kind, item_id, type, actor, at, data) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id";
@@ -27,7 +24,7 @@ static const char SQL_EVENT_LIST[] =
 int store_event_add_in(struct db_conn *c, const struct sw_event *e, int64_t *id_out)
 {
     struct db_stmt *st;
-    int rc = db_prep(c, id_out ? SQL_EVENT_ADD_ID : SQL_EVENT_ADD, &st);
+    int rc = db_prep(c, SQL_EVENT_ADD_ID, &st);
     if (rc < 0)
         return rc;
     db_bind_text(st, 1, e->tenant_id);
@@ -37,13 +34,13 @@ int store_event_add_in(struct db_conn *c, const struct sw_event *e, int64_t *id_
     db_bind_text(st, 5, e->actor);
     db_bind_int64(st, 6, e->at);
     db_bind_text(st, 7, e->data);       /* NULL binds NULL */
-    if (!id_out)
-        return db_exec(st);
     rc = db_step_one(st);
     if (rc == 1) {
-        *id_out = db_col_int64(st, 0);
+        int64_t id = db_col_int64(st, 0);
         db_reset(st);
-        return 0;
+        if (id_out)
+            *id_out = id;
+        return store_chain_event_in(c, id, e);
     }
     return rc < 0 ? rc : SW_E_STORE;
 }
@@ -61,7 +58,7 @@ static void event_many_build(void)
 {
     for (int k = 0; k <= EVENT_LOG2_MAX; k++) {
         int rows = 1 << k;
-        size_t cap = 256 + (size_t)rows * 64, len;
+        size_t cap = 320 + (size_t)rows * 64, len;
         char *s = xmalloc(cap);
         len = (size_t)snprintf(s, cap, "INSERT INTO events (tenant_id, item_kind, item_id, type, "
                                        "actor, at, data) VALUES ");
@@ -71,6 +68,8 @@ static void event_many_build(void)
                                     r ? ", " : "", o + 1, o + 2, o + 3, o + 4, o + 5, o + 6,
                                     o + 7);
         }
+        /* the ids, for the chain: matched to the events by their keys */
+        snprintf(s + len, cap - len, " RETURNING id, tenant_id, item_id, type");
         event_many_sql[k] = s;
     }
 }
@@ -98,7 +97,36 @@ int store_event_add_many_in(struct db_conn *c, const struct sw_event *const *e, 
             db_bind_int64(st, o + 6, x->at);
             db_bind_text(st, o + 7, x->data);
         }
-        if ((rc = db_exec(st)) < 0)
+        /* RETURNING comes in VALUES order on both databases in practice,
+         * but nothing promises it: each row is matched to its event (one
+         * event per item and type in a batch), searching from the next */
+        int rows = 1 << k, next = 0, got = 0;
+        bool used[1 << EVENT_LOG2_MAX] = {false};
+        int64_t ids[1 << EVENT_LOG2_MAX];
+        while ((rc = db_step(st)) == DB_ROW) {
+            const char *t = db_col_text(st, 1), *item = db_col_text(st, 2),
+                       *type = db_col_text(st, 3);
+            for (int j = 0; j < rows; j++) {
+                int r = (next + j) % rows;
+                const struct sw_event *x = e[off + (size_t)r];
+                if (!used[r] && !strcmp(x->tenant_id, t) && !strcmp(x->item_id, item) &&
+                    !strcmp(x->type, type)) {
+                    used[r] = true;
+                    ids[r] = db_col_int64(st, 0);
+                    next = r + 1;
+                    got++;
+                    break;
+                }
+            }
+        }
+        db_reset(st);
+        if (rc < 0)
+            return rc;
+        if (got != rows)
+            return SW_E_STORE;
+        for (int r = 0; r < rows && rc == 0; r++)
+            rc = store_chain_event_in(c, ids[r], e[off + (size_t)r]);
+        if (rc < 0)
             return rc;
         off += (size_t)1 << k;
     }

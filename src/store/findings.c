@@ -636,6 +636,7 @@ const struct store_finding_ops sql_finding_ops = {
     .list = finding_list,
     .policy_chain = findings_policy_chain,
     .policy_put = findings_policy_put,
+    .policy_dry_run = findings_policy_dry_run,
     .policy_delete = findings_policy_delete,
     .recalculate = findings_recalculate,
     .next_due = findings_next_due,

@@ -103,6 +103,8 @@ uint32_t findings_contacts_pos(const struct sla_contacts *cs, uint32_t levels);
 /* The ops themselves (sql_finding_ops is in findings.c). */
 int findings_policy_chain(struct store *s, const char *tenant_id, const char *project_id,
                           struct sw_policy_chain *out);
+int findings_policy_dry_run(struct store *s, const struct sw_finding_policy *p,
+                            int64_t now, struct sw_dry_run *out);
 int findings_policy_put(struct store *s, const struct sw_finding_policy *p, int64_t now,
                         const char *actor, int64_t *recalculated);
 int findings_policy_delete(struct store *s, const char *tenant_id, const char *project_id,

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "store/findings_int.h"
+#include "store/store_proof.h"
 #include "util/xalloc.h"
 
 #define LIVE "state IN ('open', 'paused')"
@@ -102,6 +103,24 @@ static const char SQL_REARM[] =
     " AND (stage <> 0 OR contacts_fired <> 0) "
     "AND clock_base + ?4 + (CASE WHEN paused_since IS NULL THEN 0 "
     "ELSE {GREATEST}(?5 - paused_since, 0) END) > ?5";
+
+/* A dry run of one moved (group, severity) (store_proof.h): its live
+ * findings, those breached at once (the old deadline not past, the new
+ * one past; deadline = base + target + the ongoing pause, as SQL_REARM),
+ * and those SQL_REARM would re-arm.  ?4 new target ms, ?5 now, ?6 old.
+ * Over findings_live, as the counts below (SQLite without statistics would
+ * walk the primary key). */
+#define DEADLINE(X)                                                           \
+    "(clock_base + " X " + (CASE WHEN paused_since IS NULL THEN 0 "           \
+    "ELSE {GREATEST}(?5 - paused_since, 0) END))"
+static const char SQL_DRY_GROUP[] =
+    "SELECT count(*), "
+    "COALESCE(sum(CASE WHEN " DEADLINE("?6") " >= ?5 AND " DEADLINE("?4") " < ?5 "
+    "THEN 1 ELSE 0 END), 0), "
+    "COALESCE(sum(CASE WHEN (stage <> 0 OR contacts_fired <> 0) AND " DEADLINE("?4")
+    " > ?5 THEN 1 ELSE 0 END), 0) "
+    "FROM findings {INDEXED_BY findings_live} "
+    "WHERE tenant_id = ?1 AND project_id = ?2 AND severity = ?3 AND " LIVE;
 
 /* over findings_live alone: without statistics SQLite's planner would walk
  * the table's primary key instead */
@@ -389,8 +408,33 @@ static int scope_lock(struct db_conn *c, const char *tenant_id, const char *proj
 /* Re-resolves one group's targets with the policy as it stands; where a
  * severity's hours change, re-arms its fired findings.  *moved: some
  * deadline of the group moved. */
+static int dry_group(struct db_conn *c, const char *tenant_id, const char *project_id,
+                     enum sla_sev sev, int32_t was_hours, int32_t hours, int64_t now,
+                     struct sw_dry_run *dry)
+{
+    struct db_stmt *st;
+    int rc = db_prep(c, SQL_DRY_GROUP, &st);
+    if (rc < 0)
+        return rc;
+    db_bind_text(st, 1, tenant_id);
+    db_bind_text(st, 2, project_id);
+    db_bind_text(st, 3, sla_sev_name(sev));
+    db_bind_int64(st, 4, (sla_ms)hours * SLA_MS_PER_HOUR);
+    db_bind_int64(st, 5, now);
+    db_bind_int64(st, 6, (sla_ms)was_hours * SLA_MS_PER_HOUR);
+    if ((rc = db_step_one(st)) <= 0)
+        return rc < 0 ? rc : SW_E_STORE;
+    int64_t n = db_col_int64(st, 0);
+    *(hours < was_hours ? &dry->earlier : &dry->later) += n;
+    dry->new_breaches += db_col_int64(st, 1);
+    dry->rearmed += db_col_int64(st, 2);
+    db_reset(st);
+    return 0;
+}
+
 static int recalc_group(struct db_conn *c, const char *tenant_id, const char *project_id,
-                        const struct sw_policy_chain *chain, int64_t now, bool *moved)
+                        const struct sw_policy_chain *chain, int64_t now, bool *moved,
+                        struct sw_dry_run *dry)
 {
     struct sla_finding_layer layers[SW_POL_COUNT];
     struct sla_finding_scopes scopes;
@@ -416,6 +460,12 @@ static int recalc_group(struct db_conn *c, const char *tenant_id, const char *pr
         if (was.hours == t.hours)
             continue;
         *moved = true;
+        if (dry) {
+            if ((rc = dry_group(c, tenant_id, project_id, sev, was.hours, t.hours, now,
+                                dry)) < 0)
+                return rc;
+            continue;
+        }
         struct db_stmt *st;
         if ((rc = db_prep(c, SQL_REARM, &st)) < 0)
             return rc;
@@ -434,14 +484,15 @@ static int recalc_group(struct db_conn *c, const char *tenant_id, const char *pr
  * its own gets the company's values and sources); *count = the scope's
  * live findings. */
 static int recalc_scope(struct db_conn *c, const char *tenant_id, const char *project_id,
-                        const struct strv *groups, int64_t now, int64_t *count)
+                        const struct strv *groups, int64_t now, int64_t *count,
+                        struct sw_dry_run *dry)
 {
     struct sw_policy_chain *chain = xmalloc(sizeof(*chain));
     bool moved = false;
     int rc = 0;
     for (size_t i = 0; i < groups->n && rc == 0; i++) {
         if ((rc = findings_chain_in(c, tenant_id, groups->v[i], true, chain)) == 0)
-            rc = recalc_group(c, tenant_id, groups->v[i], chain, now, &moved);
+            rc = recalc_group(c, tenant_id, groups->v[i], chain, now, &moved, dry);
     }
     free(chain);
     struct db_stmt *st;
@@ -457,6 +508,9 @@ static int recalc_scope(struct db_conn *c, const char *tenant_id, const char *pr
     /* a deadline may have come closer, or been re-armed to fire now */
     return moved ? store_hint_in(c, now, now) : 0;
 }
+
+/* A dry run's transaction ends with this: everything it wrote is rolled back. */
+#define DRY_RUN_DONE SW_E_EXHAUSTED
 
 /* ---- the ops --------------------------------------------------------------------- */
 
@@ -512,6 +566,7 @@ struct policy_ctx {
     const char *tenant_id, *project_id;
     const struct sw_finding_policy *p;
     bool recalc_only;
+    struct sw_dry_run *dry;             /* non-NULL: computed, rolled back */
     int64_t now;
     const char *actor;
     int64_t count;
@@ -523,6 +578,8 @@ static int policy_tx(struct db_conn *c, void *ud)
     struct strv groups = {0};
     struct db_stmt *st;
     x->count = 0;
+    if (x->dry)
+        memset(x->dry, 0, sizeof(*x->dry));     /* a retried run counts afresh */
     int rc = findings_scope_exists_in(c, x->tenant_id, x->project_id);
     if (rc < 0)
         return rc;
@@ -540,9 +597,18 @@ static int policy_tx(struct db_conn *c, void *ud)
         }
         if ((rc = db_exec(st)) < 0)
             goto cleanup;
+        /* the new version of the scope, with the change (history.c) */
+        if ((rc = store_history_record_in(c, SW_HISTORY_FINDING_POLICY, x->tenant_id,
+                                          x->project_id, x->now, x->actor,
+                                          x->p ? "update" : "delete")) < 0)
+            goto cleanup;
     }
     if (*x->tenant_id)
-        rc = recalc_scope(c, x->tenant_id, x->project_id, &groups, x->now, &x->count);
+        rc = recalc_scope(c, x->tenant_id, x->project_id, &groups, x->now, &x->count, x->dry);
+    if (rc == 0 && x->dry) {
+        x->dry->would_recalculate = x->count;
+        rc = DRY_RUN_DONE;              /* roll back what the run wrote */
+    }
 cleanup:
     strv_free(&groups);
     return rc;
@@ -551,6 +617,8 @@ cleanup:
 static int policy_run(struct store *base, struct policy_ctx *x, int64_t *count)
 {
     int rc = db_tx(sql_of(base)->db, DB_TX_WRITE, policy_tx, x);
+    if (rc == DRY_RUN_DONE && x->dry)
+        rc = 0;
     if (rc == 0 && count)
         *count = x->count;
     return rc;
@@ -562,6 +630,15 @@ int findings_policy_put(struct store *base, const struct sw_finding_policy *p, i
     struct policy_ctx x = {.tenant_id = p->tenant_id, .project_id = p->project_id, .p = p,
                            .now = now, .actor = actor};
     return policy_run(base, &x, recalculated);
+}
+
+int findings_policy_dry_run(struct store *base, const struct sw_finding_policy *p,
+                            int64_t now, struct sw_dry_run *out)
+{
+    struct policy_ctx x = {.tenant_id = p->tenant_id, .project_id = p->project_id, .p = p,
+                           .now = now, .actor = "", .dry = out};
+    memset(out, 0, sizeof(*out));
+    return policy_run(base, &x, NULL);
 }
 
 int findings_policy_delete(struct store *base, const char *tenant_id, const char *project_id,

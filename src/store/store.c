@@ -2,7 +2,8 @@
  * signals between nodes, and health.
  *
  * Schema: numbered migrations embedded from schema/<dialect>/NNNN_name.sql,
- * applied in order inside one DB_TX_LOCKING transaction (on PostgreSQL
+ * each one not in schema_version applied in order inside one DB_TX_LOCKING
+ * transaction (on PostgreSQL
  * under the database-wide advisory lock, so nodes starting together
  * migrate once), recorded in schema_version.
  *
@@ -37,6 +38,16 @@ static const char SQL_VERSION_TABLE[] =
 static const char SQL_VERSION_HAS[] = "SELECT 1 FROM schema_version WHERE version = ?1";
 static const char SQL_VERSION_ADD[] =
     "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, ?3)";
+
+/* Migrations that need C as well as SQL: run right after their file, in
+ * the same transaction. */
+static const struct {
+    int64_t version;
+    int (*fn)(struct db_conn *c);
+} migrate_steps[] = {
+    {50, store_chain_adopt_in},     /* 0050_chains: chain the existing rows */
+    {51, store_history_adopt_in},   /* 0051_policy_history: baseline versions */
+};
 
 struct migrate_ctx {
     const struct embed_file *files;
@@ -77,6 +88,9 @@ static int migrate_tx(struct db_conn *c, void *ud)
         }
         if ((rc = db_exec_script(c, (const char *)f->data)) < 0)
             goto fail;
+        for (size_t i = 0; i < sizeof(migrate_steps) / sizeof(migrate_steps[0]); i++)
+            if (migrate_steps[i].version == v && (rc = migrate_steps[i].fn(c)) < 0)
+                goto fail;
         if ((rc = db_prep(c, SQL_VERSION_ADD, &st)) < 0)
             goto fail;
         db_bind_int64(st, 1, v);
@@ -253,6 +267,7 @@ int store_sql_open(const char *url, struct store **out, char *err, size_t errlen
     s->base.alerts = &sql_alert_ops;
     s->base.escalation = &sql_escalation_ops;
     s->base.analytics = &sql_analytics_ops;
+    s->base.proof = &sql_proof_ops;
     s->base.integrations = &sql_integration_ops;
     s->alert_writer = store_alert_writer_new(s);
     *out = &s->base;

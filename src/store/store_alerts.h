@@ -28,6 +28,9 @@
 #define SW_DEFINITION_CLEAR (-1)
 #define SW_SOURCE_MAX 128
 #define SW_TEMPLATE_MAX 31
+#define SW_PENALTY_CPH_MAX INT64_C(100000000)   /* $1,000,000 an hour */
+
+struct sw_dry_run;                      /* store_proof.h */
 
 /* ---- records ---------------------------------------------------------- */
 
@@ -160,6 +163,26 @@ struct sw_sla_config_patch {
     int active;                         /* 1, 0 or -1 */
 };
 
+/* A change of a scope's SLA definition (PUT /sla/definition): the seed's
+ * fields of d that are > 0, and penalty rates (cents per started hour over
+ * target, per severity): set[sev] true gives the scope that rate, 0 back
+ * to inheriting.  Fields not given keep what the scope had. */
+struct sw_rate_patch {
+    bool set[SLA_SEV_COUNT];
+    int64_t cph[SLA_SEV_COUNT];
+};
+
+struct sw_definition_change {
+    const char *tenant_id;
+    const char *project_id;             /* NULL or "" = the tenant's layer */
+    const struct sla_definition *d;     /* may be NULL */
+    struct sw_rate_patch penalty;       /* resolve (MTTR) penalty: the per-tenant rate override */
+    struct sw_rate_patch ack_penalty;   /* optional MTTA penalty */
+    /* non-NULL: a dry run (store_proof.h): computes what the change would
+     * do into *dry_run, stores nothing, notifies nothing */
+    struct sw_dry_run *dry_run;
+};
+
 typedef int (*store_alert_cb)(const struct sw_alert *a, void *ud);
 typedef int (*store_config_cb)(const struct sw_sla_config *c, void *ud);
 
@@ -202,6 +225,11 @@ struct store_alert_ops {
     int (*definition_merge)(struct store *s, const char *tenant_id, const char *project_id,
                             const struct sla_definition *d, int64_t now, const char *actor,
                             int64_t *recalculated);
+    /* definition_merge with penalty rates too (struct sw_definition_change);
+     * one transaction, one recalculation.  SW_E_INVAL for a value out of
+     * range (a rate above SW_PENALTY_CPH_MAX). */
+    int (*definition_apply)(struct store *s, const struct sw_definition_change *ch,
+                            int64_t now, const char *actor, int64_t *recalculated);
     /* Recalculates the tenant's open alerts against the current policy. */
     int (*recalculate)(struct store *s, const char *tenant_id, int64_t now,
                        const char *actor, int64_t *recalculated);
@@ -253,6 +281,11 @@ static inline int store_alert_definition_merge(struct store *s, const char *tena
                                                const struct sla_definition *d, int64_t now,
                                                const char *actor, int64_t *recalculated)
 { return s->alerts->definition_merge(s, tenant_id, project_id, d, now, actor, recalculated); }
+static inline int store_alert_definition_apply(struct store *s,
+                                               const struct sw_definition_change *ch,
+                                               int64_t now, const char *actor,
+                                               int64_t *recalculated)
+{ return s->alerts->definition_apply(s, ch, now, actor, recalculated); }
 static inline int store_alert_recalculate(struct store *s, const char *tenant_id, int64_t now,
                                           const char *actor, int64_t *recalculated)
 { return s->alerts->recalculate(s, tenant_id, now, actor, recalculated); }

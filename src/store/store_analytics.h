@@ -77,6 +77,7 @@ struct sw_alert_clocks {
     struct sla_clock ack, resolve;
     int32_t warn_pct;
     int64_t penalty_cph;
+    int64_t ack_penalty_cph;            /* the MTTA penalty rate (0: none) */
 };
 
 struct sw_tenant_settings {
@@ -128,6 +129,10 @@ struct store_analytics_ops {
      * by stop instant then id, at most limit. */
     int (*breached_resolutions)(struct store *s, const char *tenant_id, int64_t from_ms,
                                 int64_t to_ms, int limit, store_alert_clocks_cb cb, void *ud);
+    /* The same for acknowledge clocks that breached and bill an MTTA penalty
+     * (rate > 0), by ack stop instant then id. */
+    int (*billed_acks)(struct store *s, const char *tenant_id, int64_t from_ms, int64_t to_ms,
+                       int limit, store_alert_clocks_cb cb, void *ud);
     /* NOTFOUND when the tenant does not exist. */
     int (*tenant_settings)(struct store *s, const char *tenant_id, struct sw_tenant_settings *out);
     /* Applies p; a new time zone rebuilds the tenant's rollups in the same
@@ -168,6 +173,10 @@ static inline int store_breached_resolutions(struct store *s, const char *tenant
                                              int64_t from_ms, int64_t to_ms, int limit,
                                              store_alert_clocks_cb cb, void *ud)
 { return s->analytics->breached_resolutions(s, tenant_id, from_ms, to_ms, limit, cb, ud); }
+static inline int store_billed_acks(struct store *s, const char *tenant_id, int64_t from_ms,
+                                    int64_t to_ms, int limit, store_alert_clocks_cb cb,
+                                    void *ud)
+{ return s->analytics->billed_acks(s, tenant_id, from_ms, to_ms, limit, cb, ud); }
 static inline int store_tenant_settings(struct store *s, const char *tenant_id,
                                         struct sw_tenant_settings *out)
 { return s->analytics->tenant_settings(s, tenant_id, out); }

@@ -39,6 +39,8 @@
 
 /* ---- records --------------------------------------------------------- */
 
+struct sw_dry_run;                      /* store_proof.h */
+
 struct sw_finding {
     char tenant_id[SW_ID_MAX + 1];
     char id[SW_ID_MAX + 1];
@@ -238,6 +240,11 @@ struct store_finding_ops {
      * semantics above.  SW_E_NOTFOUND for an unknown tenant/project. */
     int (*policy_put)(struct store *s, const struct sw_finding_policy *p, int64_t now,
                       const char *actor, int64_t *recalculated);
+    /* What policy_put would do (store_proof.h's struct sw_dry_run), in a
+     * transaction rolled back: nothing stored, nothing notified.  The
+     * global level recalculates nothing (all zero). */
+    int (*policy_dry_run)(struct store *s, const struct sw_finding_policy *p, int64_t now,
+                          struct sw_dry_run *out);
     /* Drops a scope's override (no row is not an error) and recalculates. */
     int (*policy_delete)(struct store *s, const char *tenant_id, const char *project_id,
                          int64_t now, const char *actor, int64_t *recalculated);
@@ -335,6 +342,10 @@ static inline int store_finding_policy_put(struct store *s, const struct sw_find
                                            int64_t now, const char *actor,
                                            int64_t *recalculated)
 { return s->findings->policy_put(s, p, now, actor, recalculated); }
+static inline int store_finding_policy_dry_run(struct store *s,
+                                               const struct sw_finding_policy *p, int64_t now,
+                                               struct sw_dry_run *out)
+{ return s->findings->policy_dry_run(s, p, now, out); }
 static inline int store_finding_policy_delete(struct store *s, const char *tenant_id,
                                               const char *project_id, int64_t now,
                                               const char *actor, int64_t *recalculated)

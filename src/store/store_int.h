@@ -129,6 +129,26 @@ int store_token_insert_in(struct db_conn *c, const struct sw_token *t,
 /* users.c: appends an audit row. */
 int store_audit_add_in(struct db_conn *c, const struct sw_audit *a);
 
+/* chain.c: an appended event or audit row (id: its id) takes its place in
+ * its tenant's hash chain when the transaction commits (chain_int.h).
+ * Every INSERT into events or audit_log calls one of these. */
+int store_chain_event_in(struct db_conn *c, int64_t id, const struct sw_event *e);
+int store_chain_audit_in(struct db_conn *c, int64_t id, const struct sw_audit *a);
+/* chain.c: chains the rows written before the chains existed (run by
+ * store.c right after migration 0050, in its transaction). */
+int store_chain_adopt_in(struct db_conn *c);
+
+/* history.c: a policy writer calls this inside its transaction, after its
+ * change: the scope (kind: SW_HISTORY_* of store_proof.h) is snapshotted
+ * and, when it differs from its latest version, the next version is
+ * appended (action: "update", "delete", "config").  A kind is added in
+ * history.c's snapshot_in. */
+int store_history_record_in(struct db_conn *c, const char *kind, const char *tenant_id,
+                            const char *scope, int64_t at, const char *actor,
+                            const char *action);
+/* history.c: baseline versions of the scopes set before migration 0051. */
+int store_history_adopt_in(struct db_conn *c);
+
 /* outbox.c: a notice caused by event_id (> 0): one pending outbox row per
  * channel x recipient of the tenant's notification config (an sla.warning
  * only when its threshold is in the tenant's thresholds), each with a new
@@ -210,6 +230,7 @@ extern const struct store_finding_ops sql_finding_ops;         /* findings*.c */
 extern const struct store_alert_ops sql_alert_ops;             /* alerts*.c */
 extern const struct store_escalation_ops sql_escalation_ops;   /* alerts_due.c, escalation.c */
 extern const struct store_analytics_ops sql_analytics_ops;     /* analytics.c, rollups.c */
+extern const struct store_proof_ops sql_proof_ops;             /* chain_verify.c, ... */
 extern const struct store_integration_ops sql_integration_ops; /* integrations.c */
 
 #endif

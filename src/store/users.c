@@ -30,7 +30,7 @@
 
 static const char SQL_AUDIT_ADD[] =
     "INSERT INTO audit_log (tenant_id, actor, at, action, target, before, after) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id";
 /* Two texts, so the tenant's list walks audit_log_tenant (tenant_id, id);
  * optional filters are NULL parameters. */
 #define AUDIT_SELECT \
@@ -93,7 +93,11 @@ int store_audit_add_in(struct db_conn *c, const struct sw_audit *a)
     db_bind_text(st, 5, a->target);
     db_bind_text(st, 6, a->before);     /* NULL binds NULL */
     db_bind_text(st, 7, a->after);
-    return db_exec(st);
+    if ((rc = db_step_one(st)) != 1)
+        return rc < 0 ? rc : SW_E_STORE;
+    int64_t id = db_col_int64(st, 0);
+    db_reset(st);
+    return store_chain_audit_in(c, id, a);     /* on its chain at COMMIT */
 }
 
 static int audits_add_in(struct db_conn *c, const struct sw_audit *a, size_t n)
@@ -106,15 +110,16 @@ static int audits_add_in(struct db_conn *c, const struct sw_audit *a, size_t n)
     return 0;
 }
 
-/* One row on its own: a single INSERT needs no transaction around it. */
+static int audit_add_tx(struct db_conn *c, void *ud)
+{
+    return store_audit_add_in(c, ud);
+}
+
+/* One row on its own, in a transaction of its own: the row and its place
+ * in the hash chain commit together. */
 static int audit_add(struct store *base, const struct sw_audit *a)
 {
-    struct db_conn *c = db_acquire(sql_of(base)->db);
-    if (!c)
-        return SW_E_UNAVAILABLE;
-    int rc = store_audit_add_in(c, a);
-    db_release(c);
-    return rc;
+    return db_tx(sql_of(base)->db, DB_TX_WRITE, audit_add_tx, (void *)a);
 }
 
 static int audit_list(struct store *base, const struct sw_audit_filter *f, store_audit_cb cb,

@@ -7,6 +7,7 @@
 // stopped clock has no compliance, not 100 % and grade A.
 import * as api from './api.js';
 import { trendChart } from './charts.js';
+import { forecastPanel } from './forecast.js';
 import { mountNumbers } from './findings_numbers.js';
 import {
   h, icon, replace, clear, sevChip, fmtMin, fmtPct, fmtInt, fmtDateTime, fmtDate, isNum,
@@ -75,6 +76,7 @@ export function mount(root, ctx) {
   const breachesEl = h('div', { id: 'breaches', class: 'panel' });
   const findingsEl = h('div', { id: 'dashboard-findings', class: 'panel' });
   const configEl = h('div', { id: 'config', class: 'panel' });
+  const forecast = forecastPanel(tenant, () => alive);
 
   replace(root,
     header,
@@ -82,6 +84,7 @@ export function mount(root, ctx) {
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Live Metrics' }), h('span', { class: 'hint', text: 'updated live' })), metricsEl),
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Trends' }), h('span', { class: 'hint', text: 'daily average time to acknowledge and to resolve' }), h('div', { class: 'right' }, sevSel, daysSel)), trendsEl, trendNote),
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Active Breaches' }), h('span', { class: 'hint', id: 'breach-count' })), breachesEl),
+    forecast.section,
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Findings' }),
       h('span', { class: 'hint', text: 'vulnerability remediation: now, and closed over the last 30 days' }),
       h('div', { class: 'right' }, h('a', { href: '#/findings', class: 'btn btn-sm', text: 'All findings' }))), findingsEl),
@@ -426,7 +429,7 @@ export function mount(root, ctx) {
   async function loadAll() {
     refreshBtn.classList.add('spinning');
     refreshBtn.disabled = true;
-    await Promise.allSettled([loadScorecard(), loadCurrent(), loadTrends(), loadBreaches(), configOpen ? loadDefinition() : null]);
+    await Promise.allSettled([loadScorecard(), loadCurrent(), loadTrends(), loadBreaches(), forecast.load(), configOpen ? loadDefinition() : null]);
     if (!alive) return;
     refreshBtn.classList.remove('spinning');
     refreshBtn.disabled = false;

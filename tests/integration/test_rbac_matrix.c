@@ -32,7 +32,8 @@
 #define TB "tenant-bravo"
 #define PW "matrix password 1"
 
-enum { P_READ = 1, P_INGEST = 2, P_OPERATE = 4, P_CONFIGURE = 8, P_ADMIN = 16, P_PLATFORM = 32 };
+enum { P_READ = 1, P_INGEST = 2, P_OPERATE = 4, P_CONFIGURE = 8, P_ADMIN = 16, P_PLATFORM = 32,
+       P_AUDIT = 64 };
 
 struct route {
     char method[16];
@@ -52,7 +53,7 @@ struct caller {
 static struct sw_server srv;
 static struct route routes[512];
 static size_t nroutes;
-static struct caller callers[8];
+static struct caller callers[10];
 static size_t ncallers;
 static long long token_of[2], user_seq;     /* [0] alpha's sacrificial token, [1] bravo's */
 static char failures[16384];
@@ -80,6 +81,7 @@ static unsigned perm_of(const char *w, bool *pub)
         unsigned p;
     } names[] = {{"read", P_READ}, {"ingest", P_INGEST}, {"operate", P_OPERATE},
                  {"configure", P_CONFIGURE}, {"admin", P_ADMIN}, {"platform", P_PLATFORM},
+                 {"audit", P_AUDIT},
                  {"authenticated", 0}, {"public", 0}};
     *pub = !strcmp(w, "public");
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -285,12 +287,14 @@ static void setup_world(void)
             }
         }
     }
-    add_caller("tenant_admin", P_READ | P_INGEST | P_OPERATE | P_CONFIGURE | P_ADMIN,
+    add_caller("tenant_admin", P_READ | P_INGEST | P_OPERATE | P_CONFIGURE | P_ADMIN | P_AUDIT,
                "tenant_admin");
     add_caller("manager", P_READ | P_OPERATE | P_CONFIGURE, "manager");
     add_caller("analyst", P_READ | P_OPERATE, "analyst");
     add_caller("viewer", P_READ, "viewer");
     add_caller("ingest", P_INGEST, "ingest");
+    /* reads everything of its tenant, the audit log included; writes nothing */
+    add_caller("auditor", P_READ | P_AUDIT, "auditor");
 
     /* a dashboard session of a manager of A: the cookie path of the same checks */
     snprintf(body, sizeof(body),

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "an_common.h"
 
@@ -204,6 +205,116 @@ static void test_penalties_and_cap(void **state)
     http_free(&r);
 }
 
+/* GET the statement of a month; its text as pdftotext reads it (malloc'd).
+ * SLAWATCH_STATEMENT_SAMPLE=DIR keeps each PDF there (docs/statement.png
+ * is rendered from one with pdftoppm the same way). */
+static char *statement_text(struct sw_server *s, const char *tenant, const char *month)
+{
+    char path[256];
+    struct http_resp r;
+    snprintf(path, sizeof(path), "/api/v1/sla/statements/%s?month=%s", tenant, month);
+    assert_int_equal(api(s, "GET", path, ADMIN_TOKEN, NULL, &r), 200);
+    char ct[64], cd[160];
+    assert_non_null(http_resp_header(&r, "Content-Type", ct, sizeof(ct)));
+    assert_string_equal(ct, "application/pdf");
+    assert_non_null(http_resp_header(&r, "Content-Disposition", cd, sizeof(cd)));
+    assert_non_null(strstr(cd, "statement-"));
+    assert_true(r.len > 1000 && !memcmp(r.body, "%PDF-", 5));
+    char file[] = "/tmp/slawatch-statement-XXXXXX";
+    int fd = mkstemp(file);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, r.body, r.len), (ssize_t)r.len);
+    close(fd);
+    const char *keep = getenv("SLAWATCH_STATEMENT_SAMPLE");
+    if (keep) {
+        char cmd[512];
+        snprintf(cmd, sizeof(cmd), "cp %s %s/statement-%s-%s.pdf", file, keep, tenant, month);
+        assert_int_equal(system(cmd), 0);
+    }
+    http_free(&r);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "pdftotext -layout %s -", file);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+        fwrite(buf, 1, n, out);
+    assert_int_equal(pclose(p), 0);
+    fclose(out);
+    unlink(file);
+    return text;
+}
+
+static void money_str(long long cents, char *buf, size_t len)
+{
+    /* the statement's format: 1,234.56 */
+    char d[24], g[40];
+    snprintf(d, sizeof(d), "%lld", cents / 100);
+    size_t n = strlen(d), k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            g[k++] = ',';
+        g[k++] = d[i];
+    }
+    g[k] = '\0';
+    snprintf(buf, len, "%s.%02lld", g, cents % 100);
+}
+
+static void assert_has(const char *text, const char *what)
+{
+    if (!strstr(text, what))
+        fail_msg("the statement lacks \"%s\":\n%s", what, text);
+}
+
+/* The monthly service-credit statement, read back with pdftotext: the
+ * tenant, the month, compliance per severity, each breach with its credit,
+ * the cap applied and the totals; the PDF says what the JSON says. */
+static void test_statement(void **state)
+{
+    struct sw_server *s = *state;
+    char body[96], a[64];
+    long long total = penalty(&B) + penalty(&D), cap = penalty(&D);
+    snprintf(body, sizeof(body), "{\"monthly_penalty_cap\":%lld}", cap);
+    assert_int_equal(api(s, "PATCH", "/api/v1/tenants/nyr", ADMIN_TOKEN, body, NULL), 200);
+    char *t = statement_text(s, "nyr", "2026-11");
+    assert_has(t, "Service-credit statement");
+    assert_has(t, "T nyr (nyr)");
+    assert_has(t, "Month 2026-11, 2026-11-01 to 2026-11-30 (America/New_York)");
+    assert_has(t, "Compliance by severity");
+    assert_has(t, "Breaches and credits");
+    money_str(penalty(&B), a, sizeof(a));
+    assert_has(t, a);
+    money_str(penalty(&D), a, sizeof(a));
+    assert_has(t, a);
+    money_str(total, a, sizeof(a));
+    assert_has(t, a);
+    assert_has(t, "Cap applied");
+    assert_has(t, "yes");
+    money_str(penalty(&B), a, sizeof(a));       /* above the cap */
+    assert_has(t, "Service credit due");
+    assert_has(t, "page 1");
+    free(t);
+    assert_int_equal(api(s, "PATCH", "/api/v1/tenants/nyr", ADMIN_TOKEN,
+                         "{\"monthly_penalty_cap\":null}", NULL), 200);
+    /* a month without breaches */
+    t = statement_text(s, "nyr", "2026-08");
+    assert_has(t, "No billed breach this month.");
+    assert_has(t, "none");
+    free(t);
+    struct http_resp r;
+    assert_int_equal(api(s, "GET", "/api/v1/sla/statements/nyr?month=2026-13", ADMIN_TOKEN, NULL,
+                         &r), 422);
+    assert_error_shape(&r, "invalid", "month");
+    http_free(&r);
+    assert_int_equal(api(s, "GET", "/api/v1/sla/statements/nosuch?month=2026-11", ADMIN_TOKEN,
+                         NULL, &r), 404);
+    http_free(&r);
+}
+
 static void test_compare_and_trends(void **state)
 {
     struct sw_server *s = *state;
@@ -280,6 +391,153 @@ static void test_bad_input(void **state)
                "monthly_penalty_cap");
 }
 
+static json_t *sev_of(json_t *o, const char *k, const char *sev)
+{
+    return json_object_get(json_object_get(o, k), sev);
+}
+
+static void put_definition(struct sw_server *s, const char *tenant, const char *body,
+                           struct http_resp *r)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/api/v1/sla/definition?tenant_id=%s", tenant);
+    long st = api(s, "PUT", path, ADMIN_TOKEN, body, r);
+    if (st != 200)
+        fail_msg("PUT %s: %ld %s", body, st, r->body);
+}
+
+/* Per-tenant rate override and the optional MTTA penalty: a late
+ * acknowledgement bills the MTTA rate (acknowledge clocks only where a rate
+ * is set), the list merges both clocks by stop instant, the totals are the
+ * month's whatever the page holds, a stopped acknowledge clock keeps the rate
+ * it was billed at when the policy changes later, 0 goes back to inheriting. */
+static void test_rate_override_and_mtta(void **state)
+{
+    struct sw_server *s = *state;
+    struct http_resp r;
+    an_tenant(s, "mt", "standard", "UTC");
+    assert_int_equal(api(s, "GET", "/api/v1/sla/definition?tenant_id=mt", ADMIN_TOKEN, NULL,
+                         &r), 200);
+    json_int_t tmpl_crit = json_integer_value(sev_of(r.json, "penalty_per_hour_cents",
+                                                     "critical"));
+    json_int_t tmpl_high = json_integer_value(sev_of(r.json, "penalty_per_hour_cents", "high"));
+    assert_true(tmpl_crit > 0 && tmpl_crit != 12345);
+    assert_int_equal(json_integer_value(sev_of(r.json, "mtta_penalty_per_hour_cents",
+                                               "critical")), 0);
+    http_free(&r);
+    put_definition(s, "mt", "{\"penalty_per_hour_cents\":{\"critical\":12345},"
+                            "\"mtta_penalty_per_hour_cents\":{\"critical\":700}}", &r);
+    assert_int_equal(json_integer_value(sev_of(r.json, "penalty_per_hour_cents", "critical")),
+                     12345);
+    assert_int_equal(json_integer_value(sev_of(r.json, "penalty_per_hour_cents", "high")),
+                     tmpl_high);
+    assert_int_equal(json_integer_value(sev_of(r.json, "mtta_penalty_per_hour_cents",
+                                               "critical")), 700);
+    assert_int_equal(json_integer_value(sev_of(r.json, "mtta_penalty_per_hour_cents", "high")),
+                     0);
+    http_free(&r);
+
+    /* M1: acknowledged 61 min late (2 h at 700) and resolved 30 min late
+     * (1 h at 12345); M2: on time to acknowledge, 3 h 1 s late to resolve;
+     * M3 (high): late to acknowledge, no MTTA rate: nothing billed */
+    struct an_alert m1 = {.id = "M1", .sev = "critical"}, m2 = {.id = "M2", .sev = "critical"},
+                    m3 = {.id = "M3", .sev = "high"};
+    m1.created = at("2026-09-10T10:00:00Z");
+    an_create(s, "mt", &m1);
+    assert_int_equal(m1.rate_cph, 12345);
+    an_act(s, "mt", &m1, "acknowledge", m1.created + (m1.ack_target_min + 61) * MIN_S);
+    assert_true(m1.ack_breached);
+    an_act(s, "mt", &m1, "resolve", m1.created + (m1.res_target_min + 30) * MIN_S);
+    m2.created = at("2026-09-12T10:00:00Z");
+    an_create(s, "mt", &m2);
+    an_act(s, "mt", &m2, "acknowledge", m2.created + MIN_S);
+    an_act(s, "mt", &m2, "resolve", m2.created + m2.res_target_min * MIN_S + 3 * HOUR_S + 1);
+    m3.created = at("2026-09-14T10:00:00Z");
+    an_create(s, "mt", &m3);
+    an_act(s, "mt", &m3, "acknowledge", m3.created + (m3.ack_target_min + 120) * MIN_S);
+    an_act(s, "mt", &m3, "resolve", m3.created + m3.res_target_min * MIN_S / 2);
+    /* M4: acknowledged 10 min late in September, still open */
+    struct an_alert m4 = {.id = "M4", .sev = "critical"};
+    m4.created = at("2026-09-20T10:00:00Z");
+    an_create(s, "mt", &m4);
+    an_act(s, "mt", &m4, "acknowledge", m4.created + (m4.ack_target_min + 10) * MIN_S);
+    const long long total = 2 * 700 + 12345 + 4 * 12345 + 700;
+
+    /* the MTTA rate changes after M4's acknowledgement: it was billed at 700 */
+    put_definition(s, "mt", "{\"mtta_penalty_per_hour_cents\":{\"critical\":900}}", &r);
+    http_free(&r);
+
+    assert_int_equal(api(s, "GET", "/api/v1/sla/penalties/mt?month=2026-09", ADMIN_TOKEN, NULL,
+                         &r), 200);
+    assert_int_equal(an_jint(r.json, "count"), 4);
+    assert_int_equal(an_jint(r.json, "total_cents"), total);
+    assert_int_equal(an_jint(r.json, "page_total_cents"), total);
+    assert_false(json_is_true(json_object_get(r.json, "truncated")));
+    json_t *items = json_object_get(r.json, "items");
+    static const struct { const char *id, *clock; long long rate, amount; } want[] = {
+        {"M1", "ack", 700, 1400}, {"M1", "resolve", 12345, 12345},
+        {"M2", "resolve", 12345, 4 * 12345}, {"M4", "ack", 700, 700},
+    };
+    for (size_t i = 0; i < 4; i++) {
+        json_t *it = json_array_get(items, i);
+        assert_string_equal(json_string_value(json_object_get(it, "alert_id")), want[i].id);
+        assert_string_equal(json_string_value(json_object_get(it, "clock")), want[i].clock);
+        assert_int_equal(an_jint(it, "rate_cents_per_hour"), want[i].rate);
+        assert_int_equal(an_jint(it, "amount_cents"), want[i].amount);
+    }
+    http_free(&r);
+    /* a page of one: the month's total still */
+    assert_int_equal(api(s, "GET", "/api/v1/sla/penalties/mt?month=2026-09&limit=1", ADMIN_TOKEN,
+                         NULL, &r), 200);
+    assert_int_equal(an_jint(r.json, "count"), 1);
+    assert_true(json_is_true(json_object_get(r.json, "truncated")));
+    assert_int_equal(an_jint(r.json, "total_cents"), total);
+    assert_int_equal(an_jint(r.json, "page_total_cents"), 1400);
+    http_free(&r);
+    /* the summary (rollups) agrees with the list (raw rows) */
+    assert_int_equal(api(s, "GET", "/api/v1/sla/penalties/mt/summary?month=2026-09", ADMIN_TOKEN,
+                         NULL, &r), 200);
+    assert_int_equal(an_jint(r.json, "total_cents"), total);
+    assert_int_equal(an_jint(r.json, "breaches"), 2);
+    json_t *crit = json_array_get(json_object_get(r.json, "by_severity"), 0);
+    assert_int_equal(an_jint(crit, "amount_cents"), total);
+    assert_int_equal(an_jint(crit, "mtta_amount_cents"), 1400 + 700);
+    assert_int_equal(an_jint(crit, "mtta_breaches"), 2);
+    assert_int_equal(an_jint(crit, "mtta_rate_cents_per_hour"), 900);
+    assert_int_equal(an_jint(crit, "rate_cents_per_hour"), 12345);
+    json_t *high = json_array_get(json_object_get(r.json, "by_severity"), 1);
+    assert_int_equal(an_jint(high, "mtta_amount_cents"), 0);
+    assert_int_equal(an_jint(high, "mtta_breaches"), 0);
+    http_free(&r);
+    an_assert_rebuild_agrees(s);
+    /* the statement lists both clocks: MTTA and MTTR rows */
+    char *t = statement_text(s, "mt", "2026-09");
+    assert_has(t, "MTTA");
+    assert_has(t, "M4");
+    char a[64];
+    money_str(total, a, sizeof(a));
+    assert_has(t, a);
+    free(t);
+
+    /* 0: back to inheriting the template's rate */
+    put_definition(s, "mt", "{\"penalty_per_hour_cents\":{\"critical\":0},"
+                            "\"mtta_penalty_per_hour_cents\":{\"critical\":0}}", &r);
+    assert_int_equal(json_integer_value(sev_of(r.json, "penalty_per_hour_cents", "critical")),
+                     tmpl_crit);
+    assert_int_equal(json_integer_value(sev_of(r.json, "mtta_penalty_per_hour_cents",
+                                               "critical")), 0);
+    http_free(&r);
+    expect_422(s, "PUT", "/api/v1/sla/definition?tenant_id=mt",
+               "{\"mtta_penalty_per_hour_cents\":{\"critical\":-1}}",
+               "mtta_penalty_per_hour_cents");
+    expect_422(s, "PUT", "/api/v1/sla/definition?tenant_id=mt",
+               "{\"penalty_per_hour_cents\":{\"urgent\":5}}", "penalty_per_hour_cents");
+    expect_422(s, "PUT", "/api/v1/sla/definition?tenant_id=mt",
+               "{\"penalty_per_hour_cents\":5}", "penalty_per_hour_cents");
+    expect_422(s, "PUT", "/api/v1/sla/definition?tenant_id=mt",
+               "{\"penalty_per_hour_cents\":{\"low\":100000001}}", "penalty_per_hour_cents");
+}
+
 /* Changing the time zone rebuilds the tenant's rollups: in UTC, A's
  * resolution (03:30Z Nov 1) and B's acknowledgement move to November. */
 static void test_timezone_change(void **state)
@@ -352,8 +610,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_month_boundary_reports),
         cmocka_unit_test(test_penalties_and_cap),
+        cmocka_unit_test(test_statement),
         cmocka_unit_test(test_compare_and_trends),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_rate_override_and_mtta),
         cmocka_unit_test(test_timezone_change),
         cmocka_unit_test(test_grade_edges),
     };

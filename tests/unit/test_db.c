@@ -326,6 +326,87 @@ static void test_tx_and_signals(void **state)
     assert_int_equal(count_k(f, "locked"), 1);
 }
 
+/* db_precommit: the work runs once, last, inside the transaction; a
+ * failure there rolls everything back; the state is released either way. */
+struct pre_ud {
+    int runs, releases;
+    int fail;
+    const char *k;
+};
+
+static int pre_fn(struct db_conn *c, void *state)
+{
+    struct pre_ud *u = state;
+    u->runs++;
+    if (u->fail)
+        return u->fail;
+    int64_t id = insert(c, u->k, 2, NULL, 0, NULL);
+    return id < 0 ? (int)id : 0;
+}
+
+static void pre_release(void *state)
+{
+    ((struct pre_ud *)state)->releases++;
+}
+
+struct pre_tx {
+    struct pre_ud *u;
+    const char *k;
+};
+
+static int pre_tx_fn(struct db_conn *c, void *ud)
+{
+    struct pre_tx *x = ud;
+    for (int i = 0; i < 2; i++) {       /* twice: one slot, one run */
+        void **slot = db_precommit(c, pre_fn, pre_release);
+        if (!slot)
+            return SW_E_STORE;
+        *slot = x->u;
+    }
+    int64_t id = insert(c, x->k, 1, NULL, 0, NULL);
+    return id < 0 ? (int)id : 0;
+}
+
+static void test_precommit(void **state)
+{
+    struct fx *f = *state;
+    struct db_conn *c = db_acquire(f->db);
+    assert_null(db_precommit(c, pre_fn, pre_release));      /* no transaction */
+    db_release(c);
+    struct pre_ud ok = {.k = "pre-ok"};
+    struct pre_tx x = {&ok, "body-ok"};
+    assert_int_equal(db_tx(f->db, DB_TX_WRITE, pre_tx_fn, &x), 0);
+    assert_int_equal(ok.runs, 1);
+    assert_int_equal(ok.releases, 1);
+    assert_int_equal(count_k(f, "pre-ok"), 1);
+    assert_int_equal(count_k(f, "body-ok"), 1);
+    /* failing last: the body's row goes too */
+    struct pre_ud bad = {.k = "pre-bad", .fail = SW_E_INVAL};
+    struct pre_tx y = {&bad, "body-bad"};
+    assert_int_equal(db_tx(f->db, DB_TX_WRITE, pre_tx_fn, &y), SW_E_INVAL);
+    assert_int_equal(bad.runs, 1);
+    assert_int_equal(bad.releases, 1);
+    assert_int_equal(count_k(f, "body-bad"), 0);
+    /* a retry runs the body again with a fresh slot */
+    struct pre_ud retry = {.k = "pre-retry", .fail = SW_E_RETRY};
+    struct pre_tx z = {&retry, "body-retry"};
+    assert_int_equal(db_tx(f->db, DB_TX_WRITE, pre_tx_fn, &z), SW_E_RETRY);
+    assert_true(retry.runs > 1);
+    assert_int_equal(retry.releases, retry.runs);
+    assert_int_equal(count_k(f, "body-retry"), 0);
+    /* a rollback without commit releases too */
+    struct pre_ud rb = {.k = "pre-rb"};
+    c = db_acquire(f->db);
+    assert_int_equal(db_begin(c, DB_TX_WRITE), 0);
+    void **slot = db_precommit(c, pre_fn, pre_release);
+    assert_non_null(slot);
+    *slot = &rb;
+    db_rollback(c);
+    db_release(c);
+    assert_int_equal(rb.runs, 0);
+    assert_int_equal(rb.releases, 1);
+}
+
 /* Rows of a statement stay readable while another statement runs. */
 static void test_interleave(void **state)
 {
@@ -585,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_tx_and_signals),
         cmocka_unit_test(test_interleave),
         cmocka_unit_test(test_faults),
+        cmocka_unit_test(test_precommit),
     };
     const struct CMUnitTest pg_only[] = {
         cmocka_unit_test_setup_teardown(test_pg_signals_between_nodes, setup_pg, teardown),
@@ -593,8 +675,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pg_skip_locked, setup_pg, teardown),
         cmocka_unit_test(test_pg_unreachable),
     };
-    struct CMUnitTest sq[6], pg[6];
-    for (int i = 0; i < 6; i++) {
+    enum { NCOMMON = sizeof(common) / sizeof(common[0]) };
+    struct CMUnitTest sq[NCOMMON], pg[NCOMMON];
+    for (int i = 0; i < NCOMMON; i++) {
         sq[i] = common[i];
         sq[i].setup_func = setup_sqlite;
         sq[i].teardown_func = teardown;
@@ -602,8 +685,8 @@ int main(void)
         pg[i].setup_func = setup_pg;
         pg[i].teardown_func = teardown;
     }
-    int failed = _cmocka_run_group_tests("db_sqlite", sq, 6, NULL, NULL);
-    failed += _cmocka_run_group_tests("db_postgres", pg, 6, NULL, NULL);
+    int failed = _cmocka_run_group_tests("db_sqlite", sq, NCOMMON, NULL, NULL);
+    failed += _cmocka_run_group_tests("db_postgres", pg, NCOMMON, NULL, NULL);
     failed += cmocka_run_group_tests_name("db_postgres_nodes", pg_only, NULL, NULL);
     return failed;
 }

@@ -103,6 +103,8 @@ static void random_alert(struct sw_alert *x)
         a->targets.resolve_src = (enum sla_src)(rnd() % SLA_SRC_COUNT);
         a->targets.warn_src = (enum sla_src)(rnd() % SLA_SRC_COUNT);
         a->targets.penalty_src = (enum sla_src)(rnd() % SLA_SRC_COUNT);
+        a->targets.ack_penalty_cph = chance(50) ? 0 : between(1, 5000);
+        a->targets.ack_penalty_src = (enum sla_src)(rnd() % SLA_SRC_COUNT);
     }
     x->escalation_level = (int)(rnd() % 3);
     x->updated_at = T0 + between(0, 20 * DAY);
@@ -117,6 +119,7 @@ static void random_layer(struct sla_alert_layer *l)
         l->resolve_min[sev] = chance(35) ? 0 : (int32_t)between(1, 3000);
         l->warn_pct[sev] = chance(35) ? 0 : (int32_t)between(1, 100);
         l->penalty_cph[sev] = chance(50) ? 0 : between(1, 10000);
+        l->ack_penalty_cph[sev] = chance(50) ? 0 : between(1, 10000);
     }
 }
 
@@ -181,6 +184,8 @@ static void assert_row(const struct model *m, const struct sw_alert *got)
     assert_int_equal(x->a.targets.resolve_src, got->a.targets.resolve_src);
     assert_int_equal(x->a.targets.warn_src, got->a.targets.warn_src);
     assert_int_equal(x->a.targets.penalty_src, got->a.targets.penalty_src);
+    assert_true(x->a.targets.ack_penalty_cph == got->a.targets.ack_penalty_cph);
+    assert_int_equal(x->a.targets.ack_penalty_src, got->a.targets.ack_penalty_src);
     assert_int_equal(x->escalation_level, got->escalation_level);
     if (x->next_check_at != got->next_check_at)
         fail_msg("%s: next_check_at %lld, core says %lld", x->id,
@@ -282,7 +287,7 @@ static void boundaries(struct store *s, struct model *m, bool *pick, int64_t now
             x->a.targets = t;
             x->a.ack.target_ms = t.ack_min * MIN;
             x->a.resolve.target_ms = t.resolve_min * MIN;
-            switch (rnd() % 10) {
+            switch (rnd() % 12) {
             case 0: x->a.targets.ack_min++; break;
             case 1: x->a.targets.resolve_min++; break;
             case 2: x->a.targets.warn_pct = t.warn_pct == 50 ? 51 : 50; break;
@@ -292,6 +297,10 @@ static void boundaries(struct store *s, struct model *m, bool *pick, int64_t now
             case 6: x->a.targets.warn_src = (t.warn_src + 1) % SLA_SRC_COUNT; break;
             case 7: x->a.targets.penalty_src = (t.penalty_src + 1) % SLA_SRC_COUNT; break;
             case 8: x->a.ack.target_ms += MIN; break;     /* moved (if running) */
+            case 9: x->a.targets.ack_penalty_cph++; break; /* kept if ack stopped */
+            case 10:
+                x->a.targets.ack_penalty_src = (t.ack_penalty_src + 1) % SLA_SRC_COUNT;
+                break;
             default: break;                               /* nothing to do */
             }
             continue;
