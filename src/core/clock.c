@@ -135,12 +135,19 @@ sla_ms sla_clock_paused_total(const struct sla_clock *c, sla_ms now)
     return c->paused_ms;
 }
 
+/* Stopped on a calendar: the verdict was frozen (stop_due is then a real
+ * instant, never 0), whether or not the calendar still exists. */
+static bool frozen(const struct sla_clock *c)
+{
+    return sla_clock_is_stopped(c) && c->stop_due != 0;
+}
+
 sla_ms sla_clock_due(const struct sla_clock *c, sla_ms now)
 {
+    if (frozen(c))
+        return c->stop_due;
     if (!c->cal)
         return c->started_at + c->target_ms + sla_clock_paused_total(c, now);
-    if (sla_clock_is_stopped(c))
-        return c->stop_due;
     return sla_cal_due(c->cal, c->started_at, c->target_ms + sla_clock_paused_total(c, now));
 }
 
@@ -150,7 +157,7 @@ sla_ms sla_clock_elapsed(const struct sla_clock *c, sla_ms now)
     sla_ms e;
 
     if (sla_clock_is_stopped(c)) {
-        if (c->cal)
+        if (frozen(c))
             return c->stop_elapsed;
         end = c->stopped_at;
     } else if (sla_clock_is_paused(c)) {

@@ -304,8 +304,10 @@ struct sla_clock {
                                may not go back in time, or pauses would be
                                counted twice or negative */
     const struct sla_cal *cal;  /* NULL = around the clock (borrowed) */
-    sla_ms stop_elapsed;    /* on a calendar, once stopped: active time at the stop */
-    sla_ms stop_due;        /* on a calendar, once stopped: due at the stop */
+    /* Stopped on a calendar: the active time and the due at the stop.
+     * stop_due != 0 marks a frozen verdict (kept even when cal is gone). */
+    sla_ms stop_elapsed;
+    sla_ms stop_due;
 };
 
 /* How a clock stands for compliance: met and breached are final once

@@ -61,12 +61,14 @@ enum sla_sev alert_sev_of(const char *name, enum sla_sev dflt)
     "ack_fired, ack_breach_fired, res_fired, res_breach_fired, "                \
     "ack_min, resolve_min, warn_pct, penalty_cph, "                             \
     "ack_src, resolve_src, warn_src, penalty_src, "                             \
-    "ack_due_at, resolve_due_at, next_check_at, escalation_level, updated_at"
+    "ack_due_at, resolve_due_at, next_check_at, escalation_level, updated_at, "  \
+    "ack_calendar, res_calendar, ack_elapsed_ms, res_elapsed_ms"
 
 #define ALERT_PARAMS                                                            \
     "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "   \
     "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, "    \
-    "?31, ?32, ?33, ?34, ?35, ?36, NULLIF(?37, 9223372036854775807), ?38, ?39"
+    "?31, ?32, ?33, ?34, ?35, ?36, NULLIF(?37, 9223372036854775807), ?38, ?39, " \
+    "?40, ?41, ?42, ?43"
 
 static const char SQL_ALERT_INSERT[] =
     "INSERT INTO alerts (" ALERT_COLS ") VALUES (" ALERT_PARAMS ") "
@@ -84,7 +86,8 @@ static const char SQL_ALERT_UPDATE[] =
     "ack_src = ?31, resolve_src = ?32, warn_src = ?33, penalty_src = ?34, "
     "ack_due_at = ?35, resolve_due_at = ?36, "
     "next_check_at = NULLIF(?37, 9223372036854775807), escalation_level = ?38, "
-    "updated_at = ?39 WHERE tenant_id = ?1 AND id = ?2";
+    "updated_at = ?39, ack_calendar = ?40, res_calendar = ?41, ack_elapsed_ms = ?42, "
+    "res_elapsed_ms = ?43 WHERE tenant_id = ?1 AND id = ?2";
 
 static const char SQL_ALERT_GET[] =
     "SELECT " ALERT_COLS " FROM alerts WHERE tenant_id = ?1 AND id = ?2";
@@ -161,6 +164,18 @@ static void bind_alert(struct db_stmt *st, const struct sw_alert *x)
     db_bind_int64(st, 37, x->next_check_at);
     db_bind_int64(st, 38, x->escalation_level);
     db_bind_int64(st, 39, x->updated_at);
+    db_bind_text(st, 40, x->ack_cal[0] ? x->ack_cal : NULL);
+    db_bind_text(st, 41, x->res_cal[0] ? x->res_cal : NULL);
+    /* a clock stopped on a calendar: its frozen active time (its due is
+     * the due column, which sla_clock_due then answers) */
+    if (sla_clock_is_stopped(&a->ack) && a->ack.stop_due)
+        db_bind_int64(st, 42, a->ack.stop_elapsed);
+    else
+        db_bind_null(st, 42);
+    if (sla_clock_is_stopped(&a->resolve) && a->resolve.stop_due)
+        db_bind_int64(st, 43, a->resolve.stop_elapsed);
+    else
+        db_bind_null(st, 43);
 }
 
 static void read_alert(struct db_stmt *st, struct sw_alert *x)
@@ -193,10 +208,36 @@ static void read_alert(struct db_stmt *st, struct sw_alert *x)
     a->targets.resolve_src = src_parse(db_col_text(st, 31));
     a->targets.warn_src = src_parse(db_col_text(st, 32));
     a->targets.penalty_src = src_parse(db_col_text(st, 33));
-    /* 34, 35: derived due instants, recomputed by the core on read */
+    /* 34, 35: derived due instants, recomputed by the core on read, but
+     * for a clock stopped on a calendar: its frozen verdict */
     x->next_check_at = db_col_int64_or(st, 36, SLA_NEVER);
     x->escalation_level = db_col_int(st, 37);
     x->updated_at = db_col_int64(st, 38);
+    db_col_copy(st, 39, x->ack_cal, sizeof(x->ack_cal));
+    db_col_copy(st, 40, x->res_cal, sizeof(x->res_cal));
+    struct sla_clock *k[2] = {&a->ack, &a->resolve};
+    for (int i = 0; i < 2; i++) {
+        if (!sla_clock_is_stopped(k[i]) || db_col_null(st, 41 + i))
+            continue;
+        k[i]->stop_elapsed = db_col_int64(st, 41 + i);
+        k[i]->stop_due = db_col_int64(st, 34 + i);
+    }
+}
+
+int alert_attach_in(struct db_conn *c, struct cal_memo *memo, struct sw_alert *x)
+{
+    const char *id[2] = {x->ack_cal, x->res_cal};
+    struct sla_clock *k[2] = {&x->a.ack, &x->a.resolve};
+    for (int i = 0; i < 2; i++) {
+        k[i]->cal = NULL;
+        if (!id[i][0])
+            continue;
+        int rc = store_calendar_in(c, memo, x->tenant_id, id[i], &k[i]->cal);
+        /* gone (deleted after its clocks stopped): the frozen verdict stands */
+        if (rc < 0 && rc != SW_E_NOTFOUND)
+            return rc;
+    }
+    return 0;
 }
 
 /* ---- for the other alert files (store_int.h, alerts_int.h) ---------------- */
@@ -228,7 +269,7 @@ int store_alert_get_in(struct db_conn *c, const char *tenant_id, const char *id,
     if (rc == 1) {
         read_alert(st, out);
         db_reset(st);
-        return 0;
+        return alert_attach_in(c, NULL, out);
     }
     return rc < 0 ? rc : SW_E_NOTFOUND;
 }
@@ -321,9 +362,10 @@ static int64_t default_at(const struct sw_alert *x, int64_t now)
     return at;
 }
 
-/* Applies ch at `at` to x.  1 = nothing to change, 0 = changed, < 0 = refused. */
-static int apply_change(struct db_conn *c, struct sw_alert *x, const struct sw_alert_change *ch,
-                        int64_t at, int64_t now)
+/* Applies ch at `at` to x (p: the policy, loaded for a reopen or a
+ * severity change).  1 = nothing to change, 0 = changed, < 0 = refused. */
+static int apply_change(struct sw_alert *x, const struct sw_alert_change *ch, int64_t at,
+                        int64_t now, const struct sw_alert_policy *p)
 {
     switch (ch->action) {
     case SW_ALERT_ACKNOWLEDGE:
@@ -339,15 +381,9 @@ static int apply_change(struct db_conn *c, struct sw_alert *x, const struct sw_a
             return SW_E_CONFLICT;
         if (x->a.sev == ch->sev)
             return 1;
-        struct sw_alert_policy *p = xmalloc(sizeof(*p));
-        int rc = alert_policy_load_in(c, x->tenant_id, x->project_id, ALERT_LOCK_NONE, p);
-        if (rc == 0) {
-            struct sla_alert_scopes sc;
-            sw_alert_policy_scopes(p, &sc);
-            rc = sla_alert_set_severity(&x->a, ch->sev, &sc, now);
-        }
-        free(p);
-        return rc > 0 ? SW_E_NOTFOUND : rc;
+        struct sla_alert_scopes sc;
+        sw_alert_policy_scopes(p, &sc);
+        return sla_alert_set_severity(&x->a, ch->sev, &sc, now);
     }
     }
     return SW_E_INVAL;
@@ -363,6 +399,7 @@ struct change_ctx {
     const struct sw_alert_change *ch;
     int64_t now;
     struct sw_alert x, before;
+    struct sw_alert_policy p;
 };
 
 static int change_tx(struct db_conn *c, void *ud)
@@ -380,8 +417,19 @@ static int change_tx(struct db_conn *c, void *ud)
     k->before = *x;
     bool at_now = ch->action == SW_ALERT_SET_SEVERITY;
     int64_t at = at_now ? k->now : ch->at ? ch->at : default_at(x, k->now);
-    if ((rc = apply_change(c, x, ch, at, k->now)) != 0)
+    /* the policy, where running clocks may change target or calendar */
+    bool follow = ch->action == SW_ALERT_SET_SEVERITY || ch->action == SW_ALERT_REOPEN;
+    if (follow && (rc = alert_policy_load_in(c, k->tenant_id, x->project_id, ALERT_LOCK_NONE,
+                                             &k->p)) != 0)
+        return rc > 0 ? SW_E_NOTFOUND : rc;
+    if ((rc = apply_change(x, ch, at, k->now, &k->p)) != 0)
         return rc;          /* 1: nothing changes, nothing is written */
+    /* a reopen's resolved interval is a pause of the clocks it continues;
+     * clocks running again (or of a new severity) follow the calendar the
+     * definition names now */
+    if (follow && ((rc = alert_pauses_record_in(c, &k->before, x)) < 0 ||
+                   (rc = alert_follow_calendar_in(c, NULL, x, &k->p, k->now, NULL)) < 0))
+        return rc;
     x->updated_at = k->now;
     x->next_check_at = store_alert_next_check(&x->a, k->now);
     if ((rc = store_alert_save_in(c, x)) < 0)
@@ -449,9 +497,10 @@ static int alert_list(struct store *base, const struct sw_alert_filter *f, store
     db_bind_int64(st, 7, f->now);
     db_bind_int64(st, 8, f->limit);
     struct sw_alert *x = xmalloc(sizeof(*x));
+    struct cal_memo memo = {0};
     while ((rc = db_step(st)) == DB_ROW) {
         read_alert(st, x);
-        if (cb(x, ud))
+        if ((rc = alert_attach_in(c, &memo, x)) < 0 || cb(x, ud))
             break;
     }
     db_reset(st);

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "store/alerts_int.h"
+#include "store/store_calendars.h"
 #include "util/xalloc.h"
 
 /* ---- layers -------------------------------------------------------------- */
@@ -171,7 +172,21 @@ int alert_policy_load_in(struct db_conn *c, const char *tenant_id, const char *p
     rc = layer_read(c, tenant_id, "", &p->tenant, &p->has_tenant);
     if (rc == 0)
         rc = layer_read(c, "", "", &p->global, &p->has_global);
+    if (rc == 0)
+        rc = store_policy_calendars_in(c, tenant_id, "", "alert", p->cal_tenant);
+    if (rc == 0 && project_id && *project_id)
+        rc = store_policy_calendars_in(c, tenant_id, project_id, "alert", p->cal_project);
+    if (rc == 0)
+        alert_policy_calendars(p);
     return rc;
+}
+
+void alert_policy_calendars(struct sw_alert_policy *p)
+{
+    for (int sev = 0; sev < SLA_SEV_COUNT; sev++) {
+        const char *v = p->cal_project[sev][0] ? p->cal_project[sev] : p->cal_tenant[sev];
+        snprintf(p->cal[sev], sizeof(p->cal[sev]), "%s", strcmp(v, SW_CAL_24X7) ? v : "");
+    }
 }
 
 /* ---- recalculation ---------------------------------------------------------- */
@@ -201,14 +216,16 @@ int alert_policy_load_in(struct db_conn *c, const char *tenant_id, const char *p
 
 /* ?1 tenant, ?2 project ("" = the alerts whose project has no layer of its
  * own), ?3 now, ?4.. per severity: ack_min, resolve_min, warn_pct,
- * penalty_cph, and the four sources. */
+ * penalty_cph, and the four sources; ?36..?39: the severity is on a
+ * calendar.  Alerts on a calendar, or that move onto one, are left to the
+ * C path (alerts_calendar.c): business time is not an SQL expression. */
 static const char SQL_RECALC[] =
     "WITH t(sev, ack_min, resolve_min, warn_pct, penalty_cph, ack_src, resolve_src, warn_src, "
-    "penalty_src) AS (VALUES "
-    "('critical', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11), "
-    "('high', ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19), "
-    "('medium', ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27), "
-    "('low', ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)) "
+    "penalty_src, cal) AS (VALUES "
+    "('critical', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?36), "
+    "('high', ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?37), "
+    "('medium', ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?38), "
+    "('low', ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?39)) "
     "UPDATE alerts AS a {INDEXED_BY alerts_open} SET "
     "ack_target_ms = " TARGET("ack", "ack_min") ", "
     "res_target_ms = " TARGET("res", "resolve_min") ", "
@@ -229,6 +246,9 @@ static const char SQL_RECALC[] =
     "AND ((?2 = '' AND a.project_id NOT IN (SELECT l.project_id FROM alert_policy_layers AS l "
     "      WHERE l.tenant_id = ?1 AND l.project_id <> '')) "
     "  OR (?2 <> '' AND a.project_id = ?2)) "
+    "AND t.cal = 0 AND a.ack_calendar IS NULL AND a.res_calendar IS NULL "
+    "AND a.project_id NOT IN (SELECT pc.project_id FROM policy_calendars AS pc "
+    "  WHERE pc.tenant_id = ?1 AND pc.kind = 'alert' AND pc.project_id <> '') "
     "AND (" MOVED("ack", "ack_min") " OR " MOVED("res", "resolve_min") " "
     "  OR a.ack_min <> t.ack_min OR a.resolve_min <> t.resolve_min "
     "  OR a.warn_pct <> t.warn_pct OR a.penalty_cph <> t.penalty_cph "
@@ -317,6 +337,8 @@ static int recalc_group(struct db_conn *c, const char *tenant_id, const char *pr
             db_bind_text(st, i++, name ? name : "builtin");
         }
     }
+    for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT; sev++)
+        db_bind_int64(st, 36 + sev - SLA_SEV_CRITICAL, p->cal[sev][0] ? 1 : 0);
     /* The UPDATE happens at the first step; the rest reads RETURNING. */
     struct ev_chunk *k = xcalloc(1, sizeof(*k));
     snprintf(k->x.tenant_id, sizeof(k->x.tenant_id), "%s", tenant_id);
@@ -372,6 +394,13 @@ int alert_recalc_tenant_in(struct db_conn *c, const char *tenant_id, int64_t now
         if (rc == 0)
             rc = recalc_group(c, tenant_id, projects[i], p, now, actor, count);
     }
+    /* what the fast path left alone: alerts on (or onto, or off) calendars */
+    if (rc >= 0) {
+        bool cal_sev[SLA_SEV_COUNT];
+        for (int sev = 0; sev < SLA_SEV_COUNT; sev++)
+            cal_sev[sev] = p->cal_tenant[sev][0] && strcmp(p->cal_tenant[sev], SW_CAL_24X7);
+        rc = alert_recalc_c_in(c, tenant_id, cal_sev, NULL, now, actor, count);
+    }
 done:
     free(projects);
     free(p);
@@ -424,16 +453,49 @@ int alert_definition_valid(const struct sla_definition *d)
 struct policy_write {
     const char *tenant_id, *project_id;
     const struct sla_definition *d;     /* NULL: recalculate only */
+    const struct sw_alert_calendars *cals;
     int64_t now;
     const char *actor;
     int64_t count;
+    int bad_sev;
     struct sw_alert_policy p;
 };
+
+/* Writes the calendars a definition names into its scope: a calendar the
+ * tenant has, or null (around the clock: nothing at the tenant, "24x7" at
+ * a project, so it does not inherit the tenant's). */
+static int calendars_write(struct db_conn *c, struct policy_write *w)
+{
+    char val[SLA_SEV_COUNT][SW_ID_MAX + 1];
+    for (int sev = 0; sev < SLA_SEV_COUNT; sev++) {
+        val[sev][0] = '\0';
+        if (!w->cals->set[sev])
+            continue;
+        const char *id = w->cals->id[sev];
+        if (*id && strcmp(id, SW_CAL_24X7)) {
+            const struct sla_cal *cal;
+            int rc = store_calendar_in(c, NULL, w->tenant_id, id, &cal);
+            if (rc == SW_E_NOTFOUND) {
+                w->bad_sev = sev;
+                return SW_E_INVAL;
+            }
+            if (rc < 0)
+                return rc;
+        }
+        if (*id && strcmp(id, SW_CAL_24X7))
+            snprintf(val[sev], sizeof(val[sev]), "%s", id);
+        else if (*w->project_id)
+            snprintf(val[sev], sizeof(val[sev]), "%s", SW_CAL_24X7);
+    }
+    return store_policy_calendars_put_in(c, w->tenant_id, w->project_id, "alert",
+                                         w->cals->set, val, w->now);
+}
 
 static int policy_write_tx(struct db_conn *c, void *ud)
 {
     struct policy_write *w = ud;
     w->count = 0;
+    w->bad_sev = -1;
     int rc;
     if (w->d) {
         rc = alert_policy_load_in(c, w->tenant_id, w->project_id, ALERT_LOCK_UPDATE, &w->p);
@@ -445,6 +507,8 @@ static int policy_write_tx(struct db_conn *c, void *ud)
         struct sla_alert_layer *l = *w->project_id ? &w->p.project : &w->p.tenant;
         layer_merge(l, &add);
         if ((rc = alert_layer_write_in(c, w->tenant_id, w->project_id, l, w->now)) < 0)
+            return rc;
+        if (w->cals && (rc = calendars_write(c, w)) < 0)
             return rc;
     }
     if ((rc = alert_recalc_tenant_in(c, w->tenant_id, w->now, w->actor, &w->count)) < 0)
@@ -462,15 +526,17 @@ static int policy_write(struct store *base, struct policy_write *w, int64_t *rec
 }
 
 int alert_definition_merge(struct store *base, const char *tenant_id, const char *project_id,
-                           const struct sla_definition *d, int64_t now, const char *actor,
-                           int64_t *recalculated)
+                           const struct sla_definition *d, const struct sw_alert_calendars *cals,
+                           int64_t now, const char *actor, int64_t *recalculated, int *bad_sev)
 {
     if (alert_definition_valid(d) < 0)
         return SW_E_INVAL;
     struct policy_write *w = xcalloc(1, sizeof(*w));
     *w = (struct policy_write){.tenant_id = tenant_id, .project_id = project_id ? project_id : "",
-                               .d = d, .now = now, .actor = actor};
+                               .d = d, .cals = cals, .now = now, .actor = actor};
     int rc = policy_write(base, w, recalculated);
+    if (bad_sev)
+        *bad_sev = w->bad_sev;
     free(w);
     return rc;
 }
@@ -485,3 +551,4 @@ int alert_recalculate(struct store *base, const char *tenant_id, int64_t now, co
     free(w);
     return rc;
 }
+

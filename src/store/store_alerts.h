@@ -35,6 +35,10 @@ struct sw_alert {
     char title[SW_TITLE_MAX + 1];
     char source[SW_SOURCE_MAX + 1];
     struct sla_alert a;
+    /* The calendar each clock counts on ("" = around the clock; a.ack.cal
+     * and a.resolve.cal are their compiled forms, valid for the request). */
+    char ack_cal[SW_ID_MAX + 1];
+    char res_cal[SW_ID_MAX + 1];
     int escalation_level;               /* 0 = not escalated */
     int64_t next_check_at;              /* SLA_NEVER = nothing to check */
     int64_t updated_at;
@@ -102,6 +106,20 @@ struct sw_alert_policy {
     char template_name[SW_TEMPLATE_MAX + 1];   /* "" = none */
     bool has_project, has_tenant, has_global;
     struct sla_alert_layer project, tenant, tmpl, global;
+    /* Calendars per severity: what the project's and the tenant's
+     * definitions say ("" = nothing, "24x7", or a calendar id), and the
+     * effective one (the project's if it says one, else the tenant's; ""
+     * = around the clock). */
+    char cal_project[SLA_SEV_COUNT][SW_ID_MAX + 1];
+    char cal_tenant[SLA_SEV_COUNT][SW_ID_MAX + 1];
+    char cal[SLA_SEV_COUNT][SW_ID_MAX + 1];
+};
+
+/* Calendars an SLA definition sets: for each severity with set[sev], the
+ * calendar id, or "" (null: around the clock). */
+struct sw_alert_calendars {
+    bool set[SLA_SEV_COUNT];
+    char id[SLA_SEV_COUNT][SW_ID_MAX + 1];
 };
 
 /* The core's view of a policy; pointers into p. */
@@ -170,11 +188,14 @@ struct store_alert_ops {
     int (*policy_get)(struct store *s, const char *tenant_id, const char *project_id,
                       struct sw_alert_policy *out);
     /* Merges the fields of d that are > 0 into the tenant's (or the
-     * project's) layer, keeping the others, and recalculates the tenant's
-     * open alerts.  Values must be in sla_definition_fields' ranges. */
+     * project's) layer, keeping the others, sets the calendars cals names
+     * (NULL: none), and recalculates the tenant's open alerts.  Values must
+     * be in sla_definition_fields' ranges; a calendar the tenant does not
+     * have: SW_E_INVAL with *bad_sev (may be NULL) its severity. */
     int (*definition_merge)(struct store *s, const char *tenant_id, const char *project_id,
-                            const struct sla_definition *d, int64_t now, const char *actor,
-                            int64_t *recalculated);
+                            const struct sla_definition *d, const struct sw_alert_calendars *cals,
+                            int64_t now, const char *actor, int64_t *recalculated,
+                            int *bad_sev);
     /* Recalculates the tenant's open alerts against the current policy. */
     int (*recalculate)(struct store *s, const char *tenant_id, int64_t now,
                        const char *actor, int64_t *recalculated);
@@ -223,9 +244,14 @@ static inline int store_alert_policy_get(struct store *s, const char *tenant_id,
 { return s->alerts->policy_get(s, tenant_id, project_id, out); }
 static inline int store_alert_definition_merge(struct store *s, const char *tenant_id,
                                                const char *project_id,
-                                               const struct sla_definition *d, int64_t now,
-                                               const char *actor, int64_t *recalculated)
-{ return s->alerts->definition_merge(s, tenant_id, project_id, d, now, actor, recalculated); }
+                                               const struct sla_definition *d,
+                                               const struct sw_alert_calendars *cals,
+                                               int64_t now, const char *actor,
+                                               int64_t *recalculated, int *bad_sev)
+{
+    return s->alerts->definition_merge(s, tenant_id, project_id, d, cals, now, actor,
+                                       recalculated, bad_sev);
+}
 static inline int store_alert_recalculate(struct store *s, const char *tenant_id, int64_t now,
                                           const char *actor, int64_t *recalculated)
 { return s->alerts->recalculate(s, tenant_id, now, actor, recalculated); }

@@ -494,7 +494,7 @@ static void test_policy_recalc(void **state)
     mk_alert(t->s, "P", "p-4", SLA_SEV_CRITICAL, T0, "web", NULL);
     struct sla_definition d = {.critical_mtta_minutes = 20};
     int64_t n = -1;
-    assert_int_equal(store_alert_definition_merge(t->s, "P", NULL, &d, T0 + MIN, "admin", &n), 0);
+    assert_int_equal(store_alert_definition_merge(t->s, "P", NULL, &d, NULL, T0 + MIN, "admin", &n, NULL), 0);
     assert_int_equal(n, 3);
     struct sw_alert got;
     assert_int_equal(store_alert_get(t->s, "P", "p-1", &got), 0);
@@ -507,12 +507,12 @@ static void test_policy_recalc(void **state)
     assert_int_equal(count_events(t->s, "P", "p-1", "recalculated"), 1);
     assert_int_equal(count_events(t->s, "P", "p-2", "recalculated"), 0);
     /* the same again: nothing moves */
-    assert_int_equal(store_alert_definition_merge(t->s, "P", NULL, &d, T0 + MIN, "admin", &n), 0);
+    assert_int_equal(store_alert_definition_merge(t->s, "P", NULL, &d, NULL, T0 + MIN, "admin", &n, NULL), 0);
     assert_int_equal(n, 0);
     /* a project layer: only that project's alerts */
     d = (struct sla_definition){.critical_mtta_minutes = 10, .notification_threshold_pct = 50};
-    assert_int_equal(store_alert_definition_merge(t->s, "P", "web", &d, T0 + 2 * MIN, "admin",
-                                                  &n), 0);
+    assert_int_equal(store_alert_definition_merge(t->s, "P", "web", &d, NULL, T0 + 2 * MIN,
+                                                  "admin", &n, NULL), 0);
     assert_int_equal(n, 2);         /* p-4 (target), p-2 (threshold) */
     assert_int_equal(store_alert_get(t->s, "P", "p-4", &got), 0);
     assert_int_equal(got.a.targets.ack_min, 10);
@@ -533,12 +533,12 @@ static void test_policy_recalc(void **state)
     assert_int_equal(n, 0);
     /* errors */
     d = (struct sla_definition){.critical_mtta_minutes = 500};
-    assert_int_equal(store_alert_definition_merge(t->s, "P", NULL, &d, T0, "admin", &n),
+    assert_int_equal(store_alert_definition_merge(t->s, "P", NULL, &d, NULL, T0, "admin", &n, NULL),
                      SW_E_INVAL);
     d = (struct sla_definition){.high_mtta_minutes = 40};
-    assert_int_equal(store_alert_definition_merge(t->s, "ghost", NULL, &d, T0, "admin", &n),
+    assert_int_equal(store_alert_definition_merge(t->s, "ghost", NULL, &d, NULL, T0, "admin", &n, NULL),
                      SW_E_NOTFOUND);
-    assert_int_equal(store_alert_definition_merge(t->s, "P", "nope", &d, T0, "admin", &n),
+    assert_int_equal(store_alert_definition_merge(t->s, "P", "nope", &d, NULL, T0, "admin", &n, NULL),
                      SW_E_NOTFOUND);
     assert_int_equal(store_alert_policy_get(t->s, "ghost", NULL, &p), SW_E_NOTFOUND);
     assert_int_equal(store_alert_policy_get(t->s, "P", "nope", &p), SW_E_NOTFOUND);
@@ -736,7 +736,7 @@ static void test_faults_policy(void **state)
     struct sla_definition d = {.critical_mtta_minutes = 20, .low_mttr_hours = 100};
     int64_t n = -1;
     int k, rc;
-    FAULT_LOOP(db, k, rc, store_alert_definition_merge(t->s, "F", NULL, &d, T0 + MIN, "a", &n))
+    FAULT_LOOP(db, k, rc, store_alert_definition_merge(t->s, "F", NULL, &d, NULL, T0 + MIN, "a", &n, NULL))
         struct sw_alert_policy p;
         assert_int_equal(store_alert_policy_get(t->s, "F", NULL, &p), 0);
         assert_false(p.has_tenant);
@@ -942,7 +942,7 @@ static void *merge_job_main(void *arg)
         d.critical_mtta_minutes = 20 + j->round;
     pthread_barrier_wait(j->bar);
     int64_t n;
-    j->rc = store_alert_definition_merge(j->s, "M", NULL, &d, T0 + j->round, "admin", &n);
+    j->rc = store_alert_definition_merge(j->s, "M", NULL, &d, NULL, T0 + j->round, "admin", &n, NULL);
     return NULL;
 }
 
@@ -1017,7 +1017,7 @@ static void *policy_job_main(void *arg)
     for (int i = 0; i < 30 && j->rc == 0; i++) {
         struct sla_definition d = {.critical_mtta_minutes = 20 + i};
         int64_t n;
-        j->rc = store_alert_definition_merge(j->s, j->tenant, NULL, &d, T0 + MIN, "admin", &n);
+        j->rc = store_alert_definition_merge(j->s, j->tenant, NULL, &d, NULL, T0 + MIN, "admin", &n, NULL);
     }
     return NULL;
 }
