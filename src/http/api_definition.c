@@ -95,7 +95,54 @@ static json_t *effective_json(const char *tenant_id, const char *project_id,
     for (int s = SLA_SEV_CRITICAL; s < SLA_SEV_COUNT; s++)
         json_object_set_new(pen, sev_names[s - SLA_SEV_CRITICAL], json_integer(eff.penalty_cph[s]));
     json_object_set_new(o, "penalty_per_hour_cents", pen);
+    /* the calendar of each severity's clocks (null: around the clock), and
+     * whose definition named it */
+    json_t *cals = json_object(), *csrc = json_object();
+    for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT; sev++) {
+        const char *name = sev_names[sev - SLA_SEV_CRITICAL];
+        json_object_set_new(cals, name, p->cal[sev][0] ? json_string(p->cal[sev]) : json_null());
+        json_object_set_new(csrc, name, json_string(p->cal_project[sev][0] ? "project"
+                                                    : p->cal_tenant[sev][0] ? "tenant"
+                                                                            : "builtin"));
+    }
+    json_object_set_new(o, "calendars", cals);
+    json_object_set_new(o, "calendar_sources", csrc);
     return o;
+}
+
+/* calendars: {"critical": null | "24x7" | "<calendar id>", ...}: each
+ * severity given is set (null and "24x7": around the clock). */
+static int parse_calendars(struct req *r, struct sw_alert_calendars *out)
+{
+    json_t *o = json_object_get(r->json, "calendars");
+    memset(out, 0, sizeof(*out));
+    if (!o || json_is_null(o))
+        return 0;
+    if (!json_is_object(o)) {
+        http_error(r, 422, "invalid", "calendars", "calendars must be an object "
+                   "{severity: calendar id or null}");
+        return SW_E_INVAL;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        enum sla_sev sev;
+        char field[48];
+        if (sla_sev_parse(SLA_ALERT, key, &sev) < 0) {
+            http_error(r, 422, "invalid", "calendars", "calendars has the severities critical, "
+                       "high, medium, low");
+            return SW_E_INVAL;
+        }
+        snprintf(field, sizeof(field), "calendars.%s", key);
+        if (!json_is_null(v) && (!json_is_string(v) || !http_id_valid(json_string_value(v)))) {
+            http_error(r, 422, "invalid", field, "%s must be a calendar id or null", field);
+            return SW_E_INVAL;
+        }
+        out->set[sev] = true;
+        snprintf(out->id[sev], sizeof(out->id[sev]), "%s",
+                 json_is_string(v) ? json_string_value(v) : "");
+    }
+    return 0;
 }
 
 /* ?project_id=: NULL when absent; 422 when malformed (answered). */
@@ -153,9 +200,20 @@ void api_definition_put(struct req *r)
         if (present)
             sla_definition_set(&d, f, (int32_t)v);
     }
+    struct sw_alert_calendars cals;
+    if (parse_calendars(r, &cals) < 0)
+        return;
     int64_t count = 0;
-    int rc = store_alert_definition_merge(r->srv->store, r->tenant_id, project_id, &d, r->now,
-                                          r->who.actor, &count);
+    int bad_sev = -1;
+    int rc = store_alert_definition_merge(r->srv->store, r->tenant_id, project_id, &d, &cals,
+                                          r->now, r->who.actor, &count, &bad_sev);
+    if (rc == SW_E_INVAL && bad_sev >= 0) {
+        char field[48];
+        snprintf(field, sizeof(field), "calendars.%s", sla_sev_name((enum sla_sev)bad_sev));
+        http_error(r, 422, "invalid", field, "%s: the tenant has no calendar \"%s\"", field,
+                   cals.id[bad_sev]);
+        return;
+    }
     if (rc == SW_E_NOTFOUND) {
         http_error(r, 404, "not_found", NULL, project_id ? "tenant or project not found"
                                                          : "tenant not found");

@@ -1,0 +1,239 @@
+/* Business-hours calendars through the API (both backends): CRUD, the
+ * contract's validation (422 naming the field), the due and elapsed
+ * calculators, alerts and findings on calendars (deadlines, warnings,
+ * pauses, breaches, MTTA/MTTR in business time), recalculation when a
+ * calendar or a policy changes (X-Recalculated-Count, re-armed warnings),
+ * 409 for a calendar in use, access control, and two nodes on one
+ * database agreeing on a calendar saved on one of them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define CAL "/api/v1/tenants/acme/calendars"
+/* Monday to Friday 09:00-18:00 Berlin, Christmas every year, one dated day */
+#define OFFICE "{\"name\":\"Office\",\"timezone\":\"Europe/Berlin\",\"hours\":{" \
+    "\"mon\":[[\"09:00\",\"18:00\"]],\"tue\":[[\"09:00\",\"18:00\"]]," \
+    "\"wed\":[[\"09:00\",\"18:00\"]],\"thu\":[[\"09:00\",\"18:00\"]]," \
+    "\"fri\":[[\"09:00\",\"18:00\"]]},\"holidays\":[\"12-25\",\"2026-12-28\"]}"
+
+/* ---- helpers --------------------------------------------------------------------- */
+
+static const char *jstr(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
+}
+
+static long put_cal(struct sw_server *s, const char *id, const char *body, long *count)
+{
+    char path[256], buf[32];
+    struct http_resp r;
+    snprintf(path, sizeof(path), CAL "/%s", id);
+    long st = api(s, "PUT", path, ADMIN_TOKEN, body, &r);
+    const char *h = http_resp_header(&r, "X-Recalculated-Count", buf, sizeof(buf));
+    if (count)
+        *count = h ? strtol(h, NULL, 10) : -1;
+    http_free(&r);
+    return st;
+}
+
+static void expect_422(struct sw_server *s, const char *body, const char *field)
+{
+    struct http_resp r;
+    long st = api(s, "PUT", CAL "/bad", ADMIN_TOKEN, body, &r);
+    if (st != 422)
+        fail_msg("%s: expected 422 on %s, got %ld %s", body, field, st, r.body);
+    assert_error_shape(&r, "invalid", field);
+    http_free(&r);
+}
+
+static void expect_due(struct sw_server *s, const char *id, const char *start, long minutes,
+                       const char *business_start, const char *due)
+{
+    char path[256];
+    struct http_resp r;
+    snprintf(path, sizeof(path), CAL "/%s/due?start=%s&minutes=%ld", id, start, minutes);
+    assert_int_equal(api(s, "GET", path, ADMIN_TOKEN, NULL, &r), 200);
+    if (strcmp(jstr(r.json, "due_at"), due) || strcmp(jstr(r.json, "business_start"),
+                                                      business_start))
+        fail_msg("due %s + %ld min: %s", start, minutes, r.body);
+    http_free(&r);
+}
+
+static long elapsed_s(struct sw_server *s, const char *id, const char *from, const char *to)
+{
+    char path[256];
+    struct http_resp r;
+    snprintf(path, sizeof(path), CAL "/%s/elapsed?from=%s&to=%s", id, from, to);
+    assert_int_equal(api(s, "GET", path, ADMIN_TOKEN, NULL, &r), 200);
+    long v = (long)json_integer_value(json_object_get(r.json, "seconds"));
+    http_free(&r);
+    return v;
+}
+
+/* ---- CRUD and validation ----------------------------------------------------------------- */
+
+static void test_crud(void **state)
+{
+    struct sw_server *s = *state;
+    struct http_resp r;
+    long n = -2;
+    it_make_tenant(s, "acme");
+    assert_int_equal(put_cal(s, "office", OFFICE, &n), 200);
+    assert_int_equal(n, 0);
+    assert_int_equal(api(s, "GET", CAL "/office", ADMIN_TOKEN, NULL, &r), 200);
+    assert_string_equal(jstr(r.json, "timezone"), "Europe/Berlin");
+    assert_string_equal(jstr(r.json, "name"), "Office");
+    json_t *hours = json_object_get(r.json, "hours");
+    assert_int_equal(json_array_size(json_object_get(hours, "sat")), 0);    /* every day listed */
+    assert_string_equal(json_string_value(json_array_get(
+                            json_array_get(json_object_get(hours, "mon"), 0), 1)), "18:00");
+    assert_int_equal(json_array_size(json_object_get(r.json, "holidays")), 2);
+    assert_true(json_real_value(json_object_get(r.json, "hours_per_week")) == 45.0);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "version")), 1);
+    http_free(&r);
+    /* replaced: a new version */
+    assert_int_equal(put_cal(s, "office", OFFICE, NULL), 200);
+    assert_int_equal(api(s, "GET", CAL, ADMIN_TOKEN, NULL, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(r.json, "items"), 0), "version")), 2);
+    http_free(&r);
+    assert_int_equal(api(s, "GET", CAL "/nope", ADMIN_TOKEN, NULL, NULL), 404);
+    assert_int_equal(api(s, "GET", "/api/v1/tenants/ghost/calendars", ADMIN_TOKEN, NULL, NULL),
+                     404);
+    assert_int_equal(api(s, "DELETE", CAL "/office", ADMIN_TOKEN, NULL, NULL), 204);
+    assert_int_equal(api(s, "DELETE", CAL "/office", ADMIN_TOKEN, NULL, NULL), 404);
+}
+
+static void test_validation(void **state)
+{
+    struct sw_server *s = *state;
+    it_make_tenant(s, "acme");
+    expect_422(s, "{\"timezone\":\"Mars/Olympus\",\"hours\":{\"mon\":[[\"09:00\",\"17:00\"]]}}",
+               "timezone");
+    expect_422(s, "{\"hours\":{\"mon\":[[\"09:00\",\"17:00\"]]}}", "timezone");
+    expect_422(s, "{\"timezone\":\"UTC\",\"hours\":{\"mon\":[[\"09:00\",\"25:00\"]]}}",
+               "hours.mon[0]");
+    expect_422(s, "{\"timezone\":\"UTC\",\"hours\":{\"tue\":[[\"09:00\",\"12:00\"],"
+                  "[\"11:00\",\"13:00\"]]}}", "hours.tue[1]");
+    expect_422(s, "{\"timezone\":\"UTC\",\"hours\":{\"wed\":[[\"13:00\",\"17:00\"],"
+                  "[\"09:00\",\"12:00\"]]}}", "hours.wed[1]");
+    expect_422(s, "{\"timezone\":\"UTC\",\"hours\":{\"thu\":[[\"17:00\",\"09:00\"]]}}",
+               "hours.thu[0]");
+    expect_422(s, "{\"timezone\":\"UTC\",\"hours\":{\"mon\":[],\"sun\":[]}}", "hours");
+    expect_422(s, "{\"timezone\":\"UTC\",\"hours\":{}}", "hours");
+    expect_422(s, "{\"timezone\":\"UTC\",\"hours\":{\"someday\":[]}}", "hours");
+    expect_422(s, "{\"timezone\":\"UTC\",\"hours\":{\"fri\":[[\"9:00\",\"17:00\"]]}}",
+               "hours.fri[0]");
+    expect_422(s, "{\"timezone\":\"UTC\",\"hours\":{\"fri\":[[\"09:00\",\"17:00\"]]},"
+                  "\"holidays\":[\"01-01\",\"2026-02-30\"]}", "holidays[1]");
+    expect_422(s, "{\"timezone\":\"UTC\",\"hours\":{\"fri\":[[\"09:00\",\"17:00\"]]},"
+                  "\"holidays\":[\"christmas\"]}", "holidays[0]");
+    expect_422(s, "{\"timezone\":\"UTC\",\"hours\":{\"fri\":[[\"09:00\",\"17:00\"]]},"
+                  "\"holidays\":\"01-01\"}", "holidays");
+    /* 24:00 ends a day; touching intervals are one */
+    assert_int_equal(put_cal(s, "late", "{\"timezone\":\"UTC\",\"hours\":{\"sat\":[[\"20:00\","
+                                        "\"22:00\"],[\"22:00\",\"24:00\"]],\"sun\":[[\"00:00\","
+                                        "\"02:00\"]]}}", NULL), 200);
+    assert_int_equal(api(s, "PUT", CAL "/24x7", ADMIN_TOKEN, OFFICE, NULL), 422);
+    /* the tenant's calendars are its own */
+    char tok[128];
+    it_make_tenant(s, "other");
+    it_make_token(s, "tenant_admin", "other", tok, sizeof(tok));
+    assert_int_equal(api(s, "GET", CAL "/late", tok, NULL, NULL), 404);
+    assert_int_equal(api(s, "PUT", CAL "/x", tok, OFFICE, NULL), 404);
+    it_make_token(s, "viewer", "acme", tok, sizeof(tok));
+    assert_int_equal(api(s, "GET", CAL "/late", tok, NULL, NULL), 200);
+    assert_int_equal(api(s, "PUT", CAL "/x", tok, OFFICE, NULL), 403);
+    assert_int_equal(api(s, "DELETE", CAL "/late", tok, NULL, NULL), 403);
+}
+
+/* ---- the calculators ----------------------------------------------------------------------- */
+
+static void test_due_elapsed(void **state)
+{
+    struct sw_server *s = *state;
+    struct http_resp r;
+    it_make_tenant(s, "acme");
+    assert_int_equal(put_cal(s, "office", OFFICE, NULL), 200);
+    /* Friday 2026-12-18 17:00 Berlin (16:00Z) + 2 h: 1 h Friday, Monday 10:00 */
+    expect_due(s, "office", "2026-12-18T16:00:00Z", 120, "2026-12-18T16:00:00.000Z",
+               "2026-12-21T09:00:00.000Z");
+    /* used up exactly at Friday 18:00: due at Monday's opening */
+    expect_due(s, "office", "2026-12-18T16:00:00Z", 60, "2026-12-18T16:00:00.000Z",
+               "2026-12-21T08:00:00.000Z");
+    /* a Saturday start begins on Monday 09:00 */
+    expect_due(s, "office", "2026-12-19T10:00:00Z", 0, "2026-12-21T08:00:00.000Z",
+               "2026-12-21T08:00:00.000Z");
+    /* Christmas (a Friday), the weekend and the dated Monday the 28th */
+    expect_due(s, "office", "2026-12-24T16:00:00Z", 120, "2026-12-24T16:00:00.000Z",
+               "2026-12-29T09:00:00.000Z");
+    /* no horizon: 2160 hours of 45-hour weeks */
+    assert_int_equal(api(s, "GET", CAL "/office/due?start=2026-01-05T08:00:00Z&minutes=129600",
+                         ADMIN_TOKEN, NULL, &r), 200);
+    const char *due = jstr(r.json, "due_at");
+    assert_true(strcmp(due, "2026-11-30") > 0);         /* 48 weeks later */
+    char path[256];
+    snprintf(path, sizeof(path), CAL "/office/elapsed?from=2026-01-05T08:00:00Z&to=%s", due);
+    http_free(&r);
+    assert_int_equal(api(s, "GET", path, ADMIN_TOKEN, NULL, &r), 200);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "seconds")), 2160 * 3600);
+    http_free(&r);
+    /* elapsed: one business week; DST on a Sunday changes nothing here */
+    assert_int_equal(elapsed_s(s, "office", "2027-03-22T00:00:00Z", "2027-03-29T00:00:00Z"),
+                     45 * 3600);
+    /* bad input */
+    assert_int_equal(api(s, "GET", CAL "/office/due?start=2026-12-18T16:00:00Z", ADMIN_TOKEN,
+                         NULL, &r), 422);
+    assert_error_shape(&r, "invalid", "minutes");
+    http_free(&r);
+    assert_int_equal(api(s, "GET", CAL "/office/due?start=yesterday&minutes=5", ADMIN_TOKEN,
+                         NULL, &r), 422);
+    assert_error_shape(&r, "invalid", "start");
+    http_free(&r);
+    assert_int_equal(api(s, "GET", CAL "/office/elapsed?from=2026-12-18T16:00:00Z&to="
+                         "2026-12-17T16:00:00Z", ADMIN_TOKEN, NULL, &r), 422);
+    assert_error_shape(&r, "invalid", "to");
+    http_free(&r);
+    assert_int_equal(api(s, "GET", CAL "/nope/due?start=2026-12-18T16:00:00Z&minutes=5",
+                         ADMIN_TOKEN, NULL, NULL), 404);
+}
+
+/* A 24x7 calendar in Berlin: the spring-forward night removes an hour. */
+static void test_dst(void **state)
+{
+    struct sw_server *s = *state;
+    it_make_tenant(s, "acme");
+    assert_int_equal(put_cal(s, "always", "{\"timezone\":\"Europe/Berlin\",\"hours\":{"
+                                          "\"mon\":[[\"00:00\",\"24:00\"]],\"tue\":[[\"00:00\","
+                                          "\"24:00\"]],\"wed\":[[\"00:00\",\"24:00\"]],\"thu\":"
+                                          "[[\"00:00\",\"24:00\"]],\"fri\":[[\"00:00\",\"24:00\"]],"
+                                          "\"sat\":[[\"00:00\",\"24:00\"]],\"sun\":[[\"00:00\","
+                                          "\"24:00\"]]}}", NULL), 200);
+    /* local midnight to local midnight on 2027-03-28: 23 hours */
+    assert_int_equal(elapsed_s(s, "always", "2027-03-27T23:00:00Z", "2027-03-28T22:00:00Z"),
+                     23 * 3600);
+    /* but instants: 24 hours of real time are 24 hours of business time */
+    assert_int_equal(elapsed_s(s, "always", "2027-03-27T12:00:00Z", "2027-03-28T12:00:00Z"),
+                     24 * 3600);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_crud, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_validation, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_due_elapsed, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_dst, it_server_setup, it_server_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
