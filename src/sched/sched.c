@@ -30,6 +30,7 @@
 #include "util/xalloc.h"
 
 #define SCHED_MAX_SOURCES 4
+#define CLAIMED_ELSEWHERE_MS 50
 #define SCHED_LOG_EVERY_MS 10000
 
 struct sched {
@@ -144,6 +145,11 @@ static void *run(void *arg)
             next = cap;
         if (pause)  /* due items stay due while the store fails: no spinning */
             next = now + pause;
+        else if (n == 0 && next <= now)
+            /* due but nothing claimable: another node holds those items
+             * (claims skip locked rows) until it commits; look again
+             * shortly instead of spinning on them */
+            next = now + CLAIMED_ELSEWHERE_MS;
         pthread_mutex_lock(&sc->mu);
         sc->target = next;
         /* sleep until next (wall clock), or a hint, or stop */

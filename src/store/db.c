@@ -189,7 +189,7 @@ struct db_conn *db_acquire(struct db *db)
             if (c)
                 return c;
             db->errors++;
-            log_error("%s: %s", db->drv->name, err);
+            log_limited(&db->down_log, LOG_ERROR, "%s: %s", db->drv->name, err);
             pthread_mutex_lock(&db->mu);
             db->nconn--;
             pthread_cond_signal(&db->cv);
@@ -266,7 +266,11 @@ static int failed(struct db_conn *c, int rc, const char *what)
     db->errors++;
     if (rc == SW_E_UNAVAILABLE && c->in_tx && c->tx_kind != DB_TX_READ)
         db->degraded = true;
-    log_error("%s: %s: %s", db->drv->name, what, c->err[0] ? c->err : sw_strerror(rc));
+    if (rc == SW_E_UNAVAILABLE)
+        log_limited(&db->down_log, LOG_ERROR, "%s: %s: %s", db->drv->name, what,
+                    c->err[0] ? c->err : sw_strerror(rc));
+    else
+        log_error("%s: %s: %s", db->drv->name, what, c->err[0] ? c->err : sw_strerror(rc));
     return rc;
 }
 
@@ -690,6 +694,7 @@ int db_open(const char *url, struct db **out, char *err, size_t errlen)
         snprintf(db->node + 2 * i, 3, "%02x", id[i]);
     pthread_mutex_init(&db->mu, NULL);
     pthread_cond_init(&db->cv, NULL);
+    log_limit_init(&db->down_log, 10000);
     snprintf(db->url_public, sizeof(db->url_public), "%s", url);
     int rc = drv->open(db, target, err, errlen);
     if (rc < 0)
@@ -711,6 +716,7 @@ int db_open(const char *url, struct db **out, char *err, size_t errlen)
 fail:
     pthread_mutex_destroy(&db->mu);
     pthread_cond_destroy(&db->cv);
+    log_limit_destroy(&db->down_log);
     free(db);
     return rc;
 }
@@ -728,5 +734,6 @@ void db_close(struct db *db)
     }
     pthread_mutex_destroy(&db->mu);
     pthread_cond_destroy(&db->cv);
+    log_limit_destroy(&db->down_log);
     free(db);
 }

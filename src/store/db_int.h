@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 
 #include "store/db.h"
+#include "util/log.h"
 
 #define DB_ERR_MAX 512
 
@@ -101,6 +102,9 @@ struct db {
     _Atomic bool lossy;
 
     _Atomic uint64_t errors, retries;
+    /* While the database is down every request and every worker round
+     * fails alike: one line per message per 10 s, with a count. */
+    struct log_limit down_log;
     _Atomic bool degraded;
     _Atomic int64_t fail_at;        /* faults: the call number that fails, 0 = none */
     _Atomic int fail_err;

@@ -24,79 +24,20 @@
  * nodes' signals to the subscriber.  While that connection is down the
  * database is "lossy" and the subscriber has been told to forget caches;
  * the thread reconnects with a capped backoff. */
-#include <libpq-fe.h>
-#include <poll.h>
-#include <sodium.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "store/db_int.h"
+#include "store/db_pg_int.h"
 #include "util/log.h"
 #include "util/xalloc.h"
-
-#define INT8OID 20
-#define BYTEAOID 17
-#define LOCKING_KEY "7308604897068083059"      /* "slawatch" as an int8 */
-#define LISTEN_CHANNEL "slawatch"
-
-/* A commit waiting for the other nodes' answers to its ping. */
-#define WAIT_NODES_MAX 64
-struct pg_wait {
-    struct pg_wait *next;
-    char id[24];
-    int expected, acked;
-    char node[WAIT_NODES_MAX][17];
-    bool done[WAIT_NODES_MAX];
-};
-
-struct pg_db {
-    char *url;
-    pthread_t listener;
-    bool listener_started;
-    _Atomic bool stop;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;          /* CLOCK_MONOTONIC: an answer arrived */
-    struct pg_wait *waits;
-};
-
-/* Server time, so the nodes' clocks need not agree. */
-#define SQL_NOW_MS "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)"
-#define ALIVE_MS "5000"
-
-struct pg_conn {
-    struct db_conn base;
-    PGconn *h;
-    unsigned next_name;
-};
-
-struct pg_stmt {
-    struct db_stmt base;
-    char *sql;
-    char name[16];
-    bool prepared;
-    int n;
-    Oid *types;                 /* as prepared */
-    Oid *btypes;                /* as bound now */
-    const char **vals;
-    int *lens, *fmts;
-    char (*num)[24];
-    PGresult *res;
-    int row, nrows;
-    int64_t changes;
-    unsigned char **blob;       /* decoded bytea per column of the row */
-    size_t *blob_cap;
-    int nblob;
-};
 
 static struct pg_conn *conn_of(struct db_conn *c) { return (struct pg_conn *)c; }
 static struct pg_stmt *stmt_of(struct db_stmt *s) { return (struct pg_stmt *)s; }
 
 /* ---- errors ---------------------------------------------------------------- */
 
-static void copy_msg(struct db_conn *c, const char *msg)
+void pg_copy_msg(struct db_conn *c, const char *msg)
 {
     snprintf(c->err, sizeof(c->err), "%s", msg && *msg ? msg : "unknown error");
     size_t n = strlen(c->err);
@@ -108,7 +49,7 @@ static void copy_msg(struct db_conn *c, const char *msg)
 static int map_error(struct db_conn *c, const PGresult *res)
 {
     PGconn *h = conn_of(c)->h;
-    copy_msg(c, res ? PQresultErrorMessage(res) : PQerrorMessage(h));
+    pg_copy_msg(c, res ? PQresultErrorMessage(res) : PQerrorMessage(h));
     if (PQstatus(h) == CONNECTION_BAD) {
         c->broken = true;
         return SW_E_UNAVAILABLE;
@@ -163,261 +104,13 @@ static void mask_url(const char *url, char *out, size_t len)
     snprintf(out, len, "%s", buf);
 }
 
-static PGconn *pg_connect_url(const char *url)
+PGconn *pg_connect_url(const char *url)
 {
     /* our defaults first: the URL's own values override them */
     const char *keys[] = {"connect_timeout", "application_name", "keepalives_idle",
                           "keepalives_interval", "keepalives_count", "dbname", NULL};
     const char *vals[] = {"5", "slawatch", "10", "5", "3", url, NULL};
     return PQconnectdbParams(keys, vals, 1);
-}
-
-/* ---- the listener ------------------------------------------------------------- */
-
-static void nap_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* One statement with text parameters on a connection of our own; true
- * when it worked. */
-static bool run(PGconn *h, const char *sql, int n, const char *const *vals)
-{
-    PGresult *r = PQexecParams(h, sql, n, NULL, vals, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(r);
-    PQclear(r);
-    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-}
-
-static PGconn *listen_connect(struct db *db)
-{
-    struct pg_db *d = db->drv_state;
-    PGconn *h = pg_connect_url(d->url);
-    if (PQstatus(h) != CONNECTION_OK) {
-        PQfinish(h);
-        return NULL;
-    }
-    PGresult *r = PQexec(h, "LISTEN " LISTEN_CHANNEL);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    if (!ok) {
-        PQfinish(h);
-        return NULL;
-    }
-    return h;
-}
-
-/* "I am alive", on the server's clock (cluster_nodes may not exist yet
- * before the first migration: then nobody waits for us, which is right). */
-static void heartbeat(struct db *db, PGconn *h)
-{
-    const char *vals[1] = {db->node};
-    run(h, "INSERT INTO cluster_nodes (id, heartbeat_at) VALUES ($1, " SQL_NOW_MS ") "
-           "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at", 1, vals);
-}
-
-/* Another node's ack of one of our pings. */
-static void on_ack(struct db *db, const char *from, const char *payload)
-{
-    struct pg_db *d = db->drv_state;
-    /* "<target node> <ping id>" */
-    size_t nl = strlen(db->node);
-    if (strncmp(payload, db->node, nl) != 0 || payload[nl] != ' ')
-        return;
-    const char *id = payload + nl + 1;
-    pthread_mutex_lock(&d->mu);
-    for (struct pg_wait *w = d->waits; w; w = w->next) {
-        if (strcmp(w->id, id) != 0)
-            continue;
-        for (int i = 0; i < w->expected; i++)
-            if (!w->done[i] && strcmp(w->node[i], from) == 0) {
-                w->done[i] = true;
-                w->acked++;
-            }
-    }
-    pthread_cond_broadcast(&d->cv);
-    pthread_mutex_unlock(&d->mu);
-}
-
-/* "<node> <channel> <payload>" from the channel. */
-static void dispatch(struct db *db, PGconn *h, const char *text)
-{
-    const char *sp1 = strchr(text, ' ');
-    if (!sp1 || (size_t)(sp1 - text) != strlen(db->node))
-        return;
-    char from[17];
-    memcpy(from, text, sizeof(from) - 1);
-    from[sizeof(from) - 1] = '\0';
-    if (strcmp(from, db->node) == 0)
-        return;                 /* ours: delivered at our commit already */
-    const char *chan = sp1 + 1;
-    const char *sp2 = strchr(chan, ' ');
-    char channel[64];
-    size_t cl = sp2 ? (size_t)(sp2 - chan) : strlen(chan);
-    if (cl >= sizeof(channel))
-        return;
-    memcpy(channel, chan, cl);
-    channel[cl] = '\0';
-    const char *payload = sp2 ? sp2 + 1 : "";
-    if (!strcmp(channel, "~ping")) {
-        /* everything committed before the ping was delivered before it */
-        char ack[96];
-        snprintf(ack, sizeof(ack), "%s ~ack %s %s", db->node, from, payload);
-        const char *vals[1] = {ack};
-        run(h, "SELECT pg_notify('" LISTEN_CHANNEL "', $1)", 1, vals);
-    } else if (!strcmp(channel, "~ack")) {
-        on_ack(db, from, payload);
-    } else {
-        db_deliver(db, channel, payload);
-    }
-}
-
-static void *listener_main(void *arg)
-{
-    struct db *db = arg;
-    struct pg_db *d = db->drv_state;
-    PGconn *h = NULL;
-    int backoff = 100;
-    int64_t beat = 0;
-    while (!d->stop) {
-        if (!h) {
-            h = listen_connect(db);
-            if (!h) {
-                for (int t = 0; t < backoff && !d->stop; t += 50)
-                    nap_ms(50);
-                backoff = backoff < 5000 ? backoff * 2 : 5000;
-                continue;
-            }
-            backoff = 100;
-            beat = 0;
-            if (db->lossy) {
-                db->lossy = false;
-                db_deliver(db, "resumed", "");
-            }
-        }
-        if (mono_ms() - beat >= 1000) {
-            heartbeat(db, h);
-            beat = mono_ms();
-        }
-        struct pollfd p = {.fd = PQsocket(h), .events = POLLIN};
-        int pr = poll(&p, 1, 200);
-        if (pr < 0)
-            continue;
-        if (PQconsumeInput(h) == 0 || PQstatus(h) != CONNECTION_OK) {
-            log_warn("postgres: the signal listener lost its connection: %s",
-                     PQerrorMessage(h));
-            PQfinish(h);
-            h = NULL;
-            db->lossy = true;
-            db_deliver(db, "reset", "");
-            continue;
-        }
-        PGnotify *n;
-        while ((n = PQnotifies(h)) != NULL) {
-            dispatch(db, h, n->extra);
-            PQfreemem(n);
-        }
-    }
-    if (h) {
-        const char *vals[1] = {db->node};
-        run(h, "DELETE FROM cluster_nodes WHERE id = $1", 1, vals);
-    }
-    PQfinish(h);
-    return NULL;
-}
-
-/* ---- the commit barrier ---------------------------------------------------------- */
-
-static void pg_barrier(struct db_conn *c)
-{
-    struct db *db = c->db;
-    struct pg_db *d = db->drv_state;
-    PGconn *h = conn_of(c)->h;
-    struct pg_wait *w = xcalloc(1, sizeof(*w));
-    /* whom to wait for: every other node alive now */
-    const char *vals[1] = {db->node};
-    PGresult *r = PQexecParams(h, "SELECT id FROM cluster_nodes WHERE id <> $1 AND "
-                                  "heartbeat_at > " SQL_NOW_MS " - " ALIVE_MS, 1, NULL, vals,
-                               NULL, NULL, 0);
-    if (PQresultStatus(r) == PGRES_TUPLES_OK)
-        for (int i = 0; i < PQntuples(r) && w->expected < WAIT_NODES_MAX; i++)
-            snprintf(w->node[w->expected++], sizeof(w->node[0]), "%s", PQgetvalue(r, i, 0));
-    PQclear(r);
-    if (w->expected == 0) {
-        free(w);
-        return;
-    }
-    uint8_t rnd[8];
-    randombytes_buf(rnd, sizeof(rnd));
-    for (int i = 0; i < 8; i++)
-        snprintf(w->id + 2 * i, 3, "%02x", rnd[i]);
-    pthread_mutex_lock(&d->mu);
-    w->next = d->waits;
-    d->waits = w;
-    pthread_mutex_unlock(&d->mu);
-    char ping[64];
-    snprintf(ping, sizeof(ping), "%s ~ping %s", db->node, w->id);
-    const char *pv[1] = {ping};
-    bool sent = run(h, "SELECT pg_notify('" LISTEN_CHANNEL "', $1)", 1, pv);
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += DB_BARRIER_MS / 1000;
-    until.tv_nsec += (long)(DB_BARRIER_MS % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&d->mu);
-    while (sent && w->acked < w->expected)
-        if (pthread_cond_timedwait(&d->cv, &d->mu, &until) != 0)
-            break;
-    for (struct pg_wait **pp = &d->waits; *pp; pp = &(*pp)->next)
-        if (*pp == w) {
-            *pp = w->next;
-            break;
-        }
-    pthread_mutex_unlock(&d->mu);
-    if (w->acked < w->expected)
-        log_warn("postgres: %d of %d nodes did not confirm an invalidation within %d ms",
-                 w->expected - w->acked, w->expected, DB_BARRIER_MS);
-    free(w);
-}
-
-static int pg_node_register(struct db *db)
-{
-    struct db_conn *c = db_acquire(db);
-    if (!c)
-        return SW_E_UNAVAILABLE;
-    const char *vals[1] = {db->node};
-    bool ok = run(conn_of(c)->h,
-                  "INSERT INTO cluster_nodes (id, heartbeat_at) VALUES ($1, " SQL_NOW_MS ") "
-                  "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
-                  1, vals);
-    if (!ok)
-        copy_msg(c, PQerrorMessage(conn_of(c)->h));
-    db_release(c);
-    return ok ? 0 : SW_E_STORE;
-}
-
-static int pg_node_count(struct db *db)
-{
-    struct db_conn *c = db_acquire(db);
-    if (!c)
-        return SW_E_UNAVAILABLE;
-    PGresult *r = PQexec(conn_of(c)->h, "SELECT count(*) FROM cluster_nodes WHERE "
-                                        "heartbeat_at > " SQL_NOW_MS " - " ALIVE_MS);
-    int n = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : 1;
-    PQclear(r);
-    db_release(c);
-    return n > 0 ? n : 1;
 }
 
 /* ---- database and connections ------------------------------------------------- */
@@ -444,7 +137,7 @@ static int pg_open(struct db *db, const char *url, char *err, size_t errlen)
     pthread_condattr_destroy(&ca);
     db->drv_state = d;
     db->lossy = true;           /* until the listener has said LISTEN */
-    if (pthread_create(&d->listener, NULL, listener_main, db) != 0) {
+    if (pthread_create(&d->listener, NULL, pg_listener_main, db) != 0) {
         snprintf(err, errlen, "cannot start the signal listener");
         pthread_mutex_destroy(&d->mu);
         pthread_cond_destroy(&d->cv);

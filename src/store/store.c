@@ -34,7 +34,7 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen)
 static const char SQL_VERSION_TABLE[] =
     "CREATE TABLE IF NOT EXISTS schema_version ("
     "  version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
-static const char SQL_VERSION_MAX[] = "SELECT COALESCE(max(version), 0) FROM schema_version";
+static const char SQL_VERSION_HAS[] = "SELECT 1 FROM schema_version WHERE version = ?1";
 static const char SQL_VERSION_ADD[] =
     "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, ?3)";
 
@@ -60,19 +60,21 @@ static int migrate_tx(struct db_conn *c, void *ud)
     if (rc < 0)
         goto fail;
     struct db_stmt *st;
-    if ((rc = db_prep(c, SQL_VERSION_MAX, &st)) < 0)
-        goto fail;
-    int64_t current = 0;
-    if ((rc = db_step_one(st)) == 1) {
-        current = db_col_int64(st, 0);
-        db_reset(st);
-    } else if (rc < 0) {
-        goto fail;
-    }
+    /* each migration not applied yet, in number order: by set, not "above
+     * the highest applied", because the numbers are ranges reserved to
+     * work merged in any order (a database that ran 0040 still gets a
+     * 0020 merged after it) */
     for (const struct embed_file *f = m->files; f->name; f++) {
         int64_t v = strtoll(f->name, NULL, 10);
-        if (v <= current)
+        if ((rc = db_prep(c, SQL_VERSION_HAS, &st)) < 0)
+            goto fail;
+        db_bind_int64(st, 1, v);
+        if ((rc = db_step_one(st)) < 0)
+            goto fail;
+        if (rc == 1) {
+            db_reset(st);
             continue;
+        }
         if ((rc = db_exec_script(c, (const char *)f->data)) < 0)
             goto fail;
         if ((rc = db_prep(c, SQL_VERSION_ADD, &st)) < 0)

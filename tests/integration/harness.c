@@ -364,7 +364,8 @@ void http_req_h(struct sw_server *s, const char *method, const char *path, const
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    /* a request's own bound, scaled like latency bounds under the sanitizers */
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, it_time_bound_ms(60000) / 1000);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     CURLcode rc = curl_easy_perform(c);
     curl_slist_free_all(hdrs);

@@ -158,12 +158,41 @@ static void assert_recovered(struct sw_server *s)
     assert_true(breached);
 }
 
+/* What a test started, cleaned up by the teardown also when it fails
+ * half-way (no server or cluster outlives the test). */
+static struct {
+    struct sw_server s;
+    bool started;
+    char cluster_cmd[1024], cluster_state[400];
+} fx;
+
+static int teardown(void **state)
+{
+    if (fx.started) {
+        if (fx.s.pid > 0)
+            srv_kill9(&fx.s);
+        if (fx.cluster_state[0]) {
+            char cmd[1600];
+            snprintf(cmd, sizeof(cmd), "'%s' stop '%s' >/dev/null 2>&1", fx.cluster_cmd,
+                     fx.cluster_state);
+            if (system(cmd) != 0)
+                fprintf(stderr, "could not stop the private cluster\n");
+            fx.s.pg = false;
+        }
+        srv_cleanup(&fx.s);
+    }
+    memset(&fx, 0, sizeof(fx));
+    return 0;
+}
+
+#define s (fx.s)     /* the tests' server is the fixture's */
+
 static void test_disk_full(void **state)
 {
     if (on_pg())
         skip();         /* the PostgreSQL server's disk is its own */
-    struct sw_server s;
     srv_init(&s);
+    fx.started = true;
     const char *env[] = {"SLAWATCH_ADMIN_TOKEN=" ADMIN_TOKEN, NULL};
     srv_start(&s, NULL, env);
     it_make_tenant(&s, "acme");
@@ -175,22 +204,22 @@ static void test_disk_full(void **state)
     sh("prlimit --pid %d --fsize=unlimited:", (int)s.pid);
     assert_recovered(&s);
     assert_int_equal(srv_stop(&s), 0);
-    srv_cleanup(&s);
 }
 
 static void test_postgres_goes_away(void **state)
 {
     if (!on_pg())
         skip();
-    struct sw_server s;
     srv_init(&s);
-    char statef[400], cmd[1024], url[512];
-    srv_path(&s, "pg.state", statef, sizeof(statef));
+    fx.started = true;
+    char *statef = fx.cluster_state, *cmd = fx.cluster_cmd, url[512];
+    srv_path(&s, "pg.state", statef, sizeof(fx.cluster_state));
     const char *src = getenv("SLAWATCH_SRC");
     assert_non_null(src);
-    snprintf(cmd, sizeof(cmd), "%s/scripts/pg-test-cluster.sh", src);
+    snprintf(cmd, sizeof(fx.cluster_cmd), "%s/scripts/pg-test-cluster.sh", src);
     const char *start[] = {cmd, "start", statef, NULL};
     assert_int_equal(run_capture(start, NULL, url, sizeof(url)), 0);
+    s.pg = false;       /* a private cluster: dropped whole by the teardown */
     snprintf(s.db, sizeof(s.db), "%s", url);
     const char *env[] = {"SLAWATCH_ADMIN_TOKEN=" ADMIN_TOKEN, NULL};
     srv_start(&s, NULL, env);
@@ -201,10 +230,8 @@ static void test_postgres_goes_away(void **state)
     sh("'%s' resume '%s'", cmd, statef);
     assert_recovered(&s);
     assert_int_equal(srv_stop(&s), 0);
-    sh("'%s' stop '%s'", cmd, statef);
-    s.pg = false;       /* the private cluster is gone with its databases */
-    srv_cleanup(&s);
 }
+#undef s
 
 static void test_unreachable_at_start(void **state)
 {
@@ -226,8 +253,8 @@ static void test_unreachable_at_start(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_disk_full),
-        cmocka_unit_test(test_postgres_goes_away),
+        cmocka_unit_test_teardown(test_disk_full, teardown),
+        cmocka_unit_test_teardown(test_postgres_goes_away, teardown),
         cmocka_unit_test(test_unreachable_at_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,6 +27,7 @@ static int nfired;
 static int next_calls;
 static int process_calls;
 static int failing;             /* the store answers SW_E_UNAVAILABLE */
+static int held;                /* due items another node holds: claims get none */
 
 static int64_t now_ms(void)
 {
@@ -61,7 +62,7 @@ static int q_process(struct store *s, int64_t now, int limit, int *processed)
         return SW_E_UNAVAILABLE;
     }
     int n = 0;
-    for (int i = 0; i < ndue && n < limit;) {
+    for (int i = 0; i < ndue && n < limit && !held;) {
         if (due[i] <= now) {
             fired_at[nfired++] = now - due[i];     /* lateness */
             due[i] = due[--ndue];
@@ -100,7 +101,7 @@ static const struct sched_source src = {"queue", q_next, q_process};
 
 static int reset(void **state)
 {
-    ndue = nfired = next_calls = process_calls = failing = 0;
+    ndue = nfired = next_calls = process_calls = failing = held = 0;
     return 0;
 }
 
@@ -221,6 +222,27 @@ static int count_lines(const char *needle)
 /* Disk full: the due item stays due and every store call fails.  The loop
  * must wait 50, 100, 200 ... ms between rounds (not spin), log the error
  * once, and process the item in the first round after the store is back. */
+/* Items due but held by another node (its claim skips nothing we can
+ * take): the scheduler looks again every 50 ms instead of spinning, and
+ * takes them at once when they are free. */
+static void test_held_elsewhere_no_spin(void **state)
+{
+    struct sched *sc;
+    held = 1;
+    add_due(now_ms() - 10);
+    assert_int_equal(sched_start(NULL, &src, 1, NULL, NULL, NULL, &sc), 0);
+    sleep_ms(500);
+    pthread_mutex_lock(&mu);
+    int calls = process_calls;
+    held = 0;
+    pthread_mutex_unlock(&mu);
+    assert_true(calls >= 3 && calls <= 20);     /* ~10 in 500 ms, not thousands */
+    for (int i = 0; i < 100 && fired() < 1; i++)
+        sleep_ms(10);
+    assert_int_equal(fired(), 1);
+    sched_stop(sc);
+}
+
 static void test_store_errors_back_off(void **state)
 {
     nlog = 0;
@@ -317,6 +339,7 @@ int main(void)
         cmocka_unit_test_setup(test_idle_does_nothing, reset),
         cmocka_unit_test_setup(test_batches_until_drained, reset),
         cmocka_unit_test(test_backoff_doubles_and_caps),
+        cmocka_unit_test_setup(test_held_elsewhere_no_spin, reset),
         cmocka_unit_test_setup(test_store_errors_back_off, reset),
         cmocka_unit_test(test_log_limiter),
     };
