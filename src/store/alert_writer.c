@@ -45,6 +45,7 @@ struct pcache {
     } e[PCACHE_SLOTS];
     size_t n, next;
     int64_t min_next;   /* earliest next_check_at created (0 = none): the scheduler's hint */
+    struct cal_memo cals;   /* calendars looked up in this transaction */
 };
 
 /* A new transaction must not trust what a rolled-back one read. */
@@ -52,6 +53,7 @@ static void pcache_reset(struct pcache *pc)
 {
     pc->n = pc->next = 0;
     pc->min_next = 0;
+    pc->cals = (struct cal_memo){0};
 }
 
 static int pcache_get(struct db_conn *c, struct pcache *pc, const char *tenant_id,
@@ -105,6 +107,8 @@ static int create_in(struct db_conn *c, struct pcache *pc, const struct sw_alert
     snprintf(x->project_id, sizeof(x->project_id), "%s", in->project_id ? in->project_id : "");
     snprintf(x->title, sizeof(x->title), "%s", in->title ? in->title : "");
     snprintf(x->source, sizeof(x->source), "%s", in->source ? in->source : "");
+    if ((rc = alert_calendar_start_in(c, &pc->cals, x, p)) < 0)
+        goto done;
     x->updated_at = now;
     x->next_check_at = store_alert_next_check(&x->a, now);
     if ((rc = alert_insert_in(c, x)) < 0)

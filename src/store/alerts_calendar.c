@@ -70,10 +70,29 @@ int alert_pauses_record_in(struct db_conn *c, const struct sw_alert *before,
     return 0;
 }
 
+int alert_calendar_start_in(struct db_conn *c, struct cal_memo *memo, struct sw_alert *x,
+                            const struct sw_alert_policy *p)
+{
+    const char *id = p->cal[x->a.sev];
+    const struct sla_cal *cal = NULL;
+    if (!*id)
+        return 0;
+    int rc = store_calendar_in(c, memo, x->tenant_id, id, &cal);
+    if (rc == SW_E_NOTFOUND)
+        return 0;       /* deletion refuses a named calendar: only a race gets here */
+    if (rc < 0)
+        return rc;
+    x->a.ack.cal = x->a.resolve.cal = cal;
+    snprintf(x->ack_cal, sizeof(x->ack_cal), "%s", id);
+    snprintf(x->res_cal, sizeof(x->res_cal), "%s", id);
+    return 0;
+}
+
 /* Moves the running clocks onto p's calendar for x's severity, without
- * re-arming (the caller does, once). */
+ * re-arming (the caller does, once).  A clock already on calendar refresh
+ * (a calendar just saved: a new version) is re-measured too. */
 static int follow(struct db_conn *c, struct cal_memo *memo, struct sw_alert *x,
-                  const struct sw_alert_policy *p, bool *moved)
+                  const struct sw_alert_policy *p, const char *refresh, bool *moved)
 {
     const char *want = p->cal[x->a.sev];
     char *id[2] = {x->ack_cal, x->res_cal};
@@ -81,7 +100,8 @@ static int follow(struct db_conn *c, struct cal_memo *memo, struct sw_alert *x,
     int64_t(*pauses)[2] = NULL;
     int rc = 0;
     for (int i = 0; i < 2 && rc == 0; i++) {
-        if (sla_clock_is_stopped(k[i]) || !strcmp(id[i], want))
+        if (sla_clock_is_stopped(k[i]) ||
+            (!strcmp(id[i], want) && !(refresh && !strcmp(id[i], refresh))))
             continue;
         const struct sla_cal *cal;
         size_t n = 0;
@@ -105,7 +125,7 @@ int alert_follow_calendar_in(struct db_conn *c, struct cal_memo *memo, struct sw
     struct snap s;
     bool m = false;
     snap_take(x, now, &s);
-    int rc = follow(c, memo, x, p, &m);
+    int rc = follow(c, memo, x, p, NULL, &m);
     if (rc == 0 && m)
         snap_rearm(x, &s, now);
     if (moved)
@@ -120,7 +140,7 @@ int alert_follow_calendar_in(struct db_conn *c, struct cal_memo *memo, struct sw
  * critical..low), those of projects with calendars of their own; and, for
  * a calendar that changed (?6 not NULL), those with a running clock on it. */
 static const char SQL_CAL_ALERTS[] =
-    "SELECT id FROM alerts {INDEXED_BY alerts_open} WHERE tenant_id = ?1 "
+    "SELECT id, ack_due_at, resolve_due_at FROM alerts {INDEXED_BY alerts_open} WHERE tenant_id = ?1 "
     "AND state <> 'resolved' AND ("
     "  (CAST(?6 AS TEXT) IS NULL AND (ack_calendar IS NOT NULL OR res_calendar IS NOT NULL "
     "    OR (severity = 'critical' AND ?2 <> 0) OR (severity = 'high' AND ?3 <> 0) "
@@ -132,6 +152,7 @@ static const char SQL_CAL_ALERTS[] =
 
 struct key {
     char id[SW_ID_MAX + 1];
+    sla_ms due[2];          /* as stored: the deadlines before this change */
 };
 
 /* Policies of the projects met in one recalculation. */
@@ -163,21 +184,32 @@ static int ppol_get(struct db_conn *c, struct ppol *pp, const char *tenant_id,
     return 0;
 }
 
-/* One alert: targets and calendar as the policy says now; 1 when it changed. */
+/* One alert: targets and calendar as the policy says now (refresh: the
+ * calendar just saved); 1 when something stored changed.  The deadlines
+ * before are the stored ones: x was read with the calendars as they are
+ * now. */
 static int recalc_one(struct db_conn *c, struct cal_memo *memo, struct sw_alert *x,
-                      const struct sw_alert_policy *p, int64_t now)
+                      const struct sw_alert_policy *p, const char *refresh, const sla_ms *due,
+                      int64_t now)
 {
     struct sla_alert_scopes sc;
     struct snap s;
     bool changed = false, moved = false;
+    char cal_before[2][SW_ID_MAX + 1];
+    snprintf(cal_before[0], sizeof(cal_before[0]), "%s", x->ack_cal);
+    snprintf(cal_before[1], sizeof(cal_before[1]), "%s", x->res_cal);
     sw_alert_policy_scopes(p, &sc);
     snap_take(x, now, &s);
+    s.due[0] = due[0];
+    s.due[1] = due[1];
     int rc = sla_alert_recalculate(&x->a, &sc, now, &changed);
     if (rc == 0)
-        rc = follow(c, memo, x, p, &moved);
+        rc = follow(c, memo, x, p, refresh, &moved);
     if (rc < 0)
         return rc;
-    if (!changed && !moved)
+    if (!changed && strcmp(cal_before[0], x->ack_cal) == 0 &&
+        strcmp(cal_before[1], x->res_cal) == 0 && sla_clock_due(&x->a.ack, now) == due[0] &&
+        sla_clock_due(&x->a.resolve, now) == due[1])
         return 0;
     snap_rearm(x, &s, now);
     return 1;
@@ -201,7 +233,10 @@ int alert_recalc_c_in(struct db_conn *c, const char *tenant_id, const bool *cal_
             cap = cap ? cap * 2 : 64;
             keys = xrealloc(keys, cap * sizeof(*keys));
         }
-        db_col_copy(st, 0, keys[n++].id, sizeof(keys[0].id));
+        db_col_copy(st, 0, keys[n].id, sizeof(keys[0].id));
+        keys[n].due[0] = db_col_int64(st, 1);
+        keys[n].due[1] = db_col_int64(st, 2);
+        n++;
     }
     db_reset(st);
     struct ppol *pp = xcalloc(1, sizeof(*pp));
@@ -217,7 +252,7 @@ int alert_recalc_c_in(struct db_conn *c, const char *tenant_id, const bool *cal_
             rc = 0;
             continue;
         }
-        if ((rc = recalc_one(c, &memo, x, p, now)) <= 0)
+        if ((rc = recalc_one(c, &memo, x, p, cal_id, keys[i].due, now)) <= 0)
             continue;
         x->updated_at = now;
         x->next_check_at = store_alert_next_check(&x->a, now);

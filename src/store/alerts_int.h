@@ -28,6 +28,10 @@ int alert_attach_in(struct db_conn *c, struct cal_memo *memo, struct sw_alert *x
  * moved into the future.  *moved (optional): something moved. */
 int alert_follow_calendar_in(struct db_conn *c, struct cal_memo *memo, struct sw_alert *x,
                              const struct sw_alert_policy *p, int64_t now, bool *moved);
+/* Puts a new alert's clocks on p's calendar for its severity (a calendar
+ * deleted meanwhile: around the clock). */
+int alert_calendar_start_in(struct db_conn *c, struct cal_memo *memo, struct sw_alert *x,
+                            const struct sw_alert_policy *p);
 /* Records the pauses a change closed (a reopen continues stopped clocks:
  * the resolved interval is a pause) from before to after. */
 int alert_pauses_record_in(struct db_conn *c, const struct sw_alert *before,

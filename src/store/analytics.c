@@ -76,11 +76,13 @@ static const char SQL_ROW_DELETE[] = "DELETE FROM rollups WHERE " ROW_KEY;
 /* active duration of a stopped clock = stop - start - paused (alerts never
  * stay paused: paused_since is 0 for them) */
 static const char SQL_MAX_ACK[] =
-    "SELECT max(ack_stopped_at - ack_started_at - ack_paused_ms) FROM alerts "
+    "SELECT max(COALESCE(ack_elapsed_ms, ack_stopped_at - ack_started_at - ack_paused_ms)) "
+    "FROM alerts "
     "WHERE tenant_id = ?1 AND project_id = ?2 AND severity = ?3 "
     "AND ack_stopped_at >= ?4 AND ack_stopped_at < ?5";
 static const char SQL_MAX_RES[] =
-    "SELECT max(res_stopped_at - res_started_at - res_paused_ms) FROM alerts "
+    "SELECT max(COALESCE(res_elapsed_ms, res_stopped_at - res_started_at - res_paused_ms)) "
+    "FROM alerts "
     "WHERE tenant_id = ?1 AND project_id = ?2 AND severity = ?3 "
     "AND res_stopped_at >= ?4 AND res_stopped_at < ?5";
 

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -227,6 +229,199 @@ static void test_dst(void **state)
                      24 * 3600);
 }
 
+
+/* ---- alerts on a calendar ----------------------------------------------------------------- */
+
+#define DEF "/api/v1/sla/definition?tenant_id=acme"
+
+static const char *const days[7] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+
+static const char *iso_s(time_t t, char *buf)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, 32, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+    return buf;
+}
+
+/* A UTC calendar open all day on the weekday `ahead` days from today only
+ * (ahead 0..6), or every day (ahead < 0). */
+static void cal_body(int ahead, char *out, size_t len)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    size_t k = (size_t)snprintf(out, len, "{\"timezone\":\"UTC\",\"hours\":{");
+    for (int d = 0; d < 7; d++)
+        if (ahead < 0 || d == (tm.tm_wday + ahead) % 7)
+            k += (size_t)snprintf(out + k, len - k, "%s\"%s\":[[\"00:00\",\"24:00\"]]",
+                                  out[k - 1] == '{' ? "" : ",", days[d]);
+    snprintf(out + k, len - k, "}}");
+}
+
+/* UTC midnight `ahead` days from today. */
+static time_t midnight_ahead(int ahead)
+{
+    time_t now = time(NULL);
+    return now - now % 86400 + (time_t)ahead * 86400;
+}
+
+static json_t *alert_get(struct sw_server *s, const char *id)
+{
+    char path[160];
+    struct http_resp r;
+    snprintf(path, sizeof(path), "/api/v1/sla/alerts/%s/tracking?tenant_id=acme", id);
+    assert_int_equal(api(s, "GET", path, ADMIN_TOKEN, NULL, &r), 200);
+    json_t *j = json_incref(r.json);
+    http_free(&r);
+    return j;
+}
+
+static void create_alert(struct sw_server *s, const char *id, const char *sev, time_t created)
+{
+    char body[256], ts[32];
+    snprintf(body, sizeof(body), "{\"id\":\"%s\",\"tenant_id\":\"acme\",\"severity\":\"%s\","
+             "\"created_at\":\"%s\",\"title\":\"t\"}", id, sev, iso_s(created, ts));
+    assert_int_equal(api(s, "POST", "/api/v1/alerts", ADMIN_TOKEN, body, NULL), 201);
+}
+
+static bool has_event(struct sw_server *s, const char *id, const char *type)
+{
+    char path[160];
+    struct http_resp r;
+    bool found = false;
+    snprintf(path, sizeof(path), "/api/v1/alerts/%s/events?tenant_id=acme", id);
+    assert_int_equal(api(s, "GET", path, ADMIN_TOKEN, NULL, &r), 200);
+    json_t *items = json_object_get(r.json, "items");
+    for (size_t i = 0; i < json_array_size(items); i++)
+        found |= !strcmp(jstr(json_array_get(items, i), "type"), type);
+    http_free(&r);
+    return found;
+}
+
+static long put_def(struct sw_server *s, const char *body, long *count)
+{
+    char buf[32];
+    struct http_resp r;
+    long st = api(s, "PUT", DEF, ADMIN_TOKEN, body, &r);
+    const char *h = http_resp_header(&r, "X-Recalculated-Count", buf, sizeof(buf));
+    if (count)
+        *count = h ? strtol(h, NULL, 10) : -1;
+    if (st != 200)
+        print_message("PUT definition %s: %ld %s\n", body, st, r.body);
+    http_free(&r);
+    return st;
+}
+
+/* A critical alert two hours old on a calendar that opens only in three
+ * days: not breached, due 15 business minutes into that day; a high one
+ * (around the clock) is.  Opening every day recalculates it: the deadline
+ * falls in the past and the scheduler reports the breach. */
+static void test_alert_on_calendar(void **state)
+{
+    struct sw_server *s = *state;
+    char body[512], ts[32];
+    long n = -2;
+    it_make_tenant(s, "acme");
+    cal_body(3, body, sizeof(body));
+    assert_int_equal(put_cal(s, "far", body, NULL), 200);
+    /* an unknown calendar: 422 naming the severity */
+    struct http_resp r;
+    assert_int_equal(api(s, "PUT", DEF, ADMIN_TOKEN, "{\"calendars\":{\"critical\":\"nope\"}}",
+                         &r), 422);
+    assert_error_shape(&r, "invalid", "calendars.critical");
+    http_free(&r);
+    assert_int_equal(api(s, "PUT", DEF, ADMIN_TOKEN, "{\"calendars\":{\"urgent\":null}}", &r),
+                     422);
+    assert_error_shape(&r, "invalid", "calendars");
+    http_free(&r);
+    assert_int_equal(put_def(s, "{\"calendars\":{\"critical\":\"far\"}}", &n), 200);
+    assert_int_equal(n, 0);
+    assert_int_equal(api(s, "GET", DEF, ADMIN_TOKEN, NULL, &r), 200);
+    json_t *cals = json_object_get(r.json, "calendars");
+    assert_string_equal(jstr(cals, "critical"), "far");
+    assert_true(json_is_null(json_object_get(cals, "high")));
+    assert_string_equal(jstr(json_object_get(r.json, "calendar_sources"), "critical"), "tenant");
+    http_free(&r);
+
+    time_t created = time(NULL) - 2 * 3600;
+    create_alert(s, "c1", "critical", created);
+    create_alert(s, "h1", "high", created);
+    json_t *a = alert_get(s, "c1");
+    assert_string_equal(jstr(a, "ack_due_at"), iso_s(midnight_ahead(3) + 15 * 60, ts));
+    assert_string_equal(jstr(a, "resolve_due_at"), iso_s(midnight_ahead(3) + 4 * 3600, ts));
+    assert_false(json_is_true(json_object_get(a, "ack_breached")));
+    assert_string_equal(jstr(a, "ack_calendar"), "far");
+    json_decref(a);
+    a = alert_get(s, "h1");
+    assert_true(json_is_true(json_object_get(a, "ack_breached")));
+    assert_true(json_is_null(json_object_get(a, "ack_calendar")));
+    json_decref(a);
+    /* named by the definition: 409 */
+    assert_int_equal(api(s, "DELETE", CAL "/far", ADMIN_TOKEN, NULL, &r), 409);
+    assert_error_shape(&r, "conflict", NULL);
+    http_free(&r);
+
+    /* open every day: c1 is recalculated, its deadline passed long ago */
+    cal_body(-1, body, sizeof(body));
+    assert_int_equal(put_cal(s, "far", body, &n), 200);
+    assert_int_equal(n, 1);
+    a = alert_get(s, "c1");
+    assert_string_equal(jstr(a, "ack_due_at"), iso_s(created + 15 * 60, ts));
+    assert_true(json_is_true(json_object_get(a, "ack_breached")));
+    json_decref(a);
+    bool breach = false;
+    for (int i = 0; i < 100 && !breach; i++) {
+        breach = has_event(s, "c1", "sla.breach");
+        if (!breach)
+            usleep(50 * 1000);
+    }
+    assert_true(breach);
+
+    /* around the clock again: same deadline, the clocks leave the calendar */
+    assert_int_equal(put_def(s, "{\"calendars\":{\"critical\":null}}", &n), 200);
+    assert_int_equal(n, 1);
+    a = alert_get(s, "c1");
+    assert_true(json_is_null(json_object_get(a, "ack_calendar")));
+    assert_string_equal(jstr(a, "ack_due_at"), iso_s(created + 15 * 60, ts));
+    json_decref(a);
+    assert_int_equal(api(s, "DELETE", CAL "/far", ADMIN_TOKEN, NULL, NULL), 204);
+}
+
+/* An acknowledgement on a calendar keeps the verdict it was judged with:
+ * MTTA in business time, unchanged when the calendar changes later. */
+static void test_alert_stop_frozen(void **state)
+{
+    struct sw_server *s = *state;
+    char body[512], ts[32];
+    long n;
+    it_make_tenant(s, "acme");
+    cal_body(3, body, sizeof(body));
+    assert_int_equal(put_cal(s, "far", body, NULL), 200);
+    assert_int_equal(put_def(s, "{\"calendars\":{\"medium\":\"far\"}}", NULL), 200);
+    time_t created = time(NULL) - 3600;
+    create_alert(s, "m1", "medium", created);
+    snprintf(body, sizeof(body), "{\"at\":\"%s\"}", iso_s(created + 1800, ts));
+    assert_int_equal(api(s, "POST", "/api/v1/alerts/m1/acknowledge?tenant_id=acme", ADMIN_TOKEN,
+                         body, NULL), 200);
+    json_t *a = alert_get(s, "m1");
+    char due[40];
+    snprintf(due, sizeof(due), "%s", jstr(a, "ack_due_at"));
+    assert_string_equal(due, iso_s(midnight_ahead(3) + 4 * 3600, ts));
+    assert_false(json_is_true(json_object_get(a, "ack_breached")));
+    json_decref(a);
+    /* the calendar opens every day: the stopped clock keeps its verdict,
+     * the running resolve clock follows */
+    cal_body(-1, body, sizeof(body));
+    assert_int_equal(put_cal(s, "far", body, &n), 200);
+    assert_int_equal(n, 1);
+    a = alert_get(s, "m1");
+    assert_string_equal(jstr(a, "ack_due_at"), due);
+    assert_false(json_is_true(json_object_get(a, "ack_breached")));
+    assert_string_equal(jstr(a, "resolve_due_at"), iso_s(created + 24 * 3600, ts));
+    json_decref(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +429,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_validation, it_server_setup, it_server_teardown),
         cmocka_unit_test_setup_teardown(test_due_elapsed, it_server_setup, it_server_teardown),
         cmocka_unit_test_setup_teardown(test_dst, it_server_setup, it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_alert_on_calendar, it_server_setup,
+                                        it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_alert_stop_frozen, it_server_setup,
+                                        it_server_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
