@@ -482,6 +482,11 @@ static int put_tx(struct db_conn *c, void *ud)
     if ((rc = db_step_one(st)) <= 0)
         return rc < 0 ? rc : SW_E_NOTFOUND;
     db_reset(st);
+    /* the version being replaced: findings' re-arm rule compares deadlines */
+    const struct sla_cal *old = NULL;
+    if ((rc = store_calendar_in(c, NULL, cal->tenant_id, cal->id, &old)) < 0 &&
+        rc != SW_E_NOTFOUND)
+        return rc;
     json_t *h = store_calendar_hours_json(cal), *l = store_calendar_holidays_json(cal);
     char *hs = json_dumps(h, JSON_COMPACT), *ls = json_dumps(l, JSON_COMPACT);
     json_decref(h);
@@ -510,7 +515,7 @@ static int put_tx(struct db_conn *c, void *ud)
         return rc;      /* a new calendar: nothing can be on it yet */
     int64_t na = 0, nf = 0;
     if ((rc = alert_recalc_calendar_in(c, cal->tenant_id, cal->id, x->now, x->actor, &na)) < 0 ||
-        (rc = findings_recalc_calendar_in(c, cal->tenant_id, cal->id, x->now, &nf)) < 0)
+        (rc = findings_recalc_calendar_in(c, cal->tenant_id, cal->id, old, x->now, &nf)) < 0)
         return rc;
     x->count = na + nf;
     return x->count > 0 ? store_hint_in(c, x->now, x->now) : 0;

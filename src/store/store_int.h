@@ -225,7 +225,7 @@ int store_clock_pauses_in(struct db_conn *c, const char *tenant_id, const char *
 int alert_recalc_calendar_in(struct db_conn *c, const char *tenant_id, const char *cal_id,
                              int64_t now, const char *actor, int64_t *count);
 int findings_recalc_calendar_in(struct db_conn *c, const char *tenant_id, const char *cal_id,
-                                int64_t now, int64_t *count);
+                                const struct sla_cal *old_cal, int64_t now, int64_t *count);
 
 /* ---- each subject's ops table ------------------------------------------------ */
 

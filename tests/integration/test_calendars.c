@@ -422,6 +422,180 @@ static void test_alert_stop_frozen(void **state)
     json_decref(a);
 }
 
+/* ---- findings on a calendar ------------------------------------------------------------------ */
+
+#define COMPANY "/api/v1/sla/policy/companies/acme"
+/* Monday to Friday 09:00-17:00 UTC */
+#define UTC_OFFICE "{\"timezone\":\"UTC\",\"hours\":{\"mon\":[[\"09:00\",\"17:00\"]]," \
+    "\"tue\":[[\"09:00\",\"17:00\"]],\"wed\":[[\"09:00\",\"17:00\"]]," \
+    "\"thu\":[[\"09:00\",\"17:00\"]],\"fri\":[[\"09:00\",\"17:00\"]]}%s}"
+
+static json_t *finding_get(struct sw_server *s, const char *id)
+{
+    char path[160];
+    struct http_resp r;
+    snprintf(path, sizeof(path), "/api/v1/findings/%s?tenant_id=acme", id);
+    assert_int_equal(api(s, "GET", path, ADMIN_TOKEN, NULL, &r), 200);
+    json_t *j = json_incref(r.json);
+    http_free(&r);
+    return j;
+}
+
+static void finding_add(struct sw_server *s, const char *id, const char *sev, const char *at)
+{
+    char body[256];
+    snprintf(body, sizeof(body), "{\"id\":\"%s\",\"tenant_id\":\"acme\",\"severity\":\"%s\","
+             "\"discovered_at\":\"%s\"}", id, sev, at);
+    assert_int_equal(api(s, "POST", "/api/v1/findings", ADMIN_TOKEN, body, NULL), 201);
+}
+
+static void finding_act(struct sw_server *s, const char *id, const char *verb, const char *body)
+{
+    char path[160];
+    struct http_resp r;
+    snprintf(path, sizeof(path), "/api/v1/findings/%s/%s?tenant_id=acme", id, verb);
+    long st = api(s, "POST", path, ADMIN_TOKEN, body, &r);
+    if (st != 200)
+        fail_msg("%s %s: %ld %s", verb, id, st, r.body);
+    http_free(&r);
+}
+
+static void expect_finding(struct sw_server *s, const char *id, const char *deadline,
+                           bool breached)
+{
+    json_t *f = finding_get(s, id);
+    if (strcmp(jstr(f, "sla_deadline"), deadline) ||
+        json_is_true(json_object_get(f, "breached")) != breached) {
+        char *t = json_dumps(f, 0);
+        fail_msg("%s: expected %s breached %d: %s", id, deadline, breached, t);
+    }
+    json_decref(f);
+}
+
+static long put_policy(struct sw_server *s, const char *path, const char *body, long *count)
+{
+    char buf[32];
+    struct http_resp r;
+    long st = api(s, "PUT", path, ADMIN_TOKEN, body, &r);
+    const char *h = http_resp_header(&r, "X-Recalculated-Count", buf, sizeof(buf));
+    if (count)
+        *count = h ? strtol(h, NULL, 10) : -1;
+    if (st != 200)
+        print_message("PUT %s %s: %ld %s\n", path, body, st, r.body);
+    http_free(&r);
+    return st;
+}
+
+/* Deadlines in business time, pauses measured in it, a target used up at
+ * closing due at the next opening, the scheduler's breach, a holiday added
+ * (live findings move, a verdict stays), explain, 409, and off again. */
+static void test_findings_on_calendar(void **state)
+{
+    struct sw_server *s = *state;
+    struct http_resp r;
+    char body[512];
+    long n = -2;
+    it_make_tenant(s, "acme");
+    snprintf(body, sizeof(body), UTC_OFFICE, "");
+    assert_int_equal(put_cal(s, "office", body, NULL), 200);
+    /* bad calendars: 422 naming the field */
+    assert_int_equal(api(s, "PUT", COMPANY, ADMIN_TOKEN,
+                         "{\"calendars\":{\"critical\":\"nope\"}}", &r), 422);
+    assert_error_shape(&r, "invalid", "calendars.critical");
+    http_free(&r);
+    assert_int_equal(api(s, "PUT", COMPANY, ADMIN_TOKEN, "{\"calendars\":{\"severe\":null}}",
+                         &r), 422);
+    assert_error_shape(&r, "invalid", "calendars");
+    http_free(&r);
+    assert_int_equal(api(s, "PUT", "/api/v1/sla/policy/global", ADMIN_TOKEN,
+                         "{\"calendars\":{\"low\":\"office\"}}", &r), 422);
+    assert_error_shape(&r, "invalid", "calendars.low");
+    http_free(&r);
+    assert_int_equal(put_policy(s, COMPANY, "{\"critical_hours\":8,\"calendars\":"
+                                            "{\"critical\":\"office\"}}", &n), 200);
+    assert_int_equal(api(s, "GET", COMPANY, ADMIN_TOKEN, NULL, &r), 200);
+    json_t *eff = json_object_get(json_object_get(r.json, "effective"), "calendars");
+    assert_string_equal(jstr(json_object_get(eff, "critical"), "value"), "office");
+    assert_string_equal(jstr(json_object_get(eff, "critical"), "source"), "company");
+    assert_true(json_is_null(json_object_get(json_object_get(eff, "high"), "value")));
+    assert_string_equal(jstr(json_object_get(r.json, "calendars"), "critical"), "office");
+    http_free(&r);
+
+    /* Thursday 2026-01-01 16:00: 1 h on Thursday, 7 h on Friday */
+    finding_add(s, "f1", "critical", "2026-01-01T16:00:00.000Z");
+    expect_finding(s, "f1", "2026-01-02T16:00:00.000Z", true);
+    json_t *f = finding_get(s, "f1");
+    assert_string_equal(jstr(f, "calendar"), "office");
+    json_decref(f);
+    /* Monday 09:00, paused 10:00 to Tuesday 10:00 (8 business hours): the
+     * 7 h left end at Tuesday's closing, due at Wednesday's opening */
+    finding_add(s, "f2", "critical", "2026-01-05T09:00:00.000Z");
+    finding_act(s, "f2", "pause", "{\"at\":\"2026-01-05T10:00:00.000Z\"}");
+    finding_act(s, "f2", "resume", "{\"at\":\"2026-01-06T10:00:00.000Z\"}");
+    expect_finding(s, "f2", "2026-01-07T09:00:00.000Z", true);
+    f = finding_get(s, "f2");
+    assert_int_equal(json_integer_value(json_object_get(f, "paused_seconds")), 8 * 3600);
+    json_decref(f);
+    /* closed after 2 business hours: met */
+    finding_add(s, "f3", "critical", "2026-01-01T16:00:00.000Z");
+    finding_act(s, "f3", "close", "{\"status\":\"closed\",\"at\":\"2026-01-02T10:00:00.000Z\"}");
+    expect_finding(s, "f3", "2026-01-02T16:00:00.000Z", false);
+    /* a high one is around the clock */
+    finding_add(s, "h1", "high", "2026-01-01T16:00:00.000Z");
+    f = finding_get(s, "h1");
+    assert_true(json_is_null(json_object_get(f, "calendar")));
+    json_decref(f);
+
+    /* the scheduler reports f1's breach */
+    bool breach = false;
+    for (int i = 0; i < 100 && !breach; i++) {
+        assert_int_equal(api(s, "GET", "/api/v1/findings/f1/events?tenant_id=acme", ADMIN_TOKEN,
+                             NULL, &r), 200);
+        json_t *items = json_object_get(r.json, "items");
+        for (size_t k = 0; k < json_array_size(items); k++)
+            breach |= !strcmp(jstr(json_array_get(items, k), "type"), "sla.breach");
+        http_free(&r);
+        if (!breach)
+            usleep(50 * 1000);
+    }
+    assert_true(breach);
+    /* the breached filter counts business time too */
+    assert_int_equal(api(s, "GET", "/api/v1/findings?tenant_id=acme&breached=false", ADMIN_TOKEN,
+                         NULL, &r), 200);
+    json_t *items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_string_equal(jstr(json_array_get(items, 0), "id"), "f3");
+    http_free(&r);
+
+    /* explain: the company chose the calendar */
+    assert_int_equal(api(s, "GET", "/api/v1/findings/f1/sla/explain?tenant_id=acme", ADMIN_TOKEN,
+                         NULL, &r), 200);
+    json_t *cal = json_object_get(r.json, "calendar");
+    assert_string_equal(jstr(cal, "value"), "office");
+    assert_string_equal(jstr(cal, "answered"), "company");
+    assert_string_equal(jstr(cal, "stored"), "office");
+    http_free(&r);
+    assert_int_equal(api(s, "DELETE", CAL "/office", ADMIN_TOKEN, NULL, NULL), 409);
+
+    /* Friday a holiday: f1 moves to Monday 16:00; the verdict of f3 stands */
+    snprintf(body, sizeof(body), UTC_OFFICE, ",\"holidays\":[\"2026-01-02\"]");
+    assert_int_equal(put_cal(s, "office", body, &n), 200);
+    assert_int_equal(n, 2);             /* f1, f2: the live findings on it */
+    expect_finding(s, "f1", "2026-01-05T16:00:00.000Z", true);
+    expect_finding(s, "f3", "2026-01-02T16:00:00.000Z", false);
+
+    /* around the clock again: 8 wall hours from discovery */
+    assert_int_equal(put_policy(s, COMPANY, "{\"critical_hours\":8,\"calendars\":"
+                                            "{\"critical\":\"24x7\"}}", &n), 200);
+    expect_finding(s, "f1", "2026-01-02T00:00:00.000Z", true);
+    f = finding_get(s, "f1");
+    assert_true(json_is_null(json_object_get(f, "calendar")));
+    json_decref(f);
+    assert_int_equal(api(s, "DELETE", CAL "/office", ADMIN_TOKEN, NULL, NULL), 204);
+    /* the closed one keeps its verdict without its calendar */
+    expect_finding(s, "f3", "2026-01-02T16:00:00.000Z", false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +606,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alert_on_calendar, it_server_setup,
                                         it_server_teardown),
         cmocka_unit_test_setup_teardown(test_alert_stop_frozen, it_server_setup,
+                                        it_server_teardown),
+        cmocka_unit_test_setup_teardown(test_findings_on_calendar, it_server_setup,
                                         it_server_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
