@@ -351,14 +351,17 @@ static const char SQL_NEED_BUILD[] =
     "SELECT NOT EXISTS (SELECT 1 FROM rollups) AND "
     "EXISTS (SELECT 1 FROM alerts WHERE ack_stopped_at > 0 OR res_stopped_at > 0)";
 
-#define STOPPED_COLS(P)                                                         \
+/* 9, 10: a clock stopped on a calendar, its frozen verdict (business
+ * active time, due) */
+#define STOPPED_COLS(P, DUE)                                                    \
     "SELECT project_id, severity, " P "_started_at, " P "_target_ms, "          \
     P "_paused_ms, " P "_paused_since, " P "_stopped_at, " P "_last_event_at, " \
-    "penalty_cph FROM alerts WHERE tenant_id = ?1 AND " P "_stopped_at > 0 "    \
+    "penalty_cph, " P "_elapsed_ms, " DUE " FROM alerts "                       \
+    "WHERE tenant_id = ?1 AND " P "_stopped_at > 0 "                            \
     "ORDER BY project_id, severity, " P "_stopped_at"
 
-static const char SQL_STOPPED_ACK[] = STOPPED_COLS("ack");
-static const char SQL_STOPPED_RES[] = STOPPED_COLS("res");
+static const char SQL_STOPPED_ACK[] = STOPPED_COLS("ack", "ack_due_at");
+static const char SQL_STOPPED_RES[] = STOPPED_COLS("res", "resolve_due_at");
 
 /* Rows per multi-row INSERT (11 parameters each, and the tenant). */
 #define BATCH 32
@@ -504,6 +507,10 @@ static int rebuild_clock(struct db_conn *c, struct batch *b, struct tz *z,
             .stopped_at = db_col_int64(st, 6),
             .last_event_at = db_col_int64(st, 7),
         };
+        if (!db_col_null(st, 9)) {
+            ck.stop_elapsed = db_col_int64(st, 9);
+            ck.stop_due = db_col_int64(st, 10);
+        }
         int64_t rate = k == SW_CLOCK_RESOLVE ? db_col_int64(st, 8) : 0;
         char day[SLA_DATE_BUFSZ];
         tz_local_day(z, ck.stopped_at, day, sizeof(day));
