@@ -1,7 +1,9 @@
 // settings.js: escalation chains (per severity, edited in place), the
 // escalation audit trail, notification channels and their history, and the
-// SLA templates (apply one to the tenant).
+// SLA templates (apply one to the tenant), and the business-hours
+// calendars (calendars.js).
 import * as api from './api.js';
+import { mountCalendars } from './calendars.js';
 import {
   h, icon, replace, sevChip, fmtDateTime, fmtMin, errorState, loadingState, asList, toast, SEVERITIES,
 } from './ui.js';
@@ -21,6 +23,7 @@ export function mount(root, ctx) {
   const notifyEl = h('div', { id: 'notifications', class: 'panel panel-pad' });
   const historyEl = h('div', { id: 'notification-history', class: 'panel' });
   const templatesEl = h('div', { id: 'templates', class: 'panel panel-pad' });
+  const calendarsEl = h('div', { id: 'calendars', class: 'panel panel-pad' });
 
   replace(root,
     h('div', { class: 'page-header' },
@@ -32,7 +35,8 @@ export function mount(root, ctx) {
       h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Notifications' })), notifyEl)),
     h('div', { class: 'settings-grid' },
       h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Recent escalations' })), escEventsEl),
-      h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Notification history' })), historyEl)));
+      h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Notification history' })), historyEl)),
+    h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Business-hours calendars' }), h('span', { class: 'hint', text: 'clocks on a calendar count business time only' })), calendarsEl));
 
   // ---- templates -------------------------------------------------------------------------
   async function loadTemplates() {
@@ -245,5 +249,6 @@ export function mount(root, ctx) {
   loadEscEvents();
   loadNotify();
   loadHistory();
-  return () => { alive = false; };
+  const stopCalendars = mountCalendars(calendarsEl, ctx);
+  return () => { alive = false; stopCalendars(); };
 }
