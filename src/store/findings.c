@@ -568,35 +568,54 @@ static int list_tx(struct db_conn *c, void *ud)
     struct thresholds th;
     struct db_stmt *st;
     int rc = findings_thresholds_in(c, fl->tenant_id, &th);
-    if (rc < 0 || (rc = db_prep(c, SQL_LIST, &st)) < 0)
+    if (rc < 0)
         return rc;
-    db_bind_text(st, 1, fl->tenant_id);
-    db_bind_text(st, 2, fl->state);             /* NULL binds NULL: any */
-    db_bind_text(st, 3, fl->severity);
-    db_bind_text(st, 4, fl->project_id);
-    if (fl->breached >= 0)
-        db_bind_int64(st, 5, fl->breached ? 1 : 0);
-    else
-        db_bind_null(st, 5);
-    db_bind_text(st, 6, fl->after_id ? fl->after_id : "");
-    db_bind_int64(st, 7, fl->limit);
-    db_bind_int64(st, 8, fl->now);
     /* a struct sw_finding is ~1.5 KiB: keep it off the stack of callers' callers */
     struct sw_finding *r = xmalloc(sizeof(*r));
     struct cal_memo memo = {0};
-    while ((rc = db_step(st)) == DB_ROW) {
-        if ((rc = row_attached(c, &memo, st, &th, r, NULL)) < 0)
+    char after[SW_ID_MAX + 1];
+    snprintf(after, sizeof(after), "%s", fl->after_id ? fl->after_id : "");
+    int64_t given = 0;
+    bool stop = false;
+    /* Rows on a calendar pass the SQL's breached filter and are decided
+     * here; when some were dropped, the page is filled from the next rows. */
+    while (!stop) {
+        if ((rc = db_prep(c, SQL_LIST, &st)) < 0)
             break;
-        /* on a calendar, the breached filter is decided here */
-        if (fl->breached >= 0 && r->f.clock.cal &&
-            sla_clock_breached(&r->f.clock, fl->now) != (fl->breached != 0))
-            continue;
-        if (x->cb(r, x->ud)) {
-            rc = DB_DONE;
-            break;
+        db_bind_text(st, 1, fl->tenant_id);
+        db_bind_text(st, 2, fl->state);             /* NULL binds NULL: any */
+        db_bind_text(st, 3, fl->severity);
+        db_bind_text(st, 4, fl->project_id);
+        if (fl->breached >= 0)
+            db_bind_int64(st, 5, fl->breached ? 1 : 0);
+        else
+            db_bind_null(st, 5);
+        int64_t want = fl->limit - given;
+        db_bind_text(st, 6, after);
+        db_bind_int64(st, 7, want);
+        db_bind_int64(st, 8, fl->now);
+        int64_t got = 0, dropped = 0;
+        while ((rc = db_step(st)) == DB_ROW) {
+            got++;
+            if ((rc = row_attached(c, &memo, st, &th, r, NULL)) < 0)
+                break;
+            snprintf(after, sizeof(after), "%s", r->id);
+            if (fl->breached >= 0 && r->f.clock.cal &&
+                sla_clock_breached(&r->f.clock, fl->now) != (fl->breached != 0)) {
+                dropped++;
+                continue;
+            }
+            given++;
+            if (x->cb(r, x->ud)) {
+                rc = DB_DONE;
+                stop = true;
+                break;
+            }
         }
+        db_reset(st);
+        if (rc < 0 || dropped == 0 || got < want || given >= fl->limit)
+            break;
     }
-    db_reset(st);
     free(r);
     return rc < 0 ? rc : 0;
 }

@@ -566,6 +566,21 @@ static void test_findings_on_calendar(void **state)
     assert_int_equal(json_array_size(items), 1);
     assert_string_equal(jstr(json_array_get(items, 0), "id"), "f3");
     http_free(&r);
+    /* a page of one: the rows on a calendar decided in C do not end the list */
+    assert_int_equal(api(s, "GET", "/api/v1/findings?tenant_id=acme&breached=false&limit=1",
+                         ADMIN_TOKEN, NULL, &r), 200);
+    items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_string_equal(jstr(json_array_get(items, 0), "id"), "f3");
+    assert_true(json_is_null(json_object_get(r.json, "next_cursor")));
+    http_free(&r);
+    assert_int_equal(api(s, "GET", "/api/v1/findings?tenant_id=acme&breached=true&limit=1",
+                         ADMIN_TOKEN, NULL, &r), 200);
+    items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_string_equal(jstr(json_array_get(items, 0), "id"), "f1");
+    assert_false(json_is_null(json_object_get(r.json, "next_cursor")));
+    http_free(&r);
 
     /* explain: the company chose the calendar */
     assert_int_equal(api(s, "GET", "/api/v1/findings/f1/sla/explain?tenant_id=acme", ADMIN_TOKEN,
