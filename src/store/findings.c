@@ -507,9 +507,20 @@ static int update_tx(struct db_conn *c, void *ud)
         return rc;
     findings_group_scopes(&g, layers, &scopes);
     struct sla_alarm was = r->f.alarm;
+    sla_ms was_paused = r->f.clock.paused_since, was_stopped = r->f.clock.stopped_at;
     memset(&ev, 0, sizeof(ev));
     ev.at = at;
     if ((rc = x->fn(r, &scopes, x->ud, &ev)) < 0)
+        return rc;
+    /* a pause closed (resumed, or closed while paused), or a reopen that
+     * continues the clock: kept, so a move to another calendar re-measures it */
+    const struct sla_clock *k = &r->f.clock;
+    if (was_paused && !k->paused_since &&
+        (rc = findings_pause_add_in(c, r, was_paused, k->stopped_at ? k->stopped_at
+                                                                    : k->last_event_at)) < 0)
+        return rc;
+    if (was_stopped && !k->stopped_at &&
+        (rc = findings_pause_add_in(c, r, was_stopped, k->last_event_at)) < 0)
         return rc;
     findings_follow_group(r, &g, now);
     if ((rc = findings_follow_calendar_in(c, NULL, r, &g, now)) < 0)

@@ -84,6 +84,9 @@ void findings_follow_group(struct sw_finding *r, const struct group_targets *g, 
  * the business time from discovery to B.  A calendar deleted since: around
  * the clock. */
 int findings_attach_in(struct db_conn *c, struct cal_memo *memo, struct sw_finding *r);
+/* Records a closed pause [from, to) of r's clock (clock_pauses). */
+int findings_pause_add_in(struct db_conn *c, const struct sw_finding *r, int64_t from,
+                          int64_t to);
 /* The clock base to store: the instant from which r's active time counts. */
 int64_t findings_clock_base(const struct sw_finding *r);
 /* A live finding moves onto its group's calendar for its severity, its

@@ -603,6 +603,11 @@ static void test_findings_on_calendar(void **state)
     assert_int_equal(put_policy(s, COMPANY, "{\"critical_hours\":8,\"calendars\":"
                                             "{\"critical\":\"24x7\"}}", &n), 200);
     expect_finding(s, "f1", "2026-01-02T00:00:00.000Z", true);
+    /* f2's pause re-measured around the clock: 24 hours, due Tuesday 17:00 */
+    expect_finding(s, "f2", "2026-01-06T17:00:00.000Z", true);
+    f = finding_get(s, "f2");
+    assert_int_equal(json_integer_value(json_object_get(f, "paused_seconds")), 24 * 3600);
+    json_decref(f);
     f = finding_get(s, "f1");
     assert_true(json_is_null(json_object_get(f, "calendar")));
     json_decref(f);

@@ -192,11 +192,87 @@ static void test_findings_faults(void **state)
     assert_int_equal(sla_clock_due(&f.f.clock, T0 + 16 * HOUR), T0 + DAY + 16 * HOUR);
 }
 
+/* ---- pauses re-measured ---------------------------------------------------------------- */
+
+struct act {
+    bool resume;
+    int64_t at;
+};
+
+static int act_fn(struct sw_finding *f, const struct sla_finding_scopes *sc, void *ud,
+                  struct sw_finding_event *ev)
+{
+    (void)sc;
+    (void)ev;
+    const struct act *a = ud;
+    return a->resume ? sla_finding_resume(&f->f, a->at) : sla_finding_pause(&f->f, a->at);
+}
+
+static void act(struct store *s, const char *id, bool resume, int64_t at)
+{
+    struct act a = {resume, at};
+    struct sw_finding f;
+    assert_int_equal(store_finding_update(s, "acme", id, at, "a", act_fn, &a, &f), 0);
+}
+
+/* A pause keeps its instants: moved onto another calendar (or off one),
+ * its length is what that calendar counts. */
+static void test_pauses(void **state)
+{
+    struct storetest *t = *state;
+    struct sw_calendar c;
+    struct sw_finding f;
+    bool created;
+    int64_t n;
+    mk_tenant(t->s, "acme");
+    mk_cal(&c, "acme", "office", 9, 17, NULL, 0);
+    assert_int_equal(put(t->s, &c, T0, NULL, NULL), 0);
+    assert_int_equal(put_company(t->s, "acme", 8, "office", T0, NULL), 0);
+    /* Thursday 09:00, paused 10:00 to Friday 10:00: 8 business hours */
+    struct sw_finding_new in = {.tenant_id = "acme", .id = "p1", .sev = SLA_SEV_CRITICAL,
+                                .discovered_at = T0 + 9 * HOUR};
+    assert_int_equal(store_finding_create(t->s, &in, T0 + 9 * HOUR, "i", &f, &created), 0);
+    act(t->s, "p1", false, T0 + 10 * HOUR);
+    act(t->s, "p1", true, T0 + DAY + 10 * HOUR);
+    assert_int_equal(store_finding_get(t->s, "acme", "p1", &f), 0);
+    assert_int_equal(sla_clock_paused_total(&f.f.clock, T0 + 2 * DAY), 8 * HOUR);
+    /* 1 h Thursday, 7 h from Friday 10:00: Friday 17:00, the closing: Monday 09:00 */
+    assert_int_equal(sla_clock_due(&f.f.clock, T0 + 2 * DAY), T0 + 4 * DAY + 9 * HOUR);
+    /* around the clock: the pause lasted 24 hours */
+    assert_int_equal(put_company(t->s, "acme", 8, "24x7", T0 + 2 * DAY, &n), 0);
+    assert_int_equal(store_finding_get(t->s, "acme", "p1", &f), 0);
+    assert_int_equal(sla_clock_paused_total(&f.f.clock, T0 + 2 * DAY), 24 * HOUR);
+    assert_int_equal(sla_clock_due(&f.f.clock, T0 + 2 * DAY), T0 + DAY + 17 * HOUR);
+    /* and back */
+    assert_int_equal(put_company(t->s, "acme", 8, "office", T0 + 2 * DAY, &n), 0);
+    assert_int_equal(store_finding_get(t->s, "acme", "p1", &f), 0);
+    assert_int_equal(sla_clock_paused_total(&f.f.clock, T0 + 2 * DAY), 8 * HOUR);
+    /* Friday a holiday, saved later: the pause is 7 hours now */
+    const char *hol[] = {"2026-01-02"};
+    mk_cal(&c, "acme", "office", 9, 17, hol, 1);
+    assert_int_equal(put(t->s, &c, T0 + 2 * DAY, NULL, &n), 0);
+    assert_int_equal(store_finding_get(t->s, "acme", "p1", &f), 0);
+    assert_int_equal(sla_clock_paused_total(&f.f.clock, T0 + 2 * DAY), 7 * HOUR);
+    /* a finding paused around the clock, moved onto the calendar */
+    assert_int_equal(put_company(t->s, "acme", 8, NULL, T0 + 2 * DAY, &n), 0);
+    in = (struct sw_finding_new){.tenant_id = "acme", .id = "p2", .sev = SLA_SEV_CRITICAL,
+                                 .discovered_at = T0 + 4 * DAY + 9 * HOUR};
+    assert_int_equal(store_finding_create(t->s, &in, T0 + 4 * DAY + 9 * HOUR, "i", &f, &created),
+                     0);
+    act(t->s, "p2", false, T0 + 4 * DAY + 10 * HOUR);
+    act(t->s, "p2", true, T0 + 4 * DAY + 20 * HOUR);
+    assert_int_equal(put_company(t->s, "acme", 8, "office", T0 + 5 * DAY, &n), 0);
+    assert_int_equal(store_finding_get(t->s, "acme", "p2", &f), 0);
+    assert_string_equal(f.cal, "office");
+    assert_int_equal(sla_clock_paused_total(&f.f.clock, T0 + 5 * DAY), 7 * HOUR);   /* 10-17 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_findings),
         cmocka_unit_test(test_findings_faults),
+        cmocka_unit_test(test_pauses),
     };
     return storetest_run("store_findings_calendar", tests, sizeof(tests) / sizeof(tests[0]));
 }
