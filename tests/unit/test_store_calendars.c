@@ -262,6 +262,68 @@ static void test_alerts(void **state)
     assert_int_equal(sla_clock_due(&a.a.ack, T0 + 5 * DAY), T0 + 4 * DAY + 9 * HOUR + 20 * MIN);
 }
 
+/* ---- a project's definition ------------------------------------------------------------- */
+
+static void set_project_cal(struct store *s, const char *project, enum sla_sev sev,
+                            const char *id, int64_t now, int64_t *n)
+{
+    struct sla_definition d = {0};
+    struct sw_alert_calendars cals = {0};
+    cals.set[sev] = true;
+    snprintf(cals.id[sev], sizeof(cals.id[sev]), "%s", id ? id : "");
+    int64_t k;
+    assert_int_equal(store_alert_definition_merge(s, "acme", project, &d, &cals, now, "admin",
+                                                  n ? n : &k, NULL), 0);
+}
+
+static void test_project_calendars(void **state)
+{
+    struct storetest *t = *state;
+    struct sw_calendar c;
+    struct sw_alert a;
+    struct sw_alert_policy p;
+    enum sw_alert_result res;
+    int64_t n;
+    mk_tenant(t->s, "acme");
+    struct sw_project pr = {.created_at = T0};
+    snprintf(pr.tenant_id, sizeof(pr.tenant_id), "acme");
+    snprintf(pr.id, sizeof(pr.id), "web");
+    snprintf(pr.name, sizeof(pr.name), "Web");
+    assert_int_equal(store_project_create(t->s, &pr, NULL), 0);
+    mk_cal(&c, "acme", "office", 9, 17, NULL, 0);
+    assert_int_equal(put(t->s, &c, T0, NULL, NULL), 0);
+    /* the tenant puts medium on the calendar; the project keeps it around the clock */
+    set_def_cal(t->s, "acme", SLA_SEV_MEDIUM, "office", T0, NULL);
+    set_project_cal(t->s, "web", SLA_SEV_MEDIUM, NULL, T0, NULL);
+    assert_int_equal(store_alert_policy_get(t->s, "acme", "web", &p), 0);
+    assert_string_equal(p.cal[SLA_SEV_MEDIUM], "");
+    assert_string_equal(p.cal_project[SLA_SEV_MEDIUM], "24x7");
+    struct sw_alert_new in = {.tenant_id = "acme", .id = "w1", .project_id = "web",
+                              .sev = SLA_SEV_MEDIUM, .created_at = T0 + 16 * HOUR};
+    assert_int_equal(store_alert_create(t->s, &in, T0 + 16 * HOUR, "i", &a, &res), 0);
+    assert_string_equal(a.ack_cal, "");
+    assert_int_equal(sla_clock_due(&a.a.ack, T0 + 16 * HOUR), T0 + 20 * HOUR);
+    in = (struct sw_alert_new){.tenant_id = "acme", .id = "t1", .sev = SLA_SEV_MEDIUM,
+                               .created_at = T0 + 16 * HOUR};
+    assert_int_equal(store_alert_create(t->s, &in, T0 + 16 * HOUR, "i", &a, &res), 0);
+    assert_string_equal(a.ack_cal, "office");
+    assert_int_equal(sla_clock_due(&a.a.ack, T0 + 16 * HOUR), T0 + DAY + 12 * HOUR);
+    /* the project names the calendar itself: w1 moves onto it */
+    set_project_cal(t->s, "web", SLA_SEV_MEDIUM, "office", T0 + 17 * HOUR, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_alert_get(t->s, "acme", "w1", &a), 0);
+    assert_string_equal(a.ack_cal, "office");
+    assert_int_equal(sla_clock_due(&a.a.ack, T0 + 17 * HOUR), T0 + DAY + 12 * HOUR);
+    /* the tenant leaves the calendar: t1 follows, w1 (its project's) stays */
+    set_def_cal(t->s, "acme", SLA_SEV_MEDIUM, NULL, T0 + 18 * HOUR, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_alert_get(t->s, "acme", "t1", &a), 0);
+    assert_string_equal(a.ack_cal, "");
+    assert_int_equal(store_alert_get(t->s, "acme", "w1", &a), 0);
+    assert_string_equal(a.ack_cal, "office");
+    assert_int_equal(store_calendar_delete(t->s, "acme", "office"), SW_E_CONFLICT);
+}
+
 /* ---- two nodes ------------------------------------------------------------------------ */
 
 static void test_two_nodes(void **state)
@@ -355,6 +417,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crud),
         cmocka_unit_test(test_alerts),
+        cmocka_unit_test(test_project_calendars),
         cmocka_unit_test(test_two_nodes),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_fault_delete),
