@@ -4,6 +4,7 @@
  * global level; 409 on delete while named), deadlines and the scheduler's
  * warning and breach instants in business time, the re-arm rule when a
  * calendar is saved, off the calendar again, and fault injection. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -267,12 +268,76 @@ static void test_pauses(void **state)
     assert_int_equal(sla_clock_paused_total(&f.f.clock, T0 + 5 * DAY), 7 * HOUR);   /* 10-17 */
 }
 
+/* ---- two nodes: a delete and a policy naming the calendar at once ------------------------- */
+
+struct race {
+    struct store *s;
+    pthread_barrier_t *bar;
+    bool del;
+    int rc;
+};
+
+static void *race_main(void *arg)
+{
+    struct race *r = arg;
+    pthread_barrier_wait(r->bar);
+    r->rc = r->del ? store_calendar_delete(r->s, "acme", "office")
+                   : put_company(r->s, "acme", 8, "office", T0, NULL);
+    return NULL;
+}
+
+/* Either the policy names a calendar that exists, or the calendar is gone
+ * and the policy was refused: never a policy naming a deleted calendar. */
+static void test_delete_race(void **state)
+{
+    struct storetest *t = *state;
+    if (!t->pg)
+        skip();
+    struct store *b = NULL;
+    char err[256];
+    assert_int_equal(store_sql_open(t->url, &b, err, sizeof(err)), 0);
+    mk_tenant(t->s, "acme");
+    struct sw_calendar c, got;
+    for (int round = 0; round < 20; round++) {
+        mk_cal(&c, "acme", "office", 9, 17, NULL, 0);
+        assert_int_equal(put(t->s, &c, T0, NULL, NULL), 0);
+        pthread_barrier_t bar;
+        pthread_barrier_init(&bar, NULL, 2);
+        struct race d = {.s = t->s, .bar = &bar, .del = true};
+        struct race p = {.s = b, .bar = &bar, .del = false};
+        pthread_t td, tp;
+        pthread_create(&td, NULL, race_main, &d);
+        pthread_create(&tp, NULL, race_main, &p);
+        pthread_join(td, NULL);
+        pthread_join(tp, NULL);
+        pthread_barrier_destroy(&bar);
+        struct sw_policy_chain ch;
+        assert_int_equal(store_finding_policy_chain(t->s, "acme", "", &ch), 0);
+        bool named = !strcmp(ch.level[SW_POL_COMPANY].calendars[SLA_SEV_CRITICAL], "office");
+        bool exists = store_calendar_get(t->s, "acme", "office", &got) == 0;
+        if (named) {
+            assert_true(exists);
+            assert_int_equal(p.rc, 0);
+            assert_int_equal(d.rc, SW_E_CONFLICT);
+        } else {
+            assert_false(exists);
+            assert_int_equal(d.rc, 0);
+            assert_int_equal(p.rc, SW_E_INVAL);
+        }
+        /* reset: nothing named, no calendar */
+        assert_int_equal(put_company(t->s, "acme", 8, NULL, T0, NULL), 0);
+        store_calendar_delete(t->s, "acme", "office");
+    }
+    store_close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_findings),
         cmocka_unit_test(test_findings_faults),
         cmocka_unit_test(test_pauses),
+        cmocka_unit_test(test_delete_race),
     };
     return storetest_run("store_findings_calendar", tests, sizeof(tests) / sizeof(tests[0]));
 }
