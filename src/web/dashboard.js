@@ -274,6 +274,11 @@ export function mount(root, ctx) {
       if (!alive) return;
       row.created_at = t.created_at;
       row.target_min = row.clock === 'ack' ? t.ack_target_minutes : t.resolve_target_minutes;
+      if (row.clock === 'ack' ? t.ack_calendar : t.resolve_calendar) {
+        // business time is the server's to count: take its figures
+        loadBreaches();
+        return;
+      }
       const stop = row.clock === 'ack' ? t.acknowledged_at : t.resolved_at;
       const end = stop ? Date.parse(stop) : Date.now();
       row.elapsed_min = Math.max(0, (end - Date.parse(t.created_at)) / 60000 - (t.paused_seconds || 0) / 60);
