@@ -16,8 +16,10 @@ pkgs_build="cmake make gcc pkg-config libmicrohttpd-dev libjansson-dev libsqlite
 # the tests call sqlite3 and openssl; the analytics tests need glibc's zone
 # data; the README's first steps use curl; every store test runs on
 # PostgreSQL too, on a throw-away cluster of its own (initdb + pg_ctl, never
-# the system service: see below), and prlimit (util-linux) fills a disk
-pkgs_test="sqlite3 openssl tzdata curl postgresql util-linux"
+# the system service: see below), prlimit (util-linux) fills a disk, and
+# the people test's SMTP server is Debian's python3-aiosmtpd (run with
+# /usr/bin/python3, whatever python3 comes first in PATH)
+pkgs_test="sqlite3 openssl tzdata curl postgresql util-linux python3-aiosmtpd"
 pkgs_browser="chromium"
 # libFuzzer's runtime is in libclang-rt-dev, which clang only recommends
 pkgs_fuzz="clang libclang-rt-dev"

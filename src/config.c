@@ -62,6 +62,8 @@ void cfg_init(struct cfg *c)
     c->notify_breaker_cooldown_ms = 30 * 1000;
     snprintf(c->smtp_from, sizeof(c->smtp_from), "slawatch@localhost");
     snprintf(c->smtp_starttls, sizeof(c->smtp_starttls), "required");
+    snprintf(c->pagerduty_events_url, sizeof(c->pagerduty_events_url),
+             "https://events.pagerduty.com");
 }
 
 int cfg_parse_listen(const char *s, char *host, size_t hostlen, int *port)
@@ -158,6 +160,10 @@ static int cfg_set_notify(struct cfg *c, const char *key, const char *value, cha
         if (strcmp(value, "off") && strcmp(value, "try") && strcmp(value, "required"))
             goto bad;
         snprintf(c->smtp_starttls, sizeof(c->smtp_starttls), "%s", value);
+    } else if (!strcmp(key, "smtp_ca_file")) {
+        if (strlen(value) >= sizeof(c->smtp_ca_file) || strpbrk(value, "\r\n"))
+            goto bad;
+        snprintf(c->smtp_ca_file, sizeof(c->smtp_ca_file), "%s", value);
     } else {
         snprintf(err, errlen, "unknown setting '%s'", key);
         return SW_E_INVAL;
@@ -296,6 +302,15 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
         *(unsigned *)((char *)c + ws[i].off) = (unsigned)n;
     } else if (!strncmp(key, "notify", 6) || !strncmp(key, "smtp_", 5)) {
         return cfg_set_notify(c, key, value, err, errlen);
+    } else if (!strcmp(key, "pagerduty_events_url") || !strcmp(key, "public_url")) {
+        /* http(s)://host[:port][/path], no query: a path is appended */
+        char *dst = !strcmp(key, "public_url") ? c->public_url : c->pagerduty_events_url;
+        int empty_ok = !strcmp(key, "public_url");
+        if (strlen(value) >= sizeof(c->public_url) || (!*value && !empty_ok) ||
+            (*value && strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) ||
+            strpbrk(value, " \t\r\n?#\"<>"))
+            goto bad;
+        snprintf(dst, sizeof(c->public_url), "%s", value);
     } else {
         snprintf(err, errlen, "unknown setting '%s'", key);
         return SW_E_INVAL;
@@ -356,6 +371,9 @@ static const char *const env_keys[][2] = {
     {"smtp_url", "SLAWATCH_SMTP_URL"},
     {"smtp_from", "SLAWATCH_SMTP_FROM"},
     {"smtp_starttls", "SLAWATCH_SMTP_STARTTLS"},
+    {"smtp_ca_file", "SLAWATCH_SMTP_CA_FILE"},
+    {"pagerduty_events_url", "SLAWATCH_PAGERDUTY_EVENTS_URL"},
+    {"public_url", "SLAWATCH_PUBLIC_URL"},
 };
 
 const char *cfg_setting(size_t i, const char **env)

@@ -58,6 +58,9 @@ struct cfg {
     char smtp_url[512];         /* smtp://host:587 or smtps://host:465 ("" = no email) */
     char smtp_from[256];        /* envelope and From: address */
     char smtp_starttls[16];     /* off | try | required */
+    char smtp_ca_file[512];     /* PEM CA bundle for the relay's TLS ("" = the system's) */
+    char pagerduty_events_url[512];     /* PagerDuty Events API base (+ /v2/enqueue) */
+    char public_url[512];       /* where users reach the dashboard ("" = no links in notices) */
 };
 
 /* Defaults. */

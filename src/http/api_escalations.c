@@ -18,6 +18,7 @@
 #include "http/http.h"
 #include "http/json_out.h"
 #include "http/server.h"
+#include "http/users.h"
 #include "notify/notify.h"
 #include "store/store_escalation.h"
 
@@ -28,8 +29,9 @@
 
 static json_t *step_json(const struct sw_esc_step *s)
 {
-    return json_pack("{s:s, s:s, s:i, s:s}", "level", sla_esc_level_name(s->level), "role",
-                     s->role, "timeout_minutes", (int)s->timeout_min, "notification_method",
+    return json_pack("{s:s, s:s, s:o, s:i, s:s}", "level", sla_esc_level_name(s->level), "role",
+                     s->role, "user", s->user[0] ? json_string(s->user) : json_null(),
+                     "timeout_minutes", (int)s->timeout_min, "notification_method",
                      sla_esc_method_name(s->method));
 }
 
@@ -125,6 +127,17 @@ void api_escalation_put(struct req *r)
             goto out;
         }
         snprintf(s->role, sizeof(s->role), "%s", json_string_value(v));
+        v = json_object_get(o, "user");     /* a person of this tenant, or none */
+        if (v && !json_is_null(v)) {
+            snprintf(fname, sizeof(fname), "chain[%zu].user", i);
+            if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+                bad_step(r, i, "user", "must be a user id of this tenant");
+                goto out;
+            }
+            if (people_check_user(r, json_string_value(v), r->tenant_id, fname) < 0)
+                goto out;
+            snprintf(s->user, sizeof(s->user), "%s", json_string_value(v));
+        }
         v = json_object_get(o, "timeout_minutes");
         if (!json_is_integer(v) || json_integer_value(v) < SLA_ESC_TIMEOUT_MIN_MIN ||
             json_integer_value(v) > SLA_ESC_TIMEOUT_MIN_MAX) {
@@ -273,14 +286,17 @@ static int add_ev(const struct sw_esc_event *e, void *ud)
         x->n++;
         return 1;
     }
-    json_array_append_new(
-        x->items,
+    json_t *o =
         json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id",
                   (json_int_t)e->id, "alert_id", e->alert_id, "severity", sla_sev_name(e->sev),
                   "level_index", e->level_index, "level", sla_esc_level_name(e->level), "role",
                   e->role, "notification_method", sla_esc_method_name(e->method), "trigger",
                   e->manual ? "manual" : "auto", "actor", e->actor, "at", json_time(e->at),
-                  "due_at", json_time(e->due_at)));
+                  "due_at", json_time(e->due_at));
+    /* whom it engaged and how it reached them ("via": channels, after any fallback) */
+    json_object_set_new(o, "user", e->user[0] ? json_string(e->user) : json_null());
+    json_object_set_new(o, "via", e->via[0] ? json_string(e->via) : json_null());
+    json_array_append_new(x->items, o);
     x->last = e->id;
     x->n++;
     return 0;

@@ -91,7 +91,8 @@ static int v_recipients(struct req *r, json_t *rc, struct sw_notify_config *cfg)
         char field[64];
         snprintf(field, sizeof(field), "recipients.%.40s", key);
         enum notify_channel ch;
-        if (notify_channel_parse(key, &ch) < 0 || ch == NOTIFY_WEBSOCKET) {
+        if (notify_channel_parse(key, &ch) < 0 || ch == NOTIFY_WEBSOCKET ||
+            ch >= NOTIFY_TENANT_CHANNELS) {
             http_error(r, 422, "invalid", field,
                        "recipients may list email, slack and webhook only");
             return SW_E_INVAL;
@@ -142,7 +143,8 @@ static int v_channels(struct req *r, json_t *v, struct sw_notify_config *cfg)
     json_t *c;
     json_array_foreach(v, i, c) {
         enum notify_channel ch;
-        if (!json_is_string(c) || notify_channel_parse(json_string_value(c), &ch) < 0) {
+        if (!json_is_string(c) || notify_channel_parse(json_string_value(c), &ch) < 0 ||
+            ch >= NOTIFY_TENANT_CHANNELS) {
             http_error(r, 422, "invalid", "channels",
                        "channels[%zu]: unknown channel (websocket, email, slack, webhook)", i);
             return SW_E_INVAL;
@@ -199,7 +201,7 @@ static json_t *config_json(const char *tenant_id, const struct sw_notify_config 
         if (c && (c->channels & (1u << ch)))
             json_array_append_new(chans, json_string(notify_channel_name((enum notify_channel)ch)));
     char pub[SW_URL_MAX + 1];
-    for (int ch = NOTIFY_EMAIL; ch < NOTIFY_NCHANNELS; ch++) {
+    for (int ch = NOTIFY_EMAIL; ch < NOTIFY_TENANT_CHANNELS; ch++) {
         json_t *a = json_array();
         for (size_t i = 0; c && i < c->nrcpt[ch]; i++) {
             notify_recipient_public((enum notify_channel)ch, c->rcpt[ch][i], pub, sizeof(pub));
@@ -212,10 +214,20 @@ static json_t *config_json(const char *tenant_id, const struct sw_notify_config 
             json_array_append_new(thr, json_integer(c->thresholds[i]));
     else
         json_array_append_new(thr, json_integer(sla_thresholds_default[0]));
-    return json_pack("{s:s, s:b, s:o, s:o, s:o, s:b, s:o}", "tenant_id", tenant_id,
-                     "configured", c != NULL, "channels", chans, "recipients", rc,
-                     "thresholds", thr, "webhook_secret_set", c && c->webhook_secret_set,
-                     "updated_at", json_time(c ? c->updated_at : 0));
+    json_t *o = json_pack("{s:s, s:b, s:o, s:o, s:o, s:b, s:o}", "tenant_id", tenant_id,
+                          "configured", c != NULL, "channels", chans, "recipients", rc,
+                          "thresholds", thr, "webhook_secret_set", c && c->webhook_secret_set,
+                          "updated_at", json_time(c ? c->updated_at : 0));
+    /* for people: the tenant's PagerDuty key (a credential: its end only)
+     * and voice webhook */
+    size_t kl = c ? strlen(c->pagerduty_routing_key) : 0;
+    char masked[16];
+    snprintf(masked, sizeof(masked), "...%s", kl > 8 ? c->pagerduty_routing_key + kl - 4 : "");
+    json_object_set_new(o, "pagerduty_routing_key", kl ? json_string(masked) : json_null());
+    json_object_set_new(o, "pagerduty_routing_key_set", json_boolean(kl > 0));
+    json_object_set_new(o, "voice_webhook",
+                        c && c->voice_webhook[0] ? json_string(c->voice_webhook) : json_null());
+    return o;
 }
 
 static int tenant_exists(struct req *r)
@@ -250,7 +262,28 @@ void api_notify_configure(struct req *r)
             goto out;
         }
     }
-    for (int ch = NOTIFY_EMAIL; ch < NOTIFY_NCHANNELS; ch++) {
+    /* for people: absent keeps what is stored, null or "" clears */
+    json_t *pk = json_object_get(r->json, "pagerduty_routing_key");
+    json_t *vw = json_object_get(r->json, "voice_webhook");
+    const char *pks = json_string_value(pk), *vws = json_string_value(vw);
+    if (pk && !json_is_null(pk) &&
+        (!pks || strlen(pks) != json_string_length(pk) ||
+         (*pks && (strlen(pks) < 20 || strlen(pks) > NOTIFY_KEY_MAX ||
+                   strspn(pks, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") !=
+                       strlen(pks))))) {
+        http_error(r, 422, "invalid", "pagerduty_routing_key",
+                   "pagerduty_routing_key must be a PagerDuty routing key (20 to 64 letters "
+                   "and digits) or null");
+        goto out;
+    }
+    if (vw && !json_is_null(vw) &&
+        (!vws || strlen(vws) != json_string_length(vw) || (*vws && !url_valid(vws)))) {
+        http_error(r, 422, "invalid", "voice_webhook",
+                   "voice_webhook must be an http:// or https:// URL of at most 1024 bytes, "
+                   "or null");
+        goto out;
+    }
+    for (int ch = NOTIFY_EMAIL; ch < NOTIFY_TENANT_CHANNELS; ch++) {
         if ((cfg->channels & (1u << ch)) && cfg->nrcpt[ch] == 0) {
             char field[40];
             snprintf(field, sizeof(field), "recipients.%s", notify_channel_name((enum notify_channel)ch));
@@ -274,6 +307,15 @@ void api_notify_configure(struct req *r)
     }
     snprintf(cfg->tenant_id, sizeof(cfg->tenant_id), "%s", r->tenant_id);
     snprintf(cfg->webhook_secret, sizeof(cfg->webhook_secret), "%s", secret ? secret : "");
+    if (!pk && rc == 0)
+        snprintf(cfg->pagerduty_routing_key, sizeof(cfg->pagerduty_routing_key), "%s",
+                 old->pagerduty_routing_key);
+    else if (pks)
+        snprintf(cfg->pagerduty_routing_key, sizeof(cfg->pagerduty_routing_key), "%s", pks);
+    if (!vw && rc == 0)
+        snprintf(cfg->voice_webhook, sizeof(cfg->voice_webhook), "%s", old->voice_webhook);
+    else if (vws)
+        snprintf(cfg->voice_webhook, sizeof(cfg->voice_webhook), "%s", vws);
     cfg->updated_at = r->now;
     rc = store_notify_config_put(r->srv->store, cfg);
     if (rc < 0) {

@@ -24,6 +24,7 @@
 #include "http/http.h"
 #include "http/json_out.h"
 #include "http/server.h"
+#include "http/users.h"
 #include "store/store_calendars.h"
 #include "store/store_findings.h"
 #include "util/xalloc.h"
@@ -341,6 +342,14 @@ static int parse_contacts(struct req *r, struct sw_finding_policy *p)
     if (sla_contacts_validate(cc, json_array_size(a), &bad) < 0) {
         http_error(r, 422, "invalid", F, "%s[%zu]: each level may appear only once", F, bad);
         return SW_E_INVAL;
+    }
+    /* each a user of this tenant (global ladder: any user; at engagement
+     * only one with a role in the finding's tenant is told) */
+    json_array_foreach(a, i, it) {
+        char fname[64];
+        snprintf(fname, sizeof(fname), "%s[%zu].user", F, i);
+        if (people_check_user(r, p->contacts[i].user, p->tenant_id, fname) < 0)
+            return SW_E_INVAL;
     }
     p->ncontacts = json_array_size(a);
     /* stored and shown by level */

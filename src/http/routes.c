@@ -51,6 +51,8 @@ const struct route http_routes[] = {
     {"POST", "/api/v1/findings/{id}/severity", PERM_OPERATE, TENANT_QUERY, JSON, api_finding_severity, "change a finding's severity", "finding.severity", NULL},
     {"GET", "/api/v1/findings/{id}/sla/explain", PERM_READ, TENANT_QUERY, 0, api_finding_explain, "a finding's SLA waterfall, level by level"},
     {"GET", "/api/v1/findings/{id}/events", PERM_READ, TENANT_QUERY, 0, api_finding_events, "a finding's history"},
+    /* the engaged person (any role) or an analyst: the handler checks which */
+    {"POST", "/api/v1/findings/{id}/escalation/acknowledge", PERM_READ, TENANT_QUERY, JSON_OPT, api_finding_escalation_ack, "take a finding's escalation: later contacts are not engaged", "finding.escalation_acknowledge", NULL},
     {"GET", "/api/v1/sla/policy/global", PERM_PLATFORM, TENANT_NONE, 0, api_policy_get, "global finding SLA policy"},
     {"PUT", "/api/v1/sla/policy/global", PERM_PLATFORM, TENANT_NONE, JSON, api_policy_put, "set the global finding SLA policy"},
     {"DELETE", "/api/v1/sla/policy/global", PERM_PLATFORM, TENANT_NONE, 0, api_policy_delete, "clear the global finding SLA policy"},
@@ -90,6 +92,11 @@ const struct route http_routes[] = {
     {"GET", "/api/v1/users", PERM_ADMIN, TENANT_QUERY_OPT, 0, api_user_list, "users of a tenant (all: platform_admin)"},
     {"GET", "/api/v1/users/{user_id}", PERM_ADMIN, TENANT_NONE, 0, api_user_get, "one user (404 unless admin of one of its tenants)"},
     {"DELETE", "/api/v1/users/{user_id}", PERM_ADMIN, TENANT_NONE, 0, api_user_delete, "delete a user (admin of all its tenants)"},
+    /* contact points (api_people.c): the user themselves or an admin of one
+     * of their tenants (read: also whoever configures one of them) */
+    {"GET", "/api/v1/users/{user_id}/contact", PERM_NONE, TENANT_NONE, 0, api_contact_get, "a user's contact points (self, or admin/configure of one of its tenants)"},
+    {"PUT", "/api/v1/users/{user_id}/contact", PERM_NONE, TENANT_NONE, JSON, api_contact_put, "set a user's contact points (self, or admin of one of its tenants)"},
+    {"GET", "/api/v1/tenants/{tenant_id}/people", PERM_CONFIGURE, TENANT_PATH, 0, api_tenant_people, "the tenant's users and their contact points (escalation set-up)"},
     {"POST", "/api/v1/session", PERM_NONE, TENANT_NONE, ROUTE_PUBLIC | JSON, api_session_create, "log in: session cookie + CSRF token"},
     {"GET", "/api/v1/session", PERM_NONE, TENANT_NONE, 0, api_session_get, "who the caller is, with its roles"},
     {"DELETE", "/api/v1/session", PERM_NONE, TENANT_NONE, 0, api_session_delete, "log out"},

@@ -991,11 +991,21 @@ static void sched_hint_adapter(void *ud, int64_t at)
     sched_hint(ud, at);
 }
 
-/* SLA notices of tenants without a websocket channel: straight to their
- * dashboards after the commit (store_escalation.h). */
+/* Live notices (a websocket row delivered, or straight after the commit
+ * for tenants without that channel: store_escalation.h) to this node's
+ * dashboards, with the item's link when public_url is set: the link is
+ * this node's setting, so it is added here, as the notifier adds it to
+ * what it sends. */
 static void live_publish(void *ud, const char *tenant_id, const char *text, size_t len)
 {
-    ws_publish(ud, tenant_id, text, len);
+    struct server *srv = ud;
+    if (!srv->cfg->public_url[0] || !strstr(text, "\"item_id\"")) {
+        ws_publish(srv->ws, tenant_id, text, len);
+        return;
+    }
+    char *body = notify_body_with_url(text, srv->cfg->public_url);
+    ws_publish(srv->ws, tenant_id, body, strlen(body));
+    free(body);
 }
 
 /* Sources: alerts (store_escalation.h) and findings (store_findings.h). */
@@ -1005,7 +1015,7 @@ static int sched_wire(struct server *srv)
     struct sched_source src[2];
     int n = 0;
     st->live = live_publish;
-    st->live_ud = srv->ws;
+    st->live_ud = srv;
     if (!srv->cfg->scheduler_enabled)
         return 0;       /* an API-only node: the others detect and escalate */
     if (st->escalation)

@@ -28,4 +28,11 @@ int users_add_role(struct sw_user *u, const char *role, const char *tenant_id, c
 json_t *users_json(const struct sw_user *u, bool (*visible)(const char *tenant_id, void *ud),
                    void *ud);
 
+struct req;
+/* A person a chain or policy names (people in api_people.c): 0 when
+ * user_id is a user with a role in tenant_id (any user for ""), else
+ * answered 422 naming field (unknown and foreign users alike). */
+int people_check_user(struct req *r, const char *user_id, const char *tenant_id,
+                      const char *field);
+
 #endif

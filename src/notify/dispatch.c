@@ -33,8 +33,44 @@ static char *slack_escape(const char *s)
     return out;
 }
 
-/* Prepares the transfer of a Slack, webhook or email row into j->x.  0, or
- * a failure that needs no transfer (in *d: no secret, no SMTP server). */
+/* A Slack member id from the notice's "engaged", if it is one (letters
+ * and digits only: nothing else may reach the <@...> markup). */
+static void slack_member(const char *notice, char out[NOTIFY_SLACK_ID_MAX + 1])
+{
+    out[0] = '\0';
+    json_t *o = json_loads(notice, 0, NULL);
+    const char *id =
+        json_string_value(json_object_get(json_object_get(o, "engaged"), "slack_user_id"));
+    bool ok = id && *id && strlen(id) <= NOTIFY_SLACK_ID_MAX;
+    for (const char *p = id; ok && *p; p++)
+        ok = (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z');
+    if (ok)
+        snprintf(out, NOTIFY_SLACK_ID_MAX + 1, "%s", id);
+    json_decref(o);
+}
+
+/* Signed as webhooks are: the tenant's secret over the exact body. */
+static int signed_post(struct notifier *n, struct job *j, struct delivery *d, char *body)
+{
+    const struct sw_outbox_row *r = &j->row;
+    if (!r->secret[0]) {
+        free(body);
+        snprintf(d->error, sizeof(d->error),
+                 "the tenant has no webhook_secret: not sent unsigned");
+        return -1;
+    }
+    char sig[NOTIFY_SIG_HEX + 1];
+    notify_sign_hex(body, strlen(body), r->secret, sig);
+    char h_sig[NOTIFY_SIG_HEX + 64], h_key[NOTIFY_KEY_LEN + 64];
+    snprintf(h_sig, sizeof(h_sig), "X-Slawatch-Signature: sha256=%s", sig);
+    snprintf(h_key, sizeof(h_key), "Idempotency-Key: %s", r->key);
+    const char *headers[] = {h_sig, h_key, NULL};
+    return notify_xfer_http(&j->x, &n->o, r->recipient, body, headers) < 0 ? 1 : 0;
+}
+
+/* Prepares the transfer of a row into j->x.  0, or a failure that needs
+ * no transfer (in *d: no secret, no SMTP server).  Every body gets the
+ * item's link here (public_url is this node's setting, not the row's). */
 static int prepare(struct notifier *n, struct job *j, struct delivery *d)
 {
     const struct sw_outbox_row *r = &j->row;
@@ -43,10 +79,19 @@ static int prepare(struct notifier *n, struct job *j, struct delivery *d)
         snprintf(d->error, sizeof(d->error), "the row has no notice");
         return -1;
     }
+    char *notice = notify_body_with_url(r->notice, n->o.public_url);
+    int rc = -2;
     switch (r->channel) {
     case NOTIFY_SLACK: {
-        char *details = notify_details(r->notice);
+        char *details = notify_details(notice);
         char *text = slack_escape(details);
+        char member[NOTIFY_SLACK_ID_MAX + 1];
+        slack_member(notice, member);
+        if (member[0] && r->person[0]) {     /* the person, by a mention Slack resolves */
+            char *t = xasprintf("<@%s> %s", member, text);
+            free(text);
+            text = t;
+        }
         json_t *o = json_pack("{s:s}", "text", text);
         char *body = json_dumps(o, JSON_COMPACT);
         json_decref(o);
@@ -54,49 +99,69 @@ static int prepare(struct notifier *n, struct job *j, struct delivery *d)
         free(details);
         if (!body)
             abort();    /* only on out of memory */
-        if (notify_xfer_http(&j->x, &n->o, r->recipient, body, NULL) < 0)
-            break;
-        return 0;
+        rc = notify_xfer_http(&j->x, &n->o, r->recipient, body, NULL) < 0 ? -2 : 0;
+        break;
     }
-    case NOTIFY_WEBHOOK: {
-        if (!r->secret[0]) {
-            snprintf(d->error, sizeof(d->error),
-                     "the tenant has no webhook_secret: not sent unsigned");
-            return -1;
-        }
-        char sig[NOTIFY_SIG_HEX + 1];
-        notify_sign_hex(r->notice, strlen(r->notice), r->secret, sig);
-        char h_sig[NOTIFY_SIG_HEX + 64], h_key[NOTIFY_KEY_LEN + 64];
-        snprintf(h_sig, sizeof(h_sig), "X-Slawatch-Signature: sha256=%s", sig);
-        snprintf(h_key, sizeof(h_key), "Idempotency-Key: %s", r->key);
-        const char *headers[] = {h_sig, h_key, NULL};
-        if (notify_xfer_http(&j->x, &n->o, r->recipient, xstrdup(r->notice), headers) < 0)
-            break;
-        return 0;
+    case NOTIFY_WEBHOOK:
+        rc = signed_post(n, j, d, xstrdup(notice));
+        rc = rc > 0 ? -2 : rc;
+        break;
+    case NOTIFY_PHONE: {    /* the tenant's voice webhook: {to, message} */
+        json_t *b = json_loads(notice, 0, NULL);
+        char *message = notify_summary(notice);
+        json_t *o = json_pack("{s:s, s:s, s:s}", "id", r->key, "to",
+                              json_string_value(json_object_get(b, "to"))
+                                  ? json_string_value(json_object_get(b, "to")) : "",
+                              "message", message);
+        if (json_object_get(b, "url"))
+            json_object_set(o, "url", json_object_get(b, "url"));
+        char *body = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        json_decref(b);
+        free(message);
+        if (!body)
+            abort();
+        rc = signed_post(n, j, d, body);
+        rc = rc > 0 ? -2 : rc;
+        break;
+    }
+    case NOTIFY_PAGER: {    /* PagerDuty Events API v2: our URL, not a tenant's */
+        char *body = notify_pagerduty_body(r->notice, r->recipient, n->o.public_url);
+        char *url = xasprintf("%s/v2/enqueue", n->o.pagerduty_events_url
+                                                   ? n->o.pagerduty_events_url : "");
+        struct notify_opts o = n->o;
+        o.allow_private = true;     /* the operator's setting: it may be internal */
+        rc = notify_xfer_http(&j->x, &o, url, body, NULL) < 0 ? -2 : 0;
+        free(url);
+        break;
     }
     case NOTIFY_EMAIL: {
-        char *summary = notify_summary(r->notice);
+        char *summary = notify_summary(notice);
         char *subject = xasprintf("[slawatch] %s", summary);
-        char *text = notify_details(r->notice);
+        char *text = notify_details(notice);
         char *msg = notify_email_message(n->o.smtp_from, r->recipient, subject, text, r->key,
                                          j->at);
         free(text);
         free(subject);
         free(summary);
-        int rc = notify_xfer_email(&j->x, &n->o, r->recipient, msg);
-        if (rc == SW_E_INVAL) {
+        int erc = notify_xfer_email(&j->x, &n->o, r->recipient, msg);
+        if (erc == SW_E_INVAL) {
             notify_xfer_release(&j->x);
             snprintf(d->error, sizeof(d->error), "no SMTP server configured (smtp_url)");
-            return -1;
+            rc = -1;
+        } else {
+            rc = erc < 0 ? -2 : 0;
         }
-        if (rc < 0)
-            break;
-        return 0;
+        break;
     }
     default:
         snprintf(d->error, sizeof(d->error), "unknown channel");
-        return -1;
+        rc = -1;
+        break;
     }
+    free(notice);
+    if (rc != -2)
+        return rc;
     notify_xfer_release(&j->x);
     snprintf(d->error, sizeof(d->error), "cannot create a client for this delivery");
     return -1;
@@ -270,7 +335,10 @@ static void drain(struct worker *w, struct dest *d, int64_t now)
 void notify_dispatch(struct worker *w, struct job *j, int64_t now)
 {
     char name[NOTIFY_DEST_MAX];
-    notify_destination(w->ch, j->row.recipient, w->n->o.smtp_url, name);
+    /* a pager row's recipient is a routing key: its destination is PagerDuty */
+    notify_destination(w->ch == NOTIFY_PAGER ? NOTIFY_WEBHOOK : w->ch,
+                       w->ch == NOTIFY_PAGER ? w->n->o.pagerduty_events_url : j->row.recipient,
+                       w->n->o.smtp_url, name);
     struct dest *d = dest_get(w, name);
     if (!d->q_head && admit(w, d, j, now) != ADMIT_FULL)
         return;

@@ -50,27 +50,118 @@ static bool ascii_printable(const char *s)
     return true;
 }
 
-/* The subject, as is when plain ASCII, else RFC 2047 UTF-8 base64. */
+/* Bytes of the UTF-8 character starting at p (1 for a stray byte). */
+static size_t utf8_len(const unsigned char *p)
+{
+    size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3
+               : (*p & 0xf8) == 0xf0 ? 4 : 1;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 1;
+    return n;
+}
+
+#define EW_OPEN "=?UTF-8?B?"
+#define EW_MAX 75               /* RFC 2047 section 2: an encoded-word */
+#define EW_LINE 76              /* RFC 2047 section 2: a line holding one */
+
+/* The subject, as it is when plain ASCII and short, else RFC 2047
+ * encoded-words: each at most 75 characters, each a whole number of
+ * characters (section 5), one per line, folded with CRLF SP (RFC 5322
+ * 2.2.3), no line over 76. */
 static void put_subject(struct buf *b, const char *subject)
 {
-    if (ascii_printable(subject)) {
-        put_header(b, "Subject", subject);
-        return;
-    }
-    /* controls out first, then encode */
     size_t n = strlen(subject);
-    char *clean = xstrdup(subject);
+    char *clean = xstrdup(subject);     /* controls out first */
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)clean[i] < 0x20 || clean[i] == 0x7f)
             clean[i] = ' ';
-    size_t cap = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
-    char *b64 = xmalloc(cap);
-    sodium_bin2base64(b64, cap, (const unsigned char *)clean, n, sodium_base64_VARIANT_ORIGINAL);
-    puts_(b, "Subject: =?UTF-8?B?");
-    puts_(b, b64);
-    puts_(b, "?=\r\n");
-    free(b64);
+    if (ascii_printable(clean)) {       /* folded at spaces into lines of 78 at most */
+        puts_(b, "Subject:");
+        size_t col = 8;
+        for (const char *w = clean; *w;) {
+            const char *sp = w;
+            while (*sp == ' ')
+                sp++;
+            const char *e = sp;
+            while (*e && *e != ' ')
+                e++;
+            if (col > 1 && col + (size_t)(e - w) > 78) {
+                puts_(b, "\r\n");
+                col = 0;
+            }
+            put(b, w == clean ? " " : "", w == clean ? 1 : 0);
+            put(b, w, (size_t)(e - w));
+            col += (size_t)(e - w) + (w == clean);
+            w = e;
+        }
+        puts_(b, "\r\n");
+        free(clean);
+        return;
+    }
+    puts_(b, "Subject: ");
+    size_t col = 9;                     /* "Subject: " */
+    const unsigned char *p = (const unsigned char *)clean, *end = p + n;
+    bool first = true;
+    while (p < end || first) {
+        /* the most whole characters whose base64 fits this line's word */
+        size_t room = (EW_LINE - col < EW_MAX ? EW_LINE - col : EW_MAX) - strlen(EW_OPEN) - 2;
+        size_t max_bytes = room / 4 * 3, take = 0;
+        while (p + take < end) {
+            size_t k = utf8_len(p + take);
+            if (p + take + k > end || take + k > max_bytes)
+                break;
+            take += k;
+        }
+        if (take == 0 && p < end)
+            take = utf8_len(p);         /* never: 4 bytes always fit */
+        char b64[128];
+        sodium_bin2base64(b64, sizeof(b64), p, take, sodium_base64_VARIANT_ORIGINAL);
+        if (!first)
+            puts_(b, "\r\n ");
+        puts_(b, EW_OPEN);
+        puts_(b, b64);
+        puts_(b, "?=");
+        p += take;
+        col = 1;
+        first = false;
+    }
+    puts_(b, "\r\n");
     free(clean);
+}
+
+/* The text as quoted-printable (RFC 2045 6.7): CRLF line ends kept as
+ * hard breaks, '=', 8-bit bytes and trailing blanks as =XX, soft breaks
+ * ("=" CRLF) keeping encoded lines at most 76 characters. */
+static void put_qp(struct buf *b, const char *text)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t col = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p == '\r' && p[1] == '\n')
+            continue;
+        if (*p == '\n' || *p == '\r') {
+            puts_(b, "\r\n");
+            col = 0;
+            continue;
+        }
+        bool eol = p[1] == '\0' || p[1] == '\n' || p[1] == '\r';
+        bool plain = (*p >= 33 && *p <= 126 && *p != '=') || ((*p == ' ' || *p == '\t') && !eol);
+        char enc[4] = {(char)*p, 0, 0, 0};
+        size_t k = 1;
+        if (!plain) {
+            enc[0] = '=';
+            enc[1] = hex[*p >> 4];
+            enc[2] = hex[*p & 15];
+            k = 3;
+        }
+        if (col + k > 75) {             /* leave room for the soft break's '=' */
+            puts_(b, "=\r\n");
+            col = 0;
+        }
+        put(b, enc, k);
+        col += k;
+    }
 }
 
 char *notify_email_message(const char *from, const char *to, const char *subject,
@@ -96,17 +187,36 @@ char *notify_email_message(const char *from, const char *to, const char *subject
     put_header(&b, "Message-ID", msgid);
     put_header(&b, "MIME-Version", "1.0");
     put_header(&b, "Content-Type", "text/plain; charset=utf-8");
-    put_header(&b, "Content-Transfer-Encoding", "8bit");
+    /* 7bit when it is, else quoted-printable: never 8-bit data to a relay
+     * we cannot tell (BODY=8BITMIME) that it is coming */
+    bool ascii = true;
+    for (const char *p = text; *p && ascii; p++)
+        ascii = (unsigned char)*p < 0x80;
+    bool long_line = false;
+    for (const char *p = text, *l = text;; p++) {
+        if (*p == '\n' || !*p) {
+            long_line |= p - l > 900;
+            if (!*p)
+                break;
+            l = p + 1;
+        }
+    }
+    bool qp = !ascii || long_line;
+    put_header(&b, "Content-Transfer-Encoding", qp ? "quoted-printable" : "7bit");
     put_header(&b, "Auto-Submitted", "auto-generated");
     puts_(&b, "\r\n");
-    /* the text with CRLF line ends (bare CR or LF are not allowed in SMTP) */
-    for (const char *p = text; *p; p++) {
-        if (*p == '\r' && p[1] == '\n')
-            continue;
-        if (*p == '\n' || *p == '\r')
-            puts_(&b, "\r\n");
-        else
-            put(&b, p, 1);
+    if (qp) {
+        put_qp(&b, text);
+    } else {
+        /* the text with CRLF line ends (bare CR or LF are not allowed in SMTP) */
+        for (const char *p = text; *p; p++) {
+            if (*p == '\r' && p[1] == '\n')
+                continue;
+            if (*p == '\n' || *p == '\r')
+                puts_(&b, "\r\n");
+            else
+                put(&b, p, 1);
+        }
     }
     if (b.len < 2 || memcmp(b.p + b.len - 2, "\r\n", 2) != 0)
         puts_(&b, "\r\n");
@@ -143,6 +253,8 @@ int notify_xfer_email(struct xfer *x, const struct notify_opts *o, const char *t
     x->rcpts = curl_slist_append(NULL, rcpt);
     curl_easy_setopt(c, CURLOPT_URL, o->smtp_url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    if (o->smtp_ca_file && *o->smtp_ca_file)     /* a relay with a private CA */
+        curl_easy_setopt(c, CURLOPT_CAINFO, o->smtp_ca_file);
     curl_easy_setopt(c, CURLOPT_USE_SSL, o->smtp_starttls == 2   ? (long)CURLUSESSL_ALL
                                          : o->smtp_starttls == 1 ? (long)CURLUSESSL_TRY
                                                                  : (long)CURLUSESSL_NONE);

@@ -18,6 +18,8 @@ static const char *const channel_names[NOTIFY_NCHANNELS] = {
     [NOTIFY_EMAIL] = "email",
     [NOTIFY_SLACK] = "slack",
     [NOTIFY_WEBHOOK] = "webhook",
+    [NOTIFY_PAGER] = "pager",
+    [NOTIFY_PHONE] = "phone",
 };
 
 const char *notify_channel_name(enum notify_channel ch)
@@ -37,6 +39,11 @@ int notify_channel_parse(const char *s, enum notify_channel *out)
 
 void notify_recipient_public(enum notify_channel ch, const char *rcpt, char *out, size_t len)
 {
+    if (ch == NOTIFY_PAGER) {       /* a routing key is a credential */
+        size_t rl = strlen(rcpt);
+        snprintf(out, len, "routing key ...%s", rl > 8 ? rcpt + rl - 4 : "");
+        return;
+    }
     if (ch != NOTIFY_SLACK) {
         snprintf(out, len, "%s", rcpt);
         return;
@@ -111,6 +118,8 @@ void notify_key_new(int64_t now_ms, char out[NOTIFY_KEY_LEN + 1])
     notify_key_uuid7(now_ms, rnd, out);
 }
 
+static const char *str(json_t *o, const char *k);
+
 /* ---- body ---------------------------------------------------------------- */
 
 static json_t *time_or_null(int64_t ms)
@@ -122,7 +131,33 @@ static json_t *time_or_null(int64_t ms)
     return json_string(buf);
 }
 
-char *notify_body(const struct sw_notice *n, const char *id)
+static json_t *str_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *engaged_json(const struct sw_engaged *e)
+{
+    if (!e->user[0])
+        return json_null();
+    json_t *via = json_array();
+    for (int ch = 0; ch < NOTIFY_NCHANNELS; ch++)
+        if (e->via & (1u << ch))
+            json_array_append_new(via, json_string(notify_channel_name((enum notify_channel)ch)));
+    json_t *o = json_object();
+    json_object_set_new(o, "user", json_string(e->user));
+    json_object_set_new(o, "method", str_or_null(e->method));
+    if (e->level > 0)
+        json_object_set_new(o, "level", json_integer(e->level));
+    json_object_set_new(o, "via", via);
+    if (e->slack_user_id[0])
+        json_object_set_new(o, "slack_user_id", json_string(e->slack_user_id));
+    if (e->note[0])
+        json_object_set_new(o, "note", json_string(e->note));
+    return o;
+}
+
+static json_t *body_json(const struct sw_notice *n, const char *id)
 {
     /* jansson keeps insertion order: the field order is fixed, so the same
      * notice always renders to the same bytes */
@@ -130,10 +165,12 @@ char *notify_body(const struct sw_notice *n, const char *id)
     json_object_set_new(o, "id", json_string(id));
     json_object_set_new(o, "type", json_string(n->type));
     json_object_set_new(o, "tenant_id", json_string(n->tenant_id));
-    json_object_set_new(o, "item_kind", n->item_kind[0] ? json_string(n->item_kind) : json_null());
-    json_object_set_new(o, "item_id", n->item_id[0] ? json_string(n->item_id) : json_null());
-    json_object_set_new(o, "severity", n->severity[0] ? json_string(n->severity) : json_null());
-    json_object_set_new(o, "clock", n->clock[0] ? json_string(n->clock) : json_null());
+    json_object_set_new(o, "tenant_name", str_or_null(n->tenant_name));
+    json_object_set_new(o, "item_kind", str_or_null(n->item_kind));
+    json_object_set_new(o, "item_id", str_or_null(n->item_id));
+    json_object_set_new(o, "title", str_or_null(n->title));
+    json_object_set_new(o, "severity", str_or_null(n->severity));
+    json_object_set_new(o, "clock", str_or_null(n->clock));
     if (n->threshold_pct > 0)
         json_object_set_new(o, "threshold_pct", json_integer(n->threshold_pct));
     if (n->escalation_level > 0) {
@@ -141,14 +178,172 @@ char *notify_body(const struct sw_notice *n, const char *id)
         json_object_set_new(o, "escalation_target", json_string(n->escalation_target));
     }
     json_object_set_new(o, "due_at", time_or_null(n->due_at));
+    json_object_set_new(o, "overage_ms", json_integer(n->overage_ms > 0 ? n->overage_ms : 0));
+    json_object_set_new(o, "engaged", engaged_json(&n->engaged));
     json_object_set_new(o, "occurred_at", time_or_null(n->occurred_at));
     if (n->test)
         json_object_set_new(o, "test", json_true());
+    return o;
+}
+
+static char *dump(json_t *o)
+{
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!s)
         abort();    /* only on out of memory */
     return s;
+}
+
+char *notify_body(const struct sw_notice *n, const char *id)
+{
+    return dump(body_json(n, id));
+}
+
+char *notify_body_row(const struct sw_notice *n, const char *id, enum notify_channel ch)
+{
+    json_t *o = body_json(n, id);
+    if (ch == NOTIFY_PHONE)
+        json_object_set_new(o, "to", json_string(n->engaged.phone));
+    if (ch == NOTIFY_PAGER) {
+        json_object_set_new(o, "event_action",
+                            json_string(n->pager_action[0] ? n->pager_action : "trigger"));
+        json_object_set_new(o, "dedup_key", json_string(n->dedup_key));
+    }
+    return dump(o);
+}
+
+/* RFC 3986 unreserved characters as they are, everything else %XX. */
+static void url_part(char *out, size_t len, const char *s)
+{
+    size_t k = strlen(out);
+    for (; *s && k + 4 < len; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+            strchr("-._~", ch)) {
+            out[k++] = (char)ch;
+        } else {
+            snprintf(out + k, 4, "%%%02X", ch);
+            k += 3;
+        }
+    }
+    out[k] = '\0';
+}
+
+void notify_item_url(const char *public_url, const char *tenant_id, const char *kind,
+                     const char *id, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (!public_url || !*public_url || !id || !*id || len < 64)
+        return;
+    size_t pl = strlen(public_url);
+    while (pl > 0 && public_url[pl - 1] == '/')
+        pl--;
+    bool finding = kind && !strcmp(kind, "finding");
+    snprintf(out, len, "%.*s/sla-dashboard#/%s?tenant=", (int)pl, public_url,
+             finding ? "findings" : "dashboard");
+    url_part(out, len, tenant_id);
+    size_t k = strlen(out);
+    snprintf(out + k, len - k, finding ? "&finding=" : "&alert=");
+    url_part(out, len, id);
+}
+
+char *notify_body_with_url(const char *body, const char *public_url)
+{
+    json_t *o = json_loads(body ? body : "", 0, NULL);
+    if (!json_is_object(o) || !public_url || !*public_url) {
+        json_decref(o);
+        return xstrdup(body ? body : "");
+    }
+    const char *id = json_string_value(json_object_get(o, "item_id"));
+    if (id && *id) {
+        char url[2048];
+        notify_item_url(public_url, json_string_value(json_object_get(o, "tenant_id")),
+                        json_string_value(json_object_get(o, "item_kind")), id, url,
+                        sizeof(url));
+        if (url[0])
+            json_object_set_new(o, "url", json_string(url));
+    }
+    return dump(o);
+}
+
+void notify_dedup_key(const char *tenant_id, const char *kind, const char *id, int step,
+                      char out[256])
+{
+    int k = snprintf(out, 256, "slawatch/%s/%s/%s/%d", tenant_id, kind, id, step);
+    if (k > 0 && k < 256)
+        return;
+    /* too long for PagerDuty (255): a digest of the same parts */
+    crypto_generichash_state h;
+    uint8_t d[16];
+    crypto_generichash_init(&h, NULL, 0, sizeof(d));
+    crypto_generichash_update(&h, (const uint8_t *)out, strlen(out));
+    char n[16];
+    snprintf(n, sizeof(n), "/%d", step);
+    crypto_generichash_update(&h, (const uint8_t *)tenant_id, strlen(tenant_id) + 1);
+    crypto_generichash_update(&h, (const uint8_t *)id, strlen(id) + 1);
+    crypto_generichash_update(&h, (const uint8_t *)n, strlen(n));
+    crypto_generichash_final(&h, d, sizeof(d));
+    char hex[33];
+    sodium_bin2hex(hex, sizeof(hex), d, sizeof(d));
+    snprintf(out, 256, "slawatch/%s/%s", kind, hex);
+}
+
+/* PagerDuty's four severities from ours. */
+static const char *pd_severity(const char *sev)
+{
+    if (!strcmp(sev, "urgent") || !strcmp(sev, "critical"))
+        return "critical";
+    if (!strcmp(sev, "high"))
+        return "error";
+    if (!strcmp(sev, "medium"))
+        return "warning";
+    return "info";
+}
+
+char *notify_pagerduty_body(const char *body_json, const char *routing_key,
+                            const char *public_url)
+{
+    json_t *b = json_loads(body_json ? body_json : "", 0, NULL);
+    if (!json_is_object(b)) {
+        json_decref(b);
+        b = json_object();
+    }
+    const char *action = json_string_value(json_object_get(b, "event_action"));
+    if (!action)
+        action = "trigger";
+    json_t *o = json_object();
+    json_object_set_new(o, "routing_key", json_string(routing_key));
+    json_object_set_new(o, "event_action", json_string(action));
+    json_object_set_new(o, "dedup_key", json_string(str(b, "dedup_key")));
+    if (!strcmp(action, "trigger")) {
+        char *summary = notify_summary(body_json);
+        if (strlen(summary) > 1024)     /* PagerDuty's limit */
+            summary[1024] = '\0';
+        json_t *details = json_deep_copy(b);
+        json_object_del(details, "event_action");
+        json_object_del(details, "dedup_key");
+        const char *occurred = str(b, "occurred_at");
+        json_t *p = json_pack("{s:s, s:s, s:s}", "summary", summary, "source", "slawatch",
+                              "severity", pd_severity(str(b, "severity")));
+        if (*occurred)
+            json_object_set_new(p, "timestamp", json_string(occurred));
+        if (*str(b, "tenant_id"))
+            json_object_set_new(p, "group", json_string(str(b, "tenant_id")));
+        if (*str(b, "type"))
+            json_object_set_new(p, "class", json_string(str(b, "type")));
+        json_object_set_new(p, "custom_details", details);
+        json_object_set_new(o, "payload", p);
+        char url[2048];
+        notify_item_url(public_url, str(b, "tenant_id"), str(b, "item_kind"), str(b, "item_id"),
+                        url, sizeof(url));
+        if (url[0])
+            json_object_set_new(o, "links",
+                                json_pack("[{s:s, s:s}]", "href", url, "text", "slawatch"));
+        free(summary);
+    }
+    json_decref(b);
+    return dump(o);
 }
 
 void notify_sign_hex(const void *body, size_t len, const char *secret,
@@ -171,7 +366,9 @@ static const char *str(json_t *o, const char *k)
     return v ? v : "";
 }
 
-/* "SLA breach: alert A-1 (critical, resolve clock) in tenant acme" */
+/* "SLA breach: alert A-1 "Disk full" (critical, resolve clock) in tenant
+ * Acme Bank": the title when there is one, the tenant's name when known
+ * (else its id). */
 static char *summary_of(json_t *o)
 {
     const char *type = str(o, "type");
@@ -195,10 +392,12 @@ static char *summary_of(json_t *o)
                  str(o, "escalation_target"));
     const char *kind = str(o, "item_kind"), *id = str(o, "item_id");
     const char *sev = str(o, "severity"), *clock = str(o, "clock");
-    char item[400] = "";
+    const char *title = str(o, "title");
+    char item[1600] = "";
     if (*id) {
-        char what_id[300];
-        snprintf(what_id, sizeof(what_id), "%s%s%s", kind, *kind ? " " : "", id);
+        char what_id[1400];
+        snprintf(what_id, sizeof(what_id), "%s%s%s%s%.1000s%s", kind, *kind ? " " : "", id,
+                 *title ? " \"" : "", title, *title ? "\"" : "");
         if (*sev && *clock)
             snprintf(item, sizeof(item), " %s (%s, %s clock)", what_id, sev, clock);
         else if (*sev)
@@ -206,8 +405,9 @@ static char *summary_of(json_t *o)
         else
             snprintf(item, sizeof(item), " %s", what_id);
     }
-    return xasprintf("%s%s%s%s in tenant %s%s", what, extra, *item ? ":" : "", item,
-                     str(o, "tenant_id"), json_is_true(json_object_get(o, "test")) ? " [test]" : "");
+    const char *tenant = *str(o, "tenant_name") ? str(o, "tenant_name") : str(o, "tenant_id");
+    return xasprintf("%s%s%s%s in tenant %s%s", what, extra, *item ? ":" : "", item, tenant,
+                     json_is_true(json_object_get(o, "test")) ? " [test]" : "");
 }
 
 char *notify_summary(const char *body_json)
@@ -232,11 +432,24 @@ static void append(char **buf, size_t *len, const char *fmt, const char *a, cons
     free(line);
 }
 
+/* "2 h 5 min" */
+static void overage_text(int64_t ms, char *out, size_t len)
+{
+    int64_t min = (ms + 59999) / 60000;
+    if (min >= 60 * 24)
+        snprintf(out, len, "%lld d %lld h", (long long)(min / 1440), (long long)(min % 1440 / 60));
+    else if (min >= 60)
+        snprintf(out, len, "%lld h %lld min", (long long)(min / 60), (long long)(min % 60));
+    else
+        snprintf(out, len, "%lld min", (long long)min);
+}
+
 static void append_fields(char **buf, size_t *len, json_t *o)
 {
-    static const char *const fields[] = {"type", "tenant_id", "item_kind", "item_id",
-                                         "severity", "clock", "due_at", "occurred_at",
-                                         "escalation_target", "id"};
+    static const char *const fields[] = {"type", "title", "tenant_name", "tenant_id",
+                                         "item_kind", "item_id", "severity", "clock",
+                                         "due_at", "occurred_at", "escalation_target", "url",
+                                         "id"};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         const char *v = str(o, fields[i]);
         if (*v)
@@ -247,6 +460,29 @@ static void append_fields(char **buf, size_t *len, json_t *o)
         char n[24];
         snprintf(n, sizeof(n), "%lld%%", (long long)json_integer_value(thr));
         append(buf, len, "  %s: %s\n", "threshold", n);
+    }
+    json_int_t over = json_integer_value(json_object_get(o, "overage_ms"));
+    if (over > 0) {
+        char t[48];
+        overage_text((int64_t)over, t, sizeof(t));
+        append(buf, len, "  %s: %s\n", "overage", t);
+    }
+    json_t *e = json_object_get(o, "engaged");
+    if (json_is_object(e)) {
+        char who[400] = "";
+        size_t i;
+        json_t *v;
+        snprintf(who, sizeof(who), "%.128s (%s", str(e, "user"), *str(e, "method") ? str(e, "method") : "");
+        json_array_foreach(json_object_get(e, "via"), i, v) {
+            size_t k = strlen(who);
+            snprintf(who + k, sizeof(who) - k, "%s%s", i ? ", " : " via ",
+                     json_string_value(v) ? json_string_value(v) : "");
+        }
+        size_t k = strlen(who);
+        snprintf(who + k, sizeof(who) - k, ")");
+        append(buf, len, "  %s: %s\n", "engaged", who);
+        if (*str(e, "note"))
+            append(buf, len, "  %s: %s\n", "note", str(e, "note"));
     }
 }
 

@@ -110,6 +110,9 @@ void notify_opts_from_cfg(struct notify_opts *o, const struct cfg *c)
     o->smtp_starttls = !strcmp(c->smtp_starttls, "off")   ? 0
                        : !strcmp(c->smtp_starttls, "try") ? 1
                                                           : 2;
+    o->smtp_ca_file = c->smtp_ca_file;
+    o->pagerduty_events_url = c->pagerduty_events_url;
+    o->public_url = c->public_url;
 }
 
 /* ---- looking at the outbox ------------------------------------------------------------- */

@@ -33,6 +33,33 @@ struct cfg;
 
 /* ---- the notice -------------------------------------------------------- */
 
+#define NOTIFY_TITLE_MAX     1000   /* = SW_TITLE_MAX */
+#define NOTIFY_EMAIL_MAX     254
+#define NOTIFY_SLACK_ID_MAX  32     /* a Slack member id: U0123ABCD */
+#define NOTIFY_PHONE_MAX     16     /* E.164: '+' and at most 15 digits */
+#define NOTIFY_KEY_MAX       64     /* a PagerDuty routing (integration) key */
+#define NOTIFY_URL_MAX       1024
+
+/* The person an escalation engages and how it reaches them: resolved by
+ * the store inside the event's transaction from the step's method, the
+ * person's contact points and the tenant's settings (people.c), so the
+ * event records what was really used.  via is a set of channels (1u <<
+ * NOTIFY_*); a method whose contact point is missing falls back to email
+ * (every user has an address), and note says why. */
+struct sw_engaged {
+    char user[SW_ID_MAX + 1];       /* "" = nobody named: the tenant's channels */
+    char method[16];                /* what the step or contact asked for */
+    int level;                      /* the step (alerts) or contact level (findings) */
+    unsigned via;
+    char email[NOTIFY_EMAIL_MAX + 1];
+    char slack_user_id[NOTIFY_SLACK_ID_MAX + 1];
+    char slack_url[NOTIFY_URL_MAX + 1];         /* the tenant's Slack webhook */
+    char phone[NOTIFY_PHONE_MAX + 1];
+    char voice_url[NOTIFY_URL_MAX + 1];         /* the tenant's voice webhook */
+    char routing_key[NOTIFY_KEY_MAX + 1];       /* the person's, else the tenant's */
+    char note[160];                 /* why a method fell back ("" = none) */
+};
+
 /* What happened, as the webhook body carries it (API.md "Outgoing webhooks"). */
 struct sw_notice {
     char tenant_id[SW_ID_MAX + 1];
@@ -47,29 +74,44 @@ struct sw_notice {
     int64_t due_at;
     int64_t occurred_at;
     bool test;                      /* sent by POST …/test: the body says "test": true */
+    /* for people: what the item is and where it stands */
+    char title[NOTIFY_TITLE_MAX + 1];
+    char tenant_name[SW_NAME_MAX + 1];  /* "" = the store fills it in */
+    int64_t overage_ms;             /* how far past due_at, 0 = not breached */
+    struct sw_engaged engaged;
+    /* pager rows only: the PagerDuty event (pager.c) */
+    char pager_action[16];          /* trigger | acknowledge | resolve */
+    char dedup_key[256];
 };
 
 /* Notices the notifier itself raises (not enqueued by the scheduler). */
 #define NOTIFY_TYPE_TEST   "notify.test"
 #define NOTIFY_TYPE_DIGEST "notify.digest"   /* flood control: many notices in one */
 #define NOTIFY_TYPE_DEAD   "notify.dead"     /* a row gave up: to websocket and the log */
+#define NOTIFY_TYPE_PAGER  "pager.update"    /* acknowledge / resolve of a PagerDuty incident */
 
+/* pager and phone reach people only: an escalation naming a person with
+ * that method (they are not a tenant's channels to configure). */
 enum notify_channel {
     NOTIFY_WEBSOCKET,
     NOTIFY_EMAIL,
     NOTIFY_SLACK,
     NOTIFY_WEBHOOK,
+    NOTIFY_PAGER,
+    NOTIFY_PHONE,
     NOTIFY_NCHANNELS
 };
+#define NOTIFY_TENANT_CHANNELS 4    /* websocket..webhook: what a tenant configures */
 
-/* "websocket", "email", "slack", "webhook". */
+/* "websocket", "email", "slack", "webhook", "pager", "phone". */
 const char *notify_channel_name(enum notify_channel ch);
 /* SW_E_INVAL for anything else. */
 int notify_channel_parse(const char *s, enum notify_channel *out);
 
 /* What the log and the API show of a recipient: a Slack incoming-webhook
  * URL is a credential, so only its host and last 4 characters
- * ("hooks.slack.com/...X9kQ"); other channels as they are. */
+ * ("hooks.slack.com/...X9kQ"); so is a PagerDuty routing key ("...X9kQ");
+ * other channels as they are. */
 void notify_recipient_public(enum notify_channel ch, const char *rcpt, char *out, size_t len);
 
 /* ---- the wire form (notice.c) ------------------------------------------ */
@@ -98,10 +140,34 @@ void notify_key_new(int64_t now_ms, char out[NOTIFY_KEY_LEN + 1]);
 void notify_key_uuid7(int64_t now_ms, const uint8_t rnd[10], char out[NOTIFY_KEY_LEN + 1]);
 
 /* The webhook body, compact JSON in a fixed field order: {id, type,
- * tenant_id, item_kind, item_id, severity, clock, threshold_pct?,
- * escalation_level?, escalation_target?, due_at, occurred_at, test?}.
- * Times are ISO 8601 UTC (due_at null when 0).  Caller frees. */
+ * tenant_id, tenant_name, item_kind, item_id, title, severity, clock,
+ * threshold_pct?, escalation_level?, escalation_target?, due_at,
+ * overage_ms, engaged, occurred_at, test?}.  engaged is null or {user,
+ * method, level, via: [channels], slack_user_id?, note?}.  Times are ISO
+ * 8601 UTC (due_at null when 0).  Caller frees. */
 char *notify_body(const struct sw_notice *n, const char *id);
+/* The body of one outbox row of channel ch: notify_body plus what that
+ * channel's delivery needs (phone: "to"; pager: "event_action",
+ * "dedup_key").  Caller frees. */
+char *notify_body_row(const struct sw_notice *n, const char *id, enum notify_channel ch);
+/* A body with "url" (the item in the dashboard under public_url) added,
+ * for delivery; a copy of body when public_url is "" or the body names
+ * no item.  Caller frees. */
+char *notify_body_with_url(const char *body, const char *public_url);
+/* The dashboard link of an item: PUBLIC_URL/sla-dashboard#/findings?...
+ * or #/dashboard?... ("" when public_url is ""). */
+void notify_item_url(const char *public_url, const char *tenant_id, const char *kind,
+                     const char *id, char *out, size_t len);
+/* PagerDuty Events API v2 JSON for a pager row's body and routing key
+ * (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/):
+ * {routing_key, event_action, dedup_key, payload: {summary, source,
+ * severity, timestamp, custom_details}, links?} for a trigger, the first
+ * three for acknowledge/resolve.  Caller frees. */
+char *notify_pagerduty_body(const char *body_json, const char *routing_key,
+                            const char *public_url);
+/* The dedup_key of an item's escalation step (printable, <= 255 bytes). */
+void notify_dedup_key(const char *tenant_id, const char *kind, const char *id, int step,
+                      char out[256]);
 
 /* Hex of HMAC-SHA256(body, secret) (any secret length), NUL-terminated. */
 void notify_sign_hex(const void *body, size_t len, const char *secret,
@@ -119,8 +185,12 @@ char *notify_details(const char *body_json);
 
 /* An RFC 5322 message with CRLF line ends: Date, From, To, Subject,
  * Message-ID <key@slawatch>, MIME headers, then the text.  CR and LF in
- * header values are replaced by spaces (no header injection); lines of the
- * text end in CRLF.  Caller frees. */
+ * header values are replaced by spaces (no header injection).  A subject
+ * that is not plain ASCII is RFC 2047 encoded-words (UTF-8, base64) of at
+ * most 75 characters, never splitting a character, folded onto lines of
+ * at most 76.  The body is 7bit when plain ASCII, else quoted-printable
+ * (RFC 2045; an 8-bit body needs BODY=8BITMIME, which libcurl's MAIL FROM
+ * cannot announce), lines ending in CRLF.  Caller frees. */
 char *notify_email_message(const char *from, const char *to, const char *subject,
                            const char *text, const char *key, int64_t date_ms);
 
@@ -152,6 +222,9 @@ struct notify_opts {
     const char *smtp_url;       /* "" = email rows fail (and retry) with a clear error */
     const char *smtp_from;
     int smtp_starttls;          /* 0 off, 1 try, 2 required (CURLOPT_USE_SSL) */
+    const char *smtp_ca_file;   /* "" = the system's CAs; else a PEM bundle (private relay CA) */
+    const char *pagerduty_events_url;   /* https://events.pagerduty.com (+ /v2/enqueue) */
+    const char *public_url;     /* "" = notices carry no link */
 };
 
 void notify_opts_from_cfg(struct notify_opts *o, const struct cfg *c);

@@ -82,54 +82,97 @@ static int pcache_get(struct db_conn *c, struct pcache *pc, const char *tenant_i
     return rc;
 }
 
-/* Inserts one alert (or finds it).  *res set; negative = store error (the
- * transaction rolls back).  out may be NULL (bulk: duplicates are not read). */
-static int create_in(struct db_conn *c, struct pcache *pc, const struct sw_alert_new *in,
-                     int64_t now, const char *actor, struct sw_alert *out,
-                     enum sw_alert_result *res)
+/* One create of a chunk: what to create and where its outcome goes. */
+struct create_req {
+    const struct sw_alert_new *in;
+    int64_t now;
+    const char *actor;
+    struct sw_alert *out;               /* NULL: duplicates are not read (bulk) */
+    enum sw_alert_result *res;
+};
+
+/* Creates up to ALERT_INSERT_MAX alerts in key order: their rows in
+ * multi-row INSERTs, then the `created` events of those inserted, so a
+ * chunk costs a few statements (round trips on PostgreSQL) rather than two
+ * per alert.  Each *res set; negative = store error (the transaction rolls
+ * back). */
+static int create_chunk_in(struct db_conn *c, struct pcache *pc, const struct create_req *v,
+                           size_t n)
 {
-    const struct sw_alert_policy *p;
-    int rc = pcache_get(c, pc, in->tenant_id, in->project_id, &p);
-    if (rc < 0)
-        return rc;
-    if (rc > 0) {
-        *res = (enum sw_alert_result)rc;
-        return 0;
+    struct sw_alert *xs = xcalloc(n, sizeof(*xs));
+    struct sw_alert **row = xmalloc(n * sizeof(*row));
+    size_t *of = xmalloc(n * sizeof(*of));      /* row k is the create v[of[k]] */
+    bool *created = xmalloc(n * sizeof(*created));
+    struct sw_event *ev = xmalloc(n * sizeof(*ev));
+    const struct sw_event **evp = xmalloc(n * sizeof(*evp));
+    char (*data)[192] = xmalloc(n * sizeof(*data));
+    size_t m = 0, ne = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct sw_alert_new *in = v[i].in;
+        const struct sw_alert_policy *p;
+        rc = pcache_get(c, pc, in->tenant_id, in->project_id, &p);
+        if (rc < 0)
+            goto done;
+        if (rc > 0) {
+            *v[i].res = (enum sw_alert_result)rc;
+            rc = 0;
+            continue;
+        }
+        struct sla_alert_scopes sc;
+        sw_alert_policy_scopes(p, &sc);
+        struct sw_alert *x = &xs[m];
+        rc = sla_alert_init(&x->a, in->sev, in->created_at ? in->created_at : v[i].now, &sc);
+        if (rc < 0)
+            goto done;
+        snprintf(x->tenant_id, sizeof(x->tenant_id), "%s", in->tenant_id);
+        snprintf(x->id, sizeof(x->id), "%s", in->id);
+        snprintf(x->project_id, sizeof(x->project_id), "%s", in->project_id ? in->project_id : "");
+        snprintf(x->title, sizeof(x->title), "%s", in->title ? in->title : "");
+        snprintf(x->source, sizeof(x->source), "%s", in->source ? in->source : "");
+        if ((rc = alert_calendar_start_in(c, &pc->cals, x, p)) < 0)
+            goto done;
+        x->updated_at = v[i].now;
+        x->next_check_at = store_alert_next_check(&x->a, v[i].now);
+        row[m] = x;
+        of[m++] = i;
     }
-    struct sla_alert_scopes sc;
-    sw_alert_policy_scopes(p, &sc);
-    struct sw_alert *x = xcalloc(1, sizeof(*x));
-    rc = sla_alert_init(&x->a, in->sev, in->created_at ? in->created_at : now, &sc);
-    if (rc < 0)
+    if ((rc = alert_insert_many_in(c, row, m, created)) < 0)
         goto done;
-    snprintf(x->tenant_id, sizeof(x->tenant_id), "%s", in->tenant_id);
-    snprintf(x->id, sizeof(x->id), "%s", in->id);
-    snprintf(x->project_id, sizeof(x->project_id), "%s", in->project_id ? in->project_id : "");
-    snprintf(x->title, sizeof(x->title), "%s", in->title ? in->title : "");
-    snprintf(x->source, sizeof(x->source), "%s", in->source ? in->source : "");
-    if ((rc = alert_calendar_start_in(c, &pc->cals, x, p)) < 0)
-        goto done;
-    x->updated_at = now;
-    x->next_check_at = store_alert_next_check(&x->a, now);
-    if ((rc = alert_insert_in(c, x)) < 0)
-        goto done;
-    if (rc == 0) {
-        *res = SW_ALERT_DUPLICATE;
-        rc = out ? store_alert_get_in(c, in->tenant_id, in->id, false, out) : 0;
-        goto done;
+    for (size_t k = 0; k < m; k++) {
+        if (!created[k])
+            continue;
+        alert_due_json(row[k], NULL, data[ne], sizeof(data[ne]));
+        alert_event_fill(&ev[ne], row[k], "created", v[of[k]].actor, row[k]->a.created_at,
+                         data[ne]);
+        evp[ne] = &ev[ne];
+        ne++;
     }
-    char data[192];
-    alert_due_json(x, NULL, data, sizeof(data));
-    rc = store_alert_event_add_in(c, x, "created", actor, x->a.created_at, data, NULL);
-    if (rc < 0)
+    if ((rc = store_event_add_many_in(c, evp, ne)) < 0)
         goto done;
-    *res = SW_ALERT_CREATED;
-    if (!pc->min_next || x->next_check_at < pc->min_next)
-        pc->min_next = x->next_check_at;
-    if (out)
-        *out = *x;
+    for (size_t k = 0; k < m; k++) {
+        const struct create_req *r = &v[of[k]];
+        if (!created[k]) {
+            *r->res = SW_ALERT_DUPLICATE;
+            if (r->out && (rc = store_alert_get_in(c, r->in->tenant_id, r->in->id, false,
+                                                   r->out)) < 0)
+                goto done;
+            continue;
+        }
+        *r->res = SW_ALERT_CREATED;
+        if (!pc->min_next || row[k]->next_check_at < pc->min_next)
+            pc->min_next = row[k]->next_check_at;
+        if (r->out)
+            *r->out = *row[k];
+    }
 done:
-    free(x);
+    free(xs);
+    free(row);
+    free(of);
+    free(created);
+    free(ev);
+    free(evp);
+    free(data);
     return rc;
 }
 
@@ -192,11 +235,17 @@ static int gc_tx(struct db_conn *c, void *ud)
 {
     struct gc_batch *b = ud;
     pcache_reset(b->pc);
-    size_t k = 0;
+    struct create_req v[ALERT_INSERT_MAX];
+    size_t k = 0, n = 0;
     for (struct gc_item *it = b->items; it && k < b->max; it = it->next, k++) {
-        int rc = create_in(c, b->pc, it->in, it->now, it->actor, it->out, &it->res);
-        if (rc < 0)
-            return rc;
+        v[n++] = (struct create_req){.in = it->in, .now = it->now, .actor = it->actor,
+                                     .out = it->out, .res = &it->res};
+        if (n == ALERT_INSERT_MAX || !it->next || k + 1 == b->max) {
+            int rc = create_chunk_in(c, b->pc, v, n);
+            if (rc < 0)
+                return rc;
+            n = 0;
+        }
     }
     return store_hint_in(c, b->pc->min_next, b->items->now);
 }
@@ -411,11 +460,18 @@ static int bulk_tx(struct db_conn *c, void *ud)
 {
     struct bulk *b = ud;
     pcache_reset(b->pc);      /* policies may change between transactions */
+    struct create_req v[ALERT_INSERT_MAX];
+    size_t n = 0;
     for (size_t k = b->off; k < b->end; k++) {
         size_t i = b->order[k];
-        int rc = create_in(c, b->pc, &b->in[i], b->now, b->actor, NULL, &b->results[i]);
-        if (rc < 0)
-            return rc;
+        v[n++] = (struct create_req){.in = &b->in[i], .now = b->now, .actor = b->actor,
+                                     .res = &b->results[i]};
+        if (n == ALERT_INSERT_MAX || k + 1 == b->end) {
+            int rc = create_chunk_in(c, b->pc, v, n);
+            if (rc < 0)
+                return rc;
+            n = 0;
+        }
     }
     return store_hint_in(c, b->pc->min_next, b->now);
 }

@@ -18,6 +18,7 @@
  * first; an explicit instant is still refused when it goes back in time.
  * Alerts never pause (paused_since stays 0): reopening adds the resolved
  * interval to paused_ms. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,51 +132,57 @@ static void read_clock(struct db_stmt *st, int i, struct sla_clock *k)
     k->last_event_at = db_col_int64(st, i + 5);
 }
 
-/* ?1..?39 of SQL_ALERT_INSERT / SQL_ALERT_UPDATE (x outlives the step). */
-static void bind_alert(struct db_stmt *st, const struct sw_alert *x)
+/* ?1..?43 of SQL_ALERT_INSERT / SQL_ALERT_UPDATE (x outlives the step). */
+/* Binds x as ?(o+1) .. ?(o+43) (o = 0 for a one-row statement). */
+static void bind_alert_at(struct db_stmt *st, int o, const struct sw_alert *x)
 {
     const struct sla_alert *a = &x->a;
-    db_bind_text(st, 1, x->tenant_id);
-    db_bind_text(st, 2, x->id);
-    db_bind_text(st, 3, x->project_id);
-    db_bind_text(st, 4, sla_sev_name(a->sev));
-    db_bind_text(st, 5, sla_alert_state_name(a->state));
-    db_bind_text(st, 6, x->title);
-    db_bind_text(st, 7, x->source);
-    db_bind_int64(st, 8, a->created_at);
-    db_bind_int64(st, 9, a->acknowledged_at);
-    db_bind_int64(st, 10, a->resolved_at);
-    bind_clock(st, 11, &a->ack);
-    bind_clock(st, 17, &a->resolve);
-    db_bind_int64(st, 23, a->ack_alarm.fired);
-    db_bind_int64(st, 24, a->ack_alarm.breach_fired);
-    db_bind_int64(st, 25, a->resolve_alarm.fired);
-    db_bind_int64(st, 26, a->resolve_alarm.breach_fired);
-    db_bind_int64(st, 27, a->targets.ack_min);
-    db_bind_int64(st, 28, a->targets.resolve_min);
-    db_bind_int64(st, 29, a->targets.warn_pct);
-    db_bind_int64(st, 30, a->targets.penalty_cph);
-    db_bind_text(st, 31, src_name(a->targets.ack_src));
-    db_bind_text(st, 32, src_name(a->targets.resolve_src));
-    db_bind_text(st, 33, src_name(a->targets.warn_src));
-    db_bind_text(st, 34, src_name(a->targets.penalty_src));
-    db_bind_int64(st, 35, sla_clock_due(&a->ack, x->updated_at));
-    db_bind_int64(st, 36, sla_clock_due(&a->resolve, x->updated_at));
-    db_bind_int64(st, 37, x->next_check_at);
-    db_bind_int64(st, 38, x->escalation_level);
-    db_bind_int64(st, 39, x->updated_at);
-    db_bind_text(st, 40, x->ack_cal[0] ? x->ack_cal : NULL);
-    db_bind_text(st, 41, x->res_cal[0] ? x->res_cal : NULL);
+    db_bind_text(st, o + 1, x->tenant_id);
+    db_bind_text(st, o + 2, x->id);
+    db_bind_text(st, o + 3, x->project_id);
+    db_bind_text(st, o + 4, sla_sev_name(a->sev));
+    db_bind_text(st, o + 5, sla_alert_state_name(a->state));
+    db_bind_text(st, o + 6, x->title);
+    db_bind_text(st, o + 7, x->source);
+    db_bind_int64(st, o + 8, a->created_at);
+    db_bind_int64(st, o + 9, a->acknowledged_at);
+    db_bind_int64(st, o + 10, a->resolved_at);
+    bind_clock(st, o + 11, &a->ack);
+    bind_clock(st, o + 17, &a->resolve);
+    db_bind_int64(st, o + 23, a->ack_alarm.fired);
+    db_bind_int64(st, o + 24, a->ack_alarm.breach_fired);
+    db_bind_int64(st, o + 25, a->resolve_alarm.fired);
+    db_bind_int64(st, o + 26, a->resolve_alarm.breach_fired);
+    db_bind_int64(st, o + 27, a->targets.ack_min);
+    db_bind_int64(st, o + 28, a->targets.resolve_min);
+    db_bind_int64(st, o + 29, a->targets.warn_pct);
+    db_bind_int64(st, o + 30, a->targets.penalty_cph);
+    db_bind_text(st, o + 31, src_name(a->targets.ack_src));
+    db_bind_text(st, o + 32, src_name(a->targets.resolve_src));
+    db_bind_text(st, o + 33, src_name(a->targets.warn_src));
+    db_bind_text(st, o + 34, src_name(a->targets.penalty_src));
+    db_bind_int64(st, o + 35, sla_clock_due(&a->ack, x->updated_at));
+    db_bind_int64(st, o + 36, sla_clock_due(&a->resolve, x->updated_at));
+    db_bind_int64(st, o + 37, x->next_check_at);
+    db_bind_int64(st, o + 38, x->escalation_level);
+    db_bind_int64(st, o + 39, x->updated_at);
+    db_bind_text(st, o + 40, x->ack_cal[0] ? x->ack_cal : NULL);
+    db_bind_text(st, o + 41, x->res_cal[0] ? x->res_cal : NULL);
     /* a clock stopped on a calendar: its frozen active time (its due is
      * the due column, which sla_clock_due then answers) */
     if (sla_clock_is_stopped(&a->ack) && a->ack.stop_due)
-        db_bind_int64(st, 42, a->ack.stop_elapsed);
+        db_bind_int64(st, o + 42, a->ack.stop_elapsed);
     else
-        db_bind_null(st, 42);
+        db_bind_null(st, o + 42);
     if (sla_clock_is_stopped(&a->resolve) && a->resolve.stop_due)
-        db_bind_int64(st, 43, a->resolve.stop_elapsed);
+        db_bind_int64(st, o + 43, a->resolve.stop_elapsed);
     else
-        db_bind_null(st, 43);
+        db_bind_null(st, o + 43);
+}
+
+static void bind_alert(struct db_stmt *st, const struct sw_alert *x)
+{
+    bind_alert_at(st, 0, x);
 }
 
 static void read_alert(struct db_stmt *st, struct sw_alert *x)
@@ -297,19 +304,107 @@ int alert_insert_in(struct db_conn *c, const struct sw_alert *x)
     return rc < 0 ? rc : n > 0;
 }
 
+/* ---- several new rows in one statement ---------------------------------------- */
+
+/* The INSERTs of 1, 2, 4 ... ALERT_INSERT_MAX rows, built once: a statement
+ * per row made creating alerts on PostgreSQL cost two round trips per alert
+ * (the alert, its event), and the writer runs its batch's statements one
+ * after the other.  Powers of two keep the prepared statements per
+ * connection few (a batch of 50 is 32 + 16 + 2 rows).  The driver caches
+ * statements by the address of their text: these live as long as the
+ * process. */
+#define ALERT_NPARAMS 43
+#define INSERT_LOG2_MAX 7
+_Static_assert((1 << INSERT_LOG2_MAX) == ALERT_INSERT_MAX, "ALERT_INSERT_MAX is a power of two");
+
+static char *insert_many_sql[INSERT_LOG2_MAX + 1];
+static pthread_once_t insert_many_once = PTHREAD_ONCE_INIT;
+
+static void insert_many_build(void)
+{
+    for (int k = 0; k <= INSERT_LOG2_MAX; k++) {
+        int rows = 1 << k;
+        size_t cap = 1024 + (size_t)rows * 512, len;
+        char *s = xmalloc(cap);
+        len = (size_t)snprintf(s, cap, "INSERT INTO alerts (" ALERT_COLS ") VALUES ");
+        for (int r = 0; r < rows; r++) {
+            len += (size_t)snprintf(s + len, cap - len, "%s(", r ? ", " : "");
+            for (int i = 1; i <= ALERT_NPARAMS; i++) {
+                int p = r * ALERT_NPARAMS + i;
+                len += (size_t)snprintf(s + len, cap - len, i == 37 ?
+                                        "%sNULLIF(?%d, 9223372036854775807)" : "%s?%d",
+                                        i > 1 ? ", " : "", p);
+            }
+            len += (size_t)snprintf(s + len, cap - len, ")");
+        }
+        snprintf(s + len, cap - len, " ON CONFLICT (tenant_id, id) DO NOTHING RETURNING tenant_id, id");
+        insert_many_sql[k] = s;
+    }
+}
+
+/* One statement of rows = 2^k rows. */
+static int insert_piece(struct db_conn *c, int k, struct sw_alert *const *x, bool *created)
+{
+    int rows = 1 << k;
+    struct db_stmt *st;
+    int rc = db_prep(c, insert_many_sql[k], &st);
+    if (rc < 0)
+        return rc;
+    for (int r = 0; r < rows; r++)
+        bind_alert_at(st, r * ALERT_NPARAMS, x[r]);
+    int next = 0;       /* RETURNING comes in VALUES order; search from there */
+    while ((rc = db_step(st)) == DB_ROW) {
+        const char *t = db_col_text(st, 0), *id = db_col_text(st, 1);
+        for (int n = 0; n < rows; n++) {
+            int j = (next + n) % rows;
+            if (!created[j] && strcmp(x[j]->tenant_id, t) == 0 && strcmp(x[j]->id, id) == 0) {
+                created[j] = true;
+                next = j + 1;
+                break;
+            }
+        }
+    }
+    db_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+int alert_insert_many_in(struct db_conn *c, struct sw_alert *const *x, size_t n, bool *created)
+{
+    pthread_once(&insert_many_once, insert_many_build);
+    for (size_t i = 0; i < n; i++)
+        created[i] = false;
+    size_t off = 0;
+    while (off < n) {
+        int k = INSERT_LOG2_MAX;
+        while ((size_t)1 << k > n - off)
+            k--;
+        int rc = insert_piece(c, k, x + off, created + off);
+        if (rc < 0)
+            return rc;
+        off += (size_t)1 << k;
+    }
+    return 0;
+}
+
+void alert_event_fill(struct sw_event *e, const struct sw_alert *x, const char *type,
+                      const char *actor, int64_t at, const char *data)
+{
+    memset(e, 0, sizeof(*e));
+    snprintf(e->tenant_id, sizeof(e->tenant_id), "%s", x->tenant_id);
+    snprintf(e->item_kind, sizeof(e->item_kind), "alert");
+    snprintf(e->item_id, sizeof(e->item_id), "%s", x->id);
+    snprintf(e->type, sizeof(e->type), "%s", type);
+    snprintf(e->actor, sizeof(e->actor), "%s", actor ? actor : "");
+    e->at = at;
+    e->data = data;
+}
+
 int store_alert_event_add_in(struct db_conn *c, const struct sw_alert *x, const char *type,
                              const char *actor, int64_t at, const char *data,
                              int64_t *event_id)
 {
     struct sw_event e;
-    memset(&e, 0, sizeof(e));
-    snprintf(e.tenant_id, sizeof(e.tenant_id), "%s", x->tenant_id);
-    snprintf(e.item_kind, sizeof(e.item_kind), "alert");
-    snprintf(e.item_id, sizeof(e.item_id), "%s", x->id);
-    snprintf(e.type, sizeof(e.type), "%s", type);
-    snprintf(e.actor, sizeof(e.actor), "%s", actor ? actor : "");
-    e.at = at;
-    e.data = data;
+    alert_event_fill(&e, x, type, actor, at, data);
     return store_event_add_in(c, &e, event_id);
 }
 

@@ -38,6 +38,14 @@ int alert_pauses_record_in(struct db_conn *c, const struct sw_alert *before,
                            const struct sw_alert *after);
 /* Inserts x unless (tenant_id, id) exists: 1 inserted, 0 already there. */
 int alert_insert_in(struct db_conn *c, const struct sw_alert *x);
+/* The same for n rows in key order, in statements of up to ALERT_INSERT_MAX
+ * rows: created[i] says whether x[i] was inserted (false: its key existed,
+ * or an earlier x[j] had it).  0 or SW_E_*. */
+#define ALERT_INSERT_MAX 128
+int alert_insert_many_in(struct db_conn *c, struct sw_alert *const *x, size_t n, bool *created);
+/* *e = the event `type` of alert x (strings copied; data borrowed). */
+void alert_event_fill(struct sw_event *e, const struct sw_alert *x, const char *type,
+                      const char *actor, int64_t at, const char *data);
 /* {"severity":…,"ack_due_at":…,"resolve_due_at":…<extra>} into buf. */
 void alert_due_json(const struct sw_alert *x, const char *extra, char *buf, size_t len);
 /* An alert severity from its stored name (dflt for "" or garbage). */

@@ -37,12 +37,13 @@ static const char SQL_ESC_DUE_SET[] =
     "WHERE tenant_id = ?1 AND id = ?2 AND esc_due_at IS DISTINCT FROM NULLIF(?3, " NEVER_SQL ")";
 static const char SQL_ESC_EVENT_ADD[] =
     "INSERT INTO escalation_events (tenant_id, alert_id, severity, level_index, level, role, "
-    "method, at, due_at, trigger, actor, event_id) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    "method, at, due_at, trigger, actor, event_id, user_id, via) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULLIF(?13, ''), "
+    "NULLIF(?14, ''))";
 static const char SQL_CHAIN_HEAD[] =
     "SELECT updated_at, updated_by FROM escalation_chains WHERE tenant_id = ?1 AND severity = ?2";
 static const char SQL_CHAIN_STEPS[] =
-    "SELECT level, role, timeout_min, method FROM escalation_steps "
+    "SELECT level, role, timeout_min, method, COALESCE(user_id, '') FROM escalation_steps "
     "WHERE tenant_id = ?1 AND severity = ?2 ORDER BY idx";
 static const char SQL_CHAIN_LIST[] =
     "SELECT severity FROM escalation_chains WHERE tenant_id = ?1 "
@@ -55,8 +56,8 @@ static const char SQL_CHAIN_UPSERT[] =
 static const char SQL_STEPS_DELETE[] =
     "DELETE FROM escalation_steps WHERE tenant_id = ?1 AND severity = ?2";
 static const char SQL_STEP_ADD[] =
-    "INSERT INTO escalation_steps (tenant_id, severity, idx, level, role, timeout_min, method) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "INSERT INTO escalation_steps (tenant_id, severity, idx, level, role, timeout_min, method, "
+    "user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULLIF(?8, ''))";
 /* Alerts walking the chain just saved, unacknowledged and not resolved:
  * the next step is step `level`, due at escalated_at + step level-1's
  * timeout (NULL when the new chain has no step `level`). */
@@ -68,7 +69,7 @@ static const char SQL_CHAIN_RESCHEDULE[] =
     "AND state <> 'resolved' AND ack_stopped_at = 0";
 static const char SQL_ESC_EVENTS[] =
     "SELECT id, alert_id, severity, level_index, level, role, method, at, due_at, trigger, "
-    "actor FROM escalation_events WHERE tenant_id = ?1 "
+    "actor, COALESCE(user_id, ''), COALESCE(via, '') FROM escalation_events WHERE tenant_id = ?1 "
     "AND (CAST(?2 AS TEXT) IS NULL OR alert_id = ?2) "
     "AND (?3 = 0 OR id < ?3) ORDER BY id DESC LIMIT ?4";
 /* Every firing of the alert's steps; the latest of each level wins. */
@@ -141,6 +142,7 @@ int esc_chain_load_in(struct db_conn *c, const char *tenant_id, enum sla_sev sev
         db_col_copy(st, 1, p->role, sizeof(p->role));
         p->timeout_min = db_col_int(st, 2);
         sla_esc_method_parse(db_col_text(st, 3), &p->method);
+        db_col_copy(st, 4, p->user, sizeof(p->user));
     }
     db_reset(st);
     return rc < 0 ? rc : out->n > 0;
@@ -158,8 +160,32 @@ void esc_notice_init(struct sw_notice *n, const struct sw_alert *x, const char *
     snprintf(n->item_id, sizeof(n->item_id), "%s", x->id);
     snprintf(n->severity, sizeof(n->severity), "%s", sla_sev_name(x->a.sev));
     snprintf(n->clock, sizeof(n->clock), "%s", clock);
+    snprintf(n->title, sizeof(n->title), "%s", x->title);
     n->due_at = due_at;
     n->occurred_at = now;
+    const struct sla_clock *k = strcmp(clock, "ack") ? &x->a.resolve : &x->a.ack;
+    n->overage_ms = sla_clock_overage(k, now);
+}
+
+/* The channels a step's method asks for. */
+static unsigned method_channels(enum sla_esc_method m)
+{
+    switch (m) {
+    case SLA_ESC_SLACK: return 1u << NOTIFY_SLACK;
+    case SLA_ESC_PAGER: return 1u << NOTIFY_PAGER;
+    case SLA_ESC_PHONE: return 1u << NOTIFY_PHONE;
+    default: return 1u << NOTIFY_EMAIL;
+    }
+}
+
+static void esc_via_text(unsigned via, char *out, size_t len)
+{
+    out[0] = '\0';
+    for (int ch = 0; ch < NOTIFY_NCHANNELS; ch++)
+        if (via & (1u << ch)) {
+            size_t k = strlen(out);
+            snprintf(out + k, len - k, "%s%s", k ? "," : "", notify_channel_name((enum notify_channel)ch));
+        }
 }
 
 int esc_notice_write_in(struct db_conn *c, const struct sw_alert *x, const struct sw_notice *n,
@@ -179,22 +205,44 @@ int esc_step_fired_in(struct db_conn *c, const struct sw_alert *x, enum sla_sev 
                       const struct sw_esc_step *step, int level_index, int64_t due_at,
                       bool manual, const char *actor, int64_t now, int64_t *event_id)
 {
-    struct sw_notice n;
-    esc_notice_init(&n, x, "sla.escalation", "ack", sla_clock_due(&x->a.ack, now), now);
-    n.escalation_level = level_index;
-    snprintf(n.escalation_target, sizeof(n.escalation_target), "%s", step->role);
-    char when[SLA_TIME_BUFSZ];
+    struct sw_notice *n = xmalloc(sizeof(*n));
+    esc_notice_init(n, x, "sla.escalation", "ack", sla_clock_due(&x->a.ack, now), now);
+    n->escalation_level = level_index;
+    snprintf(n->escalation_target, sizeof(n->escalation_target), "%s",
+             step->user[0] ? step->user : step->role);
+    int rc = 0;
+    if (step->user[0])      /* who, and how it reaches them, as of now */
+        rc = store_person_route_in(c, x->tenant_id, step->user,
+                                   sla_esc_method_name(step->method),
+                                   method_channels(step->method), level_index, &n->engaged);
+    if (rc < 0) {
+        free(n);
+        return rc;
+    }
+    char when[SLA_TIME_BUFSZ], via[64];
     sla_time_format(due_at, when);
+    esc_via_text(n->engaged.via, via, sizeof(via));
     json_t *d = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s}", "level",
                           sla_esc_level_name(step->level), "level_index", level_index, "role",
                           step->role, "method", sla_esc_method_name(step->method), "trigger",
                           manual ? "manual" : "auto", "severity", sla_sev_name(chain_sev),
                           "due_at", when);
+    if (step->user[0]) {
+        json_object_set_new(d, "user", json_string(step->user));
+        json_object_set_new(d, "engaged", n->engaged.user[0] ? json_string(n->engaged.user)
+                                                             : json_null());
+        json_object_set_new(d, "via", json_string(via));
+        if (n->engaged.note[0])
+            json_object_set_new(d, "note", json_string(n->engaged.note));
+    }
     char *data = d ? json_dumps(d, JSON_COMPACT) : NULL;
     json_decref(d);
     int64_t eid = 0;
-    int rc = esc_notice_write_in(c, x, &n, actor, data, now, &eid);
+    rc = esc_notice_write_in(c, x, n, actor, data, now, &eid);
     free(data);
+    char user[SW_ID_MAX + 1];
+    snprintf(user, sizeof(user), "%s", n->engaged.user);
+    free(n);
     if (rc < 0)
         return rc;
     if (event_id)
@@ -214,6 +262,8 @@ int esc_step_fired_in(struct db_conn *c, const struct sw_alert *x, enum sla_sev 
     db_bind_text(st, 10, manual ? "manual" : "auto");
     db_bind_text(st, 11, actor ? actor : "");
     db_bind_int64(st, 12, eid);
+    db_bind_text(st, 13, user);
+    db_bind_text(st, 14, user[0] ? via : "");
     return db_exec(st);
 }
 
@@ -225,6 +275,13 @@ int store_alert_escalation_sync_in(struct db_conn *c, const struct sw_alert *x, 
     *esc_at = SLA_NEVER;
     if (x->escalation_level <= 0)
         return 0;       /* the first step rides on the ack breach (next_check_at) */
+    /* pages its steps opened: acknowledged with it, resolved with it */
+    if (sla_clock_is_stopped(&x->a.ack)) {
+        bool resolved = x->a.state == SLA_ALERT_RESOLVED;
+        int k = store_pager_item_in(c, x->tenant_id, "alert", x->id, resolved, now);
+        if (k < 0)
+            return k;
+    }
     struct esc_cols e;
     int rc = esc_cols_get_in(c, x->tenant_id, x->id, &e);
     if (rc < 0)
@@ -329,6 +386,7 @@ static int chain_put_tx(struct db_conn *c, void *ud)
         db_bind_text(st, 5, ch->step[i].role);
         db_bind_int64(st, 6, ch->step[i].timeout_min);
         db_bind_text(st, 7, sla_esc_method_name(ch->step[i].method));
+        db_bind_text(st, 8, ch->step[i].user);
         if ((rc = db_exec(st)) < 0)
             return rc;
     }
@@ -526,6 +584,8 @@ static int events(struct store *base, const char *tenant_id, const char *alert_i
             ev.due_at = db_col_int64(st, 8);
             ev.manual = !strcmp(db_col_text(st, 9), "manual");
             db_col_copy(st, 10, ev.actor, sizeof(ev.actor));
+            db_col_copy(st, 11, ev.user, sizeof(ev.user));
+            db_col_copy(st, 12, ev.via, sizeof(ev.via));
             if (cb(&ev, ud))
                 break;
         }

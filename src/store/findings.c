@@ -651,4 +651,6 @@ const struct store_finding_ops sql_finding_ops = {
     .recalculate = findings_recalculate,
     .next_due = findings_next_due,
     .process_due = findings_process_due,
+    .escalation_get = findings_escalation_get,
+    .escalation_ack = findings_escalation_ack,
 };

@@ -107,8 +107,8 @@ static sla_ms next_offset(const struct sched_group *g, sla_ms target_ms, int sta
                 return warn_offset(target_ms, g->th.v[i]);
         return target_ms + 1;
     }
-    if (!g->contacts)
-        return SLA_NEVER;
+    if (!g->contacts || (levels & FINDING_ESC_ACKED))
+        return SLA_NEVER;       /* someone took it: no later level */
     return sla_contacts_next(target_ms + 1, g->contacts->item, g->contacts->n,
                              findings_contacts_pos(g->contacts, levels));
 }
@@ -312,7 +312,7 @@ static json_t *json_instant(sla_ms t)
 }
 
 /* Appends one scheduler event (data: stolen) and its notices. */
-static int fire(struct db_conn *c, const struct sw_finding *r, const char *type, json_t *data,
+int findings_fire_in(struct db_conn *c, const struct sw_finding *r, const char *type, json_t *data,
                 struct sw_notice *n, int64_t now)
 {
     char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
@@ -332,7 +332,9 @@ static int fire(struct db_conn *c, const struct sw_finding *r, const char *type,
     snprintf(n->item_id, sizeof(n->item_id), "%s", r->id);
     snprintf(n->severity, sizeof(n->severity), "%s", sla_sev_name(r->f.sev));
     snprintf(n->clock, sizeof(n->clock), "resolve");
+    snprintf(n->title, sizeof(n->title), "%s", r->title);
     n->due_at = sla_clock_due(&r->f.clock, now);
+    n->overage_ms = sla_clock_overage(&r->f.clock, now);
     n->occurred_at = now;
     rc = store_notice_in(c, n, event_id);
     return rc < 0 ? rc : 0;
@@ -359,7 +361,7 @@ static int process_one(struct db_conn *c, const struct due_item *it, struct sche
         /* warnings crossed on the way are superseded: marked, not told */
         struct sw_notice n = {0};
         new_stage = 100;
-        rc = fire(c, r, "sla.breach",
+        rc = findings_fire_in(c, r, "sla.breach",
                   json_pack("{s:o, s:I}", "due_at", json_instant(due), "overage_ms",
                             (json_int_t)sla_clock_overage(&f->clock, now)), &n, now);
     } else {
@@ -372,25 +374,20 @@ static int process_one(struct db_conn *c, const struct due_item *it, struct sche
         if (pct > new_stage) {
             struct sw_notice n = {.threshold_pct = pct};
             new_stage = pct;
-            rc = fire(c, r, "sla.warning",
+            rc = findings_fire_in(c, r, "sla.warning",
                       json_pack("{s:i, s:o}", "threshold_pct", pct, "due_at",
                                 json_instant(due)), &n, now);
         }
     }
-    if (rc == 0 && new_stage == 100 && g->contacts) {
+    if (rc == 0 && new_stage == 100 && g->contacts && !(levels & FINDING_ESC_ACKED)) {
         const struct sla_contacts *cs = g->contacts;
         uint32_t fired = sla_contacts_due(due + 1, cs->item, cs->n,
                                           findings_contacts_pos(cs, levels), now);
         for (size_t i = 0; i < cs->n && rc == 0; i++) {
             if (!(fired & (UINT32_C(1) << i)))
                 continue;
-            const struct sla_contact *ct = &cs->item[i];
-            struct sw_notice n = {.escalation_level = ct->level};
-            snprintf(n.escalation_target, sizeof(n.escalation_target), "%s", ct->user);
-            levels |= UINT32_C(1) << (ct->level - 1);
-            rc = fire(c, r, "sla.escalation",
-                      json_pack("{s:i, s:s, s:i}", "level", ct->level, "user", ct->user,
-                                "days_after_breach", ct->days_after_breach), &n, now);
+            levels |= UINT32_C(1) << (cs->item[i].level - 1);
+            rc = findings_contact_fire_in(c, r, &cs->item[i], now);
         }
     }
     if (rc < 0)

@@ -10,6 +10,8 @@
 #ifndef SW_STORE_FINDINGS_INT_H
 #define SW_STORE_FINDINGS_INT_H
 
+#include <jansson.h>
+
 #include "store/store_findings.h"
 #include "store/store_int.h"
 
@@ -125,7 +127,30 @@ int findings_policy_delete(struct store *s, const char *tenant_id, const char *p
 int findings_recalculate(struct store *s, const char *tenant_id, const char *project_id,
                          int64_t now, const char *actor, int64_t *updated);
 
+/* ---- findings_contacts.c ------------------------------------------------------- */
+
+/* contacts_fired: bits 0..2 = levels 1..3 engaged; this bit = someone took
+ * the escalation (POST …/escalation/acknowledge): no later level fires. */
+#define FINDING_ESC_ACKED (UINT32_C(1) << 3)
+
+/* Engages one escalation contact of a breached finding: whom and how
+ * (people.c), its sla.escalation event and notices, and its
+ * finding_escalations row, inside the scheduler's transaction. */
+int findings_contact_fire_in(struct db_conn *c, const struct sw_finding *r,
+                             const struct sla_contact *ct, int64_t now);
+int findings_escalation_ack(struct store *s, const char *tenant_id, const char *id,
+                            int64_t now, const char *actor, const char *by_user,
+                            bool may_operate, struct sw_finding_ack *out);
+int findings_escalation_get(struct store *s, const char *tenant_id, const char *id,
+                            struct sw_finding_escalation *out);
+
 /* ---- findings_due.c ------------------------------------------------------------ */
+
+struct sw_notice;
+/* Appends one scheduler event of r (data: stolen) and its notices (n: the
+ * notice's particulars; the finding's are filled in). */
+int findings_fire_in(struct db_conn *c, const struct sw_finding *r, const char *type,
+                     json_t *data, struct sw_notice *n, int64_t now);
 
 int findings_next_due(struct store *s, int64_t now, int64_t *at);
 int findings_process_due(struct store *s, int64_t now, int limit, int *processed);

@@ -18,18 +18,21 @@
 #include "util/xalloc.h"
 
 static const char SQL_CFG_GET[] =
-    "SELECT channels, recipients, thresholds, COALESCE(webhook_secret, ''), updated_at "
+    "SELECT channels, recipients, thresholds, COALESCE(webhook_secret, ''), updated_at, "
+    "COALESCE(pagerduty_routing_key, ''), COALESCE(voice_webhook, '') "
     "FROM notification_config WHERE tenant_id = ?1";
 
 /* "" keeps the stored secret (NULLIF makes it NULL, COALESCE keeps the old) */
 static const char SQL_CFG_PUT[] =
     "INSERT INTO notification_config "
-    "  (tenant_id, channels, recipients, thresholds, webhook_secret, updated_at) "
-    "VALUES (?1, ?2, ?3, ?4, NULLIF(?5, ''), ?6) "
+    "  (tenant_id, channels, recipients, thresholds, webhook_secret, updated_at, "
+    "   pagerduty_routing_key, voice_webhook) "
+    "VALUES (?1, ?2, ?3, ?4, NULLIF(?5, ''), ?6, NULLIF(?7, ''), NULLIF(?8, '')) "
     "ON CONFLICT (tenant_id) DO UPDATE SET channels = excluded.channels, "
     "  recipients = excluded.recipients, thresholds = excluded.thresholds, "
     "  webhook_secret = COALESCE(excluded.webhook_secret, notification_config.webhook_secret), "
-    "  updated_at = excluded.updated_at";
+    "  updated_at = excluded.updated_at, pagerduty_routing_key = excluded.pagerduty_routing_key, "
+    "  voice_webhook = excluded.voice_webhook";
 
 /* ---- the JSON columns ------------------------------------------------------ */
 
@@ -54,7 +57,7 @@ static char *enc_channels(unsigned channels)
 static char *enc_recipients(const struct sw_notify_config *c)
 {
     json_t *o = json_object();
-    for (int ch = NOTIFY_EMAIL; ch < NOTIFY_NCHANNELS; ch++) {
+    for (int ch = NOTIFY_EMAIL; ch < NOTIFY_TENANT_CHANNELS; ch++) {
         json_t *a = json_array();
         for (size_t i = 0; i < c->nrcpt[ch] && i < SW_NOTIFY_RCPT_MAX; i++)
             json_array_append_new(a, json_string(c->rcpt[ch][i]));
@@ -84,10 +87,11 @@ static void cfg_decode(struct db_stmt *st, const char *tenant_id, struct sw_noti
     json_t *v;
     json_array_foreach(chans, i, v) {
         enum notify_channel ch;
-        if (json_is_string(v) && notify_channel_parse(json_string_value(v), &ch) == 0)
+        if (json_is_string(v) && notify_channel_parse(json_string_value(v), &ch) == 0 &&
+            ch < NOTIFY_TENANT_CHANNELS)
             out->channels |= 1u << ch;
     }
-    for (int ch = NOTIFY_EMAIL; ch < NOTIFY_NCHANNELS; ch++) {
+    for (int ch = NOTIFY_EMAIL; ch < NOTIFY_TENANT_CHANNELS; ch++) {
         json_t *a = json_object_get(rcpts, notify_channel_name((enum notify_channel)ch));
         json_array_foreach(a, i, v) {
             if (!json_is_string(v) || out->nrcpt[ch] >= SW_NOTIFY_RCPT_MAX)
@@ -103,6 +107,8 @@ static void cfg_decode(struct db_stmt *st, const char *tenant_id, struct sw_noti
     db_col_copy(st, 3, out->webhook_secret, sizeof(out->webhook_secret));
     out->webhook_secret_set = out->webhook_secret[0] != '\0';
     out->updated_at = db_col_int64(st, 4);
+    db_col_copy(st, 5, out->pagerduty_routing_key, sizeof(out->pagerduty_routing_key));
+    db_col_copy(st, 6, out->voice_webhook, sizeof(out->voice_webhook));
     json_decref(chans);
     json_decref(rcpts);
     json_decref(thr);
@@ -160,6 +166,8 @@ static int config_put_tx(struct db_conn *c, void *ud)
     db_bind_text(st, 4, p->thr);
     db_bind_text(st, 5, p->cfg->webhook_secret);
     db_bind_int64(st, 6, p->cfg->updated_at);
+    db_bind_text(st, 7, p->cfg->pagerduty_routing_key);
+    db_bind_text(st, 8, p->cfg->voice_webhook);
     return db_exec(st);         /* an unknown tenant: the foreign key, NOTFOUND */
 }
 

@@ -46,21 +46,23 @@ int notify_config_put(struct store *base, const struct sw_notify_config *cfg);
 
 static const char SQL_ADD_EVENT[] =
     "INSERT INTO outbox (tenant_id, channel, recipient, type, item_kind, item_id, event_id, "
-    "  notice, idempotency_key, next_attempt_at, created_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) "
+    "  notice, idempotency_key, next_attempt_at, created_at, person) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11) "
     "ON CONFLICT (event_id, channel, recipient) WHERE event_id IS NOT NULL DO NOTHING";
 
 static const char SQL_ADD_NOTICE[] =
     "INSERT INTO outbox (tenant_id, channel, recipient, type, item_kind, item_id, event_id, "
-    "  notice, idempotency_key, next_attempt_at, created_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULLIF(?7, 0), ?8, ?9, ?10, ?10) "
+    "  notice, idempotency_key, next_attempt_at, created_at, person) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULLIF(?7, 0), ?8, ?9, ?10, ?10, ?11) "
     "ON CONFLICT (idempotency_key) DO NOTHING";
+
+static const char SQL_TENANT_NAME[] = "SELECT name FROM tenants WHERE id = ?1";
 
 #define ROW_COLS                                                                    \
     "id, tenant_id, channel, recipient, type, item_kind, item_id, "                 \
     "COALESCE(event_id, 0), idempotency_key, state, attempts, next_attempt_at, "     \
     "created_at, COALESCE(delivered_at, 0), COALESCE(digest_id, 0), "                \
-    "COALESCE(last_error, ''), notice"
+    "COALESCE(last_error, ''), notice, person"
 
 /* Lock and lease in one statement; the rows come back in no order. */
 static const char SQL_CLAIM[] =
@@ -73,11 +75,13 @@ static const char SQL_CLAIM[] =
     "  WHERE nc.tenant_id = outbox.tenant_id), '')";
 
 /* One first send counted in its recipient's window (a new window when the
- * last one closed); the row stays locked until the commit. */
+ * last one closed); the row stays locked until the commit.  A person has
+ * windows of their own (?6), even on the tenant's Slack. */
 static const char SQL_FLOOD[] =
-    "INSERT INTO notify_flood (tenant_id, channel, recipient, window_start, sent, digest_id) "
-    "VALUES (?1, ?2, ?3, ?4, 1, NULL) "
-    "ON CONFLICT (tenant_id, channel, recipient) DO UPDATE SET "
+    "INSERT INTO notify_flood (tenant_id, channel, recipient, person, window_start, sent, "
+    "  digest_id) "
+    "VALUES (?1, ?2, ?3, ?6, ?4, 1, NULL) "
+    "ON CONFLICT (tenant_id, channel, recipient, person) DO UPDATE SET "
     "  window_start = CASE WHEN notify_flood.window_start + ?5 <= ?4 THEN ?4 "
     "                      ELSE notify_flood.window_start END, "
     "  sent = CASE WHEN notify_flood.window_start + ?5 <= ?4 THEN 1 "
@@ -88,12 +92,12 @@ static const char SQL_FLOOD[] =
 
 static const char SQL_FLOOD_DIGEST[] =
     "UPDATE notify_flood SET digest_id = ?4 "
-    "WHERE tenant_id = ?1 AND channel = ?2 AND recipient = ?3";
+    "WHERE tenant_id = ?1 AND channel = ?2 AND recipient = ?3 AND person = ?5";
 
 static const char SQL_DIGEST_ADD[] =
     "INSERT INTO outbox (tenant_id, channel, recipient, type, notice, idempotency_key, "
-    "  next_attempt_at, created_at) "
-    "VALUES (?1, ?2, ?3, '" NOTIFY_TYPE_DIGEST "', NULL, ?4, ?5, ?6) RETURNING id";
+    "  next_attempt_at, created_at, person) "
+    "VALUES (?1, ?2, ?3, '" NOTIFY_TYPE_DIGEST "', NULL, ?4, ?5, ?6, ?7) RETURNING id";
 
 static const char SQL_FOLD[] =
     "UPDATE outbox SET state = 'digested', digest_id = ?2 WHERE id = ?1";
@@ -101,7 +105,8 @@ static const char SQL_FOLD[] =
 /* A digest being rendered takes no more rows: later ones start another. */
 static const char SQL_DIGEST_DETACH[] =
     "UPDATE notify_flood SET digest_id = NULL "
-    "WHERE tenant_id = ?1 AND channel = ?2 AND recipient = ?3 AND digest_id = ?4";
+    "WHERE tenant_id = ?1 AND channel = ?2 AND recipient = ?3 AND digest_id = ?4 "
+    "AND person = ?5";
 static const char SQL_DIGEST_COUNT[] = "SELECT count(*) FROM outbox WHERE digest_id = ?1";
 static const char SQL_DIGEST_ITEMS[] =
     "SELECT notice FROM outbox WHERE digest_id = ?1 ORDER BY id LIMIT ?2";
@@ -207,6 +212,7 @@ static void row_read(struct db_stmt *st, struct sw_outbox_row *r, bool copy_noti
         r->notice = xstrdup(db_col_text(st, 16));
     else
         r->notice = (char *)db_col_text(st, 16);
+    db_col_copy(st, 17, r->person, sizeof(r->person));
 }
 
 /* Binds (tenant, channel, recipient) as ?1..?3. */
@@ -227,12 +233,16 @@ static bool threshold_notified(const struct sw_notify_config *cfg, int pct)
     return false;
 }
 
-/* One row; 1 when written, 0 when it was there already, or SW_E_*. */
+/* One row for person ("" = the tenant's channels); 1 when written, 0 when
+ * it was there already, or SW_E_*.  A row without an event gets a key
+ * hashed from the notice (written once however often it is enqueued),
+ * unless fresh (its caller keeps "once" itself). */
 static int outbox_add(struct db_conn *c, const struct sw_notice *n, int64_t event_id,
-                      enum notify_channel ch, const char *rcpt, int64_t now)
+                      enum notify_channel ch, const char *rcpt, const char *person, bool fresh,
+                      int64_t now)
 {
     char key[NOTIFY_KEY_LEN + 1];
-    if (event_id > 0)
+    if (event_id > 0 || fresh)
         notify_key_new(wall_ms(), key);
     else
         notify_key(n, 0, ch, rcpt, key);
@@ -240,7 +250,7 @@ static int outbox_add(struct db_conn *c, const struct sw_notice *n, int64_t even
     int rc = db_prep(c, event_id > 0 ? SQL_ADD_EVENT : SQL_ADD_NOTICE, &st);
     if (rc < 0)
         return rc;
-    char *body = notify_body(n, key);
+    char *body = notify_body_row(n, key, ch);
     db_bind_text(st, 1, n->tenant_id);
     db_bind_text(st, 2, notify_channel_name(ch));
     db_bind_text(st, 3, rcpt);
@@ -251,6 +261,7 @@ static int outbox_add(struct db_conn *c, const struct sw_notice *n, int64_t even
     db_bind_text(st, 8, body);
     db_bind_text(st, 9, key);
     db_bind_int64(st, 10, now);
+    db_bind_text(st, 11, person ? person : "");
     rc = db_exec(st);
     free(body);
     if (rc < 0)
@@ -264,7 +275,7 @@ static int live_add(struct db_conn *c, const struct sw_notice *n)
     char key[NOTIFY_KEY_LEN + 1];
     notify_key_new(wall_ms(), key);
     char *body = notify_body(n, key);
-    int rc = store_live_in(c, n->tenant_id, body);
+    int rc = store_live_in(c, n->tenant_id, body);  /* the url: added by the server's hook */
     if (rc == SW_E_TOOBIG) {        /* a dashboard line is not worth the event */
         log_warn("outbox: %s notice of %s/%s too large for live dashboards", n->type,
                  n->tenant_id, n->item_id);
@@ -274,29 +285,93 @@ static int live_add(struct db_conn *c, const struct sw_notice *n)
     return rc;
 }
 
-/* The rows of one notice (and its live path when `live`): rows written. */
-static int notice_write(struct db_conn *c, const struct sw_notice *n, int64_t event_id,
+/* The tenant's name into n (the store knows it; the callers need not). */
+static int tenant_name_in(struct db_conn *c, struct sw_notice *n)
+{
+    if (n->tenant_name[0])
+        return 0;
+    struct db_stmt *st;
+    int rc = db_prep(c, SQL_TENANT_NAME, &st);
+    if (rc < 0)
+        return rc;
+    db_bind_text(st, 1, n->tenant_id);
+    if ((rc = db_step_one(st)) == 1) {
+        db_col_copy(st, 0, n->tenant_name, sizeof(n->tenant_name));
+        db_reset(st);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+/* The rows that reach the engaged person: one per channel of its route
+ * (people.c resolved it: addresses and receivers included); a pager row
+ * also records its incident, so the item's acknowledgement or resolution
+ * reaches PagerDuty with the same dedup_key. */
+static int person_rows(struct db_conn *c, struct sw_notice *n, int64_t event_id, int64_t now)
+{
+    const struct sw_engaged *e = &n->engaged;
+    int rows = 0, rc = 0;
+    for (int ch = NOTIFY_EMAIL; ch < NOTIFY_NCHANNELS && rc >= 0; ch++) {
+        if (!(e->via & (1u << ch)) || ch == NOTIFY_WEBHOOK)
+            continue;
+        const char *rcpt = ch == NOTIFY_EMAIL   ? e->email
+                           : ch == NOTIFY_SLACK ? e->slack_url
+                           : ch == NOTIFY_PAGER ? e->routing_key
+                                                : e->voice_url;
+        if (!*rcpt)
+            continue;
+        if (ch == NOTIFY_PAGER) {
+            if (!n->dedup_key[0])
+                notify_dedup_key(n->tenant_id, n->item_kind, n->item_id, e->level, n->dedup_key);
+            snprintf(n->pager_action, sizeof(n->pager_action), "trigger");
+            if ((rc = store_pager_trigger_in(c, n->tenant_id, n->item_kind, n->item_id,
+                                             n->dedup_key, rcpt, e->user, now)) < 0)
+                break;
+        }
+        rc = outbox_add(c, n, event_id, (enum notify_channel)ch, rcpt, e->user, false, now);
+        rows += rc > 0 ? rc : 0;
+    }
+    return rc < 0 ? rc : rows;
+}
+
+/* The rows of one notice (and its live path when `live`): rows written.
+ * A notice that engages a person reaches that person (person_rows) and
+ * the tenant's machine channels (websocket, webhook), not its mailing
+ * lists and Slack channel: the point of naming someone is that they, not
+ * everyone, are told.  Any other notice goes to the tenant's channels. */
+static int notice_write(struct db_conn *c, const struct sw_notice *n0, int64_t event_id,
                         bool live)
 {
     struct sw_notify_config *cfg = xmalloc(sizeof(*cfg));
+    struct sw_notice *n = xmalloc(sizeof(*n));
+    *n = *n0;
     int rows = 0;
-    int rc = store_notify_config_in(c, n->tenant_id, cfg);
+    int rc = tenant_name_in(c, n);
+    if (rc == 0)
+        rc = store_notify_config_in(c, n->tenant_id, cfg);
     bool have = rc == 0;
     if (rc == SW_E_NOTFOUND)
         rc = 0;
+    bool person = n->engaged.user[0] != '\0';
     bool notified = have && !(strcmp(n->type, "sla.warning") == 0 &&
                               !threshold_notified(cfg, n->threshold_pct));
     int64_t now = wall_ms();
-    for (int ch = 0; notified && ch < NOTIFY_NCHANNELS && rc >= 0; ch++) {
+    if (rc >= 0 && person) {
+        rc = person_rows(c, n, event_id, now);
+        rows += rc > 0 ? rc : 0;
+    }
+    for (int ch = 0; notified && ch < NOTIFY_TENANT_CHANNELS && rc >= 0; ch++) {
         if (!(cfg->channels & (1u << ch)))
             continue;
+        if (person && ch != NOTIFY_WEBSOCKET && ch != NOTIFY_WEBHOOK)
+            continue;
         if (ch == NOTIFY_WEBSOCKET) {
-            rc = outbox_add(c, n, event_id, NOTIFY_WEBSOCKET, n->tenant_id, now);
+            rc = outbox_add(c, n, event_id, NOTIFY_WEBSOCKET, n->tenant_id, "", false, now);
             rows += rc > 0 ? rc : 0;
             continue;
         }
         for (size_t i = 0; i < cfg->nrcpt[ch] && rc >= 0; i++) {
-            rc = outbox_add(c, n, event_id, (enum notify_channel)ch, cfg->rcpt[ch][i], now);
+            rc = outbox_add(c, n, event_id, (enum notify_channel)ch, cfg->rcpt[ch][i], "", false,
+                            now);
             rows += rc > 0 ? rc : 0;
         }
     }
@@ -304,7 +379,23 @@ static int notice_write(struct db_conn *c, const struct sw_notice *n, int64_t ev
         rc = live_add(c, n);
     sodium_memzero(cfg->webhook_secret, sizeof(cfg->webhook_secret));
     free(cfg);
+    free(n);
     return rc < 0 ? rc : rows;
+}
+
+int store_pager_row_in(struct db_conn *c, const struct sw_notice *n, const char *routing_key);
+
+/* pager.c: an acknowledge or resolve event of an incident (its caller
+ * writes each once, under the incident's row lock). */
+int store_pager_row_in(struct db_conn *c, const struct sw_notice *n, const char *routing_key)
+{
+    struct sw_notice *k = xmalloc(sizeof(*k));
+    *k = *n;
+    int rc = tenant_name_in(c, k);
+    if (rc == 0)
+        rc = outbox_add(c, k, 0, NOTIFY_PAGER, routing_key, k->engaged.user, true, wall_ms());
+    free(k);
+    return rc;
 }
 
 int store_notice_in(struct db_conn *c, const struct sw_notice *n, int64_t event_id)
@@ -366,6 +457,7 @@ static int flood_gate(struct db_conn *c, const struct sw_outbox_row *r,
     bind_dest(st, r);
     db_bind_int64(st, 4, now);
     db_bind_int64(st, 5, f->window_ms);
+    db_bind_text(st, 6, r->person);
     if ((rc = db_step_one(st)) <= 0)
         return rc < 0 ? rc : SW_E_STORE;
     int64_t window_start = db_col_int64(st, 0);
@@ -383,6 +475,7 @@ static int flood_gate(struct db_conn *c, const struct sw_outbox_row *r,
         db_bind_text(st, 4, key);
         db_bind_int64(st, 5, window_start + f->window_ms);
         db_bind_int64(st, 6, now);
+        db_bind_text(st, 7, r->person);
         if ((rc = db_step_one(st)) <= 0)
             return rc < 0 ? rc : SW_E_STORE;
         digest_id = db_col_int64(st, 0);
@@ -391,6 +484,7 @@ static int flood_gate(struct db_conn *c, const struct sw_outbox_row *r,
             return rc;
         bind_dest(st, r);
         db_bind_int64(st, 4, digest_id);
+        db_bind_text(st, 5, r->person);
         if ((rc = db_exec(st)) < 0)
             return rc;
     }
@@ -403,7 +497,9 @@ static int flood_gate(struct db_conn *c, const struct sw_outbox_row *r,
 }
 
 /* A digest's body, built on its first claim: {id, type, tenant_id,
- * channel, count, items (the first SW_DIGEST_ITEMS notices), occurred_at}. */
+ * channel, count, items (the first SW_DIGEST_ITEMS notices), occurred_at},
+ * and for a person's digest whom it is for (engaged, and "to" on the
+ * phone: the delivery mentions or calls them as their notices would). */
 static int digest_render(struct db_conn *c, struct sw_outbox_row *r, int64_t now)
 {
     struct db_stmt *st;
@@ -412,6 +508,7 @@ static int digest_render(struct db_conn *c, struct sw_outbox_row *r, int64_t now
         return rc;
     bind_dest(st, r);
     db_bind_int64(st, 4, r->id);
+    db_bind_text(st, 5, r->person);
     if ((rc = db_exec(st)) < 0)
         return rc;
     if ((rc = db_prep(c, SQL_DIGEST_COUNT, &st)) < 0)
@@ -443,6 +540,12 @@ static int digest_render(struct db_conn *c, struct sw_outbox_row *r, int64_t now
     json_object_set_new(o, "tenant_id", json_string(r->tenant_id));
     json_object_set_new(o, "channel", json_string(notify_channel_name(r->channel)));
     json_object_set_new(o, "count", json_integer(count));
+    json_t *first = json_array_get(items, 0);
+    if (r->person[0] && json_is_object(first)) {
+        json_object_set(o, "engaged", json_object_get(first, "engaged"));
+        if (json_object_get(first, "to"))
+            json_object_set(o, "to", json_object_get(first, "to"));
+    }
     json_object_set_new(o, "items", items);
     json_object_set_new(o, "occurred_at", json_string(at));
     char *body = json_dumps(o, JSON_COMPACT);
@@ -500,6 +603,8 @@ static int by_dest(const void *a, const void *b)
     int d = strcmp(x->tenant_id, y->tenant_id);
     if (!d)
         d = strcmp(x->recipient, y->recipient);
+    if (!d)
+        d = strcmp(x->person, y->person);
     return d ? d : (x->id > y->id) - (x->id < y->id);
 }
 
@@ -519,7 +624,7 @@ static int claim_tx(struct db_conn *c, void *ud)
         if (x->got == x->max)       /* LIMIT ?3: never */
             continue;
         row_read(st, &x->out[x->got], true);
-        db_col_copy(st, 17, x->out[x->got].secret, sizeof(x->out[0].secret));
+        db_col_copy(st, 18, x->out[x->got].secret, sizeof(x->out[0].secret));
         x->got++;
     }
     db_reset(st);
@@ -528,7 +633,10 @@ static int claim_tx(struct db_conn *c, void *ud)
     qsort(x->out, x->got, sizeof(*x->out), by_id);
 
     const struct sw_flood *f = x->flood;
-    bool gate = f && f->max > 0 && f->window_ms > 0 && x->ch != NOTIFY_WEBSOCKET;
+    /* not pager: PagerDuty groups by dedup_key itself, and an acknowledge
+     * or resolve folded into a digest would never reach its incident */
+    bool gate = f && f->max > 0 && f->window_ms > 0 && x->ch != NOTIFY_WEBSOCKET &&
+                x->ch != NOTIFY_PAGER;
     struct dest_ref *order = xmalloc((x->got ? x->got : 1) * sizeof(*order));
     bool *folded = xcalloc(x->got ? x->got : 1, sizeof(*folded));
     for (size_t i = 0; i < x->got; i++)

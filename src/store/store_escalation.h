@@ -20,8 +20,11 @@
  * the outbox, any other tenant on its live dashboards after the commit.
  * One path per tenant, never both.
  *
- * Chains: per tenant and severity, 1..5 steps {level, role, timeout, method};
- * saving one replaces it and reschedules the alerts walking it. */
+ * Chains: per tenant and severity, 1..5 steps {level, role, user?, timeout,
+ * method}; saving one replaces it and reschedules the alerts walking it.
+ * A step naming a user reaches that person by its method (people.c
+ * resolves how when it fires; the event records it); acknowledging or
+ * resolving the alert closes the PagerDuty incidents its steps opened. */
 #ifndef SW_STORE_ESCALATION_H
 #define SW_STORE_ESCALATION_H
 
@@ -35,6 +38,7 @@ struct sw_esc_step {
     char role[SW_ROLE_MAX + 1];
     int32_t timeout_min;
     enum sla_esc_method method;
+    char user[SW_ID_MAX + 1];   /* the person told, "" = the tenant's channels */
 };
 
 struct sw_esc_chain {
@@ -72,6 +76,8 @@ struct sw_esc_event {
     int64_t due_at;             /* when it was due (= at for a manual step) */
     bool manual;
     char actor[SW_NAME_MAX + 32];
+    char user[SW_ID_MAX + 1];   /* the person engaged, "" = the tenant's channels */
+    char via[64];               /* channels that reached them: "email,pager" */
 };
 
 /* Where an alert stands (GET /escalation-status). */

@@ -146,6 +146,26 @@ struct sw_finding_filter {
 
 typedef int (*store_finding_cb)(const struct sw_finding *f, void *ud);
 
+/* Where a breached finding's escalation stands: its contacts engaged so
+ * far (by level) and who took it. */
+struct sw_finding_escalation {
+    size_t n;
+    struct {
+        int level;
+        char user[SW_ID_MAX + 1];
+        char via[64];                   /* "email,slack" */
+        int64_t engaged_at;
+    } engaged[SLA_CONTACTS_MAX];
+    int64_t acked_at;                   /* 0 = nobody took it */
+    char acked_by[SW_NAME_MAX + 32];
+};
+
+/* The answer of an acknowledgement. */
+struct sw_finding_ack {
+    struct sw_finding_escalation esc;
+    bool already;                       /* taken before: nothing written */
+};
+
 /* ---- the backend interface ------------------------------------------ */
 
 struct store_finding_ops {
@@ -213,6 +233,21 @@ struct store_finding_ops {
      * findings handled; call again while it equals limit.  Wake the
      * notifier after it returns with *processed > 0. */
     int (*process_due)(struct store *s, int64_t now, int limit, int *processed);
+
+    /* ---- escalation contacts (findings_contacts.c) ----
+     * The finding's engaged contacts and who took the escalation. */
+    int (*escalation_get)(struct store *s, const char *tenant_id, const char *id,
+                          struct sw_finding_escalation *out);
+    /* Someone takes the escalation: no later contact of this finding is
+     * engaged (until a recalculation moves its deadline into the future,
+     * which re-arms everything), with an "escalation.acknowledged" event.
+     * by_user: the caller's user id ("" for a token); allowed when it is
+     * the person engaged last, or may_operate (an analyst or above).
+     * SW_E_NOTFOUND, SW_E_CONFLICT (nobody engaged yet), SW_E_DENIED;
+     * taken already: 0 with out->already. */
+    int (*escalation_ack)(struct store *s, const char *tenant_id, const char *id, int64_t now,
+                          const char *actor, const char *by_user, bool may_operate,
+                          struct sw_finding_ack *out);
 };
 
 /* ---- wrappers -------------------------------------------------------- */
@@ -252,5 +287,14 @@ static inline int store_finding_next_due(struct store *s, int64_t now, int64_t *
 static inline int store_finding_process_due(struct store *s, int64_t now, int limit,
                                             int *processed)
 { return s->findings->process_due(s, now, limit, processed); }
+static inline int store_finding_escalation_get(struct store *s, const char *tenant_id,
+                                               const char *id,
+                                               struct sw_finding_escalation *out)
+{ return s->findings->escalation_get(s, tenant_id, id, out); }
+static inline int store_finding_escalation_ack(struct store *s, const char *tenant_id,
+                                               const char *id, int64_t now, const char *actor,
+                                               const char *by_user, bool may_operate,
+                                               struct sw_finding_ack *out)
+{ return s->findings->escalation_ack(s, tenant_id, id, now, actor, by_user, may_operate, out); }
 
 #endif

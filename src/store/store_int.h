@@ -116,6 +116,8 @@ int store_live_in(struct db_conn *c, const char *tenant_id, const char *body);
 
 /* events.c: appends an item event; *id_out (optional) = its id. */
 int store_event_add_in(struct db_conn *c, const struct sw_event *e, int64_t *id_out);
+/* events.c: n events in a few multi-row INSERTs (ids not read): 0 or SW_E_*. */
+int store_event_add_many_in(struct db_conn *c, const struct sw_event *const *e, size_t n);
 
 /* tenants.c: 1 when the tenant exists, 0 when not, or SW_E_*. */
 int store_tenant_exists_in(struct db_conn *c, const char *tenant_id);
@@ -143,6 +145,34 @@ int store_notice_in(struct db_conn *c, const struct sw_notice *n, int64_t event_
  * included (wipe it after use): 0, SW_E_NOTFOUND (none) or SW_E_*. */
 int store_notify_config_in(struct db_conn *c, const char *tenant_id,
                            struct sw_notify_config *out);
+
+/* people.c: whom an escalation engages and how.  Fills out (user, method,
+ * level as given) with the channels that reach the person: `want` is a set
+ * of channels (1u << NOTIFY_*) the step's method asks for; a channel whose
+ * contact point is missing (a Slack member id, a phone, the tenant's Slack
+ * or voice webhook, a routing key) falls back to email, and out->note says
+ * so.  A user who does not exist or has no role in the tenant is not
+ * engaged: 0 with out->user "" (the tenant's channels, as for a step
+ * without a person) and the note saying why.  Reads inside c. */
+struct sw_engaged;
+int store_person_route_in(struct db_conn *c, const char *tenant_id, const char *user_id,
+                          const char *method, unsigned want, int level,
+                          struct sw_engaged *out);
+/* 1 when user_id exists and holds a role in tenant_id (tenant_id "": any
+ * user), 0 when not, or SW_E_*. */
+int store_user_in_tenant_in(struct db_conn *c, const char *user_id, const char *tenant_id);
+
+/* pager.c: a PagerDuty trigger written for (kind, item) with this
+ * dedup_key and routing key (its outbox row is written by the caller). */
+int store_pager_trigger_in(struct db_conn *c, const char *tenant_id, const char *kind,
+                           const char *item_id, const char *dedup_key,
+                           const char *routing_key, const char *person, int64_t now);
+/* The item was acknowledged (resolved = false) or resolved: each incident
+ * it triggered and that is not that far yet gets its acknowledge or
+ * resolve event (a pager outbox row with the same dedup_key and routing
+ * key), once.  Returns the rows written, or SW_E_*. */
+int store_pager_item_in(struct db_conn *c, const char *tenant_id, const char *kind,
+                        const char *item_id, bool resolved, int64_t now);
 
 /* alerts.c: one alert (lock: {FOR_UPDATE}, to rewrite it): 0 or NOTFOUND. */
 int store_alert_get_in(struct db_conn *c, const char *tenant_id, const char *id, bool lock,

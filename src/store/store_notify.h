@@ -40,6 +40,11 @@ struct sw_notify_config {
     int thresholds[SW_NOTIFY_THR_MAX];          /* ascending */
     char webhook_secret[SW_SECRET_MAX + 1];     /* put: "" = keep the stored one */
     bool webhook_secret_set;                    /* get: one is stored */
+    /* for people (escalations naming a user): the PagerDuty routing key
+     * used when the person has none, and the voice webhook of the phone
+     * method ("" = none) */
+    char pagerduty_routing_key[NOTIFY_KEY_MAX + 1];
+    char voice_webhook[SW_URL_MAX + 1];
     int64_t updated_at;
 };
 
@@ -71,6 +76,7 @@ struct sw_outbox_row {
     int64_t delivered_at;               /* 0 = not yet */
     int64_t digest_id;                  /* digested: the digest row; 0 = none */
     char last_error[SW_NOTIFY_ERR_MAX + 1];
+    char person[SW_ID_MAX + 1];         /* the user it is for, "" = the tenant's channels */
     char *notice;
     /* claim only: the tenant's webhook secret at claim time ("" = none) */
     char secret[SW_SECRET_MAX + 1];

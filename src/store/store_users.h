@@ -43,6 +43,22 @@ struct sw_session {
     int64_t last_seen;
 };
 
+/* A user's contact points (PUT /users/{id}/contact): where an escalation
+ * that names them reaches them.  "" = not given; email "" means the
+ * account's own address. */
+#define SW_SLACK_ID_MAX 32
+#define SW_PHONE_MAX 16
+#define SW_ROUTING_KEY_MAX 64
+struct sw_contact_points {
+    char user_id[SW_ID_MAX + 1];
+    char email[SW_EMAIL_MAX + 1];
+    char slack_user_id[SW_SLACK_ID_MAX + 1];
+    char phone[SW_PHONE_MAX + 1];                   /* E.164 */
+    char pagerduty_routing_key[SW_ROUTING_KEY_MAX + 1];
+    int64_t updated_at;                             /* 0 = never set */
+    char updated_by[SW_NAME_MAX + 32];
+};
+
 /* One audit row.  before/after: JSON text or NULL; borrowed. */
 struct sw_audit {
     int64_t id;
@@ -126,6 +142,13 @@ struct store_user_ops {
     int (*audit_add)(struct store *s, const struct sw_audit *a);
     int (*audit_list)(struct store *s, const struct sw_audit_filter *f,
                       store_audit_cb cb, void *ud);
+
+    /* Contact points (people.c).  get: SW_E_NOTFOUND when the user does
+     * not exist; a user who never set any gets empty ones.  put: replaces
+     * them with the audit rows, in one transaction. */
+    int (*contact_get)(struct store *s, const char *user_id, struct sw_contact_points *out);
+    int (*contact_put)(struct store *s, const struct sw_contact_points *cp,
+                       const struct sw_audit *audits, size_t naudits);
 };
 
 /* ---- wrappers -------------------------------------------------------- */
@@ -180,6 +203,13 @@ static inline int store_token_get(struct store *s, int64_t id, struct sw_token *
 static inline int store_token_revoke(struct store *s, int64_t id, int64_t now,
                                      const struct sw_audit *a)
 { return s->users->token_revoke(s, id, now, a); }
+
+static inline int store_contact_get(struct store *s, const char *user_id,
+                                    struct sw_contact_points *out)
+{ return s->users->contact_get(s, user_id, out); }
+static inline int store_contact_put(struct store *s, const struct sw_contact_points *cp,
+                                    const struct sw_audit *a, size_t na)
+{ return s->users->contact_put(s, cp, a, na); }
 
 static inline int store_audit_add(struct store *s, const struct sw_audit *a)
 { return s->users->audit_add(s, a); }

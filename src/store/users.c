@@ -460,6 +460,11 @@ int store_throttle_fail_sql(struct store *s, const char *key, int64_t now,
                             const struct sw_throttle *t, int64_t *locked_until);
 int store_throttle_reset_sql(struct store *s, const char *key);
 
+int people_contact_get(struct store *s, const char *user_id,
+                       struct sw_contact_points *out);                  /* people.c */
+int people_contact_put(struct store *s, const struct sw_contact_points *cp,
+                       const struct sw_audit *audits, size_t naudits);
+
 const struct store_user_ops sql_user_ops = {
     .create = user_create,
     .get = user_get,
@@ -479,4 +484,6 @@ const struct store_user_ops sql_user_ops = {
     .token_revoke = token_revoke,
     .audit_add = audit_add,
     .audit_list = audit_list,
+    .contact_get = people_contact_get,
+    .contact_put = people_contact_put,
 };

@@ -1,7 +1,9 @@
-// settings.js: escalation chains (per severity, edited in place), the
-// escalation audit trail, notification channels and their history, and the
-// SLA templates (apply one to the tenant), and the business-hours
-// calendars (calendars.js).
+// settings.js: escalation chains (per severity, edited in place; a step may
+// name a person of the tenant, picked with their contact points in view),
+// the escalation audit trail, notification channels and their history, the
+// SLA templates (apply one to the tenant), and the signed-in user's own
+// contact points (where escalations naming them reach them), and the
+// business-hours calendars (calendars.js).
 import * as api from './api.js';
 import { mountCalendars } from './calendars.js';
 import {
@@ -19,6 +21,8 @@ export function mount(root, ctx) {
   const canConfigure = ctx.canConfigure();
 
   const escEl = h('div', { id: 'escalations', class: 'panel panel-pad' });
+  const meEl = h('div', { id: 'my-contact', class: 'panel panel-pad' });
+  const me = ctx.session && ctx.session.user_id;
   const escEventsEl = h('div', { id: 'escalation-events', class: 'panel' });
   const notifyEl = h('div', { id: 'notifications', class: 'panel panel-pad' });
   const historyEl = h('div', { id: 'notification-history', class: 'panel' });
@@ -36,7 +40,8 @@ export function mount(root, ctx) {
     h('div', { class: 'settings-grid' },
       h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Recent escalations' })), escEventsEl),
       h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Notification history' })), historyEl)),
-    h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Business-hours calendars' }), h('span', { class: 'hint', text: 'clocks on a calendar count business time only' })), calendarsEl));
+    h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Business-hours calendars' }), h('span', { class: 'hint', text: 'clocks on a calendar count business time only' })), calendarsEl),
+    me ? h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'My contact points' }), h('span', { class: 'hint', text: 'where escalations that name you reach you' })), meEl) : null);
 
   // ---- templates -------------------------------------------------------------------------
   async function loadTemplates() {
@@ -84,23 +89,67 @@ export function mount(root, ctx) {
       h('div', { class: 'section-head' }, sevChip(sev), h('div', { class: 'right' }, edit)),
       steps.length
         ? h('div', { class: 'chain' }, steps.map((s, i) => [i ? h('span', { class: 'arrow', text: '→' }) : null,
-          h('span', { class: 'step' }, h('b', { text: s.level }), ` ${s.role} · ${s.timeout_minutes}m · ${s.notification_method}`)]))
+          h('span', { class: 'step' }, h('b', { text: s.level }), ` ${s.role}${s.user ? ` → ${s.user}` : ''} · ${s.timeout_minutes}m · ${s.notification_method}`)]))
         : h('p', { class: 'muted', text: 'No chain: alerts of this severity are not escalated.' }));
     edit.addEventListener('click', () => box.replaceWith(chainEditor(sev)));
     return box;
   }
 
+  // The tenant's people (GET /tenants/{id}/people), for the person picker.
+  let people = [];
+  async function loadPeople() {
+    if (!canConfigure) return;
+    try {
+      people = asList(await api.get(`/api/v1/tenants/${te}/people`));
+    } catch (e) {
+      people = [];
+    }
+  }
+
+  // What reaches a person by a method: their contact point, or email instead.
+  function reach(p, method) {
+    const c = (p && p.contact) || {};
+    const pts = [`email ${c.effective_email || p.email}`];
+    if (c.slack_user_id) pts.push(`Slack ${c.slack_user_id}`);
+    if (c.phone) pts.push(`phone ${c.phone}`);
+    if (c.pagerduty_routing_key_set) pts.push('PagerDuty key');
+    const missing = { slack: !c.slack_user_id && 'no Slack member id', phone: !c.phone && 'no phone', pager: false }[method];
+    return { text: pts.join(' · '), warn: missing ? `${missing}: told by email instead` : '' };
+  }
+
   function stepRow(s = {}) {
     const lvl = h('select', { 'aria-label': 'Level' }, LEVELS.map((l) => h('option', { value: l, text: l })));
     lvl.value = s.level || 'L1';
-    const role = h('input', { type: 'text', value: s.role || '', placeholder: 'Role or person', 'aria-label': 'Role' });
+    const role = h('input', { type: 'text', value: s.role || '', placeholder: 'Role or team', 'aria-label': 'Role' });
+    const who = h('select', { 'aria-label': 'Person', name: 'person' },
+      h('option', { value: '', text: '— tenant channels —' }),
+      people.map((p) => h('option', { value: p.id, text: `${p.id} (${(p.contact && p.contact.effective_email) || p.email})` })));
+    if (s.user && !people.some((p) => p.id === s.user)) who.appendChild(h('option', { value: s.user, text: s.user }));
+    who.value = s.user || '';
     const to = h('input', { type: 'number', min: 1, max: 1440, value: s.timeout_minutes || 30, 'aria-label': 'Timeout (minutes)' });
     const m = h('select', { 'aria-label': 'Method' }, METHODS.map((x) => h('option', { value: x, text: x })));
     m.value = s.notification_method || 'email';
     const del = h('button', { class: 'btn btn-ghost btn-icon btn-danger', type: 'button', title: 'Remove step', 'aria-label': 'Remove step' }, icon('trash'));
-    const row = h('div', { class: 'step-row' }, lvl, role, to, m, del);
+    const info = h('div', { class: 'step-person muted', 'data-person-info': '' });
+    const showInfo = () => {
+      const p = people.find((x) => x.id === who.value);
+      if (!p) {
+        replace(info, who.value ? `${who.value}` : 'the tenant\'s channels (notification settings)');
+        return;
+      }
+      const r = reach(p, m.value);
+      replace(info, h('span', { text: r.text }), r.warn ? h('span', { class: 'warn', text: ` · ${r.warn}` }) : null);
+    };
+    who.addEventListener('change', showInfo);
+    m.addEventListener('change', showInfo);
+    showInfo();
+    const row = h('div', { class: 'step-row' }, lvl, role, who, to, m, del, info);
     del.addEventListener('click', () => row.remove());
-    row.read = () => ({ level: lvl.value, role: role.value.trim(), timeout_minutes: Number(to.value), notification_method: m.value });
+    row.read = () => {
+      const out = { level: lvl.value, role: role.value.trim(), timeout_minutes: Number(to.value), notification_method: m.value };
+      if (who.value) out.user = who.value;
+      return out;
+    };
     return row;
   }
 
@@ -112,7 +161,7 @@ export function mount(root, ctx) {
     const cancel = h('button', { class: 'btn btn-ghost btn-sm', type: 'button' }, 'Cancel');
     const box = h('div', { class: 'chain-block', dataset: { severity: sev } },
       h('div', { class: 'section-head' }, sevChip(sev)),
-      h('div', { class: 'step-row muted' }, 'Level', 'Role', 'Timeout (min)', 'Method', ''),
+      h('div', { class: 'step-row step-head muted' }, ['Level', 'Role', 'Person', 'Timeout (min)', 'Method', ''].map((x) => h('span', { text: x }))),
       rows, h('div', { class: 'config-foot' }, add, save, cancel, msg));
     add.addEventListener('click', () => rows.appendChild(stepRow({ level: LEVELS[Math.min(rows.children.length, 4)] })));
     cancel.addEventListener('click', () => box.replaceWith(chainView(sev)));
@@ -136,7 +185,7 @@ export function mount(root, ctx) {
   async function loadEscalations() {
     replace(escEl, loadingState());
     try {
-      const r = await api.get(`/api/v1/sla/escalations/${te}`);
+      const [r] = await Promise.all([api.get(`/api/v1/sla/escalations/${te}`), loadPeople()]);
       if (!alive) return;
       chains = {};
       for (const c of asList(r.chains || r)) chains[c.severity] = c.chain || c.steps || [];
@@ -155,8 +204,8 @@ export function mount(root, ctx) {
         h('thead', null, h('tr', null, ['When', 'Alert', 'Severity', 'Step', 'Via', 'Trigger'].map((x) => h('th', { text: x })))),
         h('tbody', null, items.length ? items.map((e) => h('tr', null,
           h('td', { class: 'nowrap', text: fmtDateTime(e.at) }), h('td', { class: 'mono', text: e.alert_id }),
-          h('td', null, sevChip(e.severity)), h('td', null, h('b', { text: e.level }), ` ${e.role || ''}`),
-          h('td', { text: e.notification_method || '—' }), h('td', { class: 'muted', text: e.trigger || '' })))
+          h('td', null, sevChip(e.severity)), h('td', null, h('b', { text: e.level }), ` ${e.role || ''}${e.user ? ` → ${e.user}` : ''}`),
+          h('td', { text: e.via || e.notification_method || '—' }), h('td', { class: 'muted', text: e.trigger || '' })))
           : h('tr', { class: 'empty-row' }, h('td', { colspan: 6, text: 'No escalations yet.' }))))));
     } catch (e) {
       if (alive) replace(escEventsEl, h('div', { class: 'panel-pad' }, errorState('Escalation history unavailable', e, loadEscEvents)));
@@ -244,7 +293,55 @@ export function mount(root, ctx) {
     }
   }
 
+  // ---- my contact points -----------------------------------------------------------------
+  async function loadMe() {
+    if (!me) return;
+    replace(meEl, loadingState());
+    let c;
+    try {
+      c = await api.get(`/api/v1/users/${api.enc(me)}/contact`);
+    } catch (e) {
+      if (alive) replace(meEl, errorState('Contact points unavailable', e, loadMe));
+      return;
+    }
+    if (!alive) return;
+    const input = (name, label, value, extra) => h('div', { class: 'field' }, h('label', { for: `me-${name}`, text: label }),
+      h('input', { id: `me-${name}`, name, type: 'text', value: value || '', ...extra }),
+      h('div', { class: 'field-error', 'data-field-error': name, hidden: true }));
+    const msg = h('span', { class: 'save-msg', id: 'my-contact-msg' });
+    const form = h('form', { id: 'my-contact-form', novalidate: true },
+      h('div', { class: 'grid-2' },
+        input('email', `Email (empty: ${c.effective_email})`, c.email, { type: 'email', placeholder: c.effective_email, autocomplete: 'email' }),
+        input('slack_user_id', 'Slack member id', c.slack_user_id, { placeholder: 'U0123ABCD' }),
+        input('phone', 'Phone (E.164)', c.phone, { type: 'tel', placeholder: '+14155550123', autocomplete: 'tel' }),
+        input('pagerduty_routing_key', 'PagerDuty routing key', '', { type: 'password', autocomplete: 'off', placeholder: c.pagerduty_routing_key_set ? `set (${c.pagerduty_routing_key}); empty keeps it` : 'not set' })),
+      h('div', { class: 'config-foot' }, h('button', { class: 'btn btn-primary', type: 'submit', id: 'my-contact-save' }, 'Save my contact points'), msg));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      for (const e of form.querySelectorAll('[data-field-error]')) e.hidden = true;
+      const val = (n) => form.querySelector(`[name="${n}"]`).value.trim();
+      const body = { email: val('email') || null, slack_user_id: val('slack_user_id') || null, phone: val('phone') || null };
+      if (val('pagerduty_routing_key')) body.pagerduty_routing_key = val('pagerduty_routing_key');
+      try {
+        await api.request('PUT', `/api/v1/users/${api.enc(me)}/contact`, { body });
+        replace(msg, icon('check'), 'Saved');
+        msg.className = 'save-msg ok';
+        form.querySelector('[name="pagerduty_routing_key"]').value = '';
+      } catch (e) {
+        const fe = e.field && form.querySelector(`[data-field-error="${e.field}"]`);
+        if (fe) {
+          fe.hidden = false;
+          fe.textContent = e.message;
+        }
+        replace(msg, icon('xcircle'), `Not saved: ${e.field ? `${e.field}: ` : ''}${e.message}`);
+        msg.className = 'save-msg err';
+      }
+    });
+    replace(meEl, form);
+  }
+
   loadTemplates();
+  loadMe();
   loadEscalations();
   loadEscEvents();
   loadNotify();

@@ -5,7 +5,8 @@
 // tiles, trend bars with the target line, a breach arriving over the
 // WebSocket without a reload, the configuration form saving (and
 // persisting) and showing a field error for an out-of-range value, the
-// findings, reports and settings views, and no console errors.
+// findings, reports and settings views (a person picked for an escalation
+// step, the user's own contact points, at 390 px too), and no console errors.
 // Screenshots go to build/browser-artifacts/ (docs/dashboard.png too with
 // SLAWATCH_DOCS_SCREENSHOT=1).
 import { test, before, after } from 'node:test';
@@ -318,6 +319,72 @@ test('a calendar is edited in settings and chosen in the SLA configuration', asy
   await page.locator('#save-msg.ok').waitFor();
   await page.click('#config-toggle');
   assert.equal((await apiCall('DELETE', '/api/v1/tenants/acme-bank/calendars/office')).status, 204);
+});
+
+test('escalation settings pick a person with their contact points; a user sets their own, at 390 px too', async () => {
+  // two people of acme-bank; alice has a Slack member id and a phone, bob none
+  for (const [id, role] of [['alice', 'manager'], ['bob', 'analyst']]) {
+    const r = await apiCall('POST', '/api/v1/users', { id, email: `${id}@acme-bank.test`, roles: [{ role, tenant_id: 'acme-bank' }] });
+    assert.equal(r.status, 201);
+  }
+  assert.equal((await apiCall('PUT', '/api/v1/users/alice/contact', { slack_user_id: 'U0ALICE', phone: '+14155550111' })).status, 200);
+  await page.click('#nav a[data-view="settings"]');
+  const block = page.locator('#escalations .chain-block[data-severity="high"]');
+  await block.locator('button', { hasText: 'Edit' }).click();
+  const rows = block.locator('.step-row:not(.step-head)');
+  await rows.first().waitFor();
+  // the picker lists the tenant's people; the row shows what reaches them
+  const first = rows.nth(0);
+  await first.locator('select[name="person"]').selectOption('alice');
+  await first.locator('select[aria-label="Method"]').selectOption('phone');
+  assert.match(await first.locator('[data-person-info]').textContent(), /phone \+14155550111/);
+  const second = rows.nth(1);
+  await second.locator('select[name="person"]').selectOption('bob');
+  await second.locator('select[aria-label="Method"]').selectOption('slack');
+  assert.match(await second.locator('[data-person-info]').textContent(), /no Slack member id: told by email instead/);
+  await shot('09-escalation-person');
+  await block.locator('button', { hasText: 'Save chain' }).click();
+  await block.locator('.chain').waitFor();
+  assert.match(await block.textContent(), /→ alice/);
+  const esc = await apiCall('GET', '/api/v1/sla/escalations/acme-bank');
+  const high = esc.json.chains.find((c) => c.severity === 'high');
+  assert.equal(high.chain[0].user, 'alice');
+  assert.equal(high.chain[0].notification_method, 'phone');
+  assert.equal(high.chain[1].user, 'bob');
+
+  // the signed-in user's own contact points
+  const phone = page.locator('#my-contact-form [name="phone"]');
+  await phone.waitFor();
+  await phone.fill('+4930123456');
+  await page.fill('#my-contact-form [name="slack_user_id"]', 'U0DEMO');
+  await page.click('#my-contact-save');
+  await page.locator('#my-contact-msg.ok').waitFor();
+  const mine = await apiCall('GET', '/api/v1/users/demo/contact');
+  assert.equal(mine.json.phone, '+4930123456');
+  assert.equal(mine.json.slack_user_id, 'U0DEMO');
+  await phone.fill('call me maybe');
+  expectedErrors.push(/status of 422 .*\/api\/v1\/users\/demo\/contact\)$/);
+  await page.click('#my-contact-save');
+  await page.locator('[data-field-error="phone"]').waitFor({ state: 'visible' });
+  assert.match(await page.locator('#my-contact-msg').textContent(), /Not saved: phone/);
+
+  // a phone's width: nothing wider than the screen, the picker usable
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  await page.locator('#escalations .chain').first().waitFor();
+  await block.locator('button', { hasText: 'Edit' }).click();
+  await block.locator('select[name="person"]').first().waitFor();
+  assert.equal(await block.locator('select[name="person"]').first().inputValue(), 'alice');
+  assert.ok(await block.locator('select[name="person"]').first().isVisible());
+  assert.ok(await page.locator('#my-contact-form [name="phone"]').isVisible());
+  assert.equal(await page.locator('#my-contact-form [name="phone"]').inputValue(), '+4930123456');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow} px wider than 390`);
+  await shot('10-settings-390');
+  await block.locator('button', { hasText: 'Cancel' }).click();
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.click('#nav a[data-view="dashboard"]');
+  await page.locator('#scorecard .score-card').first().waitFor();
 });
 
 test('dashboard screenshot, and no console errors', async () => {

@@ -466,12 +466,34 @@ static void test_recalculate_after_global_change(void **state)
     expect_sla(s, "beta", "b1", 50, "global", NULL);
 }
 
+/* A user with a role in tenant (a contact must be one: issue 13). */
+static void make_user(struct sw_server *s, const char *id, const char *tenant)
+{
+    char body[256];
+    snprintf(body, sizeof(body),
+             "{\"id\":\"%s\",\"email\":\"%s@example.test\",\"roles\":[{\"role\":\"analyst\","
+             "\"tenant_id\":\"%s\"}]}", id, id, tenant);
+    assert_int_equal(api(s, "POST", "/api/v1/users", ADMIN_TOKEN, body, NULL), 201);
+}
+
 static void test_escalation_contacts(void **state)
 {
     struct sw_server *s = *state;
     struct http_resp r;
     it_make_tenant(s, "acme");
     make_project(s, "acme", "web");
+    make_user(s, "noc", "acme");
+    make_user(s, "ciso", "acme");
+    make_user(s, "lead", "acme");
+    it_make_tenant(s, "beta");
+    make_user(s, "stranger", "beta");
+    /* a contact is a user of the tenant: unknown or another tenant's, 422 */
+    expect_422(s, ACME, "{\"escalation_contacts\":[{\"level\":1,\"user\":\"ghost\"}]}",
+               "escalation_contacts[0].user");
+    expect_422(s, ACME, "{\"escalation_contacts\":[{\"level\":1,\"user\":\"noc\"},"
+               "{\"level\":2,\"user\":\"stranger\"}]}", "escalation_contacts[1].user");
+    expect_422(s, GLOBAL, "{\"escalation_contacts\":[{\"level\":1,\"user\":\"ghost\"}]}",
+               "escalation_contacts[0].user");
     put_policy(s, GLOBAL, "{\"escalation_contacts\":[{\"level\":1,\"user\":\"noc\"}]}");
     /* any subset of levels, stored by level */
     assert_int_equal(api(s, "PUT", ACME, ADMIN_TOKEN,

@@ -401,6 +401,12 @@ static void declaration_pass(void)
         "DELETE /api/v1/session",   /* a caller ends its own session */
         /* API.md's POST: a query with a body (two periods), it writes nothing */
         "POST /api/v1/sla/reports/{tenant_id}/compare",
+        /* a user sets their own contact points; anyone else: admin of one
+         * of the user's tenants, or 404 (api_people.c) */
+        "PUT /api/v1/users/{user_id}/contact",
+        /* the person engaged takes the escalation whatever their role;
+         * anyone else needs operate, or 403 (api_finding_escalation.c) */
+        "POST /api/v1/findings/{id}/escalation/acknowledge",
     };
     char key[600];
     for (size_t i = 0; i < nroutes; i++) {

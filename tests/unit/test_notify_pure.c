@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <sodium.h>
 
 #include "notify/notify.h"
@@ -217,8 +218,10 @@ static void test_body_fields_in_order(void **state)
     struct sw_notice n = breach();
     char *s = notify_body(&n, "ntf_x");
     assert_string_equal(s, "{\"id\":\"ntf_x\",\"type\":\"sla.breach\",\"tenant_id\":\"acme\","
-                           "\"item_kind\":\"alert\",\"item_id\":\"A-1\",\"severity\":\"critical\","
+                           "\"tenant_name\":null,\"item_kind\":\"alert\",\"item_id\":\"A-1\","
+                           "\"title\":null,\"severity\":\"critical\","
                            "\"clock\":\"resolve\",\"due_at\":\"2026-11-22T10:00:00.000Z\","
+                           "\"overage_ms\":0,\"engaged\":null,"
                            "\"occurred_at\":\"2026-11-22T10:00:00.001Z\"}");
     free(s);
     strcpy(n.type, "sla.warning");
@@ -280,10 +283,152 @@ static void test_email_message(void **state)
                         "Message-ID: <ntf_abc@slawatch>\r\n"
                         "MIME-Version: 1.0\r\n"
                         "Content-Type: text/plain; charset=utf-8\r\n"
-                        "Content-Transfer-Encoding: 8bit\r\n"
+                        "Content-Transfer-Encoding: 7bit\r\n"
                         "Auto-Submitted: auto-generated\r\n"
                         "\r\n"
                         "line one\r\nline two\r\n.dot\r\n");
+    free(m);
+}
+
+/* The people's fields: title, tenant name, overage, engaged, in the body and
+ * the texts; the link added for delivery. */
+static void test_body_people(void **state)
+{
+    struct sw_notice n = breach();
+    strcpy(n.title, "Disk full on db-1");
+    strcpy(n.tenant_name, "Acme Bank");
+    n.overage_ms = 3 * 3600000 + 5 * 60000;
+    strcpy(n.engaged.user, "mgr1");
+    strcpy(n.engaged.method, "slack");
+    n.engaged.level = 2;
+    n.engaged.via = (1u << NOTIFY_SLACK);
+    strcpy(n.engaged.slack_user_id, "U0MGR1");
+    char *body = notify_body(&n, "k");
+    assert_non_null(strstr(body, "\"title\":\"Disk full on db-1\""));
+    assert_non_null(strstr(body, "\"tenant_name\":\"Acme Bank\""));
+    assert_non_null(strstr(body, "\"overage_ms\":11100000"));
+    assert_non_null(strstr(body, "\"engaged\":{\"user\":\"mgr1\",\"method\":\"slack\",\"level\":2,"
+                                 "\"via\":[\"slack\"],\"slack_user_id\":\"U0MGR1\"}"));
+    char *sum = notify_summary(body);
+    assert_string_equal(sum, "SLA breach: alert A-1 \"Disk full on db-1\" (critical, resolve "
+                             "clock) in tenant Acme Bank");
+    char *det = notify_details(body);
+    assert_non_null(strstr(det, "  overage: 3 h 5 min\n"));
+    assert_non_null(strstr(det, "  engaged: mgr1 (slack via slack)\n"));
+    free(sum);
+    free(det);
+    char *linked = notify_body_with_url(body, "https://sla.example.com/");
+    assert_non_null(strstr(linked, "\"url\":\"https://sla.example.com/sla-dashboard#/dashboard?"
+                                   "tenant=acme&alert=A-1\""));
+    det = notify_details(linked);
+    assert_non_null(strstr(det, "  url: https://sla.example.com/sla-dashboard#/dashboard?"));
+    free(det);
+    free(linked);
+    linked = notify_body_with_url(body, "");
+    assert_string_equal(linked, body);
+    free(linked);
+    free(body);
+    char url[256];
+    notify_item_url("http://x", "t 1", "finding", "CVE/1", url, sizeof(url));
+    assert_string_equal(url, "http://x/sla-dashboard#/findings?tenant=t%201&finding=CVE%2F1");
+}
+
+static void test_pagerduty_body(void **state)
+{
+    struct sw_notice n = breach();
+    strcpy(n.type, "sla.escalation");
+    strcpy(n.title, "Disk full");
+    strcpy(n.dedup_key, "slawatch/acme/alert/A-1/2");
+    char *row = notify_body_row(&n, "k", NOTIFY_PAGER);
+    assert_non_null(strstr(row, "\"event_action\":\"trigger\",\"dedup_key\":\"slawatch/acme/"));
+    char *pd = notify_pagerduty_body(row, "R0UTINGKEY0123456789abcd", "https://sla.test");
+    json_t *o = json_loads(pd, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(o, "routing_key")),
+                        "R0UTINGKEY0123456789abcd");
+    assert_string_equal(json_string_value(json_object_get(o, "event_action")), "trigger");
+    assert_string_equal(json_string_value(json_object_get(o, "dedup_key")),
+                        "slawatch/acme/alert/A-1/2");
+    json_t *p = json_object_get(o, "payload");
+    assert_non_null(strstr(json_string_value(json_object_get(p, "summary")), "Disk full"));
+    assert_string_equal(json_string_value(json_object_get(p, "source")), "slawatch");
+    assert_string_equal(json_string_value(json_object_get(p, "severity")), "critical");
+    assert_string_equal(json_string_value(json_object_get(p, "timestamp")),
+                        "2026-11-22T10:00:00.001Z");
+    assert_true(json_is_array(json_object_get(o, "links")));
+    json_decref(o);
+    free(pd);
+    free(row);
+    strcpy(n.pager_action, "resolve");
+    row = notify_body_row(&n, "k", NOTIFY_PAGER);
+    pd = notify_pagerduty_body(row, "R0UTINGKEY0123456789abcd", "");
+    o = json_loads(pd, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(o, "event_action")), "resolve");
+    assert_null(json_object_get(o, "payload"));
+    json_decref(o);
+    free(pd);
+    free(row);
+    /* dedup keys: readable, or a digest when too long for PagerDuty */
+    char key[256], big[200];
+    notify_dedup_key("acme", "alert", "A-1", 3, key);
+    assert_string_equal(key, "slawatch/acme/alert/A-1/3");
+    memset(big, 'x', 128);
+    big[128] = '\0';
+    notify_dedup_key(big, "alert", big, 3, key);
+    assert_true(strlen(key) < 256);
+    assert_non_null(strstr(key, "slawatch/alert/"));
+}
+
+/* RFC 2047: every encoded-word at most 75 characters, every line at most
+ * 76, each word whole characters; the body quoted-printable when 8-bit. */
+static void test_email_encoding(void **state)
+{
+    const char *subj = "[slawatch] SLA breach: alert A-1 \"Überlastung im Rechenzentrum "
+                       "Zürich – ❗ Ausfall der Datenbank 数据库\" (critical) in tenant Acme";
+    char *m = notify_email_message("a@b.test", "c@d.test", subj, "Grüße\nline two", "k", 0);
+    const char *h = strstr(m, "Subject: ");
+    assert_non_null(h);
+    const char *end = strstr(h, "\r\nMessage-ID");
+    assert_non_null(end);
+    char *decoded = calloc(1, 2048);
+    size_t dl = 0;
+    for (const char *line = h; line < end;) {
+        const char *eol = strstr(line, "\r\n");
+        assert_true(eol - line <= 76);
+        const char *w = strstr(line, "=?UTF-8?B?");
+        assert_true(w && w < eol);
+        const char *we = strstr(w + 10, "?=");
+        assert_true(we && we + 2 == eol);
+        assert_true(we + 2 - w <= 75);
+        size_t bl = 0;
+        assert_int_equal(sodium_base642bin((unsigned char *)decoded + dl, 2048 - dl, w + 10,
+                                           (size_t)(we - w - 10), NULL, &bl, NULL,
+                                           sodium_base64_VARIANT_ORIGINAL), 0);
+        /* whole characters: no word ends inside a UTF-8 sequence */
+        unsigned char last = (unsigned char)decoded[dl + bl - 1];
+        assert_true(last < 0x80 || (last & 0xc0) == 0x80);
+        dl += bl;
+        line = eol + 2;
+        if (line < end)
+            assert_int_equal(line[0], ' ');
+    }
+    assert_string_equal(decoded, subj);
+    free(decoded);
+    assert_non_null(strstr(m, "Content-Transfer-Encoding: quoted-printable\r\n"));
+    assert_non_null(strstr(m, "\r\n\r\nGr=C3=BC=C3=9Fe\r\nline two\r\n"));
+    free(m);
+    /* a long ASCII subject folds at spaces */
+    char longsubj[300];
+    memset(longsubj, 0, sizeof(longsubj));
+    for (int i = 0; i < 30; i++)
+        strcat(longsubj, "word123 ");
+    m = notify_email_message("a@b.test", "c@d.test", longsubj, "x", "k", 0);
+    h = strstr(m, "Subject:");
+    end = strstr(h, "\r\nMessage-ID");
+    for (const char *line = h; line < end;) {
+        const char *eol = strstr(line, "\r\n");
+        assert_true(eol - line <= 78);
+        line = eol + 2;
+    }
     free(m);
 }
 
@@ -372,6 +517,9 @@ int main(void)
         cmocka_unit_test(test_body_fields_in_order),
         cmocka_unit_test(test_summary_and_details),
         cmocka_unit_test(test_email_message),
+        cmocka_unit_test(test_email_encoding),
+        cmocka_unit_test(test_body_people),
+        cmocka_unit_test(test_pagerduty_body),
         cmocka_unit_test(test_email_no_header_injection),
         cmocka_unit_test(test_recipient_public_hides_slack_urls),
         cmocka_unit_test(test_channel_names),
