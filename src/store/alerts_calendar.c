@@ -70,6 +70,22 @@ int alert_pauses_record_in(struct db_conn *c, const struct sw_alert *before,
     return 0;
 }
 
+int alert_attach_in(struct db_conn *c, struct cal_memo *memo, struct sw_alert *x)
+{
+    const char *id[2] = {x->ack_cal, x->res_cal};
+    struct sla_clock *k[2] = {&x->a.ack, &x->a.resolve};
+    for (int i = 0; i < 2; i++) {
+        k[i]->cal = NULL;
+        if (!id[i][0])
+            continue;
+        int rc = store_calendar_in(c, memo, x->tenant_id, id[i], &k[i]->cal);
+        /* gone (deleted after its clocks stopped): the frozen verdict stands */
+        if (rc < 0 && rc != SW_E_NOTFOUND)
+            return rc;
+    }
+    return 0;
+}
+
 int alert_calendar_start_in(struct db_conn *c, struct cal_memo *memo, struct sw_alert *x,
                             const struct sw_alert_policy *p)
 {
