@@ -262,6 +262,40 @@ static void test_alerts(void **state)
     assert_int_equal(sla_clock_due(&a.a.ack, T0 + 5 * DAY), T0 + 4 * DAY + 9 * HOUR + 20 * MIN);
 }
 
+/* A reopen continues the clocks: the time the alert spent resolved is a
+ * pause, measured on the calendar, and again on the next one it moves to. */
+static void test_alert_reopen(void **state)
+{
+    struct storetest *t = *state;
+    struct sw_calendar c;
+    struct sw_alert a;
+    enum sw_alert_result res;
+    int64_t n;
+    mk_tenant(t->s, "acme");
+    mk_cal(&c, "acme", "office", 9, 17, NULL, 0);
+    assert_int_equal(put(t->s, &c, T0, NULL, NULL), 0);
+    set_def_cal(t->s, "acme", SLA_SEV_LOW, "office", T0, NULL);
+    /* Thursday 09:00; resolved 10:00, reopened Friday 10:00: 8 business hours */
+    struct sw_alert_new in = {.tenant_id = "acme", .id = "l1", .sev = SLA_SEV_LOW,
+                              .created_at = T0 + 9 * HOUR};
+    assert_int_equal(store_alert_create(t->s, &in, T0 + 9 * HOUR, "i", &a, &res), 0);
+    struct sw_alert_change ch = {.action = SW_ALERT_RESOLVE, .at = T0 + 10 * HOUR};
+    assert_int_equal(store_alert_change(t->s, "acme", "l1", &ch, T0 + 10 * HOUR, &a), 0);
+    ch = (struct sw_alert_change){.action = SW_ALERT_REOPEN, .at = T0 + DAY + 10 * HOUR};
+    assert_int_equal(store_alert_change(t->s, "acme", "l1", &ch, T0 + DAY + 10 * HOUR, &a), 0);
+    assert_int_equal(store_alert_get(t->s, "acme", "l1", &a), 0);
+    assert_string_equal(a.res_cal, "office");
+    assert_int_equal(sla_clock_paused_total(&a.a.resolve, T0 + DAY + 11 * HOUR), 8 * HOUR);
+    assert_int_equal(sla_clock_elapsed(&a.a.resolve, T0 + DAY + 11 * HOUR), 2 * HOUR);
+    /* around the clock: the resolved interval was 24 hours */
+    set_def_cal(t->s, "acme", SLA_SEV_LOW, NULL, T0 + DAY + 11 * HOUR, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_alert_get(t->s, "acme", "l1", &a), 0);
+    assert_string_equal(a.res_cal, "");
+    assert_int_equal(sla_clock_paused_total(&a.a.resolve, T0 + DAY + 11 * HOUR), 24 * HOUR);
+    assert_int_equal(sla_clock_elapsed(&a.a.resolve, T0 + DAY + 11 * HOUR), 2 * HOUR);
+}
+
 /* ---- a project's definition ------------------------------------------------------------- */
 
 static void set_project_cal(struct store *s, const char *project, enum sla_sev sev,
@@ -417,6 +451,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crud),
         cmocka_unit_test(test_alerts),
+        cmocka_unit_test(test_alert_reopen),
         cmocka_unit_test(test_project_calendars),
         cmocka_unit_test(test_two_nodes),
         cmocka_unit_test(test_faults),
