@@ -16,10 +16,12 @@ pkgs_build="cmake make gcc pkg-config libmicrohttpd-dev libjansson-dev libsqlite
 # the tests call sqlite3 and openssl; the analytics tests need glibc's zone
 # data; the README's first steps use curl; every store test runs on
 # PostgreSQL too, on a throw-away cluster of its own (initdb + pg_ctl, never
-# the system service: see below), prlimit (util-linux) fills a disk, and
-# the people test's SMTP server is Debian's python3-aiosmtpd (run with
-# /usr/bin/python3, whatever python3 comes first in PATH)
-pkgs_test="sqlite3 openssl tzdata curl postgresql util-linux python3-aiosmtpd"
+# the system service: see below), prlimit (util-linux) fills a disk, the
+# people test's SMTP server is Debian's python3-aiosmtpd (run with
+# /usr/bin/python3, whatever python3 comes first in PATH), and the real
+# Prometheus Alertmanager posts to slawatch (test_ingest_alertmanager runs
+# its own on a free port: the system service is stopped, see below)
+pkgs_test="sqlite3 openssl tzdata curl postgresql util-linux python3-aiosmtpd prometheus-alertmanager"
 pkgs_browser="chromium"
 # libFuzzer's runtime is in libclang-rt-dev, which clang only recommends
 pkgs_fuzz="clang libclang-rt-dev"
@@ -63,6 +65,15 @@ if [ -n "$missing" ]; then
     esac
     $sudo apt-get update -qq >/dev/null
     $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    # Debian starts Alertmanager as a service (ports 9093 and 9094): the
+    # tests need only its binary
+    case " $missing " in
+    *" prometheus-alertmanager "*)
+        if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+            $sudo systemctl disable --now prometheus-alertmanager >/dev/null 2>&1 || true
+        fi
+        ;;
+    esac
 fi
 
 [ "${1:-}" = "--browser" ] || exit 0

@@ -492,6 +492,69 @@ int sla_finding_recalculate(struct sla_finding *f, const struct sla_finding_scop
                             sla_ms now, bool *changed);
 
 /* ------------------------------------------------------------------------
+ * Items that reach slawatch with a past, and what other tools say of items
+ * already tracked (ingest.c)
+ *
+ * The history rule: an item is judged on its own instants (a clock that
+ * stopped late is breached, whenever slawatch heard of it), but told only
+ * about instants after it reached slawatch (`now` of its creation, its
+ * ingestion).  So a new item is created with every warning threshold and
+ * breach whose instant is at or before its ingestion (up to its clock's
+ * stop) marked as fired, without a notice: the scheduler, which fires what
+ * is due and not fired, has nothing to say about them.  Later instants
+ * notify as usual.  An alert's escalation chain starts with its ack
+ * breach's notice, so an alert whose ack clock breached before ingestion
+ * does not start its chain by itself (a person can, by hand).
+ * ------------------------------------------------------------------------ */
+
+/* What a clock's alarm holds at now had it been watched all along: each of
+ * thresholds reached by now (or by the clock's stop), and the breach if the
+ * clock was past due by then. */
+struct sla_alarm sla_alarm_past(const struct sla_clock *c, const uint8_t *thresholds, size_t n,
+                                sla_ms now);
+
+/* A new alert's history and arrival: acknowledged at ack_at and/or
+ * resolved at resolved_at (0 = not), each at or after the previous event
+ * (else SW_E_INVAL), then both alarms marked by the history rule at now
+ * (its threshold: the resolved warn_pct).  a comes from sla_alert_init. */
+int sla_alert_ingest(struct sla_alert *a, sla_ms ack_at, sla_ms resolved_at, sla_ms now);
+
+/* What was done to a tracked item to follow its source (bits). */
+enum sla_sync_done {
+    SLA_SYNC_ACKNOWLEDGED = 1u << 0,
+    SLA_SYNC_RESOLVED     = 1u << 1,   /* an alert resolved, a finding closed */
+    SLA_SYNC_REOPENED     = 1u << 2,
+    SLA_SYNC_SEVERITY     = 1u << 3,
+};
+
+/* Another tool says a tracked alert is `want` since at (0 = it does not
+ * say when: now, and never a reopen).  Only steps forward are taken: open →
+ * acknowledged, open or acknowledged → resolved, and resolved → open (or
+ * acknowledged) by a reopen, only when at is after the stored resolution (a new episode;
+ * the same report repeated, or a source still firing an episode a person
+ * resolved here, changes nothing).  acknowledged → open changes nothing
+ * (an acknowledgement is a fact).  An instant before the alert's last
+ * change is taken as that change's.  *done: what was done (0 = nothing). */
+int sla_alert_sync(struct sla_alert *a, enum sla_alert_state want, sla_ms at, sla_ms now,
+                   unsigned *done);
+
+/* A new finding's state: open, or terminal since closed_at (at or after
+ * discovery, else SW_E_INVAL), then its alarm marked by the history rule at
+ * now over thresholds.  f comes from sla_finding_init. */
+int sla_finding_ingest(struct sla_finding *f, enum sla_finding_state state, sla_ms closed_at,
+                       const uint8_t *thresholds, size_t n, sla_ms now);
+
+/* Another tool says a tracked finding is `want` (open or terminal) since at
+ * (0 = now), with severity sev.  Open or paused → terminal: closed at at;
+ * terminal → open: reopened at at, only when at is after the stored close
+ * (as for alerts); a live finding takes sev (re-resolved through s, alarms
+ * re-armed by the rule).  Terminal → another terminal state, paused → open
+ * and open → paused change nothing.  Instants as sla_alert_sync. */
+int sla_finding_sync(struct sla_finding *f, enum sla_finding_state want, sla_ms at,
+                     enum sla_sev sev, const struct sla_finding_scopes *s, sla_ms now,
+                     unsigned *done);
+
+/* ------------------------------------------------------------------------
  * Penalties, compliance, grades (grade.c)
  * ------------------------------------------------------------------------ */
 

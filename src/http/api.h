@@ -89,6 +89,15 @@ void api_config_get(struct req *r);
 void api_config_update(struct req *r);
 void api_config_delete(struct req *r);
 
+/* api_ingest.c, api_integrations.c: documents of other tools (ingest.h) */
+void api_ingest_alertmanager(struct req *r);
+void api_ingest_defectdojo(struct req *r);
+void api_ingest_generic(struct req *r);
+void api_integration_put(struct req *r);
+void api_integration_get(struct req *r);
+void api_integration_list(struct req *r);
+void api_integration_delete(struct req *r);
+
 /* api_web.c: the embedded dashboard (src/web) */
 void api_web_root(struct req *r);
 void api_web_page(struct req *r);

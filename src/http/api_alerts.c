@@ -123,11 +123,27 @@ int alert_input_parse(json_t *o, bool want_tenant, int64_t now, struct sw_alert_
     if (want_tenant && p_id(o, "tenant_id", true, &out->tenant_id, e) < 0)
         return SW_E_INVAL;
     if (p_sev(o, "severity", &out->sev, e) < 0 ||
-        v_check_string(o, "title", false, SW_TITLE_MAX, &out->title, e) < 0 ||
+        v_check_string(o, "title", false, SW_ALERT_TITLE_MAX, &out->title, e) < 0 ||
         v_check_string(o, "source", false, SW_SOURCE_MAX, &out->source, e) < 0 ||
         p_id(o, "project_id", false, &out->project_id, e) < 0 ||
-        v_check_time(o, "created_at", now, FUTURE_SKEW_MS, &out->created_at, e) < 0)
+        v_check_time(o, "created_at", now, FUTURE_SKEW_MS, &out->created_at, e) < 0 ||
+        v_check_time(o, "acknowledged_at", now, FUTURE_SKEW_MS, &out->acknowledged_at, e) < 0 ||
+        v_check_time(o, "resolved_at", now, FUTURE_SKEW_MS, &out->resolved_at, e) < 0)
         return SW_E_INVAL;
+    /* history import: each instant at or after the one before */
+    int64_t created = out->created_at ? out->created_at : now;
+    if (out->acknowledged_at && out->acknowledged_at < created) {
+        e->field = "acknowledged_at";
+        snprintf(e->msg, sizeof(e->msg), "acknowledged_at must not be before created_at");
+        return SW_E_INVAL;
+    }
+    if (out->resolved_at &&
+        out->resolved_at < (out->acknowledged_at ? out->acknowledged_at : created)) {
+        e->field = "resolved_at";
+        snprintf(e->msg, sizeof(e->msg), "resolved_at must not be before %s",
+                 out->acknowledged_at ? "acknowledged_at" : "created_at");
+        return SW_E_INVAL;
+    }
     return 0;
 }
 
@@ -150,6 +166,9 @@ static void created(void *ud, int rc, enum sw_alert_result res)
         http_error(r, 404, "not_found", "tenant_id", "tenant not found");
     else if (res == SW_ALERT_NO_PROJECT)
         http_error(r, 404, "not_found", "project_id", "project not found");
+    else if (res == SW_ALERT_INVALID)
+        http_error(r, 422, "invalid", "resolved_at",
+                   "acknowledged_at and resolved_at must follow created_at in that order");
     else
         http_json(r, res == SW_ALERT_CREATED ? 201 : 200, alert_json(&cx->x, r->now));
     if (rc == 0 && res == SW_ALERT_CREATED)
@@ -232,6 +251,12 @@ static int bulk_flush(struct bulk *b)
         case SW_ALERT_DUPLICATE: b->duplicates++; break;
         case SW_ALERT_NO_TENANT: bulk_error(b, b->lines[i], "tenant not found"); break;
         case SW_ALERT_NO_PROJECT: bulk_error(b, b->lines[i], "project not found"); break;
+        case SW_ALERT_INVALID:
+            bulk_error(b, b->lines[i], "acknowledged_at and resolved_at must follow created_at");
+            break;
+        case SW_ALERT_ACKNOWLEDGED:     /* sync results: bulk creates never sync */
+        case SW_ALERT_RESOLVED:
+        case SW_ALERT_REOPENED: b->duplicates++; break;
         }
     }
     for (size_t i = 0; i < b->n; i++)

@@ -129,12 +129,36 @@ void api_finding_create(struct req *r)
     enum sla_sev sev;
     sla_ms discovered = r->now;
     bool has_at;
+    const char *status = NULL;
+    sla_ms closed_at = 0;
+    bool has_closed;
+    enum sla_finding_state state = SLA_FINDING_OPEN;
     if (v_id(r, r->json, "id", true, &id) < 0 ||
         v_id(r, r->json, "project_id", false, &project) < 0 ||
         v_severity(r, r->json, &sev) < 0 ||
-        v_string(r, r->json, "title", false, SW_TITLE_MAX, &title) < 0 ||
-        v_time(r, r->json, "discovered_at", &discovered, &has_at) < 0)
+        v_string(r, r->json, "title", false, SW_FINDING_TITLE_MAX, &title) < 0 ||
+        v_time(r, r->json, "discovered_at", &discovered, &has_at) < 0 ||
+        v_string(r, r->json, "status", false, 32, &status) < 0 ||
+        v_time(r, r->json, "closed_at", &closed_at, &has_closed) < 0)
         return;
+    /* history import: a finding that arrives closed */
+    if (status && (sla_finding_state_parse(status, &state) < 0 ||
+                   (state != SLA_FINDING_OPEN && !sla_finding_state_terminal(state)))) {
+        http_error(r, 422, "invalid", "status",
+                   "status must be one of open, closed, false_positive, accepted_risk, "
+                   "not_accessible");
+        return;
+    }
+    if (has_closed && state == SLA_FINDING_OPEN) {
+        http_error(r, 422, "invalid", "closed_at", "closed_at needs a terminal status");
+        return;
+    }
+    if (state != SLA_FINDING_OPEN && !has_closed)
+        closed_at = r->now;
+    if (state != SLA_FINDING_OPEN && closed_at < discovered) {
+        http_error(r, 422, "invalid", "closed_at", "closed_at must not be before discovered_at");
+        return;
+    }
     struct sw_tenant t;
     int rc = store_tenant_get(r->srv->store, r->tenant_id, &t);
     if (rc < 0) {
@@ -143,13 +167,15 @@ void api_finding_create(struct req *r)
     }
     struct sw_finding_new in = {
         .tenant_id = r->tenant_id, .id = id, .project_id = project, .title = title,
-        .sev = sev, .discovered_at = discovered,
+        .sev = sev, .discovered_at = discovered, .state = state, .closed_at = closed_at,
     };
     struct sw_finding *f = xmalloc(sizeof(*f));
     bool created = false;
     rc = store_finding_create(r->srv->store, &in, r->now, r->who.actor, f, &created);
     if (rc == SW_E_NOTFOUND)
         http_error(r, 404, "not_found", "project_id", "project not found");
+    else if (rc == SW_E_INVAL)
+        http_error(r, 422, "invalid", "closed_at", "closed_at must not be before discovered_at");
     else if (rc < 0)
         http_fail(r, rc, "finding");
     else

@@ -65,6 +65,17 @@ const struct route http_routes[] = {
     {"DELETE", "/api/v1/sla/policy/companies/{tenant_id}/projects/{project_id}", PERM_CONFIGURE, TENANT_PATH, 0, api_policy_delete, "revert a project to inherited, recalculate"},
     {"POST", "/api/v1/sla/policy/companies/{tenant_id}/projects/{project_id}/recalculate", PERM_CONFIGURE, TENANT_PATH, 0, api_policy_recalculate, "recalculate a project's open findings"},
 
+    /* other tools' documents (api_ingest.c, api_integrations.c): bodies as large as bulk
+     * imports, on the bulk workers; the generic route's tenant is ?tenant_id= or the
+     * caller's only tenant, checked by the handler with auth_check */
+    {"POST", "/api/v1/ingest/alertmanager", PERM_INGEST, TENANT_QUERY, ROUTE_BULK_BODY, api_ingest_alertmanager, "Prometheus Alertmanager webhook (version 4)"},
+    {"POST", "/api/v1/ingest/defectdojo", PERM_INGEST, TENANT_QUERY, ROUTE_BULK_BODY, api_ingest_defectdojo, "DefectDojo API v2 findings: one, or a page"},
+    {"POST", "/api/v1/ingest/generic/{integration_id}", PERM_INGEST, TENANT_NONE, ROUTE_BULK_BODY, api_ingest_generic, "JSON documents mapped by an integration"},
+    {"GET", "/api/v1/tenants/{tenant_id}/integrations", PERM_READ, TENANT_PATH, 0, api_integration_list, "a tenant's integrations"},
+    {"GET", "/api/v1/tenants/{tenant_id}/integrations/{integration_id}", PERM_READ, TENANT_PATH, 0, api_integration_get, "one integration and its mapping"},
+    {"PUT", "/api/v1/tenants/{tenant_id}/integrations/{integration_id}", PERM_CONFIGURE, TENANT_PATH, JSON, api_integration_put, "create or replace an integration", "integration.update", api_integration_get},
+    {"DELETE", "/api/v1/tenants/{tenant_id}/integrations/{integration_id}", PERM_CONFIGURE, TENANT_PATH, 0, api_integration_delete, "delete an integration", "integration.delete", api_integration_get},
+
     /* alerts, definition, templates, configs (api_alerts.c, api_definition.c, api_configs.c) */
     {"POST", "/api/v1/alerts", PERM_INGEST, TENANT_BODY, JSON, api_alert_create, "track an alert (idempotent)"},
     /* each NDJSON line names its tenant: the handler checks each with auth_check */

@@ -82,6 +82,80 @@ static int pcache_get(struct db_conn *c, struct pcache *pc, const char *tenant_i
     return rc;
 }
 
+/* The history of a new alert: its acknowledgement and resolution as
+ * events at their instants, the rollups of its stopped clocks, and a
+ * breach row for each clock that breached before it reached us (the
+ * scheduler writes the others when it sees them). */
+static int history_in(struct db_conn *c, const struct sw_alert *x, const char *actor)
+{
+    static const char data[] = "{\"history\":true}";
+    int rc = 0;
+    if (x->a.acknowledged_at)
+        rc = store_alert_event_add_in(c, x, "acknowledged", actor, x->a.acknowledged_at, data,
+                                      NULL);
+    if (rc == 0 && x->a.resolved_at)
+        rc = store_alert_event_add_in(c, x, "resolved", actor, x->a.resolved_at, data, NULL);
+    if (rc == 0 && (sla_clock_is_stopped(&x->a.ack) || sla_clock_is_stopped(&x->a.resolve)))
+        rc = store_rollup_change_in(c, NULL, x);
+    const struct { const char *name; const struct sla_clock *k; bool breached; } cl[] = {
+        {"ack", &x->a.ack, x->a.ack_alarm.breach_fired},
+        {"resolve", &x->a.resolve, x->a.resolve_alarm.breach_fired},
+    };
+    for (size_t i = 0; i < 2 && rc == 0; i++) {
+        if (!cl[i].breached)
+            continue;
+        int64_t due = sla_clock_due(cl[i].k, x->updated_at);
+        rc = alert_breach_row_in(c, x, cl[i].name, due, due + 1);
+    }
+    return rc;
+}
+
+/* A tracked alert, as its source now sees it (in->state since
+ * in->state_at): the step sla_alert_sync takes, its events, in the row's
+ * lock.  *res: DUPLICATE when nothing changed. */
+static int sync_in(struct db_conn *c, struct pcache *pc, const struct sw_alert_new *in,
+                   int64_t now, const char *actor, struct sw_alert *x, enum sw_alert_result *res)
+{
+    int rc = store_alert_get_in(c, in->tenant_id, in->id, true, x);
+    if (rc < 0)
+        return rc;
+    struct sw_alert before = *x;
+    unsigned done = 0;
+    if (sla_alert_sync(&x->a, in->state, in->state_at, now, &done) < 0 || !done) {
+        *x = before;
+        *res = SW_ALERT_DUPLICATE;
+        return 0;
+    }
+    /* reopened: the resolved interval is a pause; running clocks follow
+     * the calendar the definition names now */
+    const struct sw_alert_policy *p;
+    if ((done & SLA_SYNC_REOPENED) &&
+        ((rc = pcache_get(c, pc, x->tenant_id, x->project_id, &p)) < 0 ||
+         (rc == 0 && ((rc = alert_pauses_record_in(c, &before, x)) < 0 ||
+                      (rc = alert_follow_calendar_in(c, &pc->cals, x, p, now, NULL)) < 0))))
+        return rc;
+    int64_t hint_at = SLA_NEVER;
+    if ((rc = alert_save_change_in(c, &before, x, now, &hint_at)) < 0)
+        return rc;
+    static const char data[] = "{\"via\":\"sync\"}";
+    if (done & SLA_SYNC_REOPENED)
+        rc = store_alert_event_add_in(c, x, "reopened", actor, x->a.resolve.last_event_at, data,
+                                      NULL);
+    if (rc == 0 && (done & SLA_SYNC_ACKNOWLEDGED))
+        rc = store_alert_event_add_in(c, x, "acknowledged", actor, x->a.acknowledged_at, data,
+                                      NULL);
+    if (rc == 0 && (done & SLA_SYNC_RESOLVED))
+        rc = store_alert_event_add_in(c, x, "resolved", actor, x->a.resolved_at, data, NULL);
+    if (rc < 0)
+        return rc;
+    *res = (done & SLA_SYNC_REOPENED)   ? SW_ALERT_REOPENED
+         : (done & SLA_SYNC_RESOLVED)   ? SW_ALERT_RESOLVED
+                                        : SW_ALERT_ACKNOWLEDGED;
+    if (!pc->min_next || hint_at < pc->min_next)
+        pc->min_next = hint_at;
+    return 0;
+}
+
 /* One create of a chunk: what to create and where its outcome goes. */
 struct create_req {
     const struct sw_alert_new *in;
@@ -123,6 +197,21 @@ static int create_chunk_in(struct db_conn *c, struct pcache *pc, const struct cr
         sw_alert_policy_scopes(p, &sc);
         struct sw_alert *x = &xs[m];
         rc = sla_alert_init(&x->a, in->sev, in->created_at ? in->created_at : v[i].now, &sc);
+        /* on its calendar before anything is judged */
+        if (rc == 0) {
+            snprintf(x->tenant_id, sizeof(x->tenant_id), "%s", in->tenant_id);
+            if ((rc = alert_calendar_start_in(c, &pc->cals, x, p)) < 0)
+                goto done;
+        }
+        /* the history rule: what was due by now happened before we knew */
+        if (rc == 0)
+            rc = sla_alert_ingest(&x->a, in->acknowledged_at, in->resolved_at, v[i].now);
+        if (rc == SW_E_INVAL) {
+            *v[i].res = SW_ALERT_INVALID;
+            memset(x, 0, sizeof(*x));
+            rc = 0;
+            continue;
+        }
         if (rc < 0)
             goto done;
         snprintf(x->tenant_id, sizeof(x->tenant_id), "%s", in->tenant_id);
@@ -130,8 +219,6 @@ static int create_chunk_in(struct db_conn *c, struct pcache *pc, const struct cr
         snprintf(x->project_id, sizeof(x->project_id), "%s", in->project_id ? in->project_id : "");
         snprintf(x->title, sizeof(x->title), "%s", in->title ? in->title : "");
         snprintf(x->source, sizeof(x->source), "%s", in->source ? in->source : "");
-        if ((rc = alert_calendar_start_in(c, &pc->cals, x, p)) < 0)
-            goto done;
         x->updated_at = v[i].now;
         x->next_check_at = store_alert_next_check(&x->a, v[i].now);
         row[m] = x;
@@ -152,6 +239,14 @@ static int create_chunk_in(struct db_conn *c, struct pcache *pc, const struct cr
         goto done;
     for (size_t k = 0; k < m; k++) {
         const struct create_req *r = &v[of[k]];
+        if (!created[k] && r->in->sync) {
+            /* tracked already: as its source now sees it */
+            if ((rc = sync_in(c, pc, r->in, r->now, r->actor, row[k], r->res)) < 0)
+                goto done;
+            if (r->out)
+                *r->out = *row[k];
+            continue;
+        }
         if (!created[k]) {
             *r->res = SW_ALERT_DUPLICATE;
             if (r->out && (rc = store_alert_get_in(c, r->in->tenant_id, r->in->id, false,
@@ -159,6 +254,8 @@ static int create_chunk_in(struct db_conn *c, struct pcache *pc, const struct cr
                 goto done;
             continue;
         }
+        if ((rc = history_in(c, row[k], r->actor)) < 0)
+            goto done;
         *r->res = SW_ALERT_CREATED;
         if (!pc->min_next || row[k]->next_check_at < pc->min_next)
             pc->min_next = row[k]->next_check_at;

@@ -481,6 +481,26 @@ struct change_ctx {
     struct sw_alert_policy p;
 };
 
+int alert_save_change_in(struct db_conn *c, const struct sw_alert *before, struct sw_alert *x,
+                         int64_t now, int64_t *hint_at)
+{
+    x->updated_at = now;
+    x->next_check_at = store_alert_next_check(&x->a, now);
+    int rc = store_alert_save_in(c, x);
+    if (rc < 0)
+        return rc;
+    /* a clock stopped or un-stopped (or a stopped one changed severity):
+     * its day's rollup */
+    if ((any_stopped(before) || any_stopped(x)) &&
+        (rc = store_rollup_change_in(c, before, x)) < 0)
+        return rc;
+    int64_t esc_at = SLA_NEVER;
+    if ((rc = store_alert_escalation_sync_in(c, x, now, &esc_at)) < 0)
+        return rc;
+    *hint_at = x->next_check_at < esc_at ? x->next_check_at : esc_at;
+    return 0;
+}
+
 static int change_tx(struct db_conn *c, void *ud)
 {
     struct change_ctx *k = ud;
@@ -509,17 +529,8 @@ static int change_tx(struct db_conn *c, void *ud)
     if (follow && ((rc = alert_pauses_record_in(c, &k->before, x)) < 0 ||
                    (rc = alert_follow_calendar_in(c, NULL, x, &k->p, k->now, NULL)) < 0))
         return rc;
-    x->updated_at = k->now;
-    x->next_check_at = store_alert_next_check(&x->a, k->now);
-    if ((rc = store_alert_save_in(c, x)) < 0)
-        return rc;
-    /* a clock stopped or un-stopped (or a stopped one changed severity):
-     * its day's rollup */
-    if ((any_stopped(&k->before) || any_stopped(x)) &&
-        (rc = store_rollup_change_in(c, &k->before, x)) < 0)
-        return rc;
-    int64_t esc_at = SLA_NEVER;
-    if ((rc = store_alert_escalation_sync_in(c, x, k->now, &esc_at)) < 0)
+    int64_t hint_at = SLA_NEVER;
+    if ((rc = alert_save_change_in(c, &k->before, x, k->now, &hint_at)) < 0)
         return rc;
     char sevdata[96];
     const char *data = ch->data_json;
@@ -532,7 +543,7 @@ static int change_tx(struct db_conn *c, void *ud)
     if (rc < 0)
         return rc;
     /* wake the scheduler if this made an earlier instant */
-    return store_hint_in(c, x->next_check_at < esc_at ? x->next_check_at : esc_at, k->now);
+    return store_hint_in(c, hint_at, k->now);
 }
 
 static int alert_change(struct store *base, const char *tenant_id, const char *id,

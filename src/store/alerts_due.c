@@ -123,8 +123,8 @@ static int chain_get(struct db_conn *c, struct round *r, const char *tenant_id,
     return rc;
 }
 
-static int breach_row(struct db_conn *c, struct round *r, const struct sw_alert *x,
-                      const char *clock, int64_t due_at)
+int alert_breach_row_in(struct db_conn *c, const struct sw_alert *x, const char *clock,
+                        int64_t due_at, int64_t breached_at)
 {
     struct db_stmt *st;
     int rc = db_prep(c, SQL_BREACH_ADD, &st);
@@ -134,7 +134,7 @@ static int breach_row(struct db_conn *c, struct round *r, const struct sw_alert 
     db_bind_text(st, 2, x->id);
     db_bind_text(st, 3, clock);
     db_bind_int64(st, 4, due_at);
-    db_bind_int64(st, 5, r->now);
+    db_bind_int64(st, 5, breached_at);
     db_bind_text(st, 6, sla_sev_name(x->a.sev));
     return db_exec(st);
 }
@@ -177,7 +177,7 @@ static int clock_look(struct db_conn *c, struct round *r, struct sw_alert *x, co
                  name, when, (long long)over);
         rc = esc_notice_write_in(c, x, &n, "scheduler", data, r->now, NULL);
         if (rc == 0)
-            rc = breach_row(c, r, x, name, due);
+            rc = alert_breach_row_in(c, x, name, due, r->now);
         *breached_now = rc == 0;
     }
     return rc;

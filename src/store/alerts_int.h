@@ -50,6 +50,12 @@ void alert_event_fill(struct sw_event *e, const struct sw_alert *x, const char *
 void alert_due_json(const struct sw_alert *x, const char *extra, char *buf, size_t len);
 /* An alert severity from its stored name (dflt for "" or garbage). */
 enum sla_sev alert_sev_of(const char *name, enum sla_sev dflt);
+/* After a lifecycle change of x (before: the row as read, locked): saves
+ * x with its next instant, its rollups and its next escalation instant;
+ * *hint_at = the earliest of them (for store_hint_in).  The caller writes
+ * the change's event. */
+int alert_save_change_in(struct db_conn *c, const struct sw_alert *before, struct sw_alert *x,
+                         int64_t now, int64_t *hint_at);
 
 /* ---- alert_writer.c ---------------------------------------------------------- */
 
@@ -126,6 +132,10 @@ int alert_config_delete(struct store *s, const char *tenant_id, int64_t id);
 
 int alerts_next_due(struct store *s, int64_t now, int64_t *at);
 int alerts_process_due(struct store *s, int64_t now, int limit, int *processed);
+/* The breach of one clock of x (due_at: its deadline), seen at breached_at;
+ * once per (alert, clock, deadline). */
+int alert_breach_row_in(struct db_conn *c, const struct sw_alert *x, const char *clock,
+                        int64_t due_at, int64_t breached_at);
 
 /* ---- escalation.c (shared with alerts_due.c) --------------------------------------- */
 

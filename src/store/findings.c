@@ -370,6 +370,106 @@ int findings_row_in(struct db_conn *c, const char *tenant_id, const char *id, bo
 
 /* ---- create ------------------------------------------------------------------ */
 
+/* The history rule's escalation contacts: those of a finding breached
+ * before it reached us whose instant (breach + days) has passed too, as
+ * the stored mask (bit level - 1). */
+static int past_contacts_in(struct db_conn *c, const struct sw_finding *r, int64_t now,
+                            uint32_t *levels)
+{
+    *levels = 0;
+    if (r->f.state != SLA_FINDING_OPEN || !r->f.alarm.breach_fired)
+        return 0;
+    struct sw_policy_chain *ch = xmalloc(sizeof(*ch));
+    struct sla_contacts lv[3];
+    int rc = findings_chain_in(c, r->tenant_id, r->project_id, false, ch);
+    const struct sla_contacts *cs = rc == 0 ? findings_chain_contacts(ch, lv) : NULL;
+    if (cs) {
+        uint32_t due = sla_contacts_due(sla_clock_due(&r->f.clock, now) + 1, cs->item, cs->n, 0,
+                                        now);
+        for (size_t i = 0; i < cs->n; i++)
+            if (due & (UINT32_C(1) << i))
+                *levels |= UINT32_C(1) << (cs->item[i].level - 1);
+    }
+    free(ch);
+    return rc;
+}
+
+int findings_create_in(struct db_conn *c, const struct sw_finding_new *in, int64_t now,
+                       const char *actor, const struct thresholds *th, struct sw_finding *r,
+                       bool *created)
+{
+    const char *project = in->project_id ? in->project_id : "";
+    struct group_targets g;
+    struct sla_finding_layer layers[3];
+    struct sla_finding_scopes scopes;
+
+    *created = false;
+    int rc = findings_row_in(c, in->tenant_id, in->id, false, th, r, NULL);
+    if (rc != SW_E_NOTFOUND)
+        return rc;              /* 0: already tracked, idempotent */
+    if ((rc = findings_scope_exists_in(c, in->tenant_id, project)) < 0)
+        return rc;
+
+    memset(r, 0, sizeof(*r));
+    snprintf(r->tenant_id, sizeof(r->tenant_id), "%s", in->tenant_id);
+    snprintf(r->id, sizeof(r->id), "%s", in->id);
+    snprintf(r->project_id, sizeof(r->project_id), "%s", project);
+    snprintf(r->title, sizeof(r->title), "%s", in->title ? in->title : "");
+    /* closed before discovery: refused before anything is written */
+    int64_t closed_at = in->state == SLA_FINDING_OPEN ? 0 : in->closed_at ? in->closed_at : now;
+    if (in->state != SLA_FINDING_OPEN &&
+        (!sla_finding_state_terminal(in->state) || closed_at < in->discovered_at))
+        return SW_E_INVAL;
+    if ((rc = findings_group_in(c, in->tenant_id, project, now, &g)) < 0)
+        return rc;
+    findings_group_scopes(&g, layers, &scopes);
+    if ((rc = sla_finding_init(&r->f, in->sev, in->discovered_at, &scopes)) < 0)
+        return rc;
+    findings_follow_group(r, &g, now);
+    if ((rc = findings_follow_calendar_in(c, NULL, r, &g, now)) < 0)
+        return rc;
+    /* the history rule: what was due by now happened before we knew */
+    if ((rc = sla_finding_ingest(&r->f, in->state, closed_at, th->v, th->n, now)) < 0)
+        return rc;
+    if ((rc = past_contacts_in(c, r, now, &r->contacts_fired)) < 0)
+        return rc;
+    row_thresholds(r, th);
+    r->ingested_at = now;
+    r->updated_at = now;
+    r->next_check_at = sla_next_check(&r->f.clock, th->v, th->n, r->f.alarm.fired,
+                                      r->f.alarm.breach_fired, now);
+
+    struct db_stmt *st;
+    if ((rc = db_prep(c, SQL_INSERT, &st)) < 0)
+        return rc;
+    bind_finding(st, r, stage_of(&r->f.alarm, th), true);
+    if ((rc = db_exec(st)) < 0)
+        return rc;
+    if (db_changes(st) == 0)    /* another node created it a moment ago */
+        return findings_row_in(c, in->tenant_id, in->id, false, th, r, NULL);
+
+    char data[96];
+    snprintf(data, sizeof(data), "{\"severity\":\"%s\",\"sla_hours\":%d}",
+             sla_sev_name(r->f.sev), (int)r->f.target.hours);
+    struct sw_event e;
+    findings_event_init(&e, r->tenant_id, r->id, "created", actor, in->discovered_at, data);
+    if ((rc = store_event_add_in(c, &e, NULL)) < 0)
+        return rc;
+    if (sla_finding_state_terminal(r->f.state)) {
+        snprintf(data, sizeof(data),
+                 "{\"from\":\"open\",\"to\":\"%s\",\"breached\":%s,\"history\":true}",
+                 sla_finding_state_name(r->f.state),
+                 sla_clock_breached(&r->f.clock, now) ? "true" : "false");
+        findings_event_init(&e, r->tenant_id, r->id, "closed", actor, r->f.closed_at, data);
+        if ((rc = store_event_add_in(c, &e, NULL)) < 0)
+            return rc;
+    }
+    if ((rc = store_hint_in(c, r->next_check_at, now)) < 0)
+        return rc;
+    *created = true;
+    return 0;
+}
+
 struct create_ctx {
     const struct sw_finding_new *in;
     int64_t now;
@@ -381,61 +481,13 @@ struct create_ctx {
 static int create_tx(struct db_conn *c, void *ud)
 {
     struct create_ctx *x = ud;
-    const struct sw_finding_new *in = x->in;
-    const char *project = in->project_id ? in->project_id : "";
-    struct sw_finding *r = x->r;
-    struct group_targets g;
-    struct sla_finding_layer layers[3];
-    struct sla_finding_scopes scopes;
     struct thresholds th;
-    int64_t now = x->now ? x->now : wall_ms();
-
     x->created = false;
-    int rc = findings_thresholds_in(c, in->tenant_id, &th);
+    int rc = findings_thresholds_in(c, x->in->tenant_id, &th);
     if (rc < 0)
         return rc;
-    rc = findings_row_in(c, in->tenant_id, in->id, false, &th, r, NULL);
-    if (rc != SW_E_NOTFOUND)
-        return rc;              /* 0: already tracked, idempotent */
-    if ((rc = findings_scope_exists_in(c, in->tenant_id, project)) < 0 ||
-        (rc = findings_group_in(c, in->tenant_id, project, now, &g)) < 0)
-        return rc;
-    findings_group_scopes(&g, layers, &scopes);
-
-    memset(r, 0, sizeof(*r));
-    snprintf(r->tenant_id, sizeof(r->tenant_id), "%s", in->tenant_id);
-    snprintf(r->id, sizeof(r->id), "%s", in->id);
-    snprintf(r->project_id, sizeof(r->project_id), "%s", project);
-    snprintf(r->title, sizeof(r->title), "%s", in->title ? in->title : "");
-    if ((rc = sla_finding_init(&r->f, in->sev, in->discovered_at, &scopes)) < 0)
-        return rc;
-    findings_follow_group(r, &g, now);
-    if ((rc = findings_follow_calendar_in(c, NULL, r, &g, now)) < 0)
-        return rc;
-    row_thresholds(r, &th);
-    r->ingested_at = now;
-    r->updated_at = now;
-    r->next_check_at = sla_next_check(&r->f.clock, th.v, th.n, 0, false, now);
-
-    struct db_stmt *st;
-    if ((rc = db_prep(c, SQL_INSERT, &st)) < 0)
-        return rc;
-    bind_finding(st, r, 0, true);
-    if ((rc = db_exec(st)) < 0)
-        return rc;
-    if (db_changes(st) == 0)    /* another node created it a moment ago */
-        return findings_row_in(c, in->tenant_id, in->id, false, &th, r, NULL);
-
-    char data[64];
-    snprintf(data, sizeof(data), "{\"severity\":\"%s\",\"sla_hours\":%d}",
-             sla_sev_name(r->f.sev), (int)r->f.target.hours);
-    struct sw_event e;
-    findings_event_init(&e, r->tenant_id, r->id, "created", x->actor, in->discovered_at, data);
-    if ((rc = store_event_add_in(c, &e, NULL)) < 0 ||
-        (rc = store_hint_in(c, r->next_check_at, now)) < 0)
-        return rc;
-    x->created = true;
-    return 0;
+    return findings_create_in(c, x->in, x->now ? x->now : wall_ms(), x->actor, &th, x->r,
+                              &x->created);
 }
 
 static int finding_create(struct store *base, const struct sw_finding_new *in, int64_t now,
@@ -485,6 +537,32 @@ struct update_ctx {
     struct sw_finding *r;       /* the result, the caller's */
 };
 
+int findings_save_in(struct db_conn *c, struct sw_finding *r, const struct sla_alarm *was,
+                     int *stage, const struct thresholds *th, const struct group_targets *g,
+                     int64_t now)
+{
+    findings_follow_group(r, g, now);
+    int rc = findings_follow_calendar_in(c, NULL, r, g, now);
+    if (rc < 0)
+        return rc;
+    /* the stored stage stands unless the alarm changed (it may sit between
+     * two thresholds after the tenant edited its list) */
+    if (r->f.alarm.fired != was->fired || r->f.alarm.breach_fired != was->breach_fired)
+        *stage = stage_of(&r->f.alarm, th);
+    if (!r->f.alarm.breach_fired)
+        r->contacts_fired = 0;
+    r->updated_at = now;
+    r->next_check_at = sla_next_check(&r->f.clock, th->v, th->n, r->f.alarm.fired,
+                                      r->f.alarm.breach_fired, now);
+    struct db_stmt *st;
+    if ((rc = db_prep(c, SQL_UPDATE, &st)) < 0)
+        return rc;
+    bind_finding(st, r, *stage, false);
+    if ((rc = db_exec(st)) < 0)
+        return rc;
+    return store_hint_in(c, r->next_check_at, now);
+}
+
 static int update_tx(struct db_conn *c, void *ud)
 {
     struct update_ctx *x = ud;
@@ -522,24 +600,7 @@ static int update_tx(struct db_conn *c, void *ud)
     if (was_stopped && !k->stopped_at &&
         (rc = findings_pause_add_in(c, r, was_stopped, k->last_event_at)) < 0)
         return rc;
-    findings_follow_group(r, &g, now);
-    if ((rc = findings_follow_calendar_in(c, NULL, r, &g, now)) < 0)
-        return rc;
-    /* the stored stage stands unless the alarm changed (it may sit between
-     * two thresholds after the tenant edited its list) */
-    if (r->f.alarm.fired != was.fired || r->f.alarm.breach_fired != was.breach_fired)
-        stage = stage_of(&r->f.alarm, &th);
-    if (!r->f.alarm.breach_fired)
-        r->contacts_fired = 0;
-    r->updated_at = now;
-    r->next_check_at = sla_next_check(&r->f.clock, th.v, th.n, r->f.alarm.fired,
-                                      r->f.alarm.breach_fired, now);
-
-    struct db_stmt *st;
-    if ((rc = db_prep(c, SQL_UPDATE, &st)) < 0)
-        return rc;
-    bind_finding(st, r, stage, false);
-    if ((rc = db_exec(st)) < 0)
+    if ((rc = findings_save_in(c, r, &was, &stage, &th, &g, now)) < 0)
         return rc;
     if (ev.type[0]) {
         struct sw_event e;
@@ -548,7 +609,7 @@ static int update_tx(struct db_conn *c, void *ud)
         if ((rc = store_event_add_in(c, &e, NULL)) < 0)
             return rc;
     }
-    return store_hint_in(c, r->next_check_at, now);
+    return 0;
 }
 
 static int finding_update(struct store *base, const char *tenant_id, const char *id,
@@ -651,6 +712,7 @@ const struct store_finding_ops sql_finding_ops = {
     .recalculate = findings_recalculate,
     .next_due = findings_next_due,
     .process_due = findings_process_due,
+    .sync_many = findings_sync_many,
     .escalation_get = findings_escalation_get,
     .escalation_ack = findings_escalation_ack,
 };

@@ -55,6 +55,21 @@ int findings_scope_exists_in(struct db_conn *c, const char *tenant_id,
 /* A source name ("project", "company", ...) back to the core's enum. */
 int findings_src_parse(const char *name, enum sla_src *out);
 
+/* Creates in (the history rule applied at now) unless (tenant, id) is
+ * there: *created, and r = the row either way.  SW_E_NOTFOUND: no such
+ * tenant or project; SW_E_INVAL: closed before discovery (nothing
+ * written: the transaction is still usable). */
+int findings_create_in(struct db_conn *c, const struct sw_finding_new *in, int64_t now,
+                       const char *actor, const struct thresholds *th, struct sw_finding *r,
+                       bool *created);
+
+/* Writes a changed finding back (r as changed by the core; was: its alarm
+ * before; *stage: the stored stage, updated): its group's target, fired
+ * progress, next instant and the scheduler's hint. */
+int findings_save_in(struct db_conn *c, struct sw_finding *r, const struct sla_alarm *was,
+                     int *stage, const struct thresholds *th, const struct group_targets *g,
+                     int64_t now);
+
 /* A finding event (item_kind "finding"); data borrowed. */
 void findings_event_init(struct sw_event *e, const char *tenant_id, const char *item_id,
                          const char *type, const char *actor, int64_t at, const char *data);
@@ -154,5 +169,10 @@ int findings_fire_in(struct db_conn *c, const struct sw_finding *r, const char *
 
 int findings_next_due(struct store *s, int64_t now, int64_t *at);
 int findings_process_due(struct store *s, int64_t now, int limit, int *processed);
+
+/* ---- findings_sync.c --------------------------------------------------------------- */
+
+int findings_sync_many(struct store *s, const struct sw_finding_sync *in, size_t n, int64_t now,
+                       const char *actor, enum sw_finding_result *results);
 
 #endif

@@ -257,6 +257,7 @@ int store_sql_open(const char *url, struct store **out, char *err, size_t errlen
     s->base.escalation = &sql_escalation_ops;
     s->base.analytics = &sql_analytics_ops;
     s->base.calendars = &sql_calendar_ops;
+    s->base.integrations = &sql_integration_ops;
     s->alert_writer = store_alert_writer_new(s);
     *out = &s->base;
     return 0;

@@ -21,7 +21,7 @@
 #include "core/sla.h"
 #include "store/store.h"
 
-#define SW_TITLE_MAX  512
+#define SW_ALERT_TITLE_MAX 512
 #define SW_SOURCE_MAX 128
 #define SW_TEMPLATE_MAX 31
 
@@ -32,7 +32,7 @@ struct sw_alert {
     char tenant_id[SW_ID_MAX + 1];
     char id[SW_ID_MAX + 1];
     char project_id[SW_ID_MAX + 1];     /* "" = none */
-    char title[SW_TITLE_MAX + 1];
+    char title[SW_ALERT_TITLE_MAX + 1];
     char source[SW_SOURCE_MAX + 1];
     struct sla_alert a;
     /* The calendar each clock counts on ("" = around the clock; a.ack.cal
@@ -45,7 +45,16 @@ struct sw_alert {
 };
 
 /* An alert to create.  Strings are borrowed; project_id, title, source may
- * be NULL.  created_at 0 = now. */
+ * be NULL.  created_at 0 = now.
+ *
+ * History: acknowledged_at and resolved_at (0 = not) create it with that
+ * past (events at those instants, rollups, breach rows).  Every create
+ * follows the history rule (core/sla.h): what was due at or before `now`
+ * (the ingestion instant) is marked fired and never told.
+ *
+ * Sync (ingest from other tools): when (tenant, id) is tracked already,
+ * the source's view `state` since state_at (0 = unknown) is applied by
+ * sla_alert_sync instead of answering DUPLICATE. */
 struct sw_alert_new {
     const char *tenant_id;
     const char *id;
@@ -54,6 +63,11 @@ struct sw_alert_new {
     const char *source;
     enum sla_sev sev;
     int64_t created_at;
+    int64_t acknowledged_at;
+    int64_t resolved_at;
+    bool sync;
+    enum sla_alert_state state;
+    int64_t state_at;
 };
 
 /* Outcome of one create (>= 0; negative SW_E_* is an error of the store). */
@@ -62,6 +76,11 @@ enum sw_alert_result {
     SW_ALERT_DUPLICATE,         /* (tenant, id) already tracked: nothing written */
     SW_ALERT_NO_TENANT,
     SW_ALERT_NO_PROJECT,
+    SW_ALERT_INVALID,           /* history out of order: nothing written */
+    /* sync of a tracked alert (the strongest step taken) */
+    SW_ALERT_ACKNOWLEDGED,
+    SW_ALERT_RESOLVED,
+    SW_ALERT_REOPENED,
 };
 
 enum sw_alert_action {

@@ -35,7 +35,7 @@
 #include "core/sla.h"
 #include "store/store.h"
 
-#define SW_TITLE_MAX 1000
+#define SW_FINDING_TITLE_MAX 1000
 
 /* ---- records --------------------------------------------------------- */
 
@@ -43,7 +43,7 @@ struct sw_finding {
     char tenant_id[SW_ID_MAX + 1];
     char id[SW_ID_MAX + 1];
     char project_id[SW_ID_MAX + 1];     /* "" = none */
-    char title[SW_TITLE_MAX + 1];
+    char title[SW_FINDING_TITLE_MAX + 1];
     struct sla_finding f;               /* severity, state, clock, target, alarm */
     /* The tenant's warning thresholds (ascending, each < 100; 100 is the
      * breach itself): f.alarm.fired bit i = warn[i] fired. */
@@ -58,7 +58,10 @@ struct sw_finding {
     int64_t updated_at;
 };
 
-/* What POST /findings asks for. */
+/* What POST /findings asks for.  History: a finding may arrive closed
+ * (state terminal since closed_at, at or after discovery; 0 = now).  Every
+ * create follows the history rule (core/sla.h): warnings, the breach and
+ * escalation contacts due at or before `now` are marked, never told. */
 struct sw_finding_new {
     const char *tenant_id;
     const char *id;
@@ -66,6 +69,29 @@ struct sw_finding_new {
     const char *title;                  /* NULL = "" */
     enum sla_sev sev;
     int64_t discovered_at;              /* the clock's start, > 0 */
+    enum sla_finding_state state;       /* open (0) or terminal */
+    int64_t closed_at;
+};
+
+/* What another tool says of a finding (sync_many): created as `in` when
+ * new (unless only_if_tracked), else brought to in.state since state_at
+ * (0 = unknown) with in.sev by sla_finding_sync.  A terminal state's
+ * instant is in.closed_at (0 = state_at, else now). */
+struct sw_finding_sync {
+    struct sw_finding_new in;
+    int64_t state_at;
+    bool only_if_tracked;               /* the source has no verdict to create from */
+};
+
+/* Outcome of one sync (>= 0; negative SW_E_* is an error of the store). */
+enum sw_finding_result {
+    SW_FINDING_CREATED = 0,
+    SW_FINDING_UNCHANGED,
+    SW_FINDING_CLOSED,
+    SW_FINDING_REOPENED,
+    SW_FINDING_UPDATED,                 /* severity followed */
+    SW_FINDING_NO_PROJECT,
+    SW_FINDING_INVALID,                 /* closed before discovery: nothing written */
 };
 
 struct sw_contact {
@@ -234,6 +260,14 @@ struct store_finding_ops {
      * notifier after it returns with *processed > 0. */
     int (*process_due)(struct store *s, int64_t now, int limit, int *processed);
 
+    /* ---- ingest from other tools ----
+     * Many findings of one tenant as their source sees them
+     * (sw_finding_sync), in transactions of up to 1,000 findings, each
+     * change with its events; results[i] for in[i].  A store error rolls
+     * back only the batch it happened in and is returned (results of
+     * committed batches stand).  The same input twice changes nothing. */
+    int (*sync_many)(struct store *s, const struct sw_finding_sync *in, size_t n, int64_t now,
+                     const char *actor, enum sw_finding_result *results);
     /* ---- escalation contacts (findings_contacts.c) ----
      * The finding's engaged contacts and who took the escalation. */
     int (*escalation_get)(struct store *s, const char *tenant_id, const char *id,
@@ -287,6 +321,10 @@ static inline int store_finding_next_due(struct store *s, int64_t now, int64_t *
 static inline int store_finding_process_due(struct store *s, int64_t now, int limit,
                                             int *processed)
 { return s->findings->process_due(s, now, limit, processed); }
+static inline int store_finding_sync_many(struct store *s, const struct sw_finding_sync *in,
+                                          size_t n, int64_t now, const char *actor,
+                                          enum sw_finding_result *results)
+{ return s->findings->sync_many(s, in, n, now, actor, results); }
 static inline int store_finding_escalation_get(struct store *s, const char *tenant_id,
                                                const char *id,
                                                struct sw_finding_escalation *out)

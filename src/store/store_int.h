@@ -268,5 +268,6 @@ extern const struct store_alert_ops sql_alert_ops;             /* alerts*.c */
 extern const struct store_escalation_ops sql_escalation_ops;   /* alerts_due.c, escalation.c */
 extern const struct store_analytics_ops sql_analytics_ops;     /* analytics.c, rollups.c */
 extern const struct store_calendar_ops sql_calendar_ops;       /* calendars.c */
+extern const struct store_integration_ops sql_integration_ops; /* integrations.c */
 
 #endif

@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     abort();
                 if (in.project_id && !http_id_valid(in.project_id))
                     abort();
-                if (in.title && (strlen(in.title) > SW_TITLE_MAX ||
+                if (in.title && (strlen(in.title) > SW_ALERT_TITLE_MAX ||
                                  !http_text_valid(in.title, strlen(in.title))))
                     abort();
                 if (in.source && !http_text_valid(in.source, strlen(in.source)))

@@ -222,15 +222,12 @@ static void test_breach_live_and_delivered(void **state)
     int64_t due = ws_wall_ms() + 1500;           /* ack due in 1.5 s */
     create_alert(&f->s, "acme", "A-1", "critical", due - 15 * MIN_MS);
 
-    /* alert.updated for the creation, the 80 % warning (long crossed) */
+    /* alert.updated for the creation; its 80 % warning was crossed before
+     * it reached us: marked, never told (the history rule) */
     json_t *m = ws_client_wait(ws, "alert.updated", 3000, NULL);
     assert_non_null(m);
     assert_string_equal(json_string_value(json_object_get(m, "alert_id")), "A-1");
     assert_string_equal(json_string_value(json_object_get(m, "state")), "open");
-    json_decref(m);
-    m = ws_client_wait(ws, "sla.warning", 3000, NULL);
-    assert_non_null(m);
-    assert_int_equal(json_integer_value(json_object_get(m, "threshold_pct")), 80);
     json_decref(m);
 
     int64_t got = 0;
@@ -255,7 +252,7 @@ static void test_breach_live_and_delivered(void **state)
     sleep_ms(1500);     /* room for a duplicate to show up */
     assert_int_equal(hook_count(f->http, "sla.breach", "A-1"), 1);
     assert_int_equal(mail_count(f->smtp, "sla.breach"), 1);
-    assert_int_equal(hook_count(f->http, "sla.warning", "A-1"), 1);
+    assert_int_equal(hook_count(f->http, "sla.warning", "A-1"), 0);
     /* and no second sla.breach on the dashboard */
     m = ws_client_wait(ws, "sla.breach", 500, NULL);
     assert_null(m);
@@ -268,7 +265,7 @@ static void test_breach_live_and_delivered(void **state)
     json_decref(t);
     char types[512];
     event_types(&f->s, "acme", "A-1", types, sizeof(types));
-    assert_string_equal(types, "sla.warning:80,sla.breach");
+    assert_string_equal(types, "sla.breach");
 
     /* acknowledging is pushed as alert.updated */
     assert_int_equal(api(&f->s, "POST", "/api/v1/alerts/A-1/acknowledge?tenant_id=acme",
@@ -397,64 +394,52 @@ static void test_escalation(void **state)
     struct ws_client *ws = ws_client_open(&f->s, "esc", ADMIN_TOKEN);
     assert_non_null(ws);
 
-    /* E-1: its ack deadline passed ~58 s ago: breach + L1 at once, L2 one
-     * minute after the breach (2 s from now), anchored on it */
+    /* The chain starts with an ack breach slawatch sees happen, so each
+     * alert's deadline falls after it reached us (timeouts are 1 minute:
+     * L2 comes a minute after the breach, and the test waits for it).
+     * E-0: its ack deadline passed ~58 s before it reached us: the breach
+     * happened before slawatch knew (the history rule): shown breached,
+     * never told, its chain does not start by itself; by hand it does. */
     int64_t now = ws_wall_ms();
-    int64_t breach = now - MIN_MS + 2000;       /* the ack breach instant (due + 1 ms) */
+    create_alert(&f->s, "esc", "E-0", "critical", now - MIN_MS + 2000 - 1 - 15 * MIN_MS);
+    /* E-1: ack breach 1.5 s after it reached us: breach + L1 then, L2 a
+     * minute later, anchored on the breach */
+    int64_t breach = now + 1500;                /* the ack breach instant (due + 1 ms) */
     create_alert(&f->s, "esc", "E-1", "critical", breach - 1 - 15 * MIN_MS);
+    /* E-2: L1 two seconds after E-1's; acknowledged first: no L2, ever */
+    int64_t breach2 = now + 3500;
+    create_alert(&f->s, "esc", "E-2", "critical", breach2 - 1 - 15 * MIN_MS);
+
     json_t *m = ws_client_wait(ws, "sla.breach", 3000, NULL);
     assert_non_null(m);
+    assert_string_equal(json_string_value(json_object_get(m, "item_id")), "E-1");
     json_decref(m);
     m = wait_escalation(ws, "E-1", 3000, NULL);
     assert_non_null(m);
     assert_int_equal(json_integer_value(json_object_get(m, "escalation_level")), 1);
-    assert_string_equal(json_string_value(json_object_get(m, "escalation_target")),
-                        "SOC Analyst");
     json_decref(m);
-    int64_t got = 0;
-    m = wait_escalation(ws, "E-1", 5000, &got);
-    assert_non_null(m);
-    assert_int_equal(json_integer_value(json_object_get(m, "escalation_level")), 2);
-    assert_string_equal(json_string_value(json_object_get(m, "escalation_target")), "SOC Lead");
-    json_decref(m);
-    int64_t l2_due = breach + MIN_MS;
-    print_message("L2 reached the dashboard %lld ms after it was due\n",
-                  (long long)(got - l2_due));
-    assert_true(got >= l2_due && got - l2_due <= it_time_bound_ms(1000));
-
-    json_t *st = get_json(&f->s, "/api/v1/sla/escalation-status/E-1?tenant_id=esc", NULL, 200);
-    assert_int_equal(json_integer_value(json_object_get(st, "escalation_level")), 2);
-    json_t *steps = json_object_get(st, "steps");
-    assert_int_equal(json_array_size(steps), 3);
-    assert_true(json_is_string(json_object_get(json_array_get(steps, 0), "fired_at")));
-    assert_true(json_is_string(json_object_get(json_array_get(steps, 1), "fired_at")));
-    assert_true(json_is_null(json_object_get(json_array_get(steps, 2), "fired_at")));
-    assert_int_equal(parse_iso(json_string_value(json_object_get(st, "next_escalation_at"))),
-                     breach + 2 * MIN_MS);
-    json_decref(st);
-
-    /* acknowledging stops the walk */
-    assert_int_equal(api(&f->s, "POST", "/api/v1/alerts/E-1/acknowledge?tenant_id=esc",
-                         ADMIN_TOKEN, NULL, NULL), 200);
-    st = get_json(&f->s, "/api/v1/sla/escalation-status/E-1?tenant_id=esc", NULL, 200);
-    assert_true(json_is_null(json_object_get(st, "next_escalation_at")));
-    assert_true(json_is_true(json_object_get(st, "acknowledged")));
-    json_decref(st);
-
-    /* E-2: L1 at once, L2 due in 3 s; acknowledged first: no L2, ever */
-    breach = ws_wall_ms() - MIN_MS + 3000;
-    create_alert(&f->s, "esc", "E-2", "critical", breach - 1 - 15 * MIN_MS);
-    m = wait_escalation(ws, "E-2", 3000, NULL);
+    m = wait_escalation(ws, "E-2", 4000, NULL);
     assert_non_null(m);
     assert_int_equal(json_integer_value(json_object_get(m, "escalation_level")), 1);
     json_decref(m);
     assert_int_equal(api(&f->s, "POST", "/api/v1/alerts/E-2/acknowledge?tenant_id=esc",
                          ADMIN_TOKEN, NULL, NULL), 200);
-    m = wait_escalation(ws, "E-2", 4500, NULL);
-    assert_null(m);
-    st = get_json(&f->s, "/api/v1/sla/escalation-status/E-2?tenant_id=esc", NULL, 200);
-    assert_int_equal(json_integer_value(json_object_get(st, "escalation_level")), 1);
-    json_decref(st);
+
+    assert_null(wait_escalation(ws, "E-0", 500, NULL));
+    json_t *t = get_json(&f->s, "/api/v1/sla/alerts/E-0/tracking?tenant_id=esc", NULL, 200);
+    assert_true(json_is_true(json_object_get(t, "ack_breached")));
+    assert_int_equal(json_integer_value(json_object_get(t, "escalation_level")), 0);
+    json_decref(t);
+    char types[512];
+    event_types(&f->s, "esc", "E-0", types, sizeof(types));
+    assert_string_equal(types, "");
+    assert_int_equal(escalate(&f->s, "esc", "E-0", NULL, NULL), 200);
+    m = wait_escalation(ws, "E-0", 3000, NULL);
+    assert_non_null(m);
+    assert_int_equal(json_integer_value(json_object_get(m, "escalation_level")), 1);
+    assert_string_equal(json_string_value(json_object_get(m, "escalation_target")),
+                        "SOC Analyst");
+    json_decref(m);
 
     /* E-3: by hand, three times, then exhausted */
     create_alert(&f->s, "esc", "E-3", "critical", ws_wall_ms() - 1000);
@@ -489,10 +474,45 @@ static void test_escalation(void **state)
     assert_int_equal(escalate(&f->s, "esc", "L-1", NULL, &r), 409);
     http_free(&r);
 
+    /* E-1's L2, a minute after its breach */
+    int64_t got = 0;
+    m = wait_escalation(ws, "E-1", (int)(breach + MIN_MS + 5000 - ws_wall_ms()), &got);
+    assert_non_null(m);
+    assert_int_equal(json_integer_value(json_object_get(m, "escalation_level")), 2);
+    assert_string_equal(json_string_value(json_object_get(m, "escalation_target")), "SOC Lead");
+    json_decref(m);
+    int64_t l2_due = breach + MIN_MS;
+    print_message("L2 reached the dashboard %lld ms after it was due\n",
+                  (long long)(got - l2_due));
+    assert_true(got >= l2_due && got - l2_due <= it_time_bound_ms(1000));
+
+    json_t *st = get_json(&f->s, "/api/v1/sla/escalation-status/E-1?tenant_id=esc", NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(st, "escalation_level")), 2);
+    json_t *steps = json_object_get(st, "steps");
+    assert_int_equal(json_array_size(steps), 3);
+    assert_true(json_is_string(json_object_get(json_array_get(steps, 0), "fired_at")));
+    assert_true(json_is_string(json_object_get(json_array_get(steps, 1), "fired_at")));
+    assert_true(json_is_null(json_object_get(json_array_get(steps, 2), "fired_at")));
+    assert_int_equal(parse_iso(json_string_value(json_object_get(st, "next_escalation_at"))),
+                     breach + 2 * MIN_MS);
+    json_decref(st);
+
+    /* acknowledging stops the walk */
+    assert_int_equal(api(&f->s, "POST", "/api/v1/alerts/E-1/acknowledge?tenant_id=esc",
+                         ADMIN_TOKEN, NULL, NULL), 200);
+    st = get_json(&f->s, "/api/v1/sla/escalation-status/E-1?tenant_id=esc", NULL, 200);
+    assert_true(json_is_null(json_object_get(st, "next_escalation_at")));
+    assert_true(json_is_true(json_object_get(st, "acknowledged")));
+    json_decref(st);
+    /* E-2, acknowledged after its L1, never got its L2 (due with E-1's) */
+    st = get_json(&f->s, "/api/v1/sla/escalation-status/E-2?tenant_id=esc", NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(st, "escalation_level")), 1);
+    json_decref(st);
+
     /* the audit history: every step with its trigger and timestamps */
     json_t *ev = get_json(&f->s, "/api/v1/sla/escalation-events/esc?limit=50", NULL, 200);
     json_t *items = json_object_get(ev, "items");
-    assert_int_equal(json_array_size(items), 2 + 1 + 3);
+    assert_int_equal(json_array_size(items), 2 + 1 + 1 + 3);
     int manual = 0, autos = 0;
     for (size_t i = 0; i < json_array_size(items); i++) {
         json_t *e = json_array_get(items, i);
@@ -502,11 +522,11 @@ static void test_escalation(void **state)
         else
             autos++;
     }
-    assert_int_equal(manual, 3);
+    assert_int_equal(manual, 4);
     assert_int_equal(autos, 3);
-    /* newest first; paging */
+    /* newest first (E-1's L2); paging */
     assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "level")),
-                        "L3");
+                        "L2");
     json_decref(ev);
     ev = get_json(&f->s, "/api/v1/sla/escalation-events/esc?limit=4", NULL, 200);
     assert_int_equal(json_array_size(json_object_get(ev, "items")), 4);
@@ -546,7 +566,7 @@ static void test_crash_exactly_once(void **state)
         sleep_ms(100);
         event_types(&f->s, "crash", "C-1", types, sizeof(types));
     }
-    assert_string_equal(types, "sla.warning:80,sla.breach");
+    assert_string_equal(types, "sla.breach");
     srv_kill9(&f->s);
     assert_int_equal(http_sink_count(f->http), 0);
     assert_int_equal(smtp_sink_count(f->smtp), 0);
@@ -561,10 +581,10 @@ static void test_crash_exactly_once(void **state)
     sleep_ms(2000);
     assert_int_equal(hook_count(f->http, "sla.breach", "C-1"), 1);
     assert_int_equal(mail_count(f->smtp, "sla.breach"), 1);
-    assert_int_equal(hook_count(f->http, "sla.warning", "C-1"), 1);
+    assert_int_equal(hook_count(f->http, "sla.warning", "C-1"), 0);    /* before ingestion */
     /* the flags are persisted: no second breach event after the restart */
     event_types(&f->s, "crash", "C-1", types, sizeof(types));
-    assert_string_equal(types, "sla.warning:80,sla.breach");
+    assert_string_equal(types, "sla.breach");
 
     /* and a kill -9 after delivery: nothing is sent again */
     srv_kill9(&f->s);

@@ -380,12 +380,15 @@ static void put_people_chain(struct sw_server *s)
             "\"notification_method\":\"phone\"}]}", 200);
 }
 
-/* An alert whose ack clock breached ~58 s ago: L1 at once, L2 two seconds
- * later (L1's timeout, anchored on the breach). */
+/* An alert whose ack clock breaches 1.5 s after it reaches us: the breach
+ * and L1 then.  (A breach before it reached us would be history: marked,
+ * never told, its chain not started; and L2 comes a minute after the
+ * breach, which test_breach waits for: here later steps are taken by
+ * hand.) */
 static void stale_alert(struct sw_server *s, const char *id)
 {
     char when[80], body[512];
-    iso(wall_ms() - MIN_MS + 2000 - 1 - 15 * MIN_MS, when, sizeof(when));
+    iso(wall_ms() + 1500 - 1 - 15 * MIN_MS, when, sizeof(when));
     snprintf(body, sizeof(body),
              "{\"id\":\"%s\",\"tenant_id\":\"acme\",\"severity\":\"critical\",\"title\":\""
              TITLE "\",\"created_at\":\"%s\"}", id, when);
@@ -444,7 +447,8 @@ static void test_alert_steps(void **state)
         json_string_value(json_object_get(json_object_get(wh, "engaged"), "user")), "mgr1");
     json_decref(wh);
 
-    /* L2, slack: the tenant's Slack webhook, mentioning the person */
+    /* L2 by hand, slack: the tenant's Slack webhook, mentioning the person */
+    post_ok(&f->s, "POST", "/api/v1/sla/escalate/A-1?tenant_id=acme", NULL, 200);
     json_t *sl = wait_body(f->http, "/slack", "text", "<@U0LEAD1>", 6000);
     assert_non_null(sl);
     assert_non_null(strstr(json_string_value(json_object_get(sl, "text")), TITLE));
@@ -587,16 +591,21 @@ static void test_people_validation(void **state)
 
 /* ---- findings: contacts at breach + N days, acknowledgement stops level 2 ------------- */
 
-/* A critical finding (72 h) whose breach was a day minus `ahead` ms ago:
- * level 1 (day 0) is due at once, level 2 (day 1) in `ahead` ms. */
+/* A finding discovered 4 days ago, tracked as low (in time), then rated
+ * critical (72 h): its breach was a day minus `ahead` ms ago, so level 1
+ * (day 0) is due at once, level 2 (day 1) in `ahead` ms.  (Created
+ * critical, its breach and level 1 would be history: they happened before
+ * it reached us, marked and never told.) */
 static void stale_finding(struct sw_server *s, const char *id, int64_t ahead)
 {
-    char when[80], body[512];
+    char when[80], body[512], path[128];
     iso(wall_ms() - 72 * 3600000LL - 24 * 3600000LL + ahead, when, sizeof(when));
     snprintf(body, sizeof(body),
-             "{\"id\":\"%s\",\"tenant_id\":\"acme\",\"severity\":\"critical\",\"title\":\"Ünpatched "
+             "{\"id\":\"%s\",\"tenant_id\":\"acme\",\"severity\":\"low\",\"title\":\"Ünpatched "
              "OpenSSL on web-1\",\"discovered_at\":\"%s\"}", id, when);
     post_ok(s, "POST", "/api/v1/findings", body, 201);
+    snprintf(path, sizeof(path), "/api/v1/findings/%s/severity?tenant_id=acme", id);
+    post_ok(s, "POST", path, "{\"severity\":\"critical\"}", 200);
 }
 
 static void test_finding_contacts(void **state)
@@ -670,7 +679,9 @@ static void test_exactly_once_kill9(void **state)
     people_setup(f);
     put_people_chain(&f->s);
     stale_alert(&f->s, "K-1");
-    sleep_ms(3500);                     /* L1 and L2 fired and are in the outbox */
+    sleep_ms(3000);                     /* the breach and L1 fired */
+    post_ok(&f->s, "POST", "/api/v1/sla/escalate/K-1?tenant_id=acme", NULL, 200);  /* L2 */
+    sleep_ms(500);                      /* all in the outbox */
     srv_kill9(&f->s);
     fx_restart(f, true);
     assert_true(wait_mails(&f->smtp, "mgr1@example.test", "SLA escalation", 1, 6000));
