@@ -2,8 +2,8 @@
 # Runs every fuzz target of a SLAWATCH_FUZZ build for a bounded time.
 #   scripts/fuzz.sh BUILD_DIR SECONDS_PER_TARGET
 # Seeds: tests/fuzz/corpus/<target>/ (read only); new inputs go to a scratch
-# corpus in BUILD_DIR, crashes to BUILD_DIR/fuzz-artifacts/.  Exit status is
-# non-zero on the first target that finds a crash, leak or UB.
+# corpus in BUILD_DIR, crashes to BUILD_DIR/fuzz-artifacts/.  Every target
+# runs; the exit status is non-zero if any found a crash, leak or UB.
 set -eu
 build=${1:-build-fuzz}
 secs=${2:-20}
@@ -25,7 +25,7 @@ for bin in "$build"/fuzz_*; do
         echo "fuzz: $name FAILED (log: $build/fuzz-$name.log)" >&2
         tail -40 "$build/fuzz-$name.log" >&2
         found=1
-        break
+        continue
     fi
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/fuzz-$name.log")
     echo "fuzz: $name clean, ${runs:-?} runs in $(( $(date +%s) - start )) s"

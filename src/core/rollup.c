@@ -61,7 +61,17 @@ uint64_t sla_hist_total(const struct sla_hist *h)
     return n;
 }
 
-int sla_hist_quantile(const struct sla_hist *h, unsigned pct, int64_t max_ms, double *out)
+static double clamp(double v, int64_t min_ms, int64_t max_ms)
+{
+    if (max_ms >= 0 && v > (double)max_ms)
+        v = (double)max_ms;
+    if (min_ms >= 0 && v < (double)min_ms)
+        v = (double)min_ms;
+    return v;
+}
+
+int sla_hist_quantile(const struct sla_hist *h, unsigned pct, int64_t min_ms, int64_t max_ms,
+                      double *out)
 {
     if (pct < 1 || pct > 100)
         return SW_E_INVAL;
@@ -73,10 +83,7 @@ int sla_hist_quantile(const struct sla_hist *h, unsigned pct, int64_t max_ms, do
     for (int i = 0; i < SLA_HIST_BUCKETS; i++) {
         seen += h->c[i];
         if (seen >= rank) {
-            double v = sla_hist_value(i);
-            if (max_ms >= 0 && v > (double)max_ms)
-                v = (double)max_ms;
-            *out = v;
+            *out = clamp(sla_hist_value(i), min_ms, max_ms);
             return 0;
         }
     }
@@ -84,7 +91,7 @@ int sla_hist_quantile(const struct sla_hist *h, unsigned pct, int64_t max_ms, do
 }
 
 int sla_hist_quantiles(const struct sla_hist *h, uint64_t n, const unsigned *pcts, size_t k,
-                       int64_t max_ms, double *out)
+                       int64_t min_ms, int64_t max_ms, double *out)
 {
     if (n == 0)
         return SW_E_NOTFOUND;
@@ -95,10 +102,8 @@ int sla_hist_quantiles(const struct sla_hist *h, uint64_t n, const unsigned *pct
     size_t j = 0;
     for (int i = 0; i < SLA_HIST_BUCKETS && j < k; i++) {
         seen += h->c[i];
-        while (j < k && seen >= (pcts[j] * n + 99) / 100) {
-            double v = sla_hist_value(i);
-            out[j++] = max_ms >= 0 && v > (double)max_ms ? (double)max_ms : v;
-        }
+        while (j < k && seen >= (pcts[j] * n + 99) / 100)
+            out[j++] = clamp(sla_hist_value(i), min_ms, max_ms);
     }
     return j == k ? 0 : SW_E_INVAL;     /* n larger than the histogram's total */
 }
@@ -188,6 +193,8 @@ void sla_rollup_clear(struct sla_rollup *r)
 
 void sla_rollup_add(struct sla_rollup *r, const struct sla_sample *s)
 {
+    if (r->count == 0 || s->duration_ms < r->min_ms)
+        r->min_ms = s->duration_ms;
     r->count++;
     if (s->met)
         r->met++;
@@ -200,9 +207,11 @@ void sla_rollup_add(struct sla_rollup *r, const struct sla_sample *s)
     sla_hist_add(&r->hist, s->duration_ms);
 }
 
-int sla_rollup_remove(struct sla_rollup *r, const struct sla_sample *s, bool *max_stale)
+int sla_rollup_remove(struct sla_rollup *r, const struct sla_sample *s, bool *max_stale,
+                      bool *min_stale)
 {
     *max_stale = false;
+    *min_stale = false;
     if (r->count == 0 || (s->met ? r->met == 0 : r->breached == 0))
         return SW_E_INVAL;
     if (sla_hist_remove(&r->hist, s->duration_ms) < 0)
@@ -214,15 +223,20 @@ int sla_rollup_remove(struct sla_rollup *r, const struct sla_sample *s, bool *ma
         r->breached--;
     r->sum_ms -= s->duration_ms;
     r->penalty_cents -= s->penalty_cents;
-    if (r->count == 0)
+    if (r->count == 0) {
         r->max_ms = 0;
-    else if (s->duration_ms >= r->max_ms)
-        *max_stale = true;
+        r->min_ms = 0;
+        return 0;
+    }
+    *max_stale = s->duration_ms >= r->max_ms;
+    *min_stale = s->duration_ms <= r->min_ms;
     return 0;
 }
 
 void sla_rollup_merge(struct sla_rollup *dst, const struct sla_rollup *src)
 {
+    if (src->count && (dst->count == 0 || src->min_ms < dst->min_ms))
+        dst->min_ms = src->min_ms;
     dst->count += src->count;
     dst->met += src->met;
     dst->breached += src->breached;
@@ -236,4 +250,11 @@ void sla_rollup_merge(struct sla_rollup *dst, const struct sla_rollup *src)
 double sla_rollup_avg_ms(const struct sla_rollup *r)
 {
     return r->count ? (double)r->sum_ms / (double)r->count : 0.0;
+}
+
+int sla_rollup_quantile(const struct sla_rollup *r, unsigned pct, double *out)
+{
+    if (r->count == 0)
+        return SW_E_NOTFOUND;
+    return sla_hist_quantile(&r->hist, pct, r->min_ms, r->max_ms, out);
 }

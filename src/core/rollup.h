@@ -11,8 +11,11 @@
  * bucket k covers [L·γ^j, L·γ^(j+1)) with L = SLA_HIST_LINEAR, γ = 1.02 and
  * j = k − L.  A bucket is represented by the value 2·lo·hi / (lo + hi), whose
  * relative distance to any value of the bucket is at most (γ−1)/(γ+1) =
- * 0.990 % (≤ 1 %).  The last bucket is open-ended (about 58 years and up);
- * quantiles are clamped to the exact maximum, which the rollup keeps.
+ * 0.990 % (≤ 1 %).  The last bucket is open-ended (about 58 years and up).
+ * Quantiles are clamped to the exact minimum and maximum, which the rollup
+ * keeps: a bucket's representative may lie outside the values it holds, and
+ * the clamp makes the p50 of one sample that sample, and every percentile of
+ * equal samples their value.
  * 1280 buckets × 4 bytes: a dense histogram is 5 KiB, fine on the stack; the
  * store keeps the compact encoding (sla_hist_encode), typically a few dozen
  * bytes.
@@ -53,15 +56,16 @@ void sla_hist_add(struct sla_hist *h, int64_t ms);
 int sla_hist_remove(struct sla_hist *h, int64_t ms);
 void sla_hist_merge(struct sla_hist *dst, const struct sla_hist *src);
 uint64_t sla_hist_total(const struct sla_hist *h);
-/* Nearest-rank percentile, pct 1..100, of the values counted; max_ms (when
- * >= 0) clamps the answer.  SW_E_INVAL for pct out of range, SW_E_NOTFOUND
- * for an empty histogram. */
-int sla_hist_quantile(const struct sla_hist *h, unsigned pct, int64_t max_ms, double *out);
+/* Nearest-rank percentile, pct 1..100, of the values counted; min_ms and
+ * max_ms (each when >= 0) clamp the answer to the observed range.
+ * SW_E_INVAL for pct out of range, SW_E_NOTFOUND for an empty histogram. */
+int sla_hist_quantile(const struct sla_hist *h, unsigned pct, int64_t min_ms, int64_t max_ms,
+                      double *out);
 /* Several percentiles in one pass, n = the histogram's total (known to the
  * caller: the rollup's count), pcts ascending 1..100.  Same answers as
  * sla_hist_quantile; SW_E_INVAL for bad pcts or n, SW_E_NOTFOUND for n 0. */
 int sla_hist_quantiles(const struct sla_hist *h, uint64_t n, const unsigned *pcts, size_t k,
-                       int64_t max_ms, double *out);
+                       int64_t min_ms, int64_t max_ms, double *out);
 
 /* Compact encoding: for each non-empty bucket in ascending order, a LEB128
  * varint of (bucket − previous bucket) (the first: bucket + 1), then a varint
@@ -78,7 +82,7 @@ int sla_hist_decode_add(struct sla_hist *h, const uint8_t *buf, size_t len);
 struct sla_rollup {
     uint64_t count, met, breached;
     int64_t sum_ms;             /* durations, total */
-    int64_t max_ms;             /* 0 when empty */
+    int64_t min_ms, max_ms;     /* observed range; both 0 when empty */
     int64_t penalty_cents;
     struct sla_hist hist;
 };
@@ -98,12 +102,17 @@ int sla_clock_sample(const struct sla_clock *c, int64_t bill_rate_cph, struct sl
 void sla_rollup_clear(struct sla_rollup *r);
 void sla_rollup_add(struct sla_rollup *r, const struct sla_sample *s);
 /* Takes one sample back out.  SW_E_INVAL when r does not hold it (count 0,
- * empty bucket).  *max_stale is set when the removed value was the maximum
- * and others remain: the caller must recompute max_ms from the raw items
- * (a maximum cannot be un-merged); with none left max_ms is 0. */
-int sla_rollup_remove(struct sla_rollup *r, const struct sla_sample *s, bool *max_stale);
+ * empty bucket).  *max_stale (*min_stale) is set when the removed value was
+ * the maximum (minimum) and others remain: the caller must recompute it
+ * from the raw items (an extreme cannot be un-merged); with none left both
+ * are 0. */
+int sla_rollup_remove(struct sla_rollup *r, const struct sla_sample *s, bool *max_stale,
+                      bool *min_stale);
 void sla_rollup_merge(struct sla_rollup *dst, const struct sla_rollup *src);
 /* Mean duration in ms; 0 when empty. */
 double sla_rollup_avg_ms(const struct sla_rollup *r);
+/* Nearest-rank percentile of the rollup, clamped to its minimum and
+ * maximum; SW_E_NOTFOUND when empty. */
+int sla_rollup_quantile(const struct sla_rollup *r, unsigned pct, double *out);
 
 #endif

@@ -167,6 +167,8 @@ static int sum_row(const struct sw_rollup_row *row, void *ud)
 {
     struct sum_ud *u = ud;
     struct sla_rollup *r = &u->sum->ck[row->sev][row->clock];
+    if (row->count && (r->count == 0 || row->min_ms < r->min_ms))
+        r->min_ms = row->min_ms;
     r->count += row->count;
     r->met += row->met;
     r->breached += row->breached;
@@ -200,6 +202,74 @@ void an_sum_clock(const struct an_sum *sum, int sev, enum sw_clock_kind k,
             sla_rollup_merge(out, &sum->ck[i][k]);
 }
 
+/* ---- volume and auto-resolutions ------------------------------------------------ */
+
+struct counts_ud {
+    struct an_counts *days;
+    int64_t first;
+    int n;
+};
+
+static int counts_row(const struct sw_alert_count_row *row, void *ud)
+{
+    struct counts_ud *u = ud;
+    int64_t i = 0;
+    if (u->n > 1) {
+        int y, m, d;
+        if (sla_date_parse(row->day, &y, &m, &d) < 0)
+            return 0;
+        i = sla_days_from_civil(y, m, d) - u->first;
+        if (i < 0 || i >= u->n)
+            return 0;
+    }
+    u->days[i].created[row->sev] += row->created;
+    u->days[i].auto_resolved[row->sev] += row->auto_resolved;
+    return 0;
+}
+
+static int counts_scan(struct store *s, struct an_ctx *x, struct an_date a, struct an_date b,
+                       const char *project_id, struct counts_ud *u)
+{
+    char from[SLA_DATE_BUFSZ], to[SLA_DATE_BUFSZ];
+    an_date_fmt(a, from);
+    an_date_fmt(b, to);
+    memset(u->days, 0, (size_t)u->n * sizeof(*u->days));
+    return store_alert_count_scan(s, x->tenant_id, from, to, project_id, counts_row, u);
+}
+
+int an_counts_range(struct store *s, struct an_ctx *x, struct an_date a, struct an_date b,
+                    const char *project_id, struct an_counts *out)
+{
+    struct counts_ud u = {.days = out, .first = an_date_days(a), .n = 1};
+    return counts_scan(s, x, a, b, project_id, &u);
+}
+
+int an_counts_series(struct store *s, struct an_ctx *x, struct an_date a, int n,
+                     const char *project_id, struct an_counts *days)
+{
+    struct counts_ud u = {.days = days, .first = an_date_days(a), .n = n};
+    if (n == 1)     /* one day: no date to place, the range form does */
+        return an_counts_range(s, x, a, a, project_id, days);
+    return counts_scan(s, x, a, an_date_add(a, n - 1), project_id, &u);
+}
+
+void an_counts_json(json_t *block, const struct an_counts *c, int sev)
+{
+    uint64_t created = 0, autor = 0;
+    for (int i = SLA_SEV_CRITICAL; i < SLA_SEV_COUNT; i++) {
+        if (sev >= 0 && sev != i)
+            continue;
+        created += c->created[i];
+        autor += c->auto_resolved[i];
+    }
+    json_int_t resolved = json_integer_value(json_object_get(block, "resolved"));
+    json_object_set_new(block, "volume", json_integer((json_int_t)created));
+    json_object_set_new(block, "auto_resolved", json_integer((json_int_t)autor));
+    json_object_set_new(block, "auto_resolve_rate_pct",
+                        an_num_or_null(resolved > 0, resolved > 0 ? 100.0 * (double)autor /
+                                                                        (double)resolved : 0));
+}
+
 double an_min(double ms)
 {
     return ms / 60000.0;
@@ -220,7 +290,7 @@ static void clock_fields(json_t *o, const char *pfx, const struct sla_rollup *r,
     json_object_set_new(o, k, an_num_or_null(have, an_min(sla_rollup_avg_ms(r))));
     static const unsigned pcts[2] = {50, 90};
     for (int i = 0; i < 2; i++) {
-        bool ok = have && sla_hist_quantile(&r->hist, pcts[i], r->max_ms, &q) == 0;
+        bool ok = have && sla_rollup_quantile(r, pcts[i], &q) == 0;
         snprintf(k, sizeof(k), "%s_p%u_min", pfx, pcts[i]);
         json_object_set_new(o, k, an_num_or_null(ok, ok ? an_min(q) : 0));
     }
@@ -297,7 +367,7 @@ static void series_flush(struct series_ud *u)
         double q[2];
         if (!d->count)
             continue;       /* nothing was added: the histogram is still clear */
-        if (sla_hist_quantiles(u->h[k], d->count, pcts, 2, d->max_ms, q) == 0) {
+        if (sla_hist_quantiles(u->h[k], d->count, pcts, 2, d->min_ms, d->max_ms, q) == 0) {
             d->p50_ms = q[0];
             d->p90_ms = q[1];
         }
@@ -323,6 +393,8 @@ static int series_row(const struct sw_rollup_row *row, void *ud)
         series_flush(u);
         u->cur = (int)i;
     }
+    if (row->count && (c->count == 0 || row->min_ms < c->min_ms))
+        c->min_ms = row->min_ms;
     c->count += row->count;
     c->met += row->met;
     c->breached += row->breached;

@@ -99,7 +99,7 @@ json_t *an_summary_json(const struct an_ctx *x, const struct an_sum *sum);
  * penalties, per-severity counts and p50/p90 (computed per day). */
 struct an_day_clock {
     uint64_t count, met, breached;
-    int64_t sum_ms, max_ms, penalty_cents;
+    int64_t sum_ms, min_ms, max_ms, penalty_cents;
     uint64_t sev_count[SLA_SEV_COUNT];
     double p50_ms, p90_ms;
 };
@@ -115,6 +115,21 @@ int an_series(struct store *s, struct an_ctx *x, struct an_date a, int n, const 
  * their plain mean. */
 double an_target_min(const struct an_ctx *x, enum sw_clock_kind k, int sev,
                      const uint64_t w[SLA_SEV_COUNT]);
+
+/* The alerts' volume and auto-resolutions (alert_counts), per severity:
+ * over [a, b] (an_counts_range), or per day over [a, a + n)
+ * (an_counts_series, days: n entries, zeroed here). */
+struct an_counts {
+    uint64_t created[SLA_SEV_COUNT], auto_resolved[SLA_SEV_COUNT];
+};
+int an_counts_range(struct store *s, struct an_ctx *x, struct an_date a, struct an_date b,
+                    const char *project_id, struct an_counts *out);
+int an_counts_series(struct store *s, struct an_ctx *x, struct an_date a, int n,
+                     const char *project_id, struct an_counts *days);
+/* Adds volume, auto_resolved and auto_resolve_rate_pct (auto-resolved /
+ * resolved × 100, null when nothing was resolved) to a block whose
+ * "resolved" is the period's resolutions; sev < 0 sums the severities. */
+void an_counts_json(json_t *block, const struct an_counts *c, int sev);
 
 double an_min(double ms);           /* ms → minutes */
 json_t *an_num_or_null(bool have, double v);

@@ -81,6 +81,11 @@ void api_calendar_delete(struct req *r);
 void api_calendar_due(struct req *r);
 void api_calendar_elapsed(struct req *r);
 void api_definition_put(struct req *r);
+/* The fields a layer sets itself (others 0), in the definition's units:
+ * a tenant's own edits, as apply-template keeps or reports them. */
+struct sla_alert_layer;
+struct sla_definition;
+void definition_of_layer_own(const struct sla_alert_layer *l, struct sla_definition *out);
 void api_templates_list(struct req *r);
 void api_config_create(struct req *r);
 void api_config_list(struct req *r);
@@ -122,6 +127,10 @@ void api_sla_trend_live(struct req *r);
 void api_sla_breaches(struct req *r);
 void api_report_daily(struct req *r);
 void api_report_monthly(struct req *r);
+/* api_findings_numbers.c */
+void api_findings_summary(struct req *r);
+void api_findings_upcoming(struct req *r);
+void api_report_findings(struct req *r);
 void api_report_trends(struct req *r);
 void api_report_compare(struct req *r);
 void api_penalties_list(struct req *r);

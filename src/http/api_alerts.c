@@ -474,14 +474,16 @@ static int add_alert(const struct sw_alert *x, void *ud)
 
 void api_alert_list(struct req *r)
 {
-    static const char *const states[] = { "open", "acknowledged", "resolved" };
+    static const char *const states[] = { "open", "acknowledged", "resolved", "unresolved" };
     static const char *const sevs[] = { "critical", "high", "medium", "low" };
     static const char *const bools[] = { "false", "true" };
     struct sw_alert_filter f = { .tenant_id = r->tenant_id, .now = r->now, .limit = LIST_DEFAULT };
     int sev;
-    if (q_enum(r, "state", states, 3, &f.state) < 0 || q_enum(r, "severity", sevs, 4, &sev) < 0 ||
+    if (q_enum(r, "state", states, 4, &f.state) < 0 || q_enum(r, "severity", sevs, 4, &sev) < 0 ||
         q_enum(r, "breached", bools, 2, &f.breached) < 0)
         return;
+    if (f.state == 3)           /* "unresolved": open or acknowledged */
+        f.state = SW_ALERT_UNRESOLVED;
     f.sev = -1;
     if (sev >= 0) {
         enum sla_sev sv;
@@ -492,6 +494,12 @@ void api_alert_list(struct req *r)
     if (q_int(r, "limit", 1, LIST_MAX, &limit) < 0 || q_id(r, "cursor", &f.after_id) < 0 ||
         q_id(r, "project_id", &f.project_id) < 0)
         return;
+    /* ?q=: a substring of the id or the title, free text */
+    f.text = http_query(r, "q");
+    if (f.text && (strlen(f.text) > 200 || !http_text_valid(f.text, strlen(f.text)))) {
+        http_error(r, 422, "invalid", "q", "q must be at most 200 characters of text");
+        return;
+    }
     f.limit = (int)limit;
     struct list_ctx l = { .items = json_array(), .now = r->now, .limit = f.limit };
     f.limit++;

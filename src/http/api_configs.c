@@ -10,8 +10,14 @@
  * applied; at most one is "active" (the one last applied):
  *   - creating or updating a config with "active": true applies it;
  *   - updating the active config's template or overrides re-applies it;
- *   - POST …/apply-template {template_name} creates a config named after
- *     the template, with no overrides, and applies it.
+ *   - POST …/apply-template {template_name, keep_overrides?} creates a
+ *     config named after the template and applies it: with no overrides
+ *     (the tier's own targets: the tenant's edits made with PUT
+ *     /definition are replaced, and the answer lists them in
+ *     "replaced_overrides" so nothing goes silently), or, with
+ *     "keep_overrides": true, with the tenant's current edits as the
+ *     config's overrides (the tier underneath, the edits on top).  The
+ *     dashboard says which edits a plain apply replaces before it asks.
  * Applying = tenants.template := config.template, the tenant override layer
  * := config.overrides (replacing whatever PUT /definition or an earlier
  * config had set), every other config of the tenant inactive, and the
@@ -33,6 +39,7 @@
 #include "http/json_out.h"
 #include "http/server.h"
 #include "store/store_alerts.h"
+#include "util/xalloc.h"
 
 static json_t *config_json(const struct sw_sla_config *c)
 {
@@ -172,19 +179,64 @@ void api_config_create(struct req *r)
     create_and_answer(r, &c, 201);
 }
 
+static json_t *definition_json(const struct sla_definition *d)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < SLA_DEFINITION_NFIELDS; i++) {
+        int32_t v = sla_definition_get(d, &sla_definition_fields[i]);
+        if (v > 0)
+            json_object_set_new(o, sla_definition_fields[i].name, json_integer(v));
+    }
+    return o;
+}
+
 void api_config_apply_template(struct req *r)
 {
     const char *tmpl;
     if (v_string(r, r->json, "template_name", true, SW_TEMPLATE_MAX, &tmpl) < 0 ||
         check_template(r, "template_name", tmpl) < 0)
         return;
+    json_t *keep = json_object_get(r->json, "keep_overrides");
+    if (keep && !json_is_null(keep) && !json_is_boolean(keep)) {
+        http_error(r, 422, "invalid", "keep_overrides", "keep_overrides must be true or false");
+        return;
+    }
+    /* the tenant's own edits: kept as the config's overrides, or named as
+     * replaced (read just before the write; a concurrent PUT /definition
+     * in between is the later edit and wins either way) */
+    struct sw_alert_policy *p = xmalloc(sizeof(*p));
+    int rc = store_alert_policy_get(r->srv->store, r->tenant_id, NULL, p);
+    if (rc < 0) {
+        free(p);
+        reply_store(r, rc);
+        return;
+    }
+    struct sla_definition own;
+    memset(&own, 0, sizeof(own));
+    if (p->has_tenant)
+        definition_of_layer_own(&p->tenant, &own);
+    free(p);
     struct sw_sla_config c;
     memset(&c, 0, sizeof(c));
     snprintf(c.tenant_id, sizeof(c.tenant_id), "%s", r->tenant_id);
     snprintf(c.name, sizeof(c.name), "%s", tmpl);
     snprintf(c.template_name, sizeof(c.template_name), "%s", tmpl);
     c.active = true;
-    create_and_answer(r, &c, 200);
+    bool kept = json_is_true(keep);
+    if (kept)
+        c.overrides = own;
+    int64_t count = 0;
+    rc = store_config_create(r->srv->store, &c, r->now, r->who.actor, &count);
+    if (rc < 0) {
+        reply_store(r, rc);
+        return;
+    }
+    json_t *out = config_json(&c);
+    json_object_set_new(out, "recalculated_count", json_integer(count));
+    json_object_set_new(out, "kept_overrides", kept ? definition_json(&own) : json_object());
+    json_object_set_new(out, "replaced_overrides", kept ? json_object() : definition_json(&own));
+    http_json(r, 200, out);
+    recalc_header(r, count);
 }
 
 static int add_config(const struct sw_sla_config *c, void *ud)

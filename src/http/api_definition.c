@@ -7,9 +7,10 @@
  * PUT takes a partial SLADefinitionRequest: each field given must be in the
  * seed's range (sla_definition_fields), and is written into the tenant's
  * override layer (or the project's, with &project_id=); fields not given
- * keep inheriting, so their effective value stays what it was.  The open
- * alerts of the tenant are recalculated in the same transaction
- * (X-Recalculated-Count). */
+ * keep what they have; a field given as null drops the override, so it
+ * inherits again (the template's value, else the global or built-in one).
+ * The open alerts of the tenant are recalculated in
+ * the same transaction (X-Recalculated-Count). */
 #include <stdio.h>
 #include <string.h>
 
@@ -38,6 +39,22 @@ static const struct {
 };
 
 static const char *const sev_names[] = { "critical", "high", "medium", "low" };
+
+void definition_of_layer_own(const struct sla_alert_layer *l, struct sla_definition *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < SLA_DEFINITION_NFIELDS; i++) {
+        enum sla_sev sev = field_map[i].sev;
+        int32_t v = field_map[i].field == SLA_AF_ACK_MIN ? l->ack_min[sev]
+                  : field_map[i].field == SLA_AF_RESOLVE_MIN ? l->resolve_min[sev]
+                  : l->warn_pct[sev];
+        if (v <= 0)
+            continue;
+        if (field_map[i].unit_min == 60)
+            v = v < 30 ? 1 : (v + 30) / 60;
+        sla_definition_set(out, &sla_definition_fields[i], v);
+    }
+}
 
 /* An effective layer as a definition.  The core's conversion when the
  * values fit the definition's ranges; otherwise (a global layer outside
@@ -195,6 +212,11 @@ void api_definition_put(struct req *r)
         const struct sla_field_range *f = &sla_definition_fields[i];
         int64_t v = 0;
         bool present;
+        json_t *j = json_object_get(r->json, f->name);
+        if (j && json_is_null(j)) {
+            sla_definition_set(&d, f, SW_DEFINITION_CLEAR);
+            continue;
+        }
         if (v_int(r, r->json, f->name, false, f->min, f->max, &v, &present) < 0)
             return;
         if (present)

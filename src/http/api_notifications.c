@@ -76,7 +76,23 @@ static bool url_valid(const char *s)
     return true;
 }
 
-static int v_recipients(struct req *r, json_t *rc, struct sw_notify_config *cfg)
+/* The stored recipient whose public form (a Slack URL is shown masked,
+ * it is a secret) is s: the GET answer sent back unchanged keeps the
+ * stored URL instead of being refused as "not a URL".  NULL when none. */
+static const char *stored_for_public(const struct sw_notify_config *old, enum notify_channel ch,
+                                     const char *s)
+{
+    char pub[SW_URL_MAX + 1];
+    for (size_t k = 0; old && k < old->nrcpt[ch]; k++) {
+        notify_recipient_public(ch, old->rcpt[ch][k], pub, sizeof(pub));
+        if (strcmp(pub, old->rcpt[ch][k]) != 0 && !strcmp(pub, s))
+            return old->rcpt[ch][k];
+    }
+    return NULL;
+}
+
+static int v_recipients(struct req *r, json_t *rc, struct sw_notify_config *cfg,
+                        const struct sw_notify_config *old)
 {
     if (!rc || json_is_null(rc))
         return 0;
@@ -110,8 +126,11 @@ static int v_recipients(struct req *r, json_t *rc, struct sw_notify_config *cfg)
         json_t *v;
         json_array_foreach(list, i, v) {
             const char *s = json_string_value(v);
-            bool ok = s && strlen(s) == json_string_length(v) &&
-                      (ch == NOTIFY_EMAIL ? email_valid(s) : url_valid(s));
+            bool clean = s && strlen(s) == json_string_length(v);
+            const char *kept = clean ? stored_for_public(old, ch, s) : NULL;
+            if (kept)
+                s = kept;
+            bool ok = clean && (ch == NOTIFY_EMAIL ? email_valid(s) : url_valid(s));
             if (!ok) {
                 http_error(r, 422, "invalid", field,
                            ch == NOTIFY_EMAIL
@@ -246,8 +265,18 @@ void api_notify_configure(struct req *r)
     struct sw_notify_config *cfg = xcalloc(1, sizeof(*cfg));
     struct sw_notify_config *old = xcalloc(1, sizeof(*old));
     const char *secret = NULL;
-    if (v_channels(r, json_object_get(r->json, "channels"), cfg) < 0 ||
-        v_recipients(r, json_object_get(r->json, "recipients"), cfg) < 0 ||
+    if (v_channels(r, json_object_get(r->json, "channels"), cfg) < 0)
+        goto out;
+    if (tenant_exists(r) < 0)
+        goto out;
+    /* the stored config first: secrets shown masked may come back as such */
+    int rc = store_notify_config_get(r->srv->store, r->tenant_id, old);
+    if (rc < 0 && rc != SW_E_NOTFOUND) {
+        http_fail(r, rc, "notification config");
+        goto out;
+    }
+    bool had = rc == 0;
+    if (v_recipients(r, json_object_get(r->json, "recipients"), cfg, had ? old : NULL) < 0 ||
         v_thresholds(r, json_object_get(r->json, "thresholds"), cfg) < 0 ||
         v_secret(r, r->json, "webhook_secret", false, SW_SECRET_MAX, &secret) < 0)
         goto out;
@@ -292,14 +321,7 @@ void api_notify_configure(struct req *r)
             goto out;
         }
     }
-    if (tenant_exists(r) < 0)
-        goto out;
-    int rc = store_notify_config_get(r->srv->store, r->tenant_id, old);
-    if (rc < 0 && rc != SW_E_NOTFOUND) {
-        http_fail(r, rc, "notification config");
-        goto out;
-    }
-    bool have_secret = secret || (rc == 0 && old->webhook_secret_set);
+    bool have_secret = secret || (had && old->webhook_secret_set);
     if ((cfg->channels & (1u << NOTIFY_WEBHOOK)) && !have_secret) {
         http_error(r, 422, "invalid", "webhook_secret",
                    "the webhook channel needs a webhook_secret: deliveries are signed");
@@ -326,6 +348,7 @@ void api_notify_configure(struct req *r)
     http_json(r, 200, config_json(r->tenant_id, cfg));
 out:
     sodium_memzero(cfg->webhook_secret, sizeof(cfg->webhook_secret));
+    sodium_memzero(old->webhook_secret, sizeof(old->webhook_secret));
     free(cfg);
     free(old);
 }

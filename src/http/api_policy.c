@@ -362,6 +362,36 @@ static int parse_contacts(struct req *r, struct sw_finding_policy *p)
     return 0;
 }
 
+/* A key PUT does not know answers 422 naming it: a PUT replaces the
+ * scope's policy, so a misspelt "hgih_hours" would otherwise store an
+ * override without high_hours and silently wipe it.  Keys of the GET
+ * answer (read-only) may come back unchanged and are ignored. */
+static int check_keys(struct req *r)
+{
+    static const char *const writable[] = {"urgent_hours", "critical_hours", "high_hours",
+                                           "medium_hours", "low_hours", "escalation_contacts"};
+    static const char *const read_only[] = {"scope", "tenant_id", "project_id", "updated_at",
+                                            "updated_by", "effective"};
+    const char *key;
+    json_t *v;
+    json_object_foreach(r->json, key, v) {
+        bool known = false;
+        for (size_t i = 0; i < sizeof(writable) / sizeof(writable[0]) && !known; i++)
+            known = !strcmp(key, writable[i]);
+        for (size_t i = 0; i < sizeof(read_only) / sizeof(read_only[0]) && !known; i++)
+            known = !strcmp(key, read_only[i]);
+        if (!known) {
+            char field[72];
+            snprintf(field, sizeof(field), "%.64s", key);
+            http_error(r, 422, "invalid", field,
+                       "%s is not a policy field (urgent_hours, critical_hours, high_hours, "
+                       "medium_hours, low_hours, escalation_contacts)", field);
+            return SW_E_INVAL;
+        }
+    }
+    return 0;
+}
+
 static void write_fail(struct req *r, const struct scope *sc, int rc)
 {
     if (rc == SW_E_NOTFOUND)
@@ -377,6 +407,8 @@ void api_policy_put(struct req *r)
 {
     struct scope sc;
     if (get_scope(r, &sc) < 0)
+        return;
+    if (check_keys(r) < 0)
         return;
     struct sw_finding_policy *p = xcalloc(1, sizeof(*p));
     snprintf(p->tenant_id, sizeof(p->tenant_id), "%s", sc.tenant);

@@ -35,7 +35,7 @@ static int want_csv(struct req *r)
 static const char CSV_HEADER[] =
     "date,severity,total,met,breached,compliance_pct,grade,acknowledged,mtta_avg_min,"
     "mtta_p50_min,mtta_p90_min,resolved,mttr_avg_min,mttr_p50_min,mttr_p90_min,"
-    "penalty_cents\r\n";
+    "penalty_cents,volume,auto_resolved,auto_resolve_rate_pct\r\n";
 
 struct csv_clock {
     uint64_t count, met, breached;
@@ -52,8 +52,8 @@ static void csv_from_rollup(const struct sla_rollup *r, struct csv_clock *o)
     o->sum_ms = r->sum_ms;
     o->penalty_cents = r->penalty_cents;
     if (r->count) {
-        sla_hist_quantile(&r->hist, 50, r->max_ms, &o->p50_ms);
-        sla_hist_quantile(&r->hist, 90, r->max_ms, &o->p90_ms);
+        sla_rollup_quantile(r, 50, &o->p50_ms);
+        sla_rollup_quantile(r, 90, &o->p90_ms);
     }
 }
 
@@ -77,7 +77,7 @@ static void csv_min(FILE *f, bool have, double ms)
 }
 
 static void csv_row(FILE *f, const char *date, const char *sev, const struct csv_clock *a,
-                    const struct csv_clock *res)
+                    const struct csv_clock *res, uint64_t volume, uint64_t autor)
 {
     uint64_t met = a->met + res->met, decided = a->count + res->count;
     fprintf(f, "%s,%s,%llu,%llu,%llu,%.2f,%c,%llu", date, sev, (unsigned long long)decided,
@@ -91,24 +91,47 @@ static void csv_row(FILE *f, const char *date, const char *sev, const struct csv
     csv_min(f, res->count > 0, res->count ? (double)res->sum_ms / (double)res->count : 0);
     csv_min(f, res->count > 0, res->p50_ms);
     csv_min(f, res->count > 0, res->p90_ms);
-    fprintf(f, ",%lld\r\n", (long long)(a->penalty_cents + res->penalty_cents));
+    fprintf(f, ",%lld,%llu,%llu,", (long long)(a->penalty_cents + res->penalty_cents),
+            (unsigned long long)volume, (unsigned long long)autor);
+    if (res->count)
+        fprintf(f, "%.2f", 100.0 * (double)autor / (double)res->count);
+    fputs("\r\n", f);
+}
+
+static uint64_t counts_of(const struct an_counts *c, int sev, bool autor)
+{
+    uint64_t n = 0;
+    for (int i = SLA_SEV_CRITICAL; i < SLA_SEV_COUNT; i++)
+        if (sev < 0 || sev == i)
+            n += autor ? c->auto_resolved[i] : c->created[i];
+    return n;
+}
+
+/* The blocks of a summary and its by_severity with the period's counts. */
+static void add_counts(json_t *summary, json_t *by, const struct an_counts *c)
+{
+    an_counts_json(summary, c, -1);
+    for (size_t i = 0; i < json_array_size(by); i++)
+        an_counts_json(json_array_get(by, i), c, SLA_SEV_CRITICAL + (int)i);
 }
 
 /* Per severity, then "all", of a sum, under the label `date`. */
-static void csv_sum_rows(FILE *f, const char *date, const struct an_sum *sum)
+static void csv_sum_rows(FILE *f, const char *date, const struct an_sum *sum,
+                         const struct an_counts *c)
 {
     struct csv_clock a, res;
     for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT; sev++) {
         csv_from_rollup(&sum->ck[sev][SW_CLOCK_ACK], &a);
         csv_from_rollup(&sum->ck[sev][SW_CLOCK_RESOLVE], &res);
-        csv_row(f, date, sla_sev_name((enum sla_sev)sev), &a, &res);
+        csv_row(f, date, sla_sev_name((enum sla_sev)sev), &a, &res, counts_of(c, sev, false),
+                counts_of(c, sev, true));
     }
     struct sla_rollup *ra = xmalloc(sizeof(*ra)), *rr = xmalloc(sizeof(*rr));
     an_sum_clock(sum, -1, SW_CLOCK_ACK, ra);
     an_sum_clock(sum, -1, SW_CLOCK_RESOLVE, rr);
     csv_from_rollup(ra, &a);
     csv_from_rollup(rr, &res);
-    csv_row(f, date, "all", &a, &res);
+    csv_row(f, date, "all", &a, &res, counts_of(c, -1, false), counts_of(c, -1, true));
     free(ra);
     free(rr);
 }
@@ -161,7 +184,10 @@ void api_report_daily(struct req *r)
     if (!has)
         d = x.today;
     struct an_sum *sum = xmalloc(sizeof(*sum));
+    struct an_counts cnt;
     int rc = an_sum_range(r->srv->store, &x, d, d, an_param_project(r), sum);
+    if (rc == 0)
+        rc = an_counts_range(r->srv->store, &x, d, d, an_param_project(r), &cnt);
     char ds[SLA_DATE_BUFSZ];
     an_date_fmt(d, ds);
     if (rc < 0) {
@@ -171,14 +197,15 @@ void api_report_daily(struct req *r)
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
         fputs(CSV_HEADER, f);
-        csv_sum_rows(f, ds, sum);
+        csv_sum_rows(f, ds, sum, &cnt);
         snprintf(name, sizeof(name), "sla-daily-%s.csv", ds);
         csv_send(r, f, &buf, &len, name);
     } else {
+        json_t *sm = an_summary_json(&x, sum), *by = an_by_severity_json(&x, sum);
+        add_counts(sm, by, &cnt);
         json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "tenant_id", r->tenant_id,
-                              "date", ds, "timezone", x.tz.name,
-                              "summary", an_summary_json(&x, sum),
-                              "by_severity", an_by_severity_json(&x, sum));
+                              "date", ds, "timezone", x.tz.name, "summary", sm,
+                              "by_severity", by);
         http_json(r, 200, o);
     }
     free(sum);
@@ -201,9 +228,14 @@ void api_report_monthly(struct req *r)
     const char *project = an_param_project(r);
     struct an_sum *sum = xmalloc(sizeof(*sum));
     struct an_day *days = xmalloc((size_t)n * sizeof(*days));
+    struct an_counts cnt, *cdays = xmalloc((size_t)n * sizeof(*cdays));
     int rc = an_sum_range(r->srv->store, &x, a, b, project, sum);
     if (rc == 0)
         rc = an_series(r->srv->store, &x, a, n, project, -1, -1, days);
+    if (rc == 0)
+        rc = an_counts_range(r->srv->store, &x, a, b, project, &cnt);
+    if (rc == 0)
+        rc = an_counts_series(r->srv->store, &x, a, n, project, cdays);
     char month[16];
     snprintf(month, sizeof(month), "%04d-%02d", y, m);
     if (rc < 0) {
@@ -219,19 +251,24 @@ void api_report_monthly(struct req *r)
             an_date_fmt(an_date_add(a, i), ds);
             csv_from_day(&days[i].ck[SW_CLOCK_ACK], &ca);
             csv_from_day(&days[i].ck[SW_CLOCK_RESOLVE], &cr);
-            csv_row(f, ds, "all", &ca, &cr);
+            csv_row(f, ds, "all", &ca, &cr, counts_of(&cdays[i], -1, false),
+                    counts_of(&cdays[i], -1, true));
         }
-        csv_sum_rows(f, month, sum);
+        csv_sum_rows(f, month, sum, &cnt);
         snprintf(name, sizeof(name), "sla-monthly-%s.csv", month);
         csv_send(r, f, &buf, &len, name);
     } else {
         json_t *dl = json_array();
-        for (int i = 0; i < n; i++)
-            json_array_append_new(dl, day_json(&x, an_date_add(a, i), &days[i]));
+        for (int i = 0; i < n; i++) {
+            json_t *dj = day_json(&x, an_date_add(a, i), &days[i]);
+            an_counts_json(dj, &cdays[i], -1);
+            json_array_append_new(dl, dj);
+        }
         char from[SLA_DATE_BUFSZ], to[SLA_DATE_BUFSZ];
         an_date_fmt(a, from);
         an_date_fmt(b, to);
-        json_t *sm = an_summary_json(&x, sum);
+        json_t *sm = an_summary_json(&x, sum), *by = an_by_severity_json(&x, sum);
+        add_counts(sm, by, &cnt);
         int64_t total = json_integer_value(json_object_get(sm, "penalty_cents"));
         json_t *pen = json_pack("{s:I, s:o, s:I}", "total_cents", (json_int_t)total,
                                 "cap_cents", x.set.has_cap ? json_integer(x.set.monthly_penalty_cap)
@@ -242,10 +279,10 @@ void api_report_monthly(struct req *r)
         json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
                               "tenant_id", r->tenant_id, "month", month, "timezone", x.tz.name,
                               "start_date", from, "end_date", to, "summary", sm,
-                              "by_severity", an_by_severity_json(&x, sum), "days", dl,
-                              "penalties", pen);
+                              "by_severity", by, "days", dl, "penalties", pen);
         http_json(r, 200, o);
     }
+    free(cdays);
     free(days);
     free(sum);
     an_ctx_close(&x);
@@ -253,22 +290,27 @@ void api_report_monthly(struct req *r)
 
 /* ---- trends ------------------------------------------------------------------ */
 
+/* metric: mtta | mttr (daily average minutes against the target, with
+ * p50/p90), compliance (daily %), volume (alerts created that local day),
+ * auto_resolve_rate (% of the day's resolutions never acknowledged; null on
+ * a day without resolutions).  ?severity= narrows every metric. */
 void api_report_trends(struct req *r)
 {
+    static const char *const metrics[] = {"mtta", "mttr", "compliance", "volume",
+                                          "auto_resolve_rate"};
+    enum { M_MTTA, M_MTTR, M_COMPLIANCE, M_VOLUME, M_AUTO, M_COUNT };
     struct an_ctx x;
     int days, sev;
     if (an_ctx_open(r, r->tenant_id, &x) < 0)
         return;
     const char *metric = http_query(r, "metric");
-    int kind;           /* 0 mtta, 1 mttr, 2 compliance */
-    if (metric && !strcmp(metric, "mtta"))
-        kind = 0;
-    else if (metric && !strcmp(metric, "mttr"))
-        kind = 1;
-    else if (metric && !strcmp(metric, "compliance"))
-        kind = 2;
-    else {
-        http_error(r, 422, "invalid", "metric", "metric must be one of mtta, mttr, compliance");
+    int kind = -1;
+    for (int i = 0; metric && i < M_COUNT; i++)
+        if (!strcmp(metric, metrics[i]))
+            kind = i;
+    if (kind < 0) {
+        http_error(r, 422, "invalid", "metric",
+                   "metric must be one of mtta, mttr, compliance, volume, auto_resolve_rate");
         an_ctx_close(&x);
         return;
     }
@@ -278,11 +320,17 @@ void api_report_trends(struct req *r)
     }
     struct an_date a = an_date_add(x.today, -(days - 1));
     struct an_day *d = xmalloc((size_t)days * sizeof(*d));
-    int rc = an_series(r->srv->store, &x, a, days, an_param_project(r), sev,
-                       kind == 2 ? -1 : kind, d);
+    struct an_counts *cd = xcalloc((size_t)days, sizeof(*cd));
+    int clock = kind == M_MTTA ? SW_CLOCK_ACK : kind == M_COMPLIANCE ? -1 : SW_CLOCK_RESOLVE;
+    int rc = kind == M_VOLUME ? 0
+                              : an_series(r->srv->store, &x, a, days, an_param_project(r), sev,
+                                          clock, d);
+    if (rc == 0 && (kind == M_VOLUME || kind == M_AUTO))
+        rc = an_counts_series(r->srv->store, &x, a, days, an_param_project(r), cd);
     if (rc < 0) {
         http_fail(r, rc, "trends");
         free(d);
+        free(cd);
         an_ctx_close(&x);
         return;
     }
@@ -291,14 +339,28 @@ void api_report_trends(struct req *r)
         char ds[SLA_DATE_BUFSZ];
         an_date_fmt(an_date_add(a, i), ds);
         json_t *p;
-        if (kind == 2) {
+        if (kind == M_COMPLIANCE) {
             uint64_t met = d[i].ck[0].met + d[i].ck[1].met;
             uint64_t dec = d[i].ck[0].count + d[i].ck[1].count;
             p = json_pack("{s:s, s:f, s:I, s:I, s:f}", "date", ds,
                           "value", sla_compliance_pct(met, dec), "count", (json_int_t)dec,
                           "met", (json_int_t)met, "target", 95.0);
+        } else if (kind == M_VOLUME) {
+            json_t *by = json_object();
+            for (int s = SLA_SEV_CRITICAL; s < SLA_SEV_COUNT; s++)
+                json_object_set_new(by, sla_sev_name((enum sla_sev)s),
+                                    json_integer((json_int_t)cd[i].created[s]));
+            uint64_t n = counts_of(&cd[i], sev, false);
+            p = json_pack("{s:s, s:I, s:I, s:o}", "date", ds, "value", (json_int_t)n, "count",
+                          (json_int_t)n, "by_severity", by);
+        } else if (kind == M_AUTO) {
+            uint64_t res = d[i].ck[SW_CLOCK_RESOLVE].count, au = counts_of(&cd[i], sev, true);
+            p = json_pack("{s:s, s:o, s:I, s:I, s:I}", "date", ds, "value",
+                          an_num_or_null(res > 0, res ? 100.0 * (double)au / (double)res : 0),
+                          "count", (json_int_t)res, "resolved", (json_int_t)res,
+                          "auto_resolved", (json_int_t)au);
         } else {
-            enum sw_clock_kind k = kind == 0 ? SW_CLOCK_ACK : SW_CLOCK_RESOLVE;
+            enum sw_clock_kind k = kind == M_MTTA ? SW_CLOCK_ACK : SW_CLOCK_RESOLVE;
             const struct an_day_clock *c = &d[i].ck[k];
             p = json_pack("{s:s, s:f, s:I, s:f, s:f, s:f}", "date", ds,
                           "value", c->count ? an_min((double)c->sum_ms / (double)c->count) : 0.0,
@@ -309,9 +371,13 @@ void api_report_trends(struct req *r)
         json_array_append_new(pts, p);
     }
     free(d);
+    free(cd);
+    static const char *const units[] = {"minutes", "minutes", "percent", "alerts", "percent"};
     json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:o}", "tenant_id", r->tenant_id,
-                          "metric", metric, "unit", kind == 2 ? "percent" : "minutes",
-                          "days", days, "timezone", x.tz.name, "points", pts);
+                          "metric", metric, "unit", units[kind], "days", days, "timezone",
+                          x.tz.name, "points", pts);
+    json_object_set_new(o, "severity", sev >= 0 ? json_string(sla_sev_name((enum sla_sev)sev))
+                                                : json_null());
     http_json(r, 200, o);
     an_ctx_close(&x);
 }

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "store/alerts_int.h"
+#include "store/rollups_int.h"
 #include "util/xalloc.h"
 
 #define BATCH_ROWS 10000
@@ -46,7 +47,21 @@ struct pcache {
     size_t n, next;
     int64_t min_next;   /* earliest next_check_at created (0 = none): the scheduler's hint */
     struct cal_memo cals;   /* calendars looked up in this transaction */
+    struct alert_volume *vol;   /* the alerts created, for their day's volume */
 };
+
+static struct pcache *pcache_new(void)
+{
+    struct pcache *pc = xmalloc(sizeof(*pc));
+    pc->vol = alert_volume_new();
+    return pc;
+}
+
+static void pcache_free(struct pcache *pc)
+{
+    alert_volume_free(pc->vol);
+    free(pc);
+}
 
 /* A new transaction must not trust what a rolled-back one read. */
 static void pcache_reset(struct pcache *pc)
@@ -54,6 +69,7 @@ static void pcache_reset(struct pcache *pc)
     pc->n = pc->next = 0;
     pc->min_next = 0;
     pc->cals = (struct cal_memo){0};
+    alert_volume_reset(pc->vol);
 }
 
 static int pcache_get(struct db_conn *c, struct pcache *pc, const char *tenant_id,
@@ -257,6 +273,7 @@ static int create_chunk_in(struct db_conn *c, struct pcache *pc, const struct cr
         if ((rc = history_in(c, row[k], r->actor)) < 0)
             goto done;
         *r->res = SW_ALERT_CREATED;
+        alert_volume_add(pc->vol, row[k]);
         if (!pc->min_next || row[k]->next_check_at < pc->min_next)
             pc->min_next = row[k]->next_check_at;
         if (r->out)
@@ -344,7 +361,8 @@ static int gc_tx(struct db_conn *c, void *ud)
             n = 0;
         }
     }
-    return store_hint_in(c, b->pc->min_next, b->items->now);
+    int rc = alert_volume_flush_in(c, b->pc->vol);
+    return rc < 0 ? rc : store_hint_in(c, b->pc->min_next, b->items->now);
 }
 
 static int item_cmp(const void *a, const void *b)
@@ -379,7 +397,7 @@ static struct gc_item *gc_sort(struct gc_item *batch)
 /* Writes a batch in one transaction; after a failure, each item alone. */
 static void gc_run(struct sql_store *s, struct alert_writer *w, struct gc_item *batch)
 {
-    struct gc_batch b = {.items = batch, .max = SIZE_MAX, .pc = xmalloc(sizeof(struct pcache))};
+    struct gc_batch b = {.items = batch, .max = SIZE_MAX, .pc = pcache_new()};
     write_lock(w);
     int rc = db_tx(s->db, DB_TX_WRITE, gc_tx, &b);
     if (rc < 0 && batch->next) {
@@ -393,7 +411,7 @@ static void gc_run(struct sql_store *s, struct alert_writer *w, struct gc_item *
             it->rc = rc;
     }
     write_unlock(w);
-    free(b.pc);
+    pcache_free(b.pc);
 }
 
 /* Takes everything queued, writes it in one transaction, commits once,
@@ -570,7 +588,8 @@ static int bulk_tx(struct db_conn *c, void *ud)
             n = 0;
         }
     }
-    return store_hint_in(c, b->pc->min_next, b->now);
+    int rc = alert_volume_flush_in(c, b->pc->vol);
+    return rc < 0 ? rc : store_hint_in(c, b->pc->min_next, b->now);
 }
 
 static int index_cmp(const void *a, const void *b, void *base)
@@ -586,7 +605,7 @@ int alert_create_many(struct store *base, const struct sw_alert_new *in, size_t 
 {
     struct sql_store *s = sql_of(base);
     struct bulk b = {.in = in, .now = now, .actor = actor, .results = results,
-                     .pc = xmalloc(sizeof(struct pcache))};
+                     .pc = pcache_new()};
     b.order = xmalloc((n ? n : 1) * sizeof(*b.order));
     for (size_t i = 0; i < n; i++)
         b.order[i] = i;
@@ -600,6 +619,6 @@ int alert_create_many(struct store *base, const struct sw_alert_new *in, size_t 
         write_unlock(s->alert_writer);
     }
     free(b.order);
-    free(b.pc);
+    pcache_free(b.pc);
     return rc;
 }

@@ -101,13 +101,16 @@ static const char SQL_ALERT_GET_LOCK[] =
     "OR (CASE WHEN res_stopped_at > 0 THEN res_stopped_at ELSE ?7 END) > resolve_due_at "     \
     "THEN 1 ELSE 0 END)"
 
-/* Filters: NULL text = any; ?6 -1 = any. */
+/* Filters: NULL text = any; ?6 -1 = any; ?9 a LIKE pattern over the id
+ * and the title, lower case, '\' escaping. */
 static const char SQL_ALERT_LIST[] =
     "SELECT " ALERT_COLS " FROM alerts WHERE tenant_id = ?1 AND id > ?2 "
     "AND (CAST(?3 AS TEXT) IS NULL OR project_id = ?3) "
-    "AND (CAST(?4 AS TEXT) IS NULL OR state = ?4) "
+    "AND (CAST(?4 AS TEXT) IS NULL OR state = ?4 OR (?4 = 'unresolved' AND state <> 'resolved')) "
     "AND (CAST(?5 AS TEXT) IS NULL OR severity = ?5) "
     "AND (?6 < 0 OR ?6 = " BREACHED_SQL ") "
+    "AND (CAST(?9 AS TEXT) IS NULL OR lower(id) LIKE ?9 ESCAPE '\\' "
+    "OR lower(title) LIKE ?9 ESCAPE '\\') "
     "ORDER BY id LIMIT ?8";
 
 /* ---- rows -------------------------------------------------------------- */
@@ -490,8 +493,8 @@ int alert_save_change_in(struct db_conn *c, const struct sw_alert *before, struc
     if (rc < 0)
         return rc;
     /* a clock stopped or un-stopped (or a stopped one changed severity):
-     * its day's rollup */
-    if ((any_stopped(before) || any_stopped(x)) &&
+     * its day's rollup; a severity change moves the alert's volume too */
+    if ((any_stopped(before) || any_stopped(x) || before->a.sev != x->a.sev) &&
         (rc = store_rollup_change_in(c, before, x)) < 0)
         return rc;
     int64_t esc_at = SLA_NEVER;
@@ -581,11 +584,27 @@ static int alert_list(struct store *base, const struct sw_alert_filter *f, store
     db_bind_text(st, 2, f->after_id ? f->after_id : "");
     db_bind_text(st, 3, f->project_id);
     db_bind_text(st, 4, f->state >= 0 ? sla_alert_state_name((enum sla_alert_state)f->state)
-                                      : NULL);
+                        : f->state == SW_ALERT_UNRESOLVED ? "unresolved" : NULL);
     db_bind_text(st, 5, f->sev >= 0 ? sla_sev_name((enum sla_sev)f->sev) : NULL);
     db_bind_int64(st, 6, f->breached >= 0 ? (f->breached != 0) : -1);
     db_bind_int64(st, 7, f->now);
     db_bind_int64(st, 8, f->limit);
+    char *pattern = NULL;
+    if (f->text && *f->text) {
+        /* %text%, lower case (ASCII), LIKE's own characters escaped */
+        size_t n = strlen(f->text);
+        pattern = xmalloc(2 * n + 3);
+        size_t k = 0;
+        pattern[k++] = '%';
+        for (const char *p = f->text; *p; p++) {
+            if (*p == '%' || *p == '_' || *p == '\\')
+                pattern[k++] = '\\';
+            pattern[k++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+        }
+        pattern[k++] = '%';
+        pattern[k] = '\0';
+    }
+    db_bind_text(st, 9, pattern);
     struct sw_alert *x = xmalloc(sizeof(*x));
     struct cal_memo memo = {0};
     while ((rc = db_step(st)) == DB_ROW) {
@@ -595,6 +614,7 @@ static int alert_list(struct store *base, const struct sw_alert_filter *f, store
     }
     db_reset(st);
     free(x);
+    free(pattern);
     db_release(c);
     return rc < 0 ? rc : 0;
 }

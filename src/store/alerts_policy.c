@@ -425,15 +425,20 @@ int alert_policy_get(struct store *base, const char *tenant_id, const char *proj
     return rc > 0 ? SW_E_NOTFOUND : rc;
 }
 
+/* > 0 sets a value, < 0 (SW_DEFINITION_CLEAR, scaled by the definition's
+ * unit) clears it back to inherited, 0 keeps it. */
+static void merge_one(int32_t *dst, int32_t v)
+{
+    if (v != 0)
+        *dst = v > 0 ? v : 0;
+}
+
 static void layer_merge(struct sla_alert_layer *dst, const struct sla_alert_layer *src)
 {
     for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT; sev++) {
-        if (src->ack_min[sev] > 0)
-            dst->ack_min[sev] = src->ack_min[sev];
-        if (src->resolve_min[sev] > 0)
-            dst->resolve_min[sev] = src->resolve_min[sev];
-        if (src->warn_pct[sev] > 0)
-            dst->warn_pct[sev] = src->warn_pct[sev];
+        merge_one(&dst->ack_min[sev], src->ack_min[sev]);
+        merge_one(&dst->resolve_min[sev], src->resolve_min[sev]);
+        merge_one(&dst->warn_pct[sev], src->warn_pct[sev]);
         if (src->penalty_cph[sev] > 0)
             dst->penalty_cph[sev] = src->penalty_cph[sev];
     }
@@ -444,7 +449,7 @@ int alert_definition_valid(const struct sla_definition *d)
     for (size_t i = 0; i < SLA_DEFINITION_NFIELDS; i++) {
         const struct sla_field_range *f = &sla_definition_fields[i];
         int32_t v = sla_definition_get(d, f);
-        if (v != 0 && (v < f->min || v > f->max))
+        if (v != 0 && v != SW_DEFINITION_CLEAR && (v < f->min || v > f->max))
             return SW_E_INVAL;
     }
     return 0;

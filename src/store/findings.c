@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "store/findings_int.h"
+#include "store/rollups_int.h"
 #include "util/xalloc.h"
 
 #define TARGET_JOIN                                                           \
@@ -447,6 +448,8 @@ int findings_create_in(struct db_conn *c, const struct sw_finding_new *in, int64
         return rc;
     if (db_changes(st) == 0)    /* another node created it a moment ago */
         return findings_row_in(c, in->tenant_id, in->id, false, th, r, NULL);
+    if ((rc = store_finding_numbers_change_in(c, NULL, r)) < 0)
+        return rc;
 
     char data[96];
     snprintf(data, sizeof(data), "{\"severity\":\"%s\",\"sla_hours\":%d}",
@@ -535,6 +538,7 @@ struct update_ctx {
     store_finding_fn fn;
     void *ud;
     struct sw_finding *r;       /* the result, the caller's */
+    struct sw_finding *before;  /* scratch: the row as read */
 };
 
 int findings_save_in(struct db_conn *c, struct sw_finding *r, const struct sla_alarm *was,
@@ -585,6 +589,9 @@ static int update_tx(struct db_conn *c, void *ud)
         return rc;
     findings_group_scopes(&g, layers, &scopes);
     struct sla_alarm was = r->f.alarm;
+    /* what the findings' numbers knew of it (sev, state, clock, target) */
+    struct sw_finding *before = x->before;
+    memcpy(before, r, sizeof(*before));
     sla_ms was_paused = r->f.clock.paused_since, was_stopped = r->f.clock.stopped_at;
     memset(&ev, 0, sizeof(ev));
     ev.at = at;
@@ -602,6 +609,9 @@ static int update_tx(struct db_conn *c, void *ud)
         return rc;
     if ((rc = findings_save_in(c, r, &was, &stage, &th, &g, now)) < 0)
         return rc;
+    if ((before->f.state != r->f.state || before->f.sev != r->f.sev) &&
+        (rc = store_finding_numbers_change_in(c, before, r)) < 0)
+        return rc;
     if (ev.type[0]) {
         struct sw_event e;
         findings_event_init(&e, x->tenant_id, x->id, ev.type, x->actor, ev.at ? ev.at : at,
@@ -617,11 +627,13 @@ static int finding_update(struct store *base, const char *tenant_id, const char 
                           struct sw_finding *out)
 {
     struct update_ctx x = {.tenant_id = tenant_id, .id = id, .now = now, .actor = actor,
-                           .fn = fn, .ud = ud, .r = xmalloc(sizeof(*x.r))};
+                           .fn = fn, .ud = ud, .r = xmalloc(sizeof(*x.r)),
+                           .before = xmalloc(sizeof(*x.before))};
     int rc = db_tx(sql_of(base)->db, DB_TX_WRITE, update_tx, &x);
     if (rc == 0)
         *out = *x.r;
     free(x.r);
+    free(x.before);
     return rc;
 }
 
@@ -713,6 +725,8 @@ const struct store_finding_ops sql_finding_ops = {
     .next_due = findings_next_due,
     .process_due = findings_process_due,
     .sync_many = findings_sync_many,
+    .live_numbers = findings_live_numbers,
+    .upcoming = findings_upcoming,
     .escalation_get = findings_escalation_get,
     .escalation_ack = findings_escalation_ack,
 };

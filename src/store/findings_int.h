@@ -4,7 +4,8 @@
  *                      warning thresholds, create/get/update/list;
  *   findings_policy.c  the policy levels, the groups' resolved targets and
  *                      recalculation;
- *   findings_due.c     the scheduler's source (next_due, process_due).
+ *   findings_due.c     the scheduler's source (next_due, process_due);
+ *   finding_rollups.c  findings in numbers: closed rollups, live counters.
  *
  * Every function here runs inside the caller's transaction (c). */
 #ifndef SW_STORE_FINDINGS_INT_H
@@ -174,5 +175,11 @@ int findings_process_due(struct store *s, int64_t now, int limit, int *processed
 
 int findings_sync_many(struct store *s, const struct sw_finding_sync *in, size_t n, int64_t now,
                        const char *actor, enum sw_finding_result *results);
+/* ---- finding_rollups.c ------------------------------------------------------------ */
+
+int findings_live_numbers(struct store *s, const char *tenant_id, const char *project_id,
+                          int64_t now, int64_t soon_ms, store_finding_numbers_cb cb, void *ud);
+int findings_upcoming(struct store *s, const char *tenant_id, const char *project_id,
+                      int64_t now, int64_t until, int limit, store_finding_due_cb cb, void *ud);
 
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "store/findings_int.h"
+#include "store/rollups_int.h"
 #include "util/xalloc.h"
 
 #define BATCH 1000
@@ -33,6 +34,7 @@ struct sync_ctx {
     const char *actor;
     enum sw_finding_result *results;
     struct sw_finding *r;
+    struct sw_finding *before;  /* scratch: r as read, for the findings' numbers */
     char th_tenant[SW_ID_MAX + 1];
     struct thresholds th;
     struct {
@@ -81,6 +83,7 @@ static int follow_in(struct db_conn *c, struct sync_ctx *x, const struct sw_find
     struct sla_finding_layer layers[3];
     struct sla_finding_scopes scopes;
     findings_group_scopes(g, layers, &scopes);
+    memcpy(x->before, r, sizeof(*r));
     struct sla_finding before = r->f;
     enum sla_finding_state want = it->only_if_tracked ? SLA_FINDING_PAUSED : it->in.state;
     int64_t at = sla_finding_state_terminal(want) && it->in.closed_at ? it->in.closed_at
@@ -91,6 +94,9 @@ static int follow_in(struct db_conn *c, struct sync_ctx *x, const struct sw_find
         return 0;
     }
     if ((rc = findings_save_in(c, r, &before.alarm, &stage, &x->th, g, x->now)) < 0)
+        return rc;
+    if ((before.state != r->f.state || before.sev != r->f.sev) &&
+        (rc = store_finding_numbers_change_in(c, x->before, r)) < 0)
         return rc;
     char data[128];
     if (done & SLA_SYNC_REOPENED) {
@@ -191,6 +197,7 @@ int findings_sync_many(struct store *base, const struct sw_finding_sync *in, siz
     x->actor = actor;
     x->results = results;
     x->r = xmalloc(sizeof(*x->r));
+    x->before = xmalloc(sizeof(*x->before));
     int rc = 0;
     for (size_t off = 0; off < n && rc == 0; off += BATCH) {
         x->off = off;
@@ -199,6 +206,7 @@ int findings_sync_many(struct store *base, const struct sw_finding_sync *in, siz
         rc = db_tx(sql_of(base)->db, DB_TX_WRITE, sync_tx, x);
     }
     free(x->r);
+    free(x->before);
     free(x);
     free(order);
     return rc;

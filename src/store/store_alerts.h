@@ -22,6 +22,10 @@
 #include "store/store.h"
 
 #define SW_ALERT_TITLE_MAX 512
+/* A list filter's state: open or acknowledged. */
+#define SW_ALERT_UNRESOLVED (-2)
+/* A definition field of this value, merged, returns to inherited. */
+#define SW_DEFINITION_CLEAR (-1)
 #define SW_SOURCE_MAX 128
 #define SW_TEMPLATE_MAX 31
 
@@ -112,10 +116,12 @@ struct sw_alert_change {
 struct sw_alert_filter {
     const char *tenant_id;
     const char *project_id;     /* NULL = any, "" = alerts without a project */
-    int state;                  /* enum sla_alert_state or -1 */
+    int state;                  /* enum sla_alert_state, SW_ALERT_UNRESOLVED or -1 */
     int sev;                    /* enum sla_sev or -1 */
     int breached;               /* 1 either clock breached at now, 0 neither, -1 any */
     const char *after_id;       /* NULL = from the first id */
+    const char *text;           /* NULL = any; else a substring of the id or title (ASCII
+                                   case-insensitive) */
     int limit;
     int64_t now;
 };
@@ -207,10 +213,12 @@ struct store_alert_ops {
     int (*policy_get)(struct store *s, const char *tenant_id, const char *project_id,
                       struct sw_alert_policy *out);
     /* Merges the fields of d that are > 0 into the tenant's (or the
-     * project's) layer, keeping the others, sets the calendars cals names
-     * (NULL: none), and recalculates the tenant's open alerts.  Values must
-     * be in sla_definition_fields' ranges; a calendar the tenant does not
-     * have: SW_E_INVAL with *bad_sev (may be NULL) its severity. */
+     * project's) layer, keeping the others (0), clearing those that are
+     * SW_DEFINITION_CLEAR back to inherited (the template's value), and
+     * recalculates the tenant's open alerts; sets the calendars cals names
+     * (NULL: none).  Values must be in sla_definition_fields' ranges; a
+     * calendar the tenant does not have: SW_E_INVAL with *bad_sev (may be
+     * NULL) its severity. */
     int (*definition_merge)(struct store *s, const char *tenant_id, const char *project_id,
                             const struct sla_definition *d, const struct sw_alert_calendars *cals,
                             int64_t now, const char *actor, int64_t *recalculated,

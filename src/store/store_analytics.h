@@ -1,8 +1,12 @@
 /* store_analytics.h: the analytics subject of store.h.
  *
- * Rollups (schema 0009): per tenant × local day × severity × project ×
- * clock, the stopped clocks' counts, met/breached, duration sum and maximum,
- * penalties, and a log-bucketed histogram (core/rollup.h).  The alert store
+ * Rollups (schema 0009, 0041): per tenant × local day × severity × project ×
+ * clock, the stopped clocks' counts, met/breached, duration sum, minimum and
+ * maximum, penalties, and a log-bucketed histogram (core/rollup.h).  The
+ * findings' rollups (0040) are the same per terminal status instead of
+ * clock, kept by the finding store when a finding closes or reopens; the
+ * alert counts (0042) keep the daily volume and auto-resolutions.  One
+ * rebuild recomputes all of them.  The alert store
  * keeps them in the transaction that stops or un-stops a clock
  * (store_rollup_change_in, store_int.h); this interface reads them, rebuilds
  * them from the alerts table, and serves the few raw reads that reports
@@ -36,9 +40,31 @@ struct sw_rollup_row {
     enum sla_sev sev;
     enum sw_clock_kind clock;
     uint64_t count, met, breached;
-    int64_t sum_ms, max_ms, penalty_cents;
+    int64_t sum_ms, min_ms, max_ms, penalty_cents;
     const uint8_t *hist;
     size_t hist_len;
+};
+
+/* One finding_rollups row (schema 0040): findings that reached a terminal
+ * status on a local day; hist points into the statement. */
+struct sw_finding_rollup_row {
+    char day[SLA_DATE_BUFSZ];
+    char project_id[SW_ID_MAX + 1];
+    enum sla_sev sev;
+    enum sla_finding_state status;
+    uint64_t count, met, breached;
+    int64_t sum_ms, min_ms, max_ms;
+    const uint8_t *hist;
+    size_t hist_len;
+};
+
+/* One alert_counts row (schema 0042): alerts created on a local day, and
+ * alerts resolved that day without an acknowledgement. */
+struct sw_alert_count_row {
+    char day[SLA_DATE_BUFSZ];
+    char project_id[SW_ID_MAX + 1];
+    enum sla_sev sev;
+    uint64_t created, auto_resolved;
 };
 
 /* An alert's clocks, for the raw reads (open alerts, breached resolutions). */
@@ -75,6 +101,8 @@ struct sw_live_snapshot {
 typedef int (*store_rollup_cb)(const struct sw_rollup_row *r, void *ud);
 typedef int (*store_alert_clocks_cb)(const struct sw_alert_clocks *a, void *ud);
 typedef int (*store_live_cb)(const struct sw_live_snapshot *s, void *ud);
+typedef int (*store_finding_rollup_cb)(const struct sw_finding_rollup_row *r, void *ud);
+typedef int (*store_alert_count_cb)(const struct sw_alert_count_row *r, void *ud);
 
 struct store_analytics_ops {
     /* Rows of tenant_id with from_day <= day <= to_day (YYYY-MM-DD), in
@@ -84,11 +112,14 @@ struct store_analytics_ops {
                        const char *to_day, const char *project_id, int clock,
                        store_rollup_cb cb, void *ud);
     /* Recomputes the rollups of tenant_id (NULL = every tenant, and drops
-     * rows of tenants that no longer exist) from the alerts table, in one
-     * transaction.  *rows = rows written (optional). */
+     * rows of tenants that no longer exist) from the alerts and findings
+     * tables: alert rollups, alert counts, finding rollups and the live
+     * finding counters, in one transaction.  *rows = rows written
+     * (optional). */
     int (*rollup_rebuild)(struct store *s, const char *tenant_id, int64_t *rows);
-    /* A database upgraded to 0009 with stopped clocks but no rollups at all
-     * gets them rebuilt (called once at start).  *rebuilt tells. */
+    /* A database upgraded to 0009 with stopped clocks but no rollups at all,
+     * or whose migrations queued a rebuild (rollups_pending), gets them
+     * rebuilt (called once at start).  *rebuilt tells. */
     int (*rollup_ensure)(struct store *s, bool *rebuilt);
     /* The tenant's alerts that are not resolved (project_id NULL = all). */
     int (*open_alerts)(struct store *s, const char *tenant_id, const char *project_id,
@@ -110,6 +141,16 @@ struct store_analytics_ops {
     /* Snapshots of the tenant with at >= from_ms, oldest first. */
     int (*live_list)(struct store *s, const char *tenant_id, int64_t from_ms,
                      store_live_cb cb, void *ud);
+    /* finding_rollups rows of [from_day, to_day], in (day, severity,
+     * project, status) order; project_id NULL = all. */
+    int (*finding_rollup_scan)(struct store *s, const char *tenant_id, const char *from_day,
+                               const char *to_day, const char *project_id,
+                               store_finding_rollup_cb cb, void *ud);
+    /* alert_counts rows of [from_day, to_day], in (day, severity, project)
+     * order; project_id NULL = all. */
+    int (*alert_count_scan)(struct store *s, const char *tenant_id, const char *from_day,
+                            const char *to_day, const char *project_id,
+                            store_alert_count_cb cb, void *ud);
 };
 
 static inline int store_rollup_scan(struct store *s, const char *tenant_id, const char *from_day,
@@ -136,6 +177,16 @@ static inline int store_tenant_update(struct store *s, const char *tenant_id,
 static inline int store_live_add(struct store *s, const char *tenant_id,
                                  const struct sw_live_snapshot *snap, int64_t keep_after)
 { return s->analytics->live_add(s, tenant_id, snap, keep_after); }
+static inline int store_finding_rollup_scan(struct store *s, const char *tenant_id,
+                                            const char *from_day, const char *to_day,
+                                            const char *project_id,
+                                            store_finding_rollup_cb cb, void *ud)
+{ return s->analytics->finding_rollup_scan(s, tenant_id, from_day, to_day, project_id, cb, ud); }
+static inline int store_alert_count_scan(struct store *s, const char *tenant_id,
+                                         const char *from_day, const char *to_day,
+                                         const char *project_id, store_alert_count_cb cb,
+                                         void *ud)
+{ return s->analytics->alert_count_scan(s, tenant_id, from_day, to_day, project_id, cb, ud); }
 static inline int store_live_list(struct store *s, const char *tenant_id, int64_t from_ms,
                                   store_live_cb cb, void *ud)
 { return s->analytics->live_list(s, tenant_id, from_ms, cb, ud); }

@@ -172,6 +172,27 @@ struct sw_finding_filter {
 
 typedef int (*store_finding_cb)(const struct sw_finding *f, void *ud);
 
+/* One group's (project, severity) live findings at an instant. */
+struct sw_finding_group_numbers {
+    char project_id[SW_ID_MAX + 1];
+    enum sla_sev sev;
+    int32_t hours;                      /* the group's target */
+    int64_t open, paused;
+    int64_t overdue;                    /* open, past their deadline */
+    int64_t due_soon;                   /* open, deadline in [now, now + soon] */
+};
+
+/* A running finding's deadline. */
+struct sw_finding_due {
+    char id[SW_ID_MAX + 1];
+    char project_id[SW_ID_MAX + 1];
+    enum sla_sev sev;
+    int64_t deadline;
+};
+
+typedef int (*store_finding_numbers_cb)(const struct sw_finding_group_numbers *g, void *ud);
+typedef int (*store_finding_due_cb)(const struct sw_finding_due *d, void *ud);
+
 /* Where a breached finding's escalation stands: its contacts engaged so
  * far (by level) and who took it. */
 struct sw_finding_escalation {
@@ -268,6 +289,20 @@ struct store_finding_ops {
      * committed batches stand).  The same input twice changes nothing. */
     int (*sync_many)(struct store *s, const struct sw_finding_sync *in, size_t n, int64_t now,
                      const char *actor, enum sw_finding_result *results);
+    /* ---- findings in numbers (finding_rollups.c) ----
+     * Closed findings are rollups (store_analytics.h finding_rollup_scan). */
+
+    /* Every group of the tenant (project_id NULL = all) with live findings,
+     * by (project, severity): open and paused from the groups' counters,
+     * overdue and due within soon_ms of now counted over the running
+     * findings' deadlines; one read snapshot. */
+    int (*live_numbers)(struct store *s, const char *tenant_id, const char *project_id,
+                        int64_t now, int64_t soon_ms, store_finding_numbers_cb cb, void *ud);
+    /* Running findings whose deadline is in [now, until], soonest first
+     * (then project, id), at most limit. */
+    int (*upcoming)(struct store *s, const char *tenant_id, const char *project_id, int64_t now,
+                    int64_t until, int limit, store_finding_due_cb cb, void *ud);
+
     /* ---- escalation contacts (findings_contacts.c) ----
      * The finding's engaged contacts and who took the escalation. */
     int (*escalation_get)(struct store *s, const char *tenant_id, const char *id,
@@ -334,5 +369,15 @@ static inline int store_finding_escalation_ack(struct store *s, const char *tena
                                                const char *by_user, bool may_operate,
                                                struct sw_finding_ack *out)
 { return s->findings->escalation_ack(s, tenant_id, id, now, actor, by_user, may_operate, out); }
+
+static inline int store_finding_live_numbers(struct store *s, const char *tenant_id,
+                                             const char *project_id, int64_t now,
+                                             int64_t soon_ms, store_finding_numbers_cb cb,
+                                             void *ud)
+{ return s->findings->live_numbers(s, tenant_id, project_id, now, soon_ms, cb, ud); }
+static inline int store_finding_upcoming(struct store *s, const char *tenant_id,
+                                         const char *project_id, int64_t now, int64_t until,
+                                         int limit, store_finding_due_cb cb, void *ud)
+{ return s->findings->upcoming(s, tenant_id, project_id, now, until, limit, cb, ud); }
 
 #endif

@@ -1,15 +1,19 @@
 // app.js: the dashboard's entry point.  Session (login view on 401), the
-// tenant switcher, the hash router (#/dashboard, #/findings, #/reports,
-// #/settings), the theme, and the live feed shared by the views.
+// tenant switcher, the hash router (#/dashboard, #/alerts, #/findings,
+// #/policies, #/reports, #/settings), the theme, and the live feed shared
+// by the views.
 import * as api from './api.js';
 import { LiveFeed } from './live.js';
 import { h, icon, replace } from './ui.js';
 import * as dashboard from './dashboard.js';
+import * as alerts from './alerts.js';
 import * as findings from './findings.js';
+import * as policies from './policies.js';
 import * as reports from './reports.js';
 import * as settings from './settings.js';
 
-const VIEWS = { dashboard, findings, reports, settings };
+const VIEWS = { dashboard, alerts, findings, policies, reports, settings };
+const TITLES = { dashboard: 'SLA Dashboard', alerts: 'Alerts', findings: 'Findings', policies: 'Policies', reports: 'Reports', settings: 'Settings' };
 const $ = (id) => document.getElementById(id);
 
 const ctx = {
@@ -29,6 +33,16 @@ const ctx = {
   canOperate() {
     const roles = (this.session && this.session.roles) || [];
     return this.canConfigure() || roles.some((g) => g.role === 'analyst' && g.tenant_id === this.tenant);
+  },
+  // Listing the tenant's users (routes.c PERM_ADMIN).
+  canAdmin() {
+    const roles = (this.session && this.session.roles) || [];
+    return roles.some((g) => g.role === 'platform_admin' || (g.role === 'tenant_admin' && g.tenant_id === this.tenant));
+  },
+  // The global finding policy (routes.c PERM_PLATFORM).
+  isPlatformAdmin() {
+    const roles = (this.session && this.session.roles) || [];
+    return roles.some((g) => g.role === 'platform_admin');
   },
 };
 
@@ -160,7 +174,11 @@ function route(force) {
   const name = viewName();
   if (!force && name === current.name) return;
   if (current.unmount) current.unmount();
-  for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', a.dataset.view === name);
+  for (const a of document.querySelectorAll('#nav a')) {
+    a.classList.toggle('active', a.dataset.view === name);
+    if (a.dataset.view === name) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
   const el = $('view');
   replace(el);
   window.scrollTo(0, 0);
@@ -172,7 +190,7 @@ function route(force) {
   }
   const unmount = VIEWS[name].mount(el, ctx);
   current = { name, unmount };
-  document.title = `${{ dashboard: 'SLA Dashboard', findings: 'Findings', reports: 'Reports', settings: 'Settings' }[name]} · ${ctx.tenantInfo().name || ctx.tenant} · slawatch`;
+  document.title = `${TITLES[name]} · ${ctx.tenantInfo().name || ctx.tenant} · slawatch`;
 }
 
 // ---- start --------------------------------------------------------------------------------------
@@ -218,6 +236,11 @@ function init() {
     showLogin('Your session has ended. Sign in again.');
   });
   $('login-form').addEventListener('submit', onLogin);
+  // the skip link moves the focus, not the route (#view is no view)
+  document.querySelector('.skip-link').addEventListener('click', (e) => {
+    e.preventDefault();
+    $('view').focus();
+  });
   $('logout').addEventListener('click', logout);
   $('tenant-select').addEventListener('change', (e) => switchTenant(e.target.value));
   window.addEventListener('hashchange', () => route(false));

@@ -1,10 +1,13 @@
 // dashboard.js: the SLA dashboard view, the SOC seed's "UI Layout" top to
 // bottom: header with refresh, scorecard grid, live metrics, MTTA/MTTR
-// trends, active breaches, the collapsible SLA configuration form.  Each
-// section loads on its own and shows its own error state; the live feed
-// moves the counters and inserts breaches without a reload.
+// trends, active breaches, the vulnerability findings in numbers, the
+// collapsible SLA configuration form.  Each section loads on its own and
+// shows its own error state; the live feed moves the counters and inserts
+// breaches without a reload.  No data reads "no data": a tenant without a
+// stopped clock has no compliance, not 100 % and grade A.
 import * as api from './api.js';
 import { trendChart } from './charts.js';
+import { mountNumbers } from './findings_numbers.js';
 import {
   h, icon, replace, clear, sevChip, fmtMin, fmtPct, fmtInt, fmtDateTime, fmtDate, isNum,
   complianceLevel, errorState, loadingState, setWidth, asList, debounce, toast, SEVERITIES,
@@ -68,15 +71,20 @@ export function mount(root, ctx) {
     loadTrends();
   });
   const trendsEl = h('div', { id: 'trends', class: 'grid-2' });
+  const trendNote = h('p', { class: 'muted small trend-note', id: 'trend-note' });
   const breachesEl = h('div', { id: 'breaches', class: 'panel' });
+  const findingsEl = h('div', { id: 'dashboard-findings', class: 'panel' });
   const configEl = h('div', { id: 'config', class: 'panel' });
 
   replace(root,
     header,
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'SLA Scorecard' }), h('span', { class: 'hint', text: 'last 30 days, by severity' })), scoreEl),
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Live Metrics' }), h('span', { class: 'hint', text: 'updated live' })), metricsEl),
-    h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Trends' }), h('span', { class: 'hint', text: 'daily average time to acknowledge and to resolve' }), h('div', { class: 'right' }, sevSel, daysSel)), trendsEl),
+    h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Trends' }), h('span', { class: 'hint', text: 'daily average time to acknowledge and to resolve' }), h('div', { class: 'right' }, sevSel, daysSel)), trendsEl, trendNote),
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Active Breaches' }), h('span', { class: 'hint', id: 'breach-count' })), breachesEl),
+    h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Findings' }),
+      h('span', { class: 'hint', text: 'vulnerability remediation: now, and closed over the last 30 days' }),
+      h('div', { class: 'right' }, h('a', { href: '#/findings', class: 'btn btn-sm', text: 'All findings' }))), findingsEl),
     h('section', { class: 'section' }, configEl));
 
   // ---- scorecard ------------------------------------------------------------------
@@ -88,19 +96,21 @@ export function mount(root, ctx) {
     return h('div', { class: 'meter', dataset: { metric: label.toLowerCase() } },
       h('div', { class: 'meter-head' },
         h('span', { class: 'label', text: label }),
-        h('span', { class: 'value' }, h('span', { class: over ? 'over' : '', text: `avg ${fmtMin(avg)}` }), h('span', { class: 'muted', text: ` / ${fmtMin(target)} target` }))),
+        h('span', { class: 'value' }, h('span', { class: over ? 'over' : '', text: isNum(avg) ? `avg ${fmtMin(avg)}` : 'no data' }), h('span', { class: 'muted', text: ` / ${fmtMin(target)} target` }))),
       h('div', { class: 'bar', role: 'progressbar', 'aria-label': `${label} average against target`, 'aria-valuenow': isNum(avg) ? Math.round(avg * 10) / 10 : null, 'aria-valuemax': target }, fill),
-      h('div', { class: 'meter-foot', text: `p90 ${fmtMin(p90)}` }));
+      h('div', { class: 'meter-foot', text: isNum(p90) ? `p90 ${fmtMin(p90)}` : '\u00a0' }));
   }
 
   function scoreCard(sev, c) {
-    const lvl = c ? complianceLevel(c.compliance_pct) : 'none';
-    const grade = c && c.grade && isNum(c.total) && c.total > 0 ? c.grade : (c && c.grade) || null;
-    return h('div', { class: `score-card level-${lvl}`, dataset: { severity: sev } },
+    // nothing measured: no compliance and no grade, not 100 % and A
+    const has = !!(c && isNum(c.total) && c.total > 0);
+    const lvl = has ? complianceLevel(c.compliance_pct) : 'none';
+    const grade = has ? c.grade : null;
+    return h('div', { class: `score-card level-${lvl}`, dataset: { severity: sev, empty: has ? null : 'true' } },
       h('div', { class: 'score-top' }, sevChip(sev),
-        h('span', { class: `grade grade-${grade || 'none'}`, title: 'Grade: A ≥ 95%, B ≥ 90%, C ≥ 85%, D ≥ 75%, else F', text: grade || '—' })),
-      h('div', { class: `score-pct c-${lvl}`, text: c ? fmtPct(c.compliance_pct) : '—' }),
-      h('div', { class: 'score-sub', text: c && isNum(c.total) ? `compliance · ${fmtInt(c.total)} SLA clocks · ${fmtInt(c.breached)} breached` : 'no alerts in the period' }),
+        h('span', { class: `grade grade-${grade || 'none'}`, title: has ? 'Grade: A ≥ 95%, B ≥ 90%, C ≥ 85%, D ≥ 75%, else F' : 'No grade without data', text: grade || '—' })),
+      h('div', { class: `score-pct c-${lvl}`, text: has ? fmtPct(c.compliance_pct) : 'no data' }),
+      h('div', { class: 'score-sub', text: has ? `compliance · ${fmtInt(c.total)} SLA clocks · ${fmtInt(c.breached)} breached` : 'no SLA clock stopped in the last 30 days' }),
       meter('MTTA', c && c.mtta_avg_min, c && c.mtta_p90_min, c && c.mtta_target_min),
       meter('MTTR', c && c.mttr_avg_min, c && c.mttr_p90_min, c && c.mttr_target_min));
   }
@@ -111,6 +121,8 @@ export function mount(root, ctx) {
       const rows = asList(await api.get('/api/v1/sla/scorecard', T));
       if (!alive) return;
       const by = Object.fromEntries(rows.map((r) => [r.severity, r]));
+      targets = by;
+      if (!trendSev) trendNote.textContent = `All severities: the target line blends the severities' targets, weighted by each day's stopped clocks${targetsText()}; pick a severity for its own flat line.`;
       scoreEl.className = 'grid-4';
       replace(scoreEl, SEVERITIES.map((s) => scoreCard(s, by[s])));
     } catch (e) {
@@ -131,14 +143,16 @@ export function mount(root, ctx) {
 
   function renderMetrics(prev) {
     const c = st.current;
-    const lvl = complianceLevel(c.overall_compliance_pct);
+    // decided = clocks judged in the window: without any, no compliance
+    const has = !(isNum(c.decided) && c.decided === 0);
+    const lvl = has ? complianceLevel(c.overall_compliance_pct) : 'none';
     const tone = { good: 't-green', warn: 't-yellow', bad: 't-red', none: '' }[lvl];
     const health = HEALTH[c.overall_health] || ['activity', ''];
     replace(metricsEl,
       tile('open_alerts', 'Open Alerts', 'activity', '', fmtInt(c.open_alerts)),
       tile('active_breaches', 'Active Breaches', 'xcircle', 't-red', fmtInt(c.active_breaches), c.active_breaches > 0 ? 'c-bad' : ''),
       tile('warnings', 'Warnings', 'alert', 't-yellow', fmtInt(c.warnings), c.warnings > 0 ? 'c-warn' : ''),
-      tile('overall_compliance_pct', 'Overall Compliance', 'gauge', tone, fmtPct(c.overall_compliance_pct), `c-${lvl}`),
+      tile('overall_compliance_pct', 'Overall Compliance', 'gauge', tone, has ? fmtPct(c.overall_compliance_pct) : 'no data', `c-${lvl}`),
       tile('overall_health', 'Overall Health', health[0], health[1], c.overall_health || '—', { 't-green': 'c-good', 't-yellow': 'c-warn', 't-red': 'c-bad' }[health[1]] || ''));
     if (prev) {
       for (const k of ['open_alerts', 'active_breaches', 'warnings', 'overall_compliance_pct']) {
@@ -166,6 +180,8 @@ export function mount(root, ctx) {
   // ---- trends ----------------------------------------------------------------------------
   function trendPanel(kind, points) {
     const label = kind.toUpperCase();
+    // a day without a stopped clock has no value (the API says 0)
+    points = points.map((p) => (isNum(p.count) && p.count === 0 ? { ...p, value_min: null } : p));
     const vals = points.filter((p) => isNum(p.value_min));
     const over = vals.filter((p) => isNum(p.target_min) && p.value_min > p.target_min).length;
     const total = points.reduce((s, p) => s + (isNum(p.count) ? p.count : 0), 0);
@@ -178,7 +194,9 @@ export function mount(root, ctx) {
     return h('div', { class: 'panel chart-panel', dataset: { trend: kind } },
       h('div', { class: 'chart-head' },
         h('h3', { text: kind === 'mtta' ? 'MTTA: time to acknowledge' : 'MTTR: time to resolve' }),
-        h('span', { class: 'stat' }, 'avg ', h('b', { text: fmtMin(wavg) }), ` · ${over} of ${vals.length} days over target`)),
+        isNum(wavg)
+          ? h('span', { class: 'stat' }, 'avg ', h('b', { text: fmtMin(wavg) }), ` · ${over} of ${vals.length} days over target`)
+          : h('span', { class: 'stat' }, h('b', { text: 'no data' }), ' in this period')),
       points.length ? chart.el : h('div', { class: 'loading-state', text: 'No data for this period.' }),
       h('div', { class: 'chart-range' }, h('span', { text: fmtDate(first) }), h('span', { text: fmtDate(last) })),
       h('div', { class: 'chart-legend' },
@@ -193,10 +211,21 @@ export function mount(root, ctx) {
     if (!trendsEl.children.length) replace(trendsEl, h('div', { class: 'skeleton' }), h('div', { class: 'skeleton' }));
     const out = await Promise.allSettled(['mtta', 'mttr'].map((k) => api.get(`/api/v1/sla/trends/${k}`, { ...T, days: trendDays, severity: trendSev })));
     if (!alive) return;
+    trendNote.textContent = trendSev
+      ? `Target: the ${trendSev} severity's own target.`
+      : `All severities: the target line blends the severities' targets, weighted by each day's stopped clocks${targetsText()}; pick a severity for its own flat line.`;
     trendsEl.className = 'grid-2';
     replace(trendsEl, ['mtta', 'mttr'].map((k, i) => (out[i].status === 'fulfilled'
       ? trendPanel(k, asList(out[i].value))
       : h('div', { class: 'panel chart-panel', dataset: { trend: k } }, h('h3', { text: `${k.toUpperCase()} trend` }), h('br'), errorState(`${k.toUpperCase()} trend unavailable`, out[i].reason, loadTrends)))));
+  }
+
+  // "(MTTA critical 15m, high 30m, …)" from the scorecard's targets
+  let targets = null;
+  function targetsText() {
+    if (!targets) return '';
+    const part = (k) => SEVERITIES.filter((s) => targets[s]).map((s) => `${s} ${fmtMin(targets[s][k])}`).join(', ');
+    return ` (MTTA ${part('mtta_target_min')}; MTTR ${part('mttr_target_min')})`;
   }
 
   // ---- breaches ------------------------------------------------------------------------------
@@ -420,6 +449,8 @@ export function mount(root, ctx) {
   }
 
   // ---- loading + live --------------------------------------------------------------------------
+  const numbers = mountNumbers(findingsEl, tenant, { limit: 6, onOpen: (id) => { location.hash = `#/findings?id=${encodeURIComponent(id)}`; } });
+
   async function loadAll() {
     refreshBtn.classList.add('spinning');
     refreshBtn.disabled = true;
@@ -433,7 +464,7 @@ export function mount(root, ctx) {
   const refreshLive = debounce(() => { loadCurrent(); loadBreaches(); }, 1500);
   const refreshSlow = debounce(() => { loadScorecard(); }, 10000);
   let lastCurrent = 0;
-  const COUNTERS = ['open_alerts', 'active_breaches', 'warnings', 'overall_compliance_pct', 'overall_health'];
+  const COUNTERS = ['open_alerts', 'active_breaches', 'warnings', 'overall_compliance_pct', 'overall_health', 'met', 'decided'];
 
   function onLive(msg) {
     if (!alive || !msg) return;
@@ -495,7 +526,8 @@ export function mount(root, ctx) {
   const off = ctx.live.on(onLive);
   const onTheme = () => loadTrends();     // the charts take their colours from the theme
   window.addEventListener('slawatch:theme', onTheme);
-  const tick = setInterval(() => { if (document.visibilityState === 'visible') loadAll(); }, 60000);
+  const tick = setInterval(() => { if (document.visibilityState === 'visible') { loadAll(); numbers.reload(); } }, 60000);
+  refreshBtn.addEventListener('click', () => numbers.reload());
   renderConfig();
   loadAll();
 
@@ -504,6 +536,7 @@ export function mount(root, ctx) {
     off();
     window.removeEventListener('slawatch:theme', onTheme);
     clearInterval(tick);
+    numbers.stop();
     for (const c of charts) c.destroy();
   };
 }

@@ -1,11 +1,13 @@
-// reports.js: the monthly report (with its CSV download), the compliance
-// trend, penalties (per breach and the month's summary), and a comparison
-// of two periods.  Each panel loads on its own and shows its own error.
+// reports.js: the monthly report (with its CSV download), the month's
+// findings report (closed, breach rate, MTTR; CSV), the compliance trend,
+// alert volume and auto-resolve rate, penalties (per breach and the
+// month's summary), and a comparison of two periods.  Each panel loads on
+// its own and shows its own error; no data reads "no data".
 import * as api from './api.js';
-import { lineChart } from './charts.js';
+import { lineChart, trendChart } from './charts.js';
 import {
-  h, icon, replace, sevChip, fmtMin, fmtPct, fmtInt, fmtDateTime, isNum, humanKey,
-  errorState, loadingState, asList,
+  h, icon, replace, sevChip, fmtMin, fmtPct, fmtInt, fmtDateTime, fmtHours, isNum, humanKey,
+  errorState, loadingState, asList, noData,
 } from './ui.js';
 
 const cents = (c) => (isNum(c) ? (c / 100).toLocaleString(undefined, { style: 'currency', currency: 'USD' }) : '—');
@@ -26,14 +28,17 @@ function genericKv(obj) {
 }
 
 function summaryTiles(s) {
+  const has = isNum(s.total) && s.total > 0;
   return h('div', { class: 'kv-grid' },
-    kv('Compliance', fmtPct(s.compliance_pct)),
-    h('div', { class: 'kv' }, h('div', { class: 'k', text: 'Grade' }), h('div', { class: 'v' }, gradeChip(s.grade))),
+    kv('Compliance', has ? fmtPct(s.compliance_pct) : 'no data'),
+    h('div', { class: 'kv' }, h('div', { class: 'k', text: 'Grade' }), h('div', { class: 'v' }, gradeChip(has ? s.grade : null))),
     kv('Clocks measured', fmtInt(s.total)),
     kv('Breached', fmtInt(s.breached), s.breached ? 'c-bad' : ''),
     kv('MTTA avg / p90', `${fmtMin(s.mtta_avg_min)} / ${fmtMin(s.mtta_p90_min)}`),
     kv('MTTR avg / p90', `${fmtMin(s.mttr_avg_min)} / ${fmtMin(s.mttr_p90_min)}`),
-    kv('Penalties', cents(s.penalty_cents)));
+    kv('Penalties', cents(s.penalty_cents)),
+    kv('Alert volume', fmtInt(s.volume)),
+    kv('Auto-resolved', isNum(s.auto_resolve_rate_pct) ? `${fmtInt(s.auto_resolved)} (${fmtPct(s.auto_resolve_rate_pct)})` : 'no data'));
 }
 
 function severityTable(rows) {
@@ -42,8 +47,8 @@ function severityTable(rows) {
       .map((t, i) => h('th', { class: i > 0 ? 'right' : '', text: t })))),
     h('tbody', null, rows.map((r) => h('tr', null,
       h('td', null, sevChip(r.severity)),
-      h('td', { class: 'right num', text: fmtPct(r.compliance_pct) }),
-      h('td', { class: 'right' }, gradeChip(r.grade)),
+      r.total ? h('td', { class: 'right num', text: fmtPct(r.compliance_pct) }) : h('td', { class: 'right' }, noData()),
+      h('td', { class: 'right' }, gradeChip(r.total ? r.grade : null)),
       h('td', { class: 'right num', text: fmtInt(r.total) }),
       h('td', { class: `right num ${r.breached ? 'over' : ''}`, text: fmtInt(r.breached) }),
       h('td', { class: `right num ${isNum(r.mtta_avg_min) && r.mtta_avg_min > r.mtta_target_min ? 'over' : ''}`, text: fmtMin(r.mtta_avg_min) }),
@@ -51,6 +56,29 @@ function severityTable(rows) {
       h('td', { class: `right num ${isNum(r.mttr_avg_min) && r.mttr_avg_min > r.mttr_target_min ? 'over' : ''}`, text: fmtMin(r.mttr_avg_min) }),
       h('td', { class: 'right num muted', text: fmtMin(r.mttr_target_min) }),
       h('td', { class: 'right num', text: cents(r.penalty_cents) }))))));
+}
+
+// The month's findings report by severity (JSON of /reports/{t}/findings).
+function findingsTable(r) {
+  const rows = [...(r.by_severity || []), { ...(r.summary || {}), severity: 'all' }];
+  const hrs = (v) => (isNum(v) ? h('td', { class: 'right num', text: fmtHours(v) }) : h('td', { class: 'right' }, noData()));
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'findings-report' },
+    h('thead', null, h('tr', null, ['Severity', 'Closed', 'Met', 'Breached', 'Breach rate', 'MTTR avg', 'MTTR p50', 'MTTR p90', 'Remediated', 'False positive', 'Accepted risk', 'Not accessible']
+      .map((t, i) => h('th', { scope: 'col', class: i ? 'right' : '', text: t })))),
+    h('tbody', null, rows.map((x) => {
+      const st = x.by_status || {};
+      return h('tr', { class: x.severity === 'all' ? 'total-row' : '', dataset: { severity: x.severity } },
+        h('td', null, x.severity === 'all' ? h('b', { text: 'All' }) : sevChip(x.severity)),
+        h('td', { class: 'right num', text: fmtInt(x.closed) }),
+        h('td', { class: 'right num', text: fmtInt(x.met) }),
+        h('td', { class: `right num ${x.breached ? 'over' : ''}`, text: fmtInt(x.breached) }),
+        isNum(x.breach_rate_pct) ? h('td', { class: 'right num', text: fmtPct(x.breach_rate_pct) }) : h('td', { class: 'right' }, noData()),
+        hrs(x.mttr_avg_hours), hrs(x.mttr_p50_hours), hrs(x.mttr_p90_hours),
+        h('td', { class: 'right num', text: fmtInt(st.closed) }),
+        h('td', { class: 'right num', text: fmtInt(st.false_positive) }),
+        h('td', { class: 'right num', text: fmtInt(st.accepted_risk) }),
+        h('td', { class: 'right num', text: fmtInt(st.not_accessible) }));
+    }))));
 }
 
 function monthStr(d) {
@@ -66,25 +94,32 @@ export function mount(root, ctx) {
   const base = `/api/v1/sla/reports/${api.enc(t)}`;
   let alive = true;
   const charts = [];
+  const volCharts = [];
   const now = new Date();
   let month = monthStr(now);
 
   const monthIn = h('input', { type: 'month', id: 'report-month', value: month, max: month, 'aria-label': 'Month' });
   const csv = h('a', { class: 'btn', id: 'report-csv', download: `slawatch-${t}-${month}.csv` }, icon('download'), 'Download CSV');
   const monthlyEl = h('div', { id: 'report-monthly', class: 'panel panel-pad' });
+  const findingsCsv = h('a', { class: 'btn btn-sm', id: 'findings-csv' }, icon('download'), 'Findings CSV');
+  const findingsEl = h('div', { id: 'report-findings', class: 'panel panel-pad' });
   const trendEl = h('div', { id: 'report-trend', class: 'panel panel-pad' });
+  const volumeEl = h('div', { id: 'report-volume', class: 'grid-2' });
   const penaltiesEl = h('div', { id: 'penalties', class: 'panel panel-pad' });
   const compareEl = h('div', { id: 'compare', class: 'panel panel-pad' });
 
   const setCsv = () => {
     csv.setAttribute('href', `${base}/monthly?month=${month}&format=csv&tenant_id=${api.enc(t)}`);
     csv.setAttribute('download', `slawatch-${t}-${month}.csv`);
+    findingsCsv.setAttribute('href', `${base}/findings?month=${month}&format=csv`);
+    findingsCsv.setAttribute('download', `slawatch-${t}-findings-${month}.csv`);
   };
   monthIn.addEventListener('change', () => {
     if (!/^\d{4}-\d{2}$/.test(monthIn.value)) return;
     month = monthIn.value;
     setCsv();
     loadMonthly();
+    loadFindings();
     loadPenalties();
   });
   setCsv();
@@ -95,7 +130,11 @@ export function mount(root, ctx) {
       h('div', null, h('h1', { text: 'Reports' }), h('div', { class: 'subtitle', text: `${ctx.tenantInfo().name || t} · monthly compliance, penalties and period comparison` })),
       h('div', { class: 'actions' }, monthIn, csv)),
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Monthly report' }), h('span', { class: 'hint', id: 'report-range' })), monthlyEl),
+    h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Findings this month' }),
+      h('span', { class: 'hint', text: 'closed (any terminal status) by the day they closed; MTTR excludes pauses' }), h('div', { class: 'right' }, findingsCsv)), findingsEl),
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Compliance, last 90 days' }), h('span', { class: 'hint', text: 'daily, against the 95 % grade-A line' })), trendEl),
+    h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Alert volume and auto-resolve rate, last 30 days' }),
+      h('span', { class: 'hint', text: 'alerts created per day; share of the day’s resolutions never acknowledged' })), volumeEl),
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Penalties' }), h('span', { class: 'hint', text: 'rate × started hours over the resolution target, per breach' })), penaltiesEl),
     h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Period comparison' })), compareEl));
 
@@ -113,16 +152,60 @@ export function mount(root, ctx) {
     }
   }
 
+  async function loadFindings() {
+    replace(findingsEl, loadingState());
+    try {
+      const r = await api.get(`${base}/findings`, { month });
+      if (!alive) return;
+      replace(findingsEl, findingsTable(r));
+    } catch (e) {
+      if (alive) replace(findingsEl, errorState('Findings report unavailable', e, loadFindings));
+    }
+  }
+
+  async function loadVolume() {
+    for (const c of volCharts.splice(0)) c.destroy();
+    replace(volumeEl, h('div', { class: 'skeleton' }), h('div', { class: 'skeleton' }));
+    const [vol, au] = await Promise.allSettled([
+      api.get(`${base}/trends`, { metric: 'volume', days: 30 }),
+      api.get(`${base}/trends`, { metric: 'auto_resolve_rate', days: 30 }),
+    ]);
+    if (!alive) return;
+    const panel = (id, title, body) => h('div', { class: 'panel chart-panel', id }, h('div', { class: 'chart-head' }, h('h3', { text: title })), body);
+    const parts = [];
+    if (vol.status === 'fulfilled') {
+      const pts = asList(vol.value.points || vol.value).map((p) => ({ date: p.date, value_min: p.value, target_min: null, count: p.value }));
+      const total = pts.reduce((a, p) => a + (p.count || 0), 0);
+      const c = trendChart(pts, { name: 'volume', label: 'Alerts', height: 180, format: (v) => `${Math.round(v)}` });
+      volCharts.push(c);
+      parts.push(panel('volume-chart', `Alert volume · ${fmtInt(total)} in 30 days`, total ? c.el : h('p', { class: 'muted', text: 'No alerts: no data.' })));
+    } else {
+      parts.push(panel('volume-chart', 'Alert volume', errorState('Volume unavailable', vol.reason, loadVolume)));
+    }
+    if (au.status === 'fulfilled') {
+      const pts = asList(au.value.points || au.value);
+      const res = pts.reduce((a, p) => a + (p.resolved || 0), 0), n = pts.reduce((a, p) => a + (p.auto_resolved || 0), 0);
+      const c = lineChart(pts, { height: 180, range: [0, 100], format: (v) => `${Math.round(v)}%` });
+      volCharts.push(c);
+      parts.push(panel('auto-resolve-chart', res ? `Auto-resolve rate · ${fmtPct((100 * n) / res)} of ${fmtInt(res)} resolutions` : 'Auto-resolve rate',
+        res ? c.el : h('p', { class: 'muted', text: 'No resolutions: no data.' })));
+    } else {
+      parts.push(panel('auto-resolve-chart', 'Auto-resolve rate', errorState('Auto-resolve rate unavailable', au.reason, loadVolume)));
+    }
+    replace(volumeEl, parts);
+  }
+
   async function loadTrend() {
     for (const c of charts.splice(0)) c.destroy();
     replace(trendEl, loadingState());
     try {
       const r = await api.get(`${base}/trends`, { metric: 'compliance', days: 90 });
       if (!alive) return;
-      const pts = asList(r.points || r);
+      // a day without a judged clock has no compliance (the API says 100)
+      const pts = asList(r.points || r).map((p) => (p.count === 0 ? { ...p, value: null } : p));
       const c = lineChart(pts, { height: 200, target: isNum(pts[0] && pts[0].target) ? pts[0].target : 95, range: [Math.min(80, ...pts.map((p) => p.value).filter(isNum)) - 2, 100], format: (v) => `${Math.round(v)}%` });
       charts.push(c);
-      replace(trendEl, pts.length ? c.el : h('p', { class: 'muted', text: 'No data.' }));
+      replace(trendEl, pts.some((p) => isNum(p.value)) ? c.el : h('p', { class: 'muted', text: 'No clock judged in 90 days: no data.' }));
     } catch (e) {
       if (alive) replace(trendEl, errorState('Compliance trend unavailable', e, loadTrend));
     }
@@ -175,15 +258,15 @@ export function mount(root, ctx) {
   const lastPrev = new Date(firstThis.getTime() - 86400000);
   const firstPrev = new Date(Date.UTC(lastPrev.getUTCFullYear(), lastPrev.getUTCMonth(), 1));
   const inputs = {
-    period1_start: h('input', { type: 'date', name: 'period1_start', value: dayStr(firstPrev) }),
-    period1_end: h('input', { type: 'date', name: 'period1_end', value: dayStr(lastPrev) }),
-    period2_start: h('input', { type: 'date', name: 'period2_start', value: dayStr(firstThis) }),
-    period2_end: h('input', { type: 'date', name: 'period2_end', value: dayStr(now) }),
+    period1_start: h('input', { type: 'date', name: 'period1_start', value: dayStr(firstPrev), 'aria-label': 'Period 1 start' }),
+    period1_end: h('input', { type: 'date', name: 'period1_end', value: dayStr(lastPrev), 'aria-label': 'Period 1 end' }),
+    period2_start: h('input', { type: 'date', name: 'period2_start', value: dayStr(firstThis), 'aria-label': 'Period 2 start' }),
+    period2_end: h('input', { type: 'date', name: 'period2_end', value: dayStr(now), 'aria-label': 'Period 2 end' }),
   };
   const result = h('div', { id: 'compare-result' });
   const form = h('form', { class: 'toolbar', id: 'compare-form', novalidate: true },
-    h('div', { class: 'field' }, h('label', { text: 'Period 1' }), h('div', { class: 'chain' }, inputs.period1_start, '→', inputs.period1_end)),
-    h('div', { class: 'field' }, h('label', { text: 'Period 2' }), h('div', { class: 'chain' }, inputs.period2_start, '→', inputs.period2_end)),
+    h('div', { class: 'field' }, h('span', { class: 'field-label', text: 'Period 1' }), h('div', { class: 'chain' }, inputs.period1_start, '→', inputs.period1_end)),
+    h('div', { class: 'field' }, h('span', { class: 'field-label', text: 'Period 2' }), h('div', { class: 'chain' }, inputs.period2_start, '→', inputs.period2_end)),
     h('button', { class: 'btn btn-primary', type: 'submit' }, 'Compare'));
   form.addEventListener('submit', (e) => { e.preventDefault(); compare(); });
   replace(compareEl, form, result);
@@ -226,15 +309,18 @@ export function mount(root, ctx) {
     }
   }
 
-  const onTheme = () => loadTrend();
+  const onTheme = () => { loadTrend(); loadVolume(); };
   window.addEventListener('slawatch:theme', onTheme);
   loadMonthly();
+  loadFindings();
   loadTrend();
+  loadVolume();
   loadPenalties();
   compare();
   return () => {
     alive = false;
     window.removeEventListener('slawatch:theme', onTheme);
     for (const c of charts) c.destroy();
+    for (const c of volCharts) c.destroy();
   };
 }

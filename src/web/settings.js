@@ -4,11 +4,27 @@
 // SLA templates (apply one to the tenant), and the signed-in user's own
 // contact points (where escalations naming them reach them), and the
 // business-hours calendars (calendars.js).
+//
+// Applying a template replaces the tenant's own edits of the SLA
+// definition (the API's apply-template semantics).  Before it does, the
+// page lists those edits and asks: keep them on top of the new tier
+// (keep_overrides) or let the tier's values replace them; a tenant with no
+// edits is asked once, plainly.
 import * as api from './api.js';
 import { mountCalendars } from './calendars.js';
 import {
-  h, icon, replace, sevChip, fmtDateTime, fmtMin, errorState, loadingState, asList, toast, SEVERITIES,
+  h, icon, replace, sevChip, fmtDateTime, fmtMin, errorState, loadingState, asList, toast, showResult,
+  errorText, SEVERITIES,
 } from './ui.js';
+
+// The SLA definition's fields as people read them.
+const DEF_LABELS = {
+  critical_mtta_minutes: ['critical MTTA', 'min'], critical_mttr_hours: ['critical MTTR', 'h'],
+  high_mtta_minutes: ['high MTTA', 'min'], high_mttr_hours: ['high MTTR', 'h'],
+  medium_mtta_hours: ['medium MTTA', 'h'], medium_mttr_hours: ['medium MTTR', 'h'],
+  low_mtta_hours: ['low MTTA', 'h'], low_mttr_hours: ['low MTTR', 'h'],
+  notification_threshold_pct: ['warning threshold', '%'],
+};
 
 const LEVELS = ['L1', 'L2', 'L3', 'Manager', 'CISO'];
 const METHODS = ['email', 'slack', 'pager', 'phone'];
@@ -50,23 +66,10 @@ export function mount(root, ctx) {
       const [tpl, tenant] = await Promise.all([api.get('/api/v1/sla/templates'), api.get(`/api/v1/tenants/${te}`)]);
       if (!alive) return;
       const current = tenant.template;
-      replace(templatesEl, h('div', { class: 'template-cards' }, asList(tpl).map((x) => {
+      replace(templatesEl, h('div', { class: 'confirm', id: 'template-confirm', hidden: true }), h('div', { class: 'template-cards' }, asList(tpl).map((x) => {
         const s = x.severities || {};
-        const btn = h('button', { class: 'btn btn-sm', type: 'button', disabled: !canConfigure || x.name === current }, x.name === current ? 'Current' : 'Apply');
-        btn.addEventListener('click', async () => {
-          if (!window.confirm(`Apply the ${x.name} template to ${t}? Open alerts are recalculated against its targets.`)) return;
-          btn.disabled = true;
-          try {
-            await api.post(`/api/v1/sla/configs/${te}/apply-template`, { template_name: x.name });
-            toast('Template applied', `${t} is now on ${x.name}`);
-            const info = ctx.tenants.find((k) => k.id === t);
-            if (info) info.template = x.name;
-            loadTemplates();
-          } catch (e) {
-            toast('Not applied', e.message, 'red');
-            btn.disabled = false;
-          }
-        });
+        const btn = h('button', { class: 'btn btn-sm', type: 'button', dataset: { template: x.name }, disabled: !canConfigure || x.name === current }, x.name === current ? 'Current' : 'Apply');
+        btn.addEventListener('click', () => confirmApply(x.name, btn));
         return h('div', { class: `template-card ${x.name === current ? 'current' : ''}` },
           h('div', { class: 'name', text: x.name }),
           h('div', { class: 'line', text: x.notes || '' }),
@@ -78,6 +81,60 @@ export function mount(root, ctx) {
     } catch (e) {
       if (alive) replace(templatesEl, errorState('Templates unavailable', e, loadTemplates));
     }
+  }
+
+  // Asks before a template replaces the tenant's edits (see the top).
+  async function confirmApply(name, btn) {
+    const box = document.getElementById('template-confirm');
+    btn.disabled = true;
+    let edits = [];
+    try {
+      const d = await api.get('/api/v1/sla/definition', { tenant_id: t });
+      edits = Object.entries(d.sources || {}).filter(([, src]) => src === 'tenant').map(([k]) => [k, d[k]]);
+    } catch (e) {
+      /* unknown: asked as if there were none, the answer lists what went */
+    }
+    if (!alive) return;
+    btn.disabled = false;
+    const msg = h('div', { class: 'save-msg', id: 'template-msg', 'aria-live': 'polite' });
+    const apply = async (keep) => {
+      for (const b of box.querySelectorAll('button')) b.disabled = true;
+      try {
+        const out = await api.post(`/api/v1/sla/configs/${te}/apply-template`, { template_name: name, keep_overrides: keep });
+        const info = ctx.tenants.find((k) => k.id === t);
+        if (info) info.template = name;
+        const kept = Object.keys(out.kept_overrides || {}).length, gone = Object.keys(out.replaced_overrides || {}).length;
+        toast('Template applied', `${t} is now on ${name}${kept ? `, ${kept} edit${kept === 1 ? '' : 's'} kept` : ''}${gone ? `, ${gone} edit${gone === 1 ? '' : 's'} replaced` : ''} · ${out.recalculated_count} open alert${out.recalculated_count === 1 ? '' : 's'} recalculated`);
+        await loadTemplates();
+        const m = document.getElementById('template-confirm');
+        if (m) {
+          m.hidden = false;
+          replace(m, h('div', { class: 'save-msg ok', id: 'template-msg', role: 'status' }, icon('check'),
+            h('span', { text: `Applied ${name}${kept ? ` · kept: ${Object.keys(out.kept_overrides).map((k) => (DEF_LABELS[k] || [k])[0]).join(', ')}` : ''}${gone ? ` · replaced: ${Object.keys(out.replaced_overrides).map((k) => (DEF_LABELS[k] || [k])[0]).join(', ')}` : ''}` })));
+        }
+      } catch (e) {
+        for (const b of box.querySelectorAll('button')) b.disabled = false;
+        showResult(msg, false, `Not applied: ${errorText(e)}`);
+      }
+    };
+    const cancel = h('button', { class: 'btn btn-ghost', type: 'button', onclick: () => { box.hidden = true; btn.focus(); } }, 'Cancel');
+    if (edits.length) {
+      replace(box,
+        h('p', null, h('b', { text: `Apply ${name}? ` }), `This tenant has ${edits.length} edit${edits.length === 1 ? '' : 's'} of its own that the template would replace:`),
+        h('ul', { class: 'edit-list' }, edits.map(([k, v]) => h('li', { text: `${(DEF_LABELS[k] || [k])[0]}: ${v} ${(DEF_LABELS[k] || ['', ''])[1]}` }))),
+        h('div', { class: 'config-foot' },
+          h('button', { class: 'btn btn-primary', type: 'button', id: 'template-keep', onclick: () => apply(true) }, `Apply, keep my edit${edits.length === 1 ? '' : 's'}`),
+          h('button', { class: 'btn', type: 'button', id: 'template-replace', onclick: () => apply(false) }, `Apply, replace ${edits.length === 1 ? 'it' : 'them'}`),
+          cancel, msg));
+    } else {
+      replace(box,
+        h('p', null, h('b', { text: `Apply ${name}? ` }), 'Open alerts are recalculated against its targets.'),
+        h('div', { class: 'config-foot' },
+          h('button', { class: 'btn btn-primary', type: 'button', id: 'template-apply', onclick: () => apply(false) }, `Apply ${name}`),
+          cancel, msg));
+    }
+    box.hidden = false;
+    box.querySelector('button').focus();
   }
 
   // ---- escalation chains -----------------------------------------------------------------
@@ -226,19 +283,21 @@ export function mount(root, ctx) {
     const rec = cfg.recipients || {};
     const boxes = CHANNELS.map((c) => h('label', { class: 'check' },
       h('input', { type: 'checkbox', name: 'channel', value: c, checked: (cfg.channels || []).includes(c), disabled: !canConfigure }), c));
-    const area = (name, ph) => h('div', { class: 'field' }, h('label', { text: `${name} recipients (one per line)` }),
-      h('textarea', { name, placeholder: ph, disabled: !canConfigure, text: (rec[name] || []).join('\n') }));
-    const thr = h('input', { type: 'text', name: 'thresholds', value: (cfg.thresholds || [80]).join(', '), disabled: !canConfigure });
-    const secret = h('input', { type: 'password', name: 'webhook_secret', autocomplete: 'new-password', placeholder: cfg.webhook_secret_set ? 'set (leave empty to keep)' : 'not set', disabled: !canConfigure });
+    const area = (name, ph) => h('div', { class: 'field' }, h('label', { for: `n-${name}`, text: `${name} recipients (one per line)` }),
+      h('textarea', { id: `n-${name}`, name, placeholder: ph, disabled: !canConfigure, text: (rec[name] || []).join('\n') }));
+    const thr = h('input', { type: 'text', id: 'n-thresholds', name: 'thresholds', value: (cfg.thresholds || [80]).join(', '), disabled: !canConfigure });
+    const secret = h('input', { type: 'password', id: 'n-secret', name: 'webhook_secret', autocomplete: 'new-password', placeholder: cfg.webhook_secret_set ? 'set (leave empty to keep)' : 'not set', disabled: !canConfigure });
     const msg = h('span', { class: 'save-msg', id: 'notify-msg' });
     const save = h('button', { class: 'btn btn-primary', type: 'submit', disabled: !canConfigure }, 'Save notifications');
     const test = h('button', { class: 'btn', type: 'button', disabled: !canConfigure || !cfg.configured }, icon('send'), 'Send test');
     const form = h('form', { id: 'notify-form', novalidate: true },
       h('div', { class: 'field' }, h('span', { class: 'muted', text: 'Channels' }), h('div', { class: 'checks' }, boxes)),
-      area('email', 'soc@example.com'), area('slack', 'https://hooks.slack.com/services/…'), area('webhook', 'https://example.com/slawatch'),
+      area('email', 'soc@example.com'), area('slack', 'https://hooks.slack.com/services/…'),
+      h('p', { class: 'muted small', text: 'Slack URLs are secrets and show masked: leave a masked line as it is to keep that URL.' }),
+      area('webhook', 'https://example.com/slawatch'),
       h('div', { class: 'grid-2' },
-        h('div', { class: 'field' }, h('label', { text: 'Warning thresholds (% of the window)' }), thr),
-        h('div', { class: 'field' }, h('label', { text: 'Webhook signing secret' }), secret)),
+        h('div', { class: 'field' }, h('label', { for: 'n-thresholds', text: 'Warning thresholds (% of the window)' }), thr),
+        h('div', { class: 'field' }, h('label', { for: 'n-secret', text: 'Webhook signing secret' }), secret)),
       h('div', { class: 'config-foot' }, save, test, msg));
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();

@@ -60,6 +60,10 @@ const ICONS = {
   plus: ['M12 5v14', 'M5 12h14'],
   trash: ['M3 6h18', 'M19 6l-1 14a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2L5 6', 'M10 11v6', 'M14 11v6', 'M9 6V4h6v2'],
   send: ['M22 2L11 13', 'M22 2l-7 20-4-9-9-4 20-7z'],
+  list: ['M8 6h13', 'M8 12h13', 'M8 18h13', 'M3 6h.01', 'M3 12h.01', 'M3 18h.01'],
+  layers: ['M12 2L2 7l10 5 10-5-10-5z', 'M2 17l10 5 10-5', 'M2 12l10 5 10-5'],
+  search: ['M11 19a8 8 0 1 0 0-16 8 8 0 0 0 0 16z', 'M21 21l-4.35-4.35'],
+  clock: ['M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20z', 'M12 6v6l4 2'],
 };
 
 export function icon(name) {
@@ -82,6 +86,8 @@ export function icon(name) {
 
 // ---- formatting -------------------------------------------------------------
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'];
+// Findings have one more, above critical.
+export const FINDING_SEVERITIES = ['urgent', 'critical', 'high', 'medium', 'low'];
 
 export function sevChip(sev) {
   return h('span', { class: `sev sev-${sev}` }, h('span', { class: 'sev-dot' }), sev || '—');
@@ -100,6 +106,11 @@ export function fmtMin(m) {
   if (hrs < 48) return `${hrs < 10 ? hrs.toFixed(1).replace(/\.0$/, '') : Math.round(hrs)}h`;
   const d = hrs / 24;
   return `${d < 10 ? d.toFixed(1).replace(/\.0$/, '') : Math.round(d)}d`;
+}
+
+// Hours as "36h", "2.5d"; "no data" for null.
+export function fmtHours(hs) {
+  return isNum(hs) ? fmtMin(hs * 60) : '—';
 }
 
 export function fmtPct(p, digits = 1) {
@@ -161,6 +172,24 @@ export function errorState(title, err, onRetry) {
 
 export function loadingState(text = 'Loading…') {
   return h('div', { class: 'loading-state' }, h('span', { class: 'spinner' }), text);
+}
+
+// A save or action outcome next to its button: the server's own words on
+// failure (the field named when it names one).
+export function showResult(el, ok, text) {
+  replace(el, icon(ok ? 'check' : 'xcircle'), h('span', { text }));
+  el.classList.remove('ok', 'err');
+  el.classList.add('save-msg', ok ? 'ok' : 'err');
+  el.setAttribute('role', ok ? 'status' : 'alert');
+}
+
+export function errorText(e) {
+  return `${e && e.field ? `${e.field}: ` : ''}${(e && e.message) || String(e)}`;
+}
+
+// "no data" where a percentage or grade would claim something.
+export function noData(text = 'no data') {
+  return h('span', { class: 'no-data', text });
 }
 
 // ---- toasts -------------------------------------------------------------------------

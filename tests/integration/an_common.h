@@ -164,16 +164,39 @@ static inline void an_assert_avg(const char *what, double api_min, const struct 
         fail_msg("%s: api %.12f min, exact %.12f min", what, api_min, want);
 }
 
-/* The rollups table, one line per row in key order (hex histogram). */
+/* The rollups table, one line per row in key order (hex histogram); with
+ * no filter also the tables one rebuild writes with it: the alerts'
+ * volume and auto-resolutions, the findings' rollups and live counters. */
 static inline char *an_dump_rollups(struct sw_server *s, const char *extra_where)
 {
     char sql[1024];
     snprintf(sql, sizeof(sql),
              "SELECT tenant_id, day, severity, project_id, clock, count, met, breached, "
-             "sum_ms, max_ms, hist, penalty_cents FROM rollups %s ORDER BY tenant_id, day, "
-             "severity, project_id, clock", extra_where ? extra_where : "");
+             "sum_ms, min_ms, max_ms, hist, penalty_cents FROM rollups %s ORDER BY tenant_id, "
+             "day, severity, project_id, clock", extra_where ? extra_where : "");
     char *out = it_db_dump(s, sql);
     assert_non_null(out);
+    if (extra_where)
+        return out;
+    static const char *const more[] = {
+        "SELECT tenant_id, day, severity, project_id, created, auto_resolved FROM alert_counts "
+        "ORDER BY tenant_id, day, severity, project_id",
+        "SELECT tenant_id, day, severity, project_id, status, count, met, breached, sum_ms, "
+        "min_ms, max_ms, hist FROM finding_rollups ORDER BY tenant_id, day, severity, "
+        "project_id, status",
+        "SELECT tenant_id, project_id, severity, open, paused FROM finding_counts "
+        "ORDER BY tenant_id, project_id, severity",
+    };
+    for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
+        char *part = it_db_dump(s, more[i]);
+        assert_non_null(part);
+        size_t a = strlen(out), b = strlen(part);
+        out = realloc(out, a + b + 8);
+        assert_non_null(out);
+        memcpy(out + a, "--\n", 3);
+        memcpy(out + a + 3, part, b + 1);
+        free(part);
+    }
     return out;
 }
 

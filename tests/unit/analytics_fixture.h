@@ -178,48 +178,66 @@ FIXTURE_FN void sql_run(struct store *s, const char *sql)
     db_release(c);
 }
 
-static const char SQL_ALL_ROLLUPS[] =
-    "SELECT tenant_id, day, severity, project_id, clock, count, met, breached, sum_ms, max_ms, "
-    "hist, penalty_cents FROM rollups ORDER BY tenant_id, day, severity, project_id, clock";
+/* Every rollup-like row: the alerts' rollups, their counts, the findings'
+ * rollups and live counters (one rebuild writes them all), in key order;
+ * hist (or nothing) last. */
+static const char *const SQL_ALL_ROLLUPS[] = {
+    "SELECT 'r', tenant_id, day, severity, project_id, clock, count, met, breached, sum_ms, "
+    "min_ms, max_ms, penalty_cents, hist FROM rollups "
+    "ORDER BY tenant_id, day, severity, project_id, clock",
+    "SELECT 'c', tenant_id, day, severity, project_id, '', created, auto_resolved, 0, 0, 0, 0, "
+    "0, NULL FROM alert_counts ORDER BY tenant_id, day, severity, project_id",
+    "SELECT 'f', tenant_id, day, severity, project_id, status, count, met, breached, sum_ms, "
+    "min_ms, max_ms, penalty_cents, hist FROM finding_rollups "
+    "ORDER BY tenant_id, day, severity, project_id, status",
+    "SELECT 'n', tenant_id, '', severity, project_id, '', open, paused, 0, 0, 0, 0, 0, NULL "
+    "FROM finding_counts ORDER BY tenant_id, project_id, severity",
+};
 
 /* Every rollup row, every byte, as text (the caller frees). */
 FIXTURE_FN char *snapshot(struct store *s)
 {
     struct db_conn *c = db_acquire(sql_of(s)->db);
-    struct db_stmt *st;
-    assert_int_equal(db_prep(c, SQL_ALL_ROLLUPS, &st), 0);
     size_t cap = 4096, len = 0;
     char *out = xmalloc(cap);
     out[0] = '\0';
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        char line[512];
-        int n = snprintf(line, sizeof(line), "%s|%s|%s|%s|%s|%lld|%lld|%lld|%lld|%lld|%lld|",
-                         db_col_text(st, 0), db_col_text(st, 1), db_col_text(st, 2),
-                         db_col_text(st, 3), db_col_text(st, 4), (long long)db_col_int64(st, 5),
-                         (long long)db_col_int64(st, 6), (long long)db_col_int64(st, 7),
-                         (long long)db_col_int64(st, 8), (long long)db_col_int64(st, 9),
-                         (long long)db_col_int64(st, 11));
-        size_t hl = 0;
-        const uint8_t *h = db_col_blob(st, 10, &hl);
-        while (len + (size_t)n + 2 * hl + 2 > cap)
-            out = xrealloc(out, cap *= 2);
-        memcpy(out + len, line, (size_t)n);
-        len += (size_t)n;
-        for (size_t i = 0; i < hl; i++)
-            len += (size_t)snprintf(out + len, 3, "%02x", h[i]);
-        out[len++] = '\n';
-        out[len] = '\0';
+    for (size_t q = 0; q < sizeof(SQL_ALL_ROLLUPS) / sizeof(SQL_ALL_ROLLUPS[0]); q++) {
+        struct db_stmt *st;
+        assert_int_equal(db_prep(c, SQL_ALL_ROLLUPS[q], &st), 0);
+        int rc;
+        while ((rc = db_step(st)) == DB_ROW) {
+            char line[640];
+            int n = snprintf(line, sizeof(line), "%s|%s|%s|%s|%s|%s|",
+                             db_col_text(st, 0), db_col_text(st, 1), db_col_text(st, 2),
+                             db_col_text(st, 3), db_col_text(st, 4), db_col_text(st, 5));
+            for (int i = 6; i <= 12; i++)
+                n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%lld|",
+                              db_col_null(st, i) ? "null:" : "", (long long)db_col_int64(st, i));
+            size_t hl = 0;
+            const uint8_t *h = db_col_null(st, 13) ? NULL : db_col_blob(st, 13, &hl);
+            while (len + (size_t)n + 2 * hl + 2 > cap)
+                out = xrealloc(out, cap *= 2);
+            memcpy(out + len, line, (size_t)n);
+            len += (size_t)n;
+            for (size_t i = 0; i < hl; i++)
+                len += (size_t)snprintf(out + len, 3, "%02x", h[i]);
+            out[len++] = '\n';
+            out[len] = '\0';
+        }
+        assert_int_equal(rc, DB_DONE);
+        db_reset(st);
     }
-    assert_int_equal(rc, DB_DONE);
-    db_reset(st);
     db_release(c);
     return out;
 }
 
+/* Rows of every table a rebuild writes. */
 FIXTURE_FN int64_t row_count(struct store *s)
 {
-    return sql_count(s, "SELECT count(*) FROM rollups");
+    return sql_count(s, "SELECT (SELECT count(*) FROM rollups) + "
+                        "(SELECT count(*) FROM alert_counts) + "
+                        "(SELECT count(*) FROM finding_rollups) + "
+                        "(SELECT count(*) FROM finding_counts)");
 }
 
 /* ---- scan helpers ------------------------------------------------------------------ */

@@ -89,7 +89,7 @@ static void check_random_quantiles(size_t n, int64_t lo, int64_t hi, int lognorm
     static const unsigned pcts[] = {1, 10, 25, 50, 75, 90, 95, 99, 100};
     for (size_t k = 0; k < sizeof(pcts) / sizeof(pcts[0]); k++) {
         double q;
-        assert_int_equal(sla_hist_quantile(h, pcts[k], max, &q), 0);
+        assert_int_equal(sla_hist_quantile(h, pcts[k], -1, max, &q), 0);
         int64_t e = exact_q(v, n, pcts[k]);
         double err = e ? fabs(q - (double)e) / (double)e : q;
         if (err > 0.01)
@@ -99,15 +99,15 @@ static void check_random_quantiles(size_t n, int64_t lo, int64_t hi, int lognorm
     assert_int_equal(sla_hist_total(h), n);
     /* the one-pass form answers the same */
     double qs[sizeof(pcts) / sizeof(pcts[0])];
-    assert_int_equal(sla_hist_quantiles(h, n, pcts, sizeof(pcts) / sizeof(pcts[0]), max, qs), 0);
+    assert_int_equal(sla_hist_quantiles(h, n, pcts, sizeof(pcts) / sizeof(pcts[0]), -1, max, qs), 0);
     for (size_t k = 0; k < sizeof(pcts) / sizeof(pcts[0]); k++) {
         double q;
-        sla_hist_quantile(h, pcts[k], max, &q);
+        sla_hist_quantile(h, pcts[k], -1, max, &q);
         assert_true(q == qs[k]);
     }
     static const unsigned desc[] = {90, 50};
-    assert_int_equal(sla_hist_quantiles(h, n, desc, 2, max, qs), SW_E_INVAL);
-    assert_int_equal(sla_hist_quantiles(h, 0, pcts, 1, max, qs), SW_E_NOTFOUND);
+    assert_int_equal(sla_hist_quantiles(h, n, desc, 2, -1, max, qs), SW_E_INVAL);
+    assert_int_equal(sla_hist_quantiles(h, 0, pcts, 1, -1, max, qs), SW_E_NOTFOUND);
     free(v);
     free(h);
 }
@@ -129,22 +129,39 @@ static void test_quantile_edges(void **state)
     struct sla_hist h;
     double q = -1;
     sla_hist_clear(&h);
-    assert_int_equal(sla_hist_quantile(&h, 50, -1, &q), SW_E_NOTFOUND);   /* empty */
+    assert_int_equal(sla_hist_quantile(&h, 50, -1, -1, &q), SW_E_NOTFOUND);   /* empty */
     sla_hist_add(&h, 0);
-    assert_int_equal(sla_hist_quantile(&h, 50, 0, &q), 0);                 /* 0 ms */
+    assert_int_equal(sla_hist_quantile(&h, 50, 0, 0, &q), 0);                 /* 0 ms */
     assert_true(q == 0.0);
-    assert_int_equal(sla_hist_quantile(&h, 0, 0, &q), SW_E_INVAL);
-    assert_int_equal(sla_hist_quantile(&h, 101, 0, &q), SW_E_INVAL);
+    assert_int_equal(sla_hist_quantile(&h, 0, 0, 0, &q), SW_E_INVAL);
+    assert_int_equal(sla_hist_quantile(&h, 101, 0, 0, &q), SW_E_INVAL);
     sla_hist_clear(&h);
     sla_hist_add(&h, 600000);                                              /* one value */
     for (unsigned p = 1; p <= 100; p += 33) {
-        assert_int_equal(sla_hist_quantile(&h, p, 600000, &q), 0);
+        assert_int_equal(sla_hist_quantile(&h, p, -1, 600000, &q), 0);
         assert_true(fabs(q - 600000) / 600000 <= 0.01);
+        /* clamped to the observed range: one sample is exactly itself */
+        assert_int_equal(sla_hist_quantile(&h, p, 600000, 600000, &q), 0);
+        assert_true(q == 600000.0);
     }
+    /* equal samples: every percentile is their value, with the clamp */
+    sla_hist_clear(&h);
+    for (int i = 0; i < 7; i++)
+        sla_hist_add(&h, 4321987);
+    for (unsigned p = 1; p <= 100; p++) {
+        assert_int_equal(sla_hist_quantile(&h, p, 4321987, 4321987, &q), 0);
+        assert_true(q == 4321987.0);
+    }
+    /* a bucket's representative below the smallest value is raised to it */
+    sla_hist_clear(&h);
+    sla_hist_add(&h, 1000000);
+    sla_hist_add(&h, 1000001);
+    assert_int_equal(sla_hist_quantile(&h, 50, 1000000, 1000001, &q), 0);
+    assert_true(q >= 1000000.0 && q <= 1000001.0);
     /* clamped to the maximum given */
     sla_hist_clear(&h);
     sla_hist_add(&h, 1000001);
-    assert_int_equal(sla_hist_quantile(&h, 100, 1000001, &q), 0);
+    assert_int_equal(sla_hist_quantile(&h, 100, -1, 1000001, &q), 0);
     assert_true(q <= 1000001.0);
 }
 
@@ -202,25 +219,37 @@ static void test_rollup_add_remove_merge(void **state)
     assert_int_equal(r->breached, 1);
     assert_int_equal(r->sum_ms, 1800000);
     assert_int_equal(r->max_ms, 900000);
+    assert_int_equal(r->min_ms, 300000);
     assert_int_equal(r->penalty_cents, 5000);
     assert_true(sla_rollup_avg_ms(r) == 600000.0);
-    bool stale;
-    assert_int_equal(sla_rollup_remove(r, &s3, &stale), 0);
+    double q;
+    assert_int_equal(sla_rollup_quantile(r, 1, &q), 0);
+    assert_true(q >= 300000.0 && fabs(q - 300000) / 300000 <= 0.01);
+    bool stale, min_stale;
+    assert_int_equal(sla_rollup_remove(r, &s3, &stale, &min_stale), 0);
     assert_false(stale);
-    assert_int_equal(sla_rollup_remove(r, &s2, &stale), 0);
+    assert_true(min_stale);                          /* the minimum went */
+    r->min_ms = 600000;                              /* the caller recomputes */
+    assert_int_equal(sla_rollup_remove(r, &s2, &stale, &min_stale), 0);
     assert_true(stale);                              /* the maximum went */
+    assert_false(min_stale);
     assert_int_equal(r->penalty_cents, 0);
     r->max_ms = 600000;                              /* the caller recomputes */
-    assert_int_equal(sla_rollup_remove(r, &s1, &stale), 0);
+    assert_int_equal(sla_rollup_quantile(r, 50, &q), 0);
+    assert_true(q == 600000.0);                      /* one sample: itself */
+    assert_int_equal(sla_rollup_remove(r, &s1, &stale, &min_stale), 0);
     assert_int_equal(r->count, 0);
     assert_int_equal(r->max_ms, 0);
-    assert_int_equal(sla_rollup_remove(r, &s1, &stale), SW_E_INVAL);   /* nothing to remove */
+    assert_int_equal(r->min_ms, 0);
+    assert_int_equal(sla_rollup_quantile(r, 50, &q), SW_E_NOTFOUND);
+    assert_int_equal(sla_rollup_remove(r, &s1, &stale, &min_stale), SW_E_INVAL);
     /* merge */
     sla_rollup_add(r, &s1);
     sla_rollup_add(m, &s2);
     sla_rollup_merge(m, r);
     assert_int_equal(m->count, 2);
     assert_int_equal(m->max_ms, 900000);
+    assert_int_equal(m->min_ms, 600000);
     assert_int_equal(sla_hist_total(&m->hist), 2);
     sla_rollup_clear(r);
     assert_true(sla_rollup_avg_ms(r) == 0.0);                     /* empty */

@@ -21,7 +21,10 @@ static void test_change_in(void **state)
     struct sw_alert x;
     alert_new(&x, "a", "x1", NULL, SLA_SEV_HIGH, T0 + H);
     assert_int_equal(apply(s, NULL, &x), 0);               /* running: no rollup */
-    assert_int_equal(row_count(s), 0);
+    assert_int_equal(sql_count(s, "SELECT count(*) FROM rollups"), 0);
+    /* its volume, on its creation day */
+    assert_int_equal(sql_count(s, "SELECT created FROM alert_counts WHERE day = '2026-01-01' "
+                                  "AND severity = 'high'"), 1);
 
     act(s, &x, ACK, T0 + H + 10 * MIN);                    /* high: 30 min, met */
     struct rows u;
