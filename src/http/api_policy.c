@@ -369,7 +369,8 @@ static int parse_contacts(struct req *r, struct sw_finding_policy *p)
 static int check_keys(struct req *r)
 {
     static const char *const writable[] = {"urgent_hours", "critical_hours", "high_hours",
-                                           "medium_hours", "low_hours", "escalation_contacts"};
+                                           "medium_hours", "low_hours", "escalation_contacts",
+                                           "calendars"};
     static const char *const read_only[] = {"scope", "tenant_id", "project_id", "updated_at",
                                             "updated_by", "effective"};
     const char *key;
@@ -385,7 +386,7 @@ static int check_keys(struct req *r)
             snprintf(field, sizeof(field), "%.64s", key);
             http_error(r, 422, "invalid", field,
                        "%s is not a policy field (urgent_hours, critical_hours, high_hours, "
-                       "medium_hours, low_hours, escalation_contacts)", field);
+                       "medium_hours, low_hours, escalation_contacts, calendars)", field);
             return SW_E_INVAL;
         }
     }
