@@ -5,6 +5,7 @@
  * next instant is, so the scheduler itself holds no SLA rules. */
 #include "core/sla.h"
 
+#include "core/calendar.h"
 #include "util/err.h"
 
 const uint8_t sla_thresholds_default[1] = { SLA_WARN_PCT_DEFAULT };
@@ -65,6 +66,9 @@ sla_ms sla_threshold_at(const struct sla_clock *c, unsigned pct, sla_ms now)
 {
     if (sla_clock_is_stopped(c) || sla_clock_is_paused(c))
         return SLA_NEVER;
+    if (c->cal)     /* the first instant that much business time has elapsed */
+        return sla_cal_reach(c->cal, c->started_at,
+                             sla_clock_paused_total(c, now) + threshold_active_ms(c, pct));
     return c->started_at + sla_clock_paused_total(c, now) + threshold_active_ms(c, pct);
 }
 
@@ -107,7 +111,9 @@ sla_ms sla_next_check(const struct sla_clock *c, const uint8_t *thresholds, size
             next = at;
     }
     if (!breach_fired) {
-        sla_ms breach_at = sla_clock_due(c, now) + 1;   /* strictly past due */
+        sla_ms due = sla_clock_due(c, now);
+        /* strictly past due; a calendar may put the due beyond any date */
+        sla_ms breach_at = due == SLA_NEVER ? SLA_NEVER : due + 1;
         if (breach_at < next)
             next = breach_at;
     }

@@ -81,7 +81,8 @@ sla_ms sla_esc_next_at(const struct sla_esc_step *chain, size_t n,
     if (st->level == 0) {
         if (sla_clock_is_paused(ack))
             return SLA_NEVER;
-        return sla_clock_due(ack, now) + 1;
+        sla_ms due = sla_clock_due(ack, now);
+        return due == SLA_NEVER ? SLA_NEVER : due + 1;
     }
     if (st->escalated_at <= 0)
         return SLA_NEVER;

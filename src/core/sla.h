@@ -288,7 +288,18 @@ int sla_definition_from_layer(const struct sla_alert_layer *l, struct sla_defini
  * target_ms; pauses do not count. due = started_at + target + paused total.
  * While paused, the ongoing pause is part of the paused total, so the
  * effective due moves forward with now: sla_clock_due(c, now) tells.
+ *
+ * On a business-hours calendar (cal != NULL, core/calendar.h) "time" is
+ * business time: active time is the business time from start to now minus
+ * the business time paused, and due is the last instant at which that
+ * still equals the target (sla_cal_due: a target used up at a closing time
+ * is due at the next opening).  paused_ms then holds business ms.  A clock
+ * that stops on a calendar keeps its verdict: the active time and due at
+ * the stop are frozen in stop_elapsed and stop_due, so a later edit of the
+ * calendar (a holiday added in the past) never re-judges it.
  * ------------------------------------------------------------------------ */
+
+struct sla_cal;
 
 struct sla_clock {
     sla_ms started_at;
@@ -299,14 +310,30 @@ struct sla_clock {
     sla_ms last_event_at;   /* latest start/pause/resume/stop/continue: events
                                may not go back in time, or pauses would be
                                counted twice or negative */
+    const struct sla_cal *cal;  /* NULL = around the clock (borrowed) */
+    /* Stopped on a calendar: the active time and the due at the stop.
+     * stop_due != 0 marks a frozen verdict (kept even when cal is gone). */
+    sla_ms stop_elapsed;
+    sla_ms stop_due;
 };
 
 /* How a clock stands for compliance: met and breached are final once
  * stopped; a breached running clock already counts as breached. */
 enum sla_outcome { SLA_PENDING, SLA_MET, SLA_BREACHED };
 
-/* at > 0, 0 < target_ms <= SLA_TARGET_MAX_HOURS hours, else SW_E_INVAL. */
+/* at > 0, 0 < target_ms <= SLA_TARGET_MAX_HOURS hours, else SW_E_INVAL.
+ * A started clock runs around the clock: set cal afterwards (or with
+ * sla_clock_set_calendar) to put it on a calendar. */
 int sla_clock_start(struct sla_clock *c, sla_ms at, sla_ms target_ms);
+/* Puts a running clock on calendar cal (NULL: around the clock): its paused
+ * total is re-measured on cal from the closed pauses it had, pauses[i] =
+ * {from, to} (an ongoing pause is paused_since, measured as it goes).  A
+ * stopped clock keeps its calendar and verdict (SW_E_CONFLICT). */
+int sla_clock_set_calendar(struct sla_clock *c, const struct sla_cal *cal,
+                           const sla_ms (*pauses)[2], size_t npauses);
+/* Time between two instants as c counts it: business time on a calendar,
+ * wall time otherwise (0 when to <= from). */
+sla_ms sla_clock_span(const struct sla_clock *c, sla_ms from, sla_ms to);
 /* Changes the target, keeping start and pauses (severity change, recalc). */
 int sla_clock_set_target(struct sla_clock *c, sla_ms target_ms);
 

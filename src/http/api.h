@@ -81,6 +81,16 @@ void api_alert_severity(struct req *r);
 void api_alert_events(struct req *r);
 void api_alert_tracking(struct req *r);
 void api_definition_get(struct req *r);
+
+/* api_calendars.c */
+struct sw_calendar;
+struct json_t *api_calendar_json(const struct sw_calendar *c);
+void api_calendar_put(struct req *r);
+void api_calendar_get(struct req *r);
+void api_calendar_list(struct req *r);
+void api_calendar_delete(struct req *r);
+void api_calendar_due(struct req *r);
+void api_calendar_elapsed(struct req *r);
 void api_definition_put(struct req *r);
 /* The fields a layer sets itself (others 0), in the definition's units:
  * a tenant's own edits, as apply-template keeps or reports them. */

@@ -57,6 +57,10 @@ static json_t *alert_json(const struct sw_alert *x, int64_t now)
     json_object_set_new(o, "resolved_at", json_time(a->resolved_at));
     json_object_set_new(o, "ack_due_at", json_time(sla_clock_due(&a->ack, now)));
     json_object_set_new(o, "resolve_due_at", json_time(sla_clock_due(&a->resolve, now)));
+    /* the business-hours calendar each clock counts on (null: around the clock) */
+    json_object_set_new(o, "ack_calendar", x->ack_cal[0] ? json_string(x->ack_cal) : json_null());
+    json_object_set_new(o, "resolve_calendar",
+                        x->res_cal[0] ? json_string(x->res_cal) : json_null());
     /* the target each clock is judged against (a stopped clock keeps its own) */
     json_object_set_new(o, "ack_target_minutes", json_integer(a->ack.target_ms / SLA_MS_PER_MIN));
     json_object_set_new(o, "resolve_target_minutes",

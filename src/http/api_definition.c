@@ -122,7 +122,54 @@ static json_t *effective_json(const char *tenant_id, const char *project_id,
         json_object_set_new(mtta, sev_names[s - SLA_SEV_CRITICAL],
                             json_integer(eff.ack_penalty_cph[s]));
     json_object_set_new(o, "mtta_penalty_per_hour_cents", mtta);
+    /* the calendar of each severity's clocks (null: around the clock), and
+     * whose definition named it */
+    json_t *cals = json_object(), *csrc = json_object();
+    for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT; sev++) {
+        const char *name = sev_names[sev - SLA_SEV_CRITICAL];
+        json_object_set_new(cals, name, p->cal[sev][0] ? json_string(p->cal[sev]) : json_null());
+        json_object_set_new(csrc, name, json_string(p->cal_project[sev][0] ? "project"
+                                                    : p->cal_tenant[sev][0] ? "tenant"
+                                                                            : "builtin"));
+    }
+    json_object_set_new(o, "calendars", cals);
+    json_object_set_new(o, "calendar_sources", csrc);
     return o;
+}
+
+/* calendars: {"critical": null | "24x7" | "<calendar id>", ...}: each
+ * severity given is set (null and "24x7": around the clock). */
+static int parse_calendars(struct req *r, struct sw_alert_calendars *out)
+{
+    json_t *o = json_object_get(r->json, "calendars");
+    memset(out, 0, sizeof(*out));
+    if (!o || json_is_null(o))
+        return 0;
+    if (!json_is_object(o)) {
+        http_error(r, 422, "invalid", "calendars", "calendars must be an object "
+                   "{severity: calendar id or null}");
+        return SW_E_INVAL;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        enum sla_sev sev;
+        char field[48];
+        if (sla_sev_parse(SLA_ALERT, key, &sev) < 0) {
+            http_error(r, 422, "invalid", "calendars", "calendars has the severities critical, "
+                       "high, medium, low");
+            return SW_E_INVAL;
+        }
+        snprintf(field, sizeof(field), "calendars.%s", key);
+        if (!json_is_null(v) && (!json_is_string(v) || !http_id_valid(json_string_value(v)))) {
+            http_error(r, 422, "invalid", field, "%s must be a calendar id or null", field);
+            return SW_E_INVAL;
+        }
+        out->set[sev] = true;
+        snprintf(out->id[sev], sizeof(out->id[sev]), "%s",
+                 json_is_string(v) ? json_string_value(v) : "");
+    }
+    return 0;
 }
 
 /* ?project_id=: NULL when absent; 422 when malformed (answered). */
@@ -199,7 +246,7 @@ static int parse_rates(struct req *r, const char *field, struct sw_rate_patch *o
 
 /* The change a PUT (or its dry run) asks for; 0, or answered. */
 static int definition_change(struct req *r, struct sla_definition *d,
-                             struct sw_definition_change *ch)
+                             struct sw_alert_calendars *cals, struct sw_definition_change *ch)
 {
     const char *project_id;
     if (project_param(r, &project_id) < 0)
@@ -224,24 +271,36 @@ static int definition_change(struct req *r, struct sla_definition *d,
     ch->project_id = project_id;
     ch->d = d;
     if (parse_rates(r, "penalty_per_hour_cents", &ch->penalty) < 0 ||
-        parse_rates(r, "mtta_penalty_per_hour_cents", &ch->ack_penalty) < 0)
+        parse_rates(r, "mtta_penalty_per_hour_cents", &ch->ack_penalty) < 0 ||
+        parse_calendars(r, cals) < 0)
         return SW_E_INVAL;
+    ch->cals = cals;
     return 0;
 }
 
 void api_definition_put(struct req *r)
 {
     struct sla_definition d;
+    struct sw_alert_calendars cals;
     struct sw_definition_change ch;
     bool dry;
-    if (q_dry_run(r, &dry) < 0 || definition_change(r, &d, &ch) < 0)
+    if (q_dry_run(r, &dry) < 0 || definition_change(r, &d, &cals, &ch) < 0)
         return;
     struct sw_dry_run what;
     if (dry)
         ch.dry_run = &what;
+    int bad_sev = -1;
+    ch.bad_sev = &bad_sev;
     const char *project_id = ch.project_id;
     int64_t count = 0;
     int rc = store_alert_definition_apply(r->srv->store, &ch, r->now, r->who.actor, &count);
+    if (rc == SW_E_INVAL && bad_sev >= 0) {
+        char field[48];
+        snprintf(field, sizeof(field), "calendars.%s", sla_sev_name((enum sla_sev)bad_sev));
+        http_error(r, 422, "invalid", field, "%s: the tenant has no calendar \"%s\"", field,
+                   cals.id[bad_sev]);
+        return;
+    }
     if (rc == SW_E_NOTFOUND) {
         http_error(r, 404, "not_found", NULL, project_id ? "tenant or project not found"
                                                          : "tenant not found");

@@ -44,6 +44,8 @@ static json_t *api_json_finding(const struct sw_finding *r, int64_t now)
     json_object_set_new(o, "state", json_string(sla_finding_state_name(f->state)));
     json_object_set_new(o, "discovered_at", json_time(f->created_at));
     json_object_set_new(o, "sla_deadline", json_time(sla_clock_due(c, now)));
+    /* the business-hours calendar its clock counts on (null: around the clock) */
+    json_object_set_new(o, "calendar", json_id_or_null(r->cal));
     json_object_set_new(o, "sla_hours", json_integer(f->target.hours));
     json_object_set_new(o, "sla_source",
                         json_string(sla_src_name(SLA_FINDING, f->target.src)));
@@ -490,6 +492,27 @@ void api_finding_explain(struct req *r)
     json_object_set_new(out, "safety_net", json_boolean(e.safety_net));
     if (at)
         json_object_set_new(out, "at", json_time(at));
+    /* the calendar, level by level: the first that says one chose it
+     * ("24x7": around the clock, said explicitly) */
+    json_t *clv = json_array();
+    const char *cal = NULL, *cal_from = "builtin";
+    static const char *const pol_name[SW_POL_COUNT] = {"project", "company", "global"};
+    for (int l = 0; l < SW_POL_COUNT; l++) {
+        const char *v = chain->level[l].calendars[f->f.sev];
+        if (l == SW_POL_PROJECT && !f->project_id[0])
+            v = "";
+        if (*v && !cal) {
+            cal = v;
+            cal_from = pol_name[l];
+        }
+        json_array_append_new(clv, json_pack("{s:s, s:o}", "level", pol_name[l], "value",
+                                             *v ? json_string(v) : json_null()));
+    }
+    json_object_set_new(out, "calendar",
+                        json_pack("{s:o, s:s, s:o, s:o}", "value",
+                                  cal && strcmp(cal, "24x7") ? json_string(cal) : json_null(),
+                                  "answered", cal_from, "levels", clv,
+                                  "stored", json_id_or_null(f->cal)));
     /* what the finding carries: differs from value until a recalculation
      * follows a global change */
     json_object_set_new(out, "stored",

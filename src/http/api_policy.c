@@ -28,6 +28,7 @@
 #include "http/json_out.h"
 #include "http/server.h"
 #include "http/users.h"
+#include "store/store_calendars.h"
 #include "store/store_findings.h"
 #include "store/store_proof.h"
 #include "util/xalloc.h"
@@ -102,6 +103,11 @@ static json_t *policy_json(const struct sw_policy_chain *ch, const struct scope 
     json_object_set_new(o, "escalation_contacts",
                         has && own->ncontacts ? contacts_json(own->contacts, own->ncontacts)
                                               : json_null());
+    json_t *cals = json_object();
+    for (int s = 0; s < SLA_SEV_COUNT; s++)
+        json_object_set_new(cals, sla_sev_name((enum sla_sev)s),
+                            own->calendars[s][0] ? json_string(own->calendars[s]) : json_null());
+    json_object_set_new(o, "calendars", cals);
     json_object_set_new(o, "updated_at", has ? json_time(own->updated_at) : json_null());
     json_object_set_new(o, "updated_by", has ? json_string(own->updated_by) : json_null());
 
@@ -133,8 +139,79 @@ static json_t *policy_json(const struct sw_policy_chain *ch, const struct scope 
                         json_pack("{s:o, s:o}", "source",
                                   win ? json_string(sla_src_name(SLA_FINDING, src)) : json_null(),
                                   "items", items));
+    /* the calendar of each severity and the level that chose it */
+    json_t *ecal = json_object();
+    for (int s = 0; s < SLA_SEV_COUNT; s++) {
+        const char *id = NULL, *from = "builtin";
+        for (int l = sc->level; l < SW_POL_COUNT && !id; l++)
+            if (ch->level[l].calendars[s][0]) {
+                id = ch->level[l].calendars[s];
+                from = level_name[l];
+            }
+        json_object_set_new(ecal, sla_sev_name((enum sla_sev)s),
+                            json_pack("{s:o, s:s}", "value",
+                                      id && strcmp(id, SW_CAL_24X7) ? json_string(id)
+                                                                    : json_null(),
+                                      "source", from));
+    }
+    json_object_set_new(eff, "calendars", ecal);
     json_object_set_new(o, "effective", eff);
     return o;
+}
+
+/* calendars: {severity: null | "24x7" | calendar id}; absent severities are
+ * null (inherit), like absent hours.  A company or project names its
+ * tenant's calendars; the global level only "24x7" (calendars belong to a
+ * tenant). */
+static int parse_calendars(struct req *r, const struct scope *sc, struct sw_finding_policy *p)
+{
+    json_t *o = json_object_get(r->json, "calendars");
+    if (!o || json_is_null(o))
+        return 0;
+    if (!json_is_object(o)) {
+        http_error(r, 422, "invalid", "calendars", "calendars must be an object {severity: "
+                   "calendar id, \"24x7\" or null}");
+        return SW_E_INVAL;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        enum sla_sev sev;
+        char field[48];
+        if (sla_sev_parse(SLA_FINDING, key, &sev) < 0) {
+            http_error(r, 422, "invalid", "calendars", "calendars has the severities urgent, "
+                       "critical, high, medium, low");
+            return SW_E_INVAL;
+        }
+        snprintf(field, sizeof(field), "calendars.%s", key);
+        if (json_is_null(v))
+            continue;
+        const char *id = json_string_value(v);
+        if (!id || !http_id_valid(id)) {
+            http_error(r, 422, "invalid", field, "%s must be a calendar id, \"24x7\" or null",
+                       field);
+            return SW_E_INVAL;
+        }
+        if (strcmp(id, SW_CAL_24X7)) {
+            struct sw_calendar *c = xmalloc(sizeof(*c));
+            int rc = *sc->tenant ? store_calendar_get(r->srv->store, sc->tenant, id, c)
+                                 : SW_E_NOTFOUND;
+            free(c);
+            if (rc == SW_E_NOTFOUND) {
+                http_error(r, 422, "invalid", field, *sc->tenant
+                           ? "%s: the tenant has no calendar \"%s\""
+                           : "%s: the global level names no calendar (\"%s\"): calendars "
+                             "belong to a tenant; \"24x7\" or null", field, id);
+                return SW_E_INVAL;
+            }
+            if (rc < 0) {
+                http_fail(r, rc, "calendar");
+                return rc;
+            }
+        }
+        snprintf(p->calendars[sev], sizeof(p->calendars[sev]), "%s", id);
+    }
+    return 0;
 }
 
 /* The scope's own stored fields (no effective values): what the audit
@@ -296,7 +373,8 @@ static int parse_contacts(struct req *r, struct sw_finding_policy *p)
 static int check_keys(struct req *r)
 {
     static const char *const writable[] = {"urgent_hours", "critical_hours", "high_hours",
-                                           "medium_hours", "low_hours", "escalation_contacts"};
+                                           "medium_hours", "low_hours", "escalation_contacts",
+                                           "calendars"};
     static const char *const read_only[] = {"scope", "tenant_id", "project_id", "updated_at",
                                             "updated_by", "effective"};
     const char *key;
@@ -312,7 +390,7 @@ static int check_keys(struct req *r)
             snprintf(field, sizeof(field), "%.64s", key);
             http_error(r, 422, "invalid", field,
                        "%s is not a policy field (urgent_hours, critical_hours, high_hours, "
-                       "medium_hours, low_hours, escalation_contacts)", field);
+                       "medium_hours, low_hours, escalation_contacts, calendars)", field);
             return SW_E_INVAL;
         }
     }
@@ -323,6 +401,9 @@ static void write_fail(struct req *r, const struct scope *sc, int rc)
 {
     if (rc == SW_E_NOTFOUND)
         http_error(r, 404, "not_found", NULL, "%s not found", *sc->project ? "project" : "tenant");
+    else if (rc == SW_E_INVAL)      /* a calendar deleted a moment ago */
+        http_error(r, 422, "invalid", "calendars", "calendars: a calendar named is not the "
+                   "tenant's");
     else
         http_fail(r, rc, "policy");
 }
@@ -347,7 +428,7 @@ void api_policy_put(struct req *r)
         p->hours_set[s] = present;
         p->hours[s] = (int32_t)v;
     }
-    if (parse_contacts(r, p) < 0)
+    if (parse_contacts(r, p) < 0 || parse_calendars(r, &sc, p) < 0)
         goto out;
     bool dry;
     if (q_dry_run(r, &dry) < 0)

@@ -32,6 +32,14 @@ const struct route http_routes[] = {
     {"POST", "/api/v1/tenants/{tenant_id}/projects", PERM_CONFIGURE, TENANT_PATH, JSON, api_project_create, "create a project"},
     {"GET", "/api/v1/tenants/{tenant_id}/projects", PERM_READ, TENANT_PATH, 0, api_project_list, "a tenant's projects"},
 
+    /* business-hours calendars (api_calendars.c) */
+    {"GET", "/api/v1/tenants/{tenant_id}/calendars", PERM_READ, TENANT_PATH, 0, api_calendar_list, "a tenant's business-hours calendars"},
+    {"PUT", "/api/v1/tenants/{tenant_id}/calendars/{calendar_id}", PERM_CONFIGURE, TENANT_PATH, JSON, api_calendar_put, "create or replace a calendar, recalculate the items on it", "calendar.put", api_calendar_get},
+    {"GET", "/api/v1/tenants/{tenant_id}/calendars/{calendar_id}", PERM_READ, TENANT_PATH, 0, api_calendar_get, "one calendar"},
+    {"DELETE", "/api/v1/tenants/{tenant_id}/calendars/{calendar_id}", PERM_CONFIGURE, TENANT_PATH, 0, api_calendar_delete, "delete a calendar no policy names", "calendar.delete", api_calendar_get},
+    {"GET", "/api/v1/tenants/{tenant_id}/calendars/{calendar_id}/due", PERM_READ, TENANT_PATH, 0, api_calendar_due, "the due instant of a target started at an instant"},
+    {"GET", "/api/v1/tenants/{tenant_id}/calendars/{calendar_id}/elapsed", PERM_READ, TENANT_PATH, 0, api_calendar_elapsed, "business time between two instants"},
+
     /* findings and SLA policy (api_findings.c, api_policy.c) */
     {"POST", "/api/v1/findings", PERM_INGEST, TENANT_BODY, JSON, api_finding_create, "track a finding (idempotent)"},
     {"GET", "/api/v1/findings", PERM_READ, TENANT_QUERY, 0, api_finding_list, "a tenant's findings, filtered, by id"},

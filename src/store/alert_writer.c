@@ -46,6 +46,7 @@ struct pcache {
     } e[PCACHE_SLOTS];
     size_t n, next;
     int64_t min_next;   /* earliest next_check_at created (0 = none): the scheduler's hint */
+    struct cal_memo cals;   /* calendars looked up in this transaction */
     struct alert_volume *vol;   /* the alerts created, for their day's volume */
 };
 
@@ -67,6 +68,7 @@ static void pcache_reset(struct pcache *pc)
 {
     pc->n = pc->next = 0;
     pc->min_next = 0;
+    pc->cals = (struct cal_memo){0};
     alert_volume_reset(pc->vol);
 }
 
@@ -140,6 +142,14 @@ static int sync_in(struct db_conn *c, struct pcache *pc, const struct sw_alert_n
         *res = SW_ALERT_DUPLICATE;
         return 0;
     }
+    /* reopened: the resolved interval is a pause; running clocks follow
+     * the calendar the definition names now */
+    const struct sw_alert_policy *p;
+    if ((done & SLA_SYNC_REOPENED) &&
+        ((rc = pcache_get(c, pc, x->tenant_id, x->project_id, &p)) < 0 ||
+         (rc == 0 && ((rc = alert_pauses_record_in(c, &before, x)) < 0 ||
+                      (rc = alert_follow_calendar_in(c, &pc->cals, x, p, now, NULL)) < 0))))
+        return rc;
     int64_t hint_at = SLA_NEVER;
     if ((rc = alert_save_change_in(c, &before, x, now, &hint_at)) < 0)
         return rc;
@@ -203,6 +213,12 @@ static int create_chunk_in(struct db_conn *c, struct pcache *pc, const struct cr
         sw_alert_policy_scopes(p, &sc);
         struct sw_alert *x = &xs[m];
         rc = sla_alert_init(&x->a, in->sev, in->created_at ? in->created_at : v[i].now, &sc);
+        /* on its calendar before anything is judged */
+        if (rc == 0) {
+            snprintf(x->tenant_id, sizeof(x->tenant_id), "%s", in->tenant_id);
+            if ((rc = alert_calendar_start_in(c, &pc->cals, x, p)) < 0)
+                goto done;
+        }
         /* the history rule: what was due by now happened before we knew */
         if (rc == 0)
             rc = sla_alert_ingest(&x->a, in->acknowledged_at, in->resolved_at, v[i].now);

@@ -63,12 +63,14 @@ enum sla_sev alert_sev_of(const char *name, enum sla_sev dflt)
     "ack_min, resolve_min, warn_pct, penalty_cph, "                             \
     "ack_src, resolve_src, warn_src, penalty_src, "                             \
     "ack_due_at, resolve_due_at, next_check_at, escalation_level, updated_at, "   \
-    "ack_penalty_cph, ack_penalty_src"
+    "ack_penalty_cph, ack_penalty_src, "                                        \
+    "ack_calendar, res_calendar, ack_elapsed_ms, res_elapsed_ms"
 
 #define ALERT_PARAMS                                                            \
     "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "   \
     "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, "    \
-    "?31, ?32, ?33, ?34, ?35, ?36, NULLIF(?37, 9223372036854775807), ?38, ?39, ?40, ?41"
+    "?31, ?32, ?33, ?34, ?35, ?36, NULLIF(?37, 9223372036854775807), ?38, ?39, " \
+    "?40, ?41, ?42, ?43, ?44, ?45"
 
 static const char SQL_ALERT_INSERT[] =
     "INSERT INTO alerts (" ALERT_COLS ") VALUES (" ALERT_PARAMS ") "
@@ -86,7 +88,8 @@ static const char SQL_ALERT_UPDATE[] =
     "ack_src = ?31, resolve_src = ?32, warn_src = ?33, penalty_src = ?34, "
     "ack_due_at = ?35, resolve_due_at = ?36, "
     "next_check_at = NULLIF(?37, 9223372036854775807), escalation_level = ?38, "
-    "updated_at = ?39, ack_penalty_cph = ?40, ack_penalty_src = ?41 "
+    "updated_at = ?39, ack_penalty_cph = ?40, ack_penalty_src = ?41, "
+    "ack_calendar = ?42, res_calendar = ?43, ack_elapsed_ms = ?44, res_elapsed_ms = ?45 "
     "WHERE tenant_id = ?1 AND id = ?2";
 
 static const char SQL_ALERT_GET[] =
@@ -134,8 +137,8 @@ static void read_clock(struct db_stmt *st, int i, struct sla_clock *k)
     k->last_event_at = db_col_int64(st, i + 5);
 }
 
-/* ?1..?41 of SQL_ALERT_INSERT / SQL_ALERT_UPDATE (x outlives the step). */
-/* Binds x as ?(o+1) .. ?(o+41) (o = 0 for a one-row statement). */
+/* ?1..?45 of SQL_ALERT_INSERT / SQL_ALERT_UPDATE (x outlives the step). */
+/* Binds x as ?(o+1) .. ?(o+45) (o = 0 for a one-row statement). */
 static void bind_alert_at(struct db_stmt *st, int o, const struct sw_alert *x)
 {
     const struct sla_alert *a = &x->a;
@@ -170,6 +173,18 @@ static void bind_alert_at(struct db_stmt *st, int o, const struct sw_alert *x)
     db_bind_int64(st, o + 39, x->updated_at);
     db_bind_int64(st, o + 40, a->targets.ack_penalty_cph);
     db_bind_text(st, o + 41, src_name(a->targets.ack_penalty_src));
+    db_bind_text(st, o + 42, x->ack_cal[0] ? x->ack_cal : NULL);
+    db_bind_text(st, o + 43, x->res_cal[0] ? x->res_cal : NULL);
+    /* a clock stopped on a calendar: its frozen active time (its due is
+     * the due column, which sla_clock_due then answers) */
+    if (sla_clock_is_stopped(&a->ack) && a->ack.stop_due)
+        db_bind_int64(st, o + 44, a->ack.stop_elapsed);
+    else
+        db_bind_null(st, o + 44);
+    if (sla_clock_is_stopped(&a->resolve) && a->resolve.stop_due)
+        db_bind_int64(st, o + 45, a->resolve.stop_elapsed);
+    else
+        db_bind_null(st, o + 45);
 }
 
 static void bind_alert(struct db_stmt *st, const struct sw_alert *x)
@@ -207,12 +222,22 @@ static void read_alert(struct db_stmt *st, struct sw_alert *x)
     a->targets.resolve_src = src_parse(db_col_text(st, 31));
     a->targets.warn_src = src_parse(db_col_text(st, 32));
     a->targets.penalty_src = src_parse(db_col_text(st, 33));
-    /* 34, 35: derived due instants, recomputed by the core on read */
+    /* 34, 35: derived due instants, recomputed by the core on read, but
+     * for a clock stopped on a calendar: its frozen verdict */
     x->next_check_at = db_col_int64_or(st, 36, SLA_NEVER);
     x->escalation_level = db_col_int(st, 37);
     x->updated_at = db_col_int64(st, 38);
     a->targets.ack_penalty_cph = db_col_int64(st, 39);
     a->targets.ack_penalty_src = src_parse(db_col_text(st, 40));
+    db_col_copy(st, 41, x->ack_cal, sizeof(x->ack_cal));
+    db_col_copy(st, 42, x->res_cal, sizeof(x->res_cal));
+    struct sla_clock *k[2] = {&a->ack, &a->resolve};
+    for (int i = 0; i < 2; i++) {
+        if (!sla_clock_is_stopped(k[i]) || db_col_null(st, 43 + i))
+            continue;
+        k[i]->stop_elapsed = db_col_int64(st, 43 + i);
+        k[i]->stop_due = db_col_int64(st, 34 + i);
+    }
 }
 
 /* ---- for the other alert files (store_int.h, alerts_int.h) ---------------- */
@@ -244,7 +269,7 @@ int store_alert_get_in(struct db_conn *c, const char *tenant_id, const char *id,
     if (rc == 1) {
         read_alert(st, out);
         db_reset(st);
-        return 0;
+        return alert_attach_in(c, NULL, out);
     }
     return rc < 0 ? rc : SW_E_NOTFOUND;
 }
@@ -281,7 +306,7 @@ int alert_insert_in(struct db_conn *c, const struct sw_alert *x)
  * connection few (a batch of 50 is 32 + 16 + 2 rows).  The driver caches
  * statements by the address of their text: these live as long as the
  * process. */
-#define ALERT_NPARAMS 41
+#define ALERT_NPARAMS 45
 #define INSERT_LOG2_MAX 7
 _Static_assert((1 << INSERT_LOG2_MAX) == ALERT_INSERT_MAX, "ALERT_INSERT_MAX is a power of two");
 
@@ -425,9 +450,10 @@ static int64_t default_at(const struct sw_alert *x, int64_t now)
     return at;
 }
 
-/* Applies ch at `at` to x.  1 = nothing to change, 0 = changed, < 0 = refused. */
-static int apply_change(struct db_conn *c, struct sw_alert *x, const struct sw_alert_change *ch,
-                        int64_t at, int64_t now)
+/* Applies ch at `at` to x (p: the policy, loaded for a reopen or a
+ * severity change).  1 = nothing to change, 0 = changed, < 0 = refused. */
+static int apply_change(struct sw_alert *x, const struct sw_alert_change *ch, int64_t at,
+                        int64_t now, const struct sw_alert_policy *p)
 {
     switch (ch->action) {
     case SW_ALERT_ACKNOWLEDGE:
@@ -443,15 +469,9 @@ static int apply_change(struct db_conn *c, struct sw_alert *x, const struct sw_a
             return SW_E_CONFLICT;
         if (x->a.sev == ch->sev)
             return 1;
-        struct sw_alert_policy *p = xmalloc(sizeof(*p));
-        int rc = alert_policy_load_in(c, x->tenant_id, x->project_id, ALERT_LOCK_NONE, p);
-        if (rc == 0) {
-            struct sla_alert_scopes sc;
-            sw_alert_policy_scopes(p, &sc);
-            rc = sla_alert_set_severity(&x->a, ch->sev, &sc, now);
-        }
-        free(p);
-        return rc > 0 ? SW_E_NOTFOUND : rc;
+        struct sla_alert_scopes sc;
+        sw_alert_policy_scopes(p, &sc);
+        return sla_alert_set_severity(&x->a, ch->sev, &sc, now);
     }
     }
     return SW_E_INVAL;
@@ -467,6 +487,7 @@ struct change_ctx {
     const struct sw_alert_change *ch;
     int64_t now;
     struct sw_alert x, before;
+    struct sw_alert_policy p;
 };
 
 int alert_save_change_in(struct db_conn *c, const struct sw_alert *before, struct sw_alert *x,
@@ -504,8 +525,19 @@ static int change_tx(struct db_conn *c, void *ud)
     k->before = *x;
     bool at_now = ch->action == SW_ALERT_SET_SEVERITY;
     int64_t at = at_now ? k->now : ch->at ? ch->at : default_at(x, k->now);
-    if ((rc = apply_change(c, x, ch, at, k->now)) != 0)
+    /* the policy, where running clocks may change target or calendar */
+    bool follow = ch->action == SW_ALERT_SET_SEVERITY || ch->action == SW_ALERT_REOPEN;
+    if (follow && (rc = alert_policy_load_in(c, k->tenant_id, x->project_id, ALERT_LOCK_NONE,
+                                             &k->p)) != 0)
+        return rc > 0 ? SW_E_NOTFOUND : rc;
+    if ((rc = apply_change(x, ch, at, k->now, &k->p)) != 0)
         return rc;          /* 1: nothing changes, nothing is written */
+    /* a reopen's resolved interval is a pause of the clocks it continues;
+     * clocks running again (or of a new severity) follow the calendar the
+     * definition names now */
+    if (follow && ((rc = alert_pauses_record_in(c, &k->before, x)) < 0 ||
+                   (rc = alert_follow_calendar_in(c, NULL, x, &k->p, k->now, NULL)) < 0))
+        return rc;
     int64_t hint_at = SLA_NEVER;
     if ((rc = alert_save_change_in(c, &k->before, x, k->now, &hint_at)) < 0)
         return rc;
@@ -580,9 +612,10 @@ static int alert_list(struct store *base, const struct sw_alert_filter *f, store
     }
     db_bind_text(st, 9, pattern);
     struct sw_alert *x = xmalloc(sizeof(*x));
+    struct cal_memo memo = {0};
     while ((rc = db_step(st)) == DB_ROW) {
         read_alert(st, x);
-        if (cb(x, ud))
+        if ((rc = alert_attach_in(c, &memo, x)) < 0 || cb(x, ud))
             break;
     }
     db_reset(st);

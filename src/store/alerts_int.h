@@ -20,6 +20,22 @@ struct sw_notice;
 
 /* ---- alerts.c ------------------------------------------------------------ */
 
+/* Puts x's clocks on their calendars (x->ack_cal, x->res_cal) as this
+ * transaction sees them. */
+int alert_attach_in(struct db_conn *c, struct cal_memo *memo, struct sw_alert *x);
+/* Moves x's running clocks onto p's calendar for x's severity (their
+ * pauses re-measured from clock_pauses), re-arming alarms whose deadline
+ * moved into the future.  *moved (optional): something moved. */
+int alert_follow_calendar_in(struct db_conn *c, struct cal_memo *memo, struct sw_alert *x,
+                             const struct sw_alert_policy *p, int64_t now, bool *moved);
+/* Puts a new alert's clocks on p's calendar for its severity (a calendar
+ * deleted meanwhile: around the clock). */
+int alert_calendar_start_in(struct db_conn *c, struct cal_memo *memo, struct sw_alert *x,
+                            const struct sw_alert_policy *p);
+/* Records the pauses a change closed (a reopen continues stopped clocks:
+ * the resolved interval is a pause) from before to after. */
+int alert_pauses_record_in(struct db_conn *c, const struct sw_alert *before,
+                           const struct sw_alert *after);
 /* Inserts x unless (tenant_id, id) exists: 1 inserted, 0 already there. */
 int alert_insert_in(struct db_conn *c, const struct sw_alert *x);
 /* The same for n rows in key order, in statements of up to ALERT_INSERT_MAX
@@ -80,6 +96,8 @@ int alert_recalc_tenant_in(struct db_conn *c, const char *tenant_id, int64_t now
 /* SW_E_INVAL when a field of d is set (!= 0) and out of its range. */
 int alert_definition_valid(const struct sla_definition *d);
 
+/* Fills p->cal from p->cal_project and p->cal_tenant. */
+void alert_policy_calendars(struct sw_alert_policy *p);
 int alert_policy_get(struct store *s, const char *tenant_id, const char *project_id,
                      struct sw_alert_policy *out);
 int alert_definition_merge(struct store *s, const char *tenant_id, const char *project_id,
@@ -87,6 +105,18 @@ int alert_definition_merge(struct store *s, const char *tenant_id, const char *p
                            int64_t *recalculated);
 int alert_definition_apply(struct store *s, const struct sw_definition_change *ch,
                            int64_t now, const char *actor, int64_t *recalculated);
+
+/* ---- alerts_calendar.c ----------------------------------------------------------- */
+
+/* Recalculates in C the tenant's open alerts the set-based UPDATE leaves
+ * alone: those with a calendar clock, of a severity cal_sev puts on a
+ * calendar, or of a project with calendars of its own (cal_id NULL); or
+ * those with a running clock on calendar cal_id.  Each changed one gets a
+ * "recalculated" event; *count grows by them; dry (non-NULL): what changes
+ * is counted into it too (the caller rolls the transaction back). */
+int alert_recalc_c_in(struct db_conn *c, const char *tenant_id, const bool *cal_sev,
+                      const char *cal_id, int64_t now, const char *actor, int64_t *count,
+                      struct sw_dry_run *dry);
 int alert_recalculate(struct store *s, const char *tenant_id, int64_t now, const char *actor,
                       int64_t *recalculated);
 

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "store/alerts_int.h"
+#include "store/store_calendars.h"
 #include "store/store_proof.h"
 #include "util/xalloc.h"
 
@@ -177,7 +178,21 @@ int alert_policy_load_in(struct db_conn *c, const char *tenant_id, const char *p
     rc = layer_read(c, tenant_id, "", &p->tenant, &p->has_tenant);
     if (rc == 0)
         rc = layer_read(c, "", "", &p->global, &p->has_global);
+    if (rc == 0)
+        rc = store_policy_calendars_in(c, tenant_id, "", "alert", p->cal_tenant);
+    if (rc == 0 && project_id && *project_id)
+        rc = store_policy_calendars_in(c, tenant_id, project_id, "alert", p->cal_project);
+    if (rc == 0)
+        alert_policy_calendars(p);
     return rc;
+}
+
+void alert_policy_calendars(struct sw_alert_policy *p)
+{
+    for (int sev = 0; sev < SLA_SEV_COUNT; sev++) {
+        const char *v = p->cal_project[sev][0] ? p->cal_project[sev] : p->cal_tenant[sev];
+        snprintf(p->cal[sev], sizeof(p->cal[sev]), "%s", strcmp(v, SW_CAL_24X7) ? v : "");
+    }
 }
 
 /* ---- recalculation ---------------------------------------------------------- */
@@ -207,20 +222,26 @@ int alert_policy_load_in(struct db_conn *c, const char *tenant_id, const char *p
 
 /* ?1 tenant, ?2 project ("" = the alerts whose project has no layer of its
  * own), ?3 now, ?4.. per severity: ack_min, resolve_min, warn_pct,
- * penalty_cph, ack_penalty_cph, and the five sources. */
+ * penalty_cph, ack_penalty_cph, and the five sources; ?44..?47: the
+ * severity is on a calendar.  Alerts on a calendar, or that move onto one,
+ * are left to the C path (alerts_calendar.c): business time is not an SQL
+ * expression. */
 #define RECALC_WITH                                                             \
     "WITH t(sev, ack_min, resolve_min, warn_pct, penalty_cph, ack_penalty_cph, ack_src, " \
-    "resolve_src, warn_src, penalty_src, ack_penalty_src) AS (VALUES "          \
-    "('critical', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13), "                \
-    "('high', ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23), "              \
-    "('medium', ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33), "            \
-    "('low', ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43)) "
+    "resolve_src, warn_src, penalty_src, ack_penalty_src, cal) AS (VALUES "     \
+    "('critical', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?44), "           \
+    "('high', ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?45), "         \
+    "('medium', ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?46), "       \
+    "('low', ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?47)) "
 /* the group's open alerts that something would change for */
 #define RECALC_WHERE                                                            \
     "WHERE a.tenant_id = ?1 AND a.severity = t.sev AND a.state <> 'resolved' "  \
     "AND ((?2 = '' AND a.project_id NOT IN (SELECT l.project_id FROM alert_policy_layers AS l " \
     "      WHERE l.tenant_id = ?1 AND l.project_id <> '')) "                    \
     "  OR (?2 <> '' AND a.project_id = ?2)) "                                   \
+    "AND t.cal = 0 AND a.ack_calendar IS NULL AND a.res_calendar IS NULL "      \
+    "AND a.project_id NOT IN (SELECT pc.project_id FROM policy_calendars AS pc " \
+    "  WHERE pc.tenant_id = ?1 AND pc.kind = 'alert' AND pc.project_id <> '') " \
     "AND (" MOVED("ack", "ack_min") " OR " MOVED("res", "resolve_min") " "      \
     "  OR a.ack_min <> t.ack_min OR a.resolve_min <> t.resolve_min "            \
     "  OR a.warn_pct <> t.warn_pct OR a.penalty_cph <> t.penalty_cph "          \
@@ -390,6 +411,8 @@ static int recalc_group(struct db_conn *c, const char *tenant_id, const char *pr
             db_bind_text(st, i++, name ? name : "builtin");
         }
     }
+    for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT; sev++)
+        db_bind_int64(st, 44 + sev - SLA_SEV_CRITICAL, p->cal[sev][0] ? 1 : 0);
     if (dry) {
         if ((rc = db_step_one(st)) <= 0)
             return rc < 0 ? rc : SW_E_STORE;
@@ -456,6 +479,13 @@ static int recalc_tenant(struct db_conn *c, const char *tenant_id, int64_t now,
         rc = layer_read(c, tenant_id, projects[i], &p->project, &p->has_project);
         if (rc == 0)
             rc = recalc_group(c, tenant_id, projects[i], p, now, actor, count, dry);
+    }
+    /* what the fast path left alone: alerts on (or onto, or off) calendars */
+    if (rc >= 0) {
+        bool cal_sev[SLA_SEV_COUNT];
+        for (int sev = 0; sev < SLA_SEV_COUNT; sev++)
+            cal_sev[sev] = p->cal_tenant[sev][0] && strcmp(p->cal_tenant[sev], SW_CAL_24X7);
+        rc = alert_recalc_c_in(c, tenant_id, cal_sev, NULL, now, actor, count, dry);
     }
 done:
     free(projects);
@@ -525,6 +555,7 @@ struct policy_write {
     int64_t now;
     const char *actor;
     int64_t count;
+    int bad_sev;
     struct sw_alert_policy p;
 };
 
@@ -535,6 +566,36 @@ static void rates_apply(int64_t *dst, const struct sw_rate_patch *r)
             dst[sev] = r->cph[sev];     /* 0: back to inheriting */
 }
 
+/* Writes the calendars a definition names into its scope: a calendar the
+ * tenant has, or null (around the clock: nothing at the tenant, "24x7" at
+ * a project, so it does not inherit the tenant's). */
+static int calendars_write(struct db_conn *c, struct policy_write *w)
+{
+    const struct sw_alert_calendars *cals = w->ch->cals;
+    char val[SLA_SEV_COUNT][SW_ID_MAX + 1];
+    for (int sev = 0; sev < SLA_SEV_COUNT; sev++) {
+        val[sev][0] = '\0';
+        if (!cals->set[sev])
+            continue;
+        const char *id = cals->id[sev];
+        if (*id && strcmp(id, SW_CAL_24X7)) {
+            const struct sla_cal *cal;
+            int rc = store_calendar_in(c, NULL, w->tenant_id, id, &cal);
+            if (rc == SW_E_NOTFOUND) {
+                w->bad_sev = sev;
+                return SW_E_INVAL;
+            }
+            if (rc < 0)
+                return rc;
+            snprintf(val[sev], sizeof(val[sev]), "%s", id);
+        } else if (*w->project_id) {
+            snprintf(val[sev], sizeof(val[sev]), "%s", SW_CAL_24X7);
+        }
+    }
+    return store_policy_calendars_put_in(c, w->tenant_id, w->project_id, "alert", cals->set,
+                                         val, w->now);
+}
+
 /* A dry run's transaction ends here: everything it wrote is rolled back. */
 #define DRY_RUN_DONE SW_E_EXHAUSTED
 
@@ -542,6 +603,7 @@ static int policy_write_tx(struct db_conn *c, void *ud)
 {
     struct policy_write *w = ud;
     w->count = 0;
+    w->bad_sev = -1;
     struct sw_dry_run *dry = w->ch ? w->ch->dry_run : NULL;
     if (dry)
         memset(dry, 0, sizeof(*dry));   /* a retried run counts afresh */
@@ -560,6 +622,8 @@ static int policy_write_tx(struct db_conn *c, void *ud)
         rates_apply(l->penalty_cph, &w->ch->penalty);
         rates_apply(l->ack_penalty_cph, &w->ch->ack_penalty);
         if ((rc = alert_layer_write_in(c, w->tenant_id, w->project_id, l, w->now)) < 0)
+            return rc;
+        if (w->ch->cals && (rc = calendars_write(c, w)) < 0)
             return rc;
         if ((rc = store_history_record_in(c, SW_HISTORY_DEFINITION, w->tenant_id,
                                           w->project_id, w->now, w->actor, "update")) < 0)
@@ -581,6 +645,8 @@ static int policy_write_tx(struct db_conn *c, void *ud)
 static int policy_write(struct store *base, struct policy_write *w, int64_t *recalculated)
 {
     int rc = db_tx(sql_of(base)->db, DB_TX_WRITE, policy_write_tx, w);
+    if (w->ch && w->ch->bad_sev)
+        *w->ch->bad_sev = rc == SW_E_INVAL ? w->bad_sev : -1;
     if (rc == DRY_RUN_DONE && w->ch && w->ch->dry_run)
         rc = 0;
     if (rc == 0 && recalculated)

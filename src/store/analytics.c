@@ -74,7 +74,8 @@ static const char SQL_ROW_DELETE[] = "DELETE FROM rollups WHERE " ROW_KEY;
 /* active duration of a stopped clock = stop - start - paused (alerts never
  * stay paused: paused_since is 0 for them) */
 #define RAW_EXTREME(F, P)                                                       \
-    "SELECT " F "(" P "_stopped_at - " P "_started_at - " P "_paused_ms) FROM alerts " \
+    "SELECT " F "(COALESCE(" P "_elapsed_ms, " P "_stopped_at - " P "_started_at - "   \
+    P "_paused_ms)) FROM alerts "                                               \
     "WHERE tenant_id = ?1 AND project_id = ?2 AND severity = ?3 "              \
     "AND " P "_stopped_at >= ?4 AND " P "_stopped_at < ?5"
 static const char SQL_MAX_ACK[] = RAW_EXTREME("max", "ack");
@@ -214,14 +215,17 @@ static const char SQL_NEED_BUILD[] =
     "EXISTS (SELECT 1 FROM alerts WHERE ack_stopped_at > 0 OR res_stopped_at > 0))";
 static const char SQL_PENDING_DONE[] = "DELETE FROM rollups_pending";
 
-#define STOPPED_COLS(P, RATE)                                                   \
+/* 8: the clock's own penalty rate; 9, 10: a clock stopped on a calendar,
+ * its frozen verdict (business active time, due) */
+#define STOPPED_COLS(P, RATE, DUE)                                              \
     "SELECT project_id, severity, " P "_started_at, " P "_target_ms, "          \
     P "_paused_ms, " P "_paused_since, " P "_stopped_at, " P "_last_event_at, " \
-    RATE " FROM alerts WHERE tenant_id = ?1 AND " P "_stopped_at > 0 "          \
+    RATE ", " P "_elapsed_ms, " DUE " FROM alerts "                             \
+    "WHERE tenant_id = ?1 AND " P "_stopped_at > 0 "                            \
     "ORDER BY project_id, severity, " P "_stopped_at"
 
-static const char SQL_STOPPED_ACK[] = STOPPED_COLS("ack", "ack_penalty_cph");
-static const char SQL_STOPPED_RES[] = STOPPED_COLS("res", "penalty_cph");
+static const char SQL_STOPPED_ACK[] = STOPPED_COLS("ack", "ack_penalty_cph", "ack_due_at");
+static const char SQL_STOPPED_RES[] = STOPPED_COLS("res", "penalty_cph", "resolve_due_at");
 
 static int rebuild_clock(struct db_conn *c, struct rollup_batch *b, const char *tenant_id,
                          struct tz *z, enum sw_clock_kind k)
@@ -250,6 +254,10 @@ static int rebuild_clock(struct db_conn *c, struct rollup_batch *b, const char *
             .stopped_at = db_col_int64(st, 6),
             .last_event_at = db_col_int64(st, 7),
         };
+        if (!db_col_null(st, 9)) {
+            ck.stop_elapsed = db_col_int64(st, 9);
+            ck.stop_due = db_col_int64(st, 10);
+        }
         int64_t rate = db_col_int64(st, 8);        /* the clock's own rate */
         char day[SLA_DATE_BUFSZ];
         tz_local_day(z, ck.stopped_at, day, sizeof(day));

@@ -27,7 +27,8 @@ int sql_analytics_rebuild_tenant_in(struct db_conn *c, const char *tenant_id, in
     "id, project_id, severity, state, created_at, resolved_at, "                       \
     "ack_started_at, ack_target_ms, ack_paused_ms, ack_paused_since, ack_stopped_at, " \
     "ack_last_event_at, res_started_at, res_target_ms, res_paused_ms, res_paused_since, " \
-    "res_stopped_at, res_last_event_at, warn_pct, penalty_cph, ack_penalty_cph"
+    "res_stopped_at, res_last_event_at, warn_pct, penalty_cph, ack_penalty_cph, "      \
+    "ack_calendar, res_calendar, ack_elapsed_ms, res_elapsed_ms, ack_due_at, resolve_due_at"
 
 /* `state <> 'resolved'` literally: the partial index alerts_open answers it */
 static const char SQL_OPEN[] =
@@ -73,13 +74,35 @@ static void read_clocks(struct db_stmt *st, struct sw_alert_clocks *a)
 }
 
 /* Runs a prepared and bound statement of CLOCKS_COLS rows into cb. */
-static int clocks_run(struct db_stmt *st, store_alert_clocks_cb cb, void *ud)
+/* Clocks on a business-hours calendar count business time: each is put on
+ * its calendar, and a stopped one keeps the verdict it was judged with. */
+static int clocks_calendars(struct db_conn *c, struct cal_memo *memo, const char *tenant_id,
+                            struct db_stmt *st, struct sw_alert_clocks *a)
+{
+    struct sla_clock *k[2] = {&a->ack, &a->resolve};
+    for (int i = 0; i < 2; i++) {
+        if (db_col_null(st, 21 + i))
+            continue;
+        if (sla_clock_is_stopped(k[i]) && !db_col_null(st, 23 + i)) {
+            k[i]->stop_elapsed = db_col_int64(st, 23 + i);
+            k[i]->stop_due = db_col_int64(st, 25 + i);
+        }
+        int rc = store_calendar_in(c, memo, tenant_id, db_col_text(st, 21 + i), &k[i]->cal);
+        if (rc < 0 && rc != SW_E_NOTFOUND)
+            return rc;
+    }
+    return 0;
+}
+
+static int clocks_run(struct db_conn *c, const char *tenant_id, struct db_stmt *st,
+                      store_alert_clocks_cb cb, void *ud)
 {
     struct sw_alert_clocks a;
+    struct cal_memo memo = {0};
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
         read_clocks(st, &a);
-        if (cb(&a, ud))
+        if ((rc = clocks_calendars(c, &memo, tenant_id, st, &a)) < 0 || cb(&a, ud))
             break;
     }
     db_reset(st);
@@ -97,7 +120,7 @@ int sql_analytics_open_alerts(struct store *base, const char *tenant_id,
     if (rc == 0) {
         db_bind_text(st, 1, tenant_id);
         db_bind_text(st, 2, project_id);        /* NULL: every project */
-        rc = clocks_run(st, cb, ud);
+        rc = clocks_run(c, tenant_id, st, cb, ud);
     }
     db_release(c);
     return rc;
@@ -117,7 +140,7 @@ static int breached_run(const char *sql, struct store *base, const char *tenant_
         db_bind_int64(st, 2, from_ms);
         db_bind_int64(st, 3, to_ms);
         db_bind_int64(st, 4, limit);
-        rc = clocks_run(st, cb, ud);
+        rc = clocks_run(c, tenant_id, st, cb, ud);
     }
     db_release(c);
     return rc;

@@ -130,6 +130,8 @@ static char *rewrite(const struct db_driver *drv, const char *sql, int *nparams,
 /* ---- the pool ------------------------------------------------------------- */
 
 struct db *db_of(struct db_conn *c) { return c->db; }
+void db_set_owner(struct db *db, void *owner) { db->owner = owner; }
+void *db_owner(struct db *db) { return db->owner; }
 enum db_dialect db_dialect(const struct db *db) { return db->drv->dialect; }
 const char *db_url_public(const struct db *db) { return db->url_public; }
 const char *db_node_id(const struct db *db) { return db->node; }

@@ -120,6 +120,10 @@ int db_exec_script(struct db_conn *c, const char *sql);
 struct db_conn *db_acquire(struct db *db);
 void db_release(struct db_conn *c);
 struct db *db_of(struct db_conn *c);
+/* The object that owns the database (the store), for code that holds only
+ * a connection; set once, before the database is shared. */
+void db_set_owner(struct db *db, void *owner);
+void *db_owner(struct db *db);
 
 /* ---- statements ------------------------------------------------------------ */
 

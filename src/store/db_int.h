@@ -105,6 +105,7 @@ struct db {
 
     db_signal_fn sig_fn;
     void *sig_ud;
+    void *owner;                    /* db_set_owner */
     _Atomic bool lossy;
 
     _Atomic uint64_t errors, retries;

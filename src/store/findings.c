@@ -34,13 +34,16 @@
     " f LEFT JOIN finding_targets t ON t.tenant_id = f.tenant_id "           \
     "AND t.project_id = f.project_id AND t.severity = f.severity "
 
-/* 0 tenant_id .. 18 updated_at, see row_finding */
+/* 0 tenant_id .. 18 updated_at, 19..21 the calendar, see row_finding (a
+ * terminal finding's calendar is the frozen one, NULL included) */
 #define COLS                                                                  \
     "f.tenant_id, f.id, f.project_id, f.severity, f.title, f.state, f.created_at, " \
     "COALESCE(f.closed_at, 0), f.clock_base, COALESCE(f.paused_since, 0), "   \
     "COALESCE(f.stopped_at, 0), f.last_event_at, f.stage, f.contacts_fired, "  \
     "COALESCE(f.frozen_hours, t.hours), COALESCE(f.frozen_source, t.source), " \
-    "COALESCE(f.frozen_safety_net, t.safety_net), f.ingested_at, f.updated_at"
+    "COALESCE(f.frozen_safety_net, t.safety_net), f.ingested_at, f.updated_at, " \
+    "CASE WHEN f.frozen_hours IS NULL THEN t.calendar ELSE f.frozen_calendar END, " \
+    "f.frozen_due_at, f.frozen_elapsed_ms"
 
 static const char SQL_GET[] =
     "SELECT " COLS " FROM findings" TARGET_JOIN "WHERE f.tenant_id = ?1 AND f.id = ?2";
@@ -51,22 +54,23 @@ static const char SQL_GET_LOCK[] =
     "SELECT " COLS " FROM (SELECT * FROM findings WHERE tenant_id = ?1 AND id = ?2 "
     "{FOR_UPDATE})" TARGET_JOIN;
 
-/* ?1..?15 are the columns a write changes (SQL_UPDATE), ?16..?19 those
+/* ?1..?18 are the columns a write changes (SQL_UPDATE), ?19..?22 those
  * only an insert sets. */
 static const char SQL_INSERT[] =
     "INSERT INTO findings (tenant_id, id, severity, state, closed_at, clock_base, "
     "paused_since, stopped_at, last_event_at, stage, contacts_fired, frozen_hours, "
-    "frozen_source, frozen_safety_net, updated_at, project_id, title, created_at, "
-    "ingested_at) "
+    "frozen_source, frozen_safety_net, updated_at, frozen_calendar, frozen_due_at, "
+    "frozen_elapsed_ms, project_id, title, created_at, ingested_at) "
     "VALUES (?1, ?2, ?3, ?4, NULLIF(?5, 0), ?6, NULLIF(?7, 0), NULLIF(?8, 0), ?9, ?10, ?11, "
-    "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) "
+    "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) "
     "ON CONFLICT (tenant_id, id) DO NOTHING";
 
 static const char SQL_UPDATE[] =
     "UPDATE findings SET severity = ?3, state = ?4, closed_at = NULLIF(?5, 0), "
     "clock_base = ?6, paused_since = NULLIF(?7, 0), stopped_at = NULLIF(?8, 0), "
     "last_event_at = ?9, stage = ?10, contacts_fired = ?11, frozen_hours = ?12, "
-    "frozen_source = ?13, frozen_safety_net = ?14, updated_at = ?15 "
+    "frozen_source = ?13, frozen_safety_net = ?14, updated_at = ?15, "
+    "frozen_calendar = ?16, frozen_due_at = ?17, frozen_elapsed_ms = ?18 "
     "WHERE tenant_id = ?1 AND id = ?2";
 
 /* breached at ?8: the clock's end (stop, pause start or now) minus its
@@ -77,8 +81,12 @@ static const char SQL_LIST[] =
     "AND (CAST(?2 AS TEXT) IS NULL OR f.state = ?2) "
     "AND (CAST(?3 AS TEXT) IS NULL OR f.severity = ?3) "
     "AND (CAST(?4 AS TEXT) IS NULL OR f.project_id = ?4) "
-    "AND (CAST(?5 AS {BIGINT}) IS NULL OR (CASE WHEN COALESCE(f.stopped_at, f.paused_since, ?8) - f.clock_base > "
-    "CAST(COALESCE(f.frozen_hours, t.hours) AS {BIGINT}) * 3600000 THEN 1 ELSE 0 END) = ?5) "
+    "AND (CAST(?5 AS {BIGINT}) IS NULL "
+    "  OR (f.frozen_hours IS NULL AND t.calendar IS NOT NULL) "
+    "  OR (CASE WHEN f.frozen_elapsed_ms IS NOT NULL THEN "
+    "        (CASE WHEN f.stopped_at > f.frozen_due_at THEN 1 ELSE 0 END) "
+    "      WHEN COALESCE(f.stopped_at, f.paused_since, ?8) - f.clock_base > "
+    "        CAST(COALESCE(f.frozen_hours, t.hours) AS {BIGINT}) * 3600000 THEN 1 ELSE 0 END) = ?5) "
     "AND f.id > ?6 ORDER BY f.id LIMIT ?7";
 
 /* No row: the tenant has no configuration. */
@@ -201,10 +209,30 @@ static int row_finding(struct db_stmt *st, const struct thresholds *th, struct s
                                       f->alarm.breach_fired, 0);
     r->ingested_at = db_col_int64(st, 17);
     r->updated_at = db_col_int64(st, 18);
+    db_col_copy(st, 19, r->cal, sizeof(r->cal));
+    if (f->clock.stopped_at && !db_col_null(st, 21)) {     /* the frozen verdict */
+        f->clock.stop_due = db_col_int64(st, 20);
+        f->clock.stop_elapsed = db_col_int64(st, 21);
+    }
     return 0;
 }
 
-/* Binds the row for SQL_UPDATE (?1..?15) and, with insert, SQL_INSERT. */
+/* row_finding, then the clock on its calendar and its next check. */
+static int row_attached(struct db_conn *c, struct cal_memo *memo, struct db_stmt *st,
+                        const struct thresholds *th, struct sw_finding *r, int *stage)
+{
+    int rc = row_finding(st, th, r, stage);
+    if (rc < 0 || !r->cal[0])
+        return rc;
+    if ((rc = findings_attach_in(c, memo, r)) < 0)
+        return rc;
+    const struct sla_finding *f = &r->f;
+    r->next_check_at = sla_next_check(&f->clock, th->v, th->n, f->alarm.fired,
+                                      f->alarm.breach_fired, 0);
+    return 0;
+}
+
+/* Binds the row for SQL_UPDATE (?1..?18) and, with insert, SQL_INSERT. */
 static void bind_finding(struct db_stmt *st, const struct sw_finding *r, int stage, bool insert)
 {
     const struct sla_finding *f = &r->f;
@@ -213,7 +241,7 @@ static void bind_finding(struct db_stmt *st, const struct sw_finding *r, int sta
     db_bind_text(st, 3, sla_sev_name(f->sev));
     db_bind_text(st, 4, sla_finding_state_name(f->state));
     db_bind_int64(st, 5, f->closed_at);
-    db_bind_int64(st, 6, f->clock.started_at + f->clock.paused_ms);
+    db_bind_int64(st, 6, findings_clock_base(r));
     db_bind_int64(st, 7, f->clock.paused_since);
     db_bind_int64(st, 8, f->clock.stopped_at);
     db_bind_int64(st, 9, f->clock.last_event_at);
@@ -229,11 +257,22 @@ static void bind_finding(struct db_stmt *st, const struct sw_finding *r, int sta
         db_bind_null(st, 14);
     }
     db_bind_int64(st, 15, r->updated_at);
+    /* a verdict on a calendar: the calendar, due and active time it was
+     * judged with (they stand whatever the calendar becomes) */
+    if (sla_finding_state_terminal(f->state) && r->cal[0] && f->clock.stop_due) {
+        db_bind_text(st, 16, r->cal);
+        db_bind_int64(st, 17, f->clock.stop_due);
+        db_bind_int64(st, 18, f->clock.stop_elapsed);
+    } else {
+        db_bind_null(st, 16);
+        db_bind_null(st, 17);
+        db_bind_null(st, 18);
+    }
     if (insert) {
-        db_bind_text(st, 16, r->project_id);
-        db_bind_text(st, 17, r->title);
-        db_bind_int64(st, 18, f->created_at);
-        db_bind_int64(st, 19, r->ingested_at);
+        db_bind_text(st, 19, r->project_id);
+        db_bind_text(st, 20, r->title);
+        db_bind_int64(st, 21, f->created_at);
+        db_bind_int64(st, 22, r->ingested_at);
     }
 }
 
@@ -321,6 +360,12 @@ int findings_row_in(struct db_conn *c, const char *tenant_id, const char *id, bo
         return rc;
     rc = row_finding(st, th, out, stage);
     db_reset(st);
+    if (rc == 0 && out->cal[0]) {
+        const struct sla_finding *f = &out->f;
+        if ((rc = findings_attach_in(c, NULL, out)) == 0)
+            out->next_check_at = sla_next_check(&f->clock, th->v, th->n, f->alarm.fired,
+                                                f->alarm.breach_fired, 0);
+    }
     return rc;
 }
 
@@ -382,6 +427,8 @@ int findings_create_in(struct db_conn *c, const struct sw_finding_new *in, int64
     if ((rc = sla_finding_init(&r->f, in->sev, in->discovered_at, &scopes)) < 0)
         return rc;
     findings_follow_group(r, &g, now);
+    if ((rc = findings_follow_calendar_in(c, NULL, r, &g, now)) < 0)
+        return rc;
     /* the history rule: what was due by now happened before we knew */
     if ((rc = sla_finding_ingest(&r->f, in->state, closed_at, th->v, th->n, now)) < 0)
         return rc;
@@ -499,6 +546,9 @@ int findings_save_in(struct db_conn *c, struct sw_finding *r, const struct sla_a
                      int64_t now)
 {
     findings_follow_group(r, g, now);
+    int rc = findings_follow_calendar_in(c, NULL, r, g, now);
+    if (rc < 0)
+        return rc;
     /* the stored stage stands unless the alarm changed (it may sit between
      * two thresholds after the tenant edited its list) */
     if (r->f.alarm.fired != was->fired || r->f.alarm.breach_fired != was->breach_fired)
@@ -509,8 +559,7 @@ int findings_save_in(struct db_conn *c, struct sw_finding *r, const struct sla_a
     r->next_check_at = sla_next_check(&r->f.clock, th->v, th->n, r->f.alarm.fired,
                                       r->f.alarm.breach_fired, now);
     struct db_stmt *st;
-    int rc = db_prep(c, SQL_UPDATE, &st);
-    if (rc < 0)
+    if ((rc = db_prep(c, SQL_UPDATE, &st)) < 0)
         return rc;
     bind_finding(st, r, *stage, false);
     if ((rc = db_exec(st)) < 0)
@@ -543,9 +592,20 @@ static int update_tx(struct db_conn *c, void *ud)
     /* what the findings' numbers knew of it (sev, state, clock, target) */
     struct sw_finding *before = x->before;
     memcpy(before, r, sizeof(*before));
+    sla_ms was_paused = r->f.clock.paused_since, was_stopped = r->f.clock.stopped_at;
     memset(&ev, 0, sizeof(ev));
     ev.at = at;
     if ((rc = x->fn(r, &scopes, x->ud, &ev)) < 0)
+        return rc;
+    /* a pause closed (resumed, or closed while paused), or a reopen that
+     * continues the clock: kept, so a move to another calendar re-measures it */
+    const struct sla_clock *k = &r->f.clock;
+    if (was_paused && !k->paused_since &&
+        (rc = findings_pause_add_in(c, r, was_paused, k->stopped_at ? k->stopped_at
+                                                                    : k->last_event_at)) < 0)
+        return rc;
+    if (was_stopped && !k->stopped_at &&
+        (rc = findings_pause_add_in(c, r, was_stopped, k->last_event_at)) < 0)
         return rc;
     if ((rc = findings_save_in(c, r, &was, &stage, &th, &g, now)) < 0)
         return rc;
@@ -592,30 +652,54 @@ static int list_tx(struct db_conn *c, void *ud)
     struct thresholds th;
     struct db_stmt *st;
     int rc = findings_thresholds_in(c, fl->tenant_id, &th);
-    if (rc < 0 || (rc = db_prep(c, SQL_LIST, &st)) < 0)
+    if (rc < 0)
         return rc;
-    db_bind_text(st, 1, fl->tenant_id);
-    db_bind_text(st, 2, fl->state);             /* NULL binds NULL: any */
-    db_bind_text(st, 3, fl->severity);
-    db_bind_text(st, 4, fl->project_id);
-    if (fl->breached >= 0)
-        db_bind_int64(st, 5, fl->breached ? 1 : 0);
-    else
-        db_bind_null(st, 5);
-    db_bind_text(st, 6, fl->after_id ? fl->after_id : "");
-    db_bind_int64(st, 7, fl->limit);
-    db_bind_int64(st, 8, fl->now);
     /* a struct sw_finding is ~1.5 KiB: keep it off the stack of callers' callers */
     struct sw_finding *r = xmalloc(sizeof(*r));
-    while ((rc = db_step(st)) == DB_ROW) {
-        if ((rc = row_finding(st, &th, r, NULL)) < 0)
+    struct cal_memo memo = {0};
+    char after[SW_ID_MAX + 1];
+    snprintf(after, sizeof(after), "%s", fl->after_id ? fl->after_id : "");
+    int64_t given = 0;
+    bool stop = false;
+    /* Rows on a calendar pass the SQL's breached filter and are decided
+     * here; when some were dropped, the page is filled from the next rows. */
+    while (!stop) {
+        if ((rc = db_prep(c, SQL_LIST, &st)) < 0)
             break;
-        if (x->cb(r, x->ud)) {
-            rc = DB_DONE;
-            break;
+        db_bind_text(st, 1, fl->tenant_id);
+        db_bind_text(st, 2, fl->state);             /* NULL binds NULL: any */
+        db_bind_text(st, 3, fl->severity);
+        db_bind_text(st, 4, fl->project_id);
+        if (fl->breached >= 0)
+            db_bind_int64(st, 5, fl->breached ? 1 : 0);
+        else
+            db_bind_null(st, 5);
+        int64_t want = fl->limit - given;
+        db_bind_text(st, 6, after);
+        db_bind_int64(st, 7, want);
+        db_bind_int64(st, 8, fl->now);
+        int64_t got = 0, dropped = 0;
+        while ((rc = db_step(st)) == DB_ROW) {
+            got++;
+            if ((rc = row_attached(c, &memo, st, &th, r, NULL)) < 0)
+                break;
+            snprintf(after, sizeof(after), "%s", r->id);
+            if (fl->breached >= 0 && r->f.clock.cal &&
+                sla_clock_breached(&r->f.clock, fl->now) != (fl->breached != 0)) {
+                dropped++;
+                continue;
+            }
+            given++;
+            if (x->cb(r, x->ud)) {
+                rc = DB_DONE;
+                stop = true;
+                break;
+            }
         }
+        db_reset(st);
+        if (rc < 0 || dropped == 0 || got < want || given >= fl->limit)
+            break;
     }
-    db_reset(st);
     free(r);
     return rc < 0 ? rc : 0;
 }

@@ -22,12 +22,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/calendar.h"
 #include "notify/notify.h"
 #include "store/findings_int.h"
 #include "util/xalloc.h"
 
 static const char SQL_GROUPS_ALL[] =
-    "SELECT tenant_id, project_id, severity, hours FROM finding_targets "
+    "SELECT tenant_id, project_id, severity, hours, COALESCE(calendar, '') FROM finding_targets "
     "ORDER BY tenant_id, project_id, severity";
 #define DUE_GROUP                                                             \
     "FROM findings WHERE tenant_id = ?1 AND project_id = ?2 AND severity = ?3 " \
@@ -56,6 +57,7 @@ struct sched_group {
     struct sw_policy_chain chain;
     struct sla_contacts lv[3];
     const struct sla_contacts *contacts;    /* NULL: none anywhere */
+    struct cal_memo cals;                   /* the calendars met in this transaction */
 };
 
 /* The tenant's thresholds in g (tenant ids are never "", so a zeroed g
@@ -114,10 +116,13 @@ static sla_ms next_offset(const struct sched_group *g, sla_ms target_ms, int sta
 /* ---- walking the cells ------------------------------------------------------ */
 
 /* One (group, severity, stage, contacts) cell: its running findings all
- * have their next instant at clock_base + off.  A non-zero return stops
- * the walk (> 0) or fails it (< 0). */
+ * have their next instant at clock_base + off, or on a calendar cal when
+ * off of business time has elapsed from clock_base (reach; monotone in
+ * clock_base, so the same index order holds).  A non-zero return stops the
+ * walk (> 0) or fails it (< 0). */
 typedef int (*cell_fn)(struct db_conn *c, const struct sched_group *g, const char *sev,
-                       int stage, uint32_t levels, sla_ms off, void *ud);
+                       const struct sla_cal *cal, int stage, uint32_t levels, sla_ms off,
+                       void *ud);
 
 static void bind_cell(struct db_stmt *st, const struct sched_group *g, const char *sev)
 {
@@ -145,7 +150,7 @@ static int seek_int(struct db_stmt *st, int64_t *v)
 /* The cells of one (group, severity): distinct stages, then distinct
  * contact masks within each, one index seek apiece. */
 static int walk_group(struct db_conn *c, const struct sched_group *g, const char *sev,
-                      sla_ms target_ms, cell_fn fn, void *ud)
+                      const struct sla_cal *cal, sla_ms target_ms, cell_fn fn, void *ud)
 {
     struct db_stmt *st;
     int64_t stage = -1;
@@ -170,7 +175,7 @@ static int walk_group(struct db_conn *c, const struct sched_group *g, const char
                 break;
             sla_ms off = next_offset(g, target_ms, (int)stage, (uint32_t)levels);
             if (off != SLA_NEVER &&
-                (rc = fn(c, g, sev, (int)stage, (uint32_t)levels, off, ud)) != 0)
+                (rc = fn(c, g, sev, cal, (int)stage, (uint32_t)levels, off, ud)) != 0)
                 return rc;
         }
     }
@@ -193,8 +198,14 @@ static int walk_cells(struct db_conn *c, struct sched_group *g, cell_fn fn, void
         db_col_copy(groups, 1, project, sizeof(project));
         db_col_copy(groups, 2, sev, sizeof(sev));
         sla_ms target_ms = db_col_int64(groups, 3) * SLA_MS_PER_HOUR;
+        char cal_id[SW_ID_MAX + 1];
+        const struct sla_cal *cal = NULL;
+        db_col_copy(groups, 4, cal_id, sizeof(cal_id));
+        if ((rc = store_calendar_in(c, &g->cals, tenant, cal_id, &cal)) < 0 &&
+            rc != SW_E_NOTFOUND)
+            break;      /* deleted: its findings run around the clock */
         if ((rc = sched_group_load(c, tenant, project, g)) < 0 ||
-            (rc = walk_group(c, g, sev, target_ms, fn, ud)) != 0)
+            (rc = walk_group(c, g, sev, cal, target_ms, fn, ud)) != 0)
             break;
     }
     db_reset(groups);
@@ -206,7 +217,7 @@ static int walk_cells(struct db_conn *c, struct sched_group *g, cell_fn fn, void
 /* ---- next_due ------------------------------------------------------------------ */
 
 static int min_cell(struct db_conn *c, const struct sched_group *g, const char *sev,
-                    int stage, uint32_t levels, sla_ms off, void *ud)
+                    const struct sla_cal *cal, int stage, uint32_t levels, sla_ms off, void *ud)
 {
     sla_ms *best = ud;
     int64_t base = 0;
@@ -218,8 +229,9 @@ static int min_cell(struct db_conn *c, const struct sched_group *g, const char *
     db_bind_int64(st, 4, stage);
     db_bind_int64(st, 5, levels);
     rc = seek_int(st, &base);
-    if (rc > 0 && base + off < *best)
-        *best = base + off;
+    sla_ms at = rc <= 0 ? SLA_NEVER : cal ? sla_cal_reach(cal, base, off) : base + off;
+    if (at < *best)
+        *best = at;
     return rc < 0 ? rc : 0;
 }
 
@@ -264,11 +276,14 @@ struct due_ctx {
 };
 
 static int claim_cell(struct db_conn *c, const struct sched_group *g, const char *sev,
-                      int stage, uint32_t levels, sla_ms off, void *ud)
+                      const struct sla_cal *cal, int stage, uint32_t levels, sla_ms off,
+                      void *ud)
 {
     struct due_ctx *x = ud;
     if (off > x->now)
         return 0;       /* nobody's instant can have come (clock_base > 0) */
+    /* the latest clock base whose instant has come */
+    sla_ms cutoff = cal ? sla_cal_back(cal, x->now, off) : x->now - off;
     struct db_stmt *st;
     int rc = db_prep(c, SQL_DUE_IDS, &st);
     if (rc < 0)
@@ -276,7 +291,7 @@ static int claim_cell(struct db_conn *c, const struct sched_group *g, const char
     bind_cell(st, g, sev);
     db_bind_int64(st, 4, stage);
     db_bind_int64(st, 5, levels);
-    db_bind_int64(st, 6, x->now - off);
+    db_bind_int64(st, 6, cutoff);
     db_bind_int64(st, 7, x->limit - x->n);
     while ((rc = db_step(st)) == DB_ROW) {
         struct due_item *it = &x->v[x->n++];

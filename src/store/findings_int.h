@@ -26,6 +26,10 @@ struct thresholds {
 struct group_targets {
     struct sla_finding_target t[SLA_SEV_COUNT];
     bool have[SLA_SEV_COUNT];
+    /* the calendar each severity counts on ("" = around the clock) and the
+     * level that chose it ("project", "company", "global", "builtin") */
+    char cal[SLA_SEV_COUNT][SW_ID_MAX + 1];
+    char cal_src[SLA_SEV_COUNT][16];
 };
 
 /* ---- findings.c --------------------------------------------------------- */
@@ -90,6 +94,35 @@ void findings_group_scopes(const struct group_targets *g, struct sla_finding_lay
 /* A live finding follows its group's target (re-armed by the rule when it
  * moved); a terminal one keeps what it was judged against. */
 void findings_follow_group(struct sw_finding *r, const struct group_targets *g, int64_t now);
+
+/* ---- findings_calendar.c -------------------------------------------------------- */
+
+/* Puts r's clock on its calendar r->cal as this transaction sees it: the
+ * stored clock base B (r->f.clock.paused_ms = B - created as read) becomes
+ * the business time from discovery to B.  A calendar deleted since: around
+ * the clock. */
+int findings_attach_in(struct db_conn *c, struct cal_memo *memo, struct sw_finding *r);
+/* Records a closed pause [from, to) of r's clock (clock_pauses). */
+int findings_pause_add_in(struct db_conn *c, const struct sw_finding *r, int64_t from,
+                          int64_t to);
+/* The clock base to store: the instant from which r's active time counts. */
+int64_t findings_clock_base(const struct sw_finding *r);
+/* A live finding moves onto its group's calendar for its severity, its
+ * clock base kept (re-armed by the rule when its deadline moved). */
+int findings_follow_calendar_in(struct db_conn *c, struct cal_memo *memo, struct sw_finding *r,
+                                const struct group_targets *g, int64_t now);
+/* The calendar the levels name for sev: *id ("" = around the clock) and
+ * the level that chose it. */
+void findings_chain_calendar(const struct sw_policy_chain *ch, enum sla_sev sev,
+                             char id[SW_ID_MAX + 1], const char **src);
+/* Re-arms the fired live findings of (group, sev) whose deadline moved
+ * from (old_cal, old_target) to (new_cal, new_target) into the future
+ * (cal NULL: around the clock); *count (optional) grows by the group's
+ * live findings of sev. */
+int findings_rearm_calendar_in(struct db_conn *c, const char *tenant_id, const char *project_id,
+                               enum sla_sev sev, const struct sla_cal *old_cal, sla_ms old_target,
+                               const struct sla_cal *new_cal, sla_ms new_target, int64_t now,
+                               int64_t *count);
 
 /* The escalation contacts a group inherits (project → company → global),
  * pointing into ch and lv; NULL when no level has any. */

@@ -27,6 +27,7 @@
 
 #include "store/findings_int.h"
 #include "store/store_proof.h"
+#include "store/store_calendars.h"
 #include "util/xalloc.h"
 
 #define LIVE "state IN ('open', 'paused')"
@@ -59,20 +60,33 @@ static const char SQL_POLICY_DELETE[] =
 /* ---- targets ----------------------------------------------------------------- */
 
 static const char SQL_TARGETS_GET[] =
-    "SELECT severity, hours, source, safety_net FROM finding_targets "
+    "SELECT severity, hours, source, safety_net, COALESCE(calendar, ''), calendar_source "
+    "FROM finding_targets "
     "WHERE tenant_id = ?1 AND project_id = ?2";
 
 static const char SQL_TARGET_PUT[] =
     "INSERT INTO finding_targets (tenant_id, project_id, severity, hours, source, "
-    "safety_net, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+    "safety_net, updated_at, calendar, calendar_source) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULLIF(?8, ''), ?9) "
     "ON CONFLICT (tenant_id, project_id, severity) DO UPDATE SET hours = excluded.hours, "
     "source = excluded.source, safety_net = excluded.safety_net, "
-    "updated_at = excluded.updated_at";
+    "updated_at = excluded.updated_at, calendar = excluded.calendar, "
+    "calendar_source = excluded.calendar_source";
 
 static const char SQL_TARGET_ADD[] =
     "INSERT INTO finding_targets (tenant_id, project_id, severity, hours, source, "
-    "safety_net, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+    "safety_net, updated_at, calendar, calendar_source) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULLIF(?8, ''), ?9) "
     "ON CONFLICT (tenant_id, project_id, severity) DO NOTHING";
+
+/* a policy naming a calendar holds the tenant row shared: a calendar is
+ * deleted under the row locked for update, so it is either still there
+ * for this write or already named by it (409) */
+static const char SQL_TENANT_SHARE[] = "SELECT id FROM tenants WHERE id = ?1 {FOR_SHARE}";
+/* the groups on a calendar (a calendar saved: recalculate them) */
+static const char SQL_CAL_GROUPS[] =
+    "SELECT project_id, severity, hours FROM finding_targets "
+    "WHERE tenant_id = ?1 AND calendar = ?2 ORDER BY project_id, severity {FOR_UPDATE}";
 
 /* The scope's target rows, locked (a company's also name its groups). */
 static const char SQL_TARGETS_LOCK_COMPANY[] =
@@ -141,8 +155,8 @@ static int load_policy(struct db_conn *c, const char *tenant_id, const char *pro
     snprintf(p->tenant_id, sizeof(p->tenant_id), "%s", tenant_id);
     snprintf(p->project_id, sizeof(p->project_id), "%s", project_id);
     *found = false;
-    int rc = db_prep(c, lock ? SQL_POLICY_GET_LOCK : SQL_POLICY_GET, &st);
-    if (rc < 0)
+    int rc = store_policy_calendars_in(c, tenant_id, project_id, "finding", p->calendars);
+    if (rc < 0 || (rc = db_prep(c, lock ? SQL_POLICY_GET_LOCK : SQL_POLICY_GET, &st)) < 0)
         return rc;
     db_bind_text(st, 1, tenant_id);
     db_bind_text(st, 2, project_id);
@@ -208,6 +222,8 @@ static int load_group(struct db_conn *c, const char *tenant_id, const char *proj
         t.safety_net = db_col_int64(st, 3) != 0;
         g->t[sev] = t;
         g->have[sev] = true;
+        db_col_copy(st, 4, g->cal[sev], sizeof(g->cal[sev]));
+        db_col_copy(st, 5, g->cal_src[sev], sizeof(g->cal_src[sev]));
     }
     db_reset(st);
     return rc < 0 ? rc : 0;
@@ -217,7 +233,8 @@ static int load_group(struct db_conn *c, const char *tenant_id, const char *proj
  * *written (optional) = whether a row changed. */
 static int put_target(struct db_conn *c, const char *sql, const char *tenant_id,
                       const char *project_id, enum sla_sev sev,
-                      const struct sla_finding_target *t, int64_t now, bool *written)
+                      const struct sla_finding_target *t, const char *cal, const char *cal_src,
+                      int64_t now, bool *written)
 {
     struct db_stmt *st;
     int rc = db_prep(c, sql, &st);
@@ -230,6 +247,8 @@ static int put_target(struct db_conn *c, const char *sql, const char *tenant_id,
     db_bind_text(st, 5, sla_src_name(SLA_FINDING, t->src));
     db_bind_int64(st, 6, t->safety_net ? 1 : 0);
     db_bind_int64(st, 7, now);
+    db_bind_text(st, 8, cal);
+    db_bind_text(st, 9, cal_src);
     rc = db_exec(st);
     if (rc == 0 && written)
         *written = db_changes(st) > 0;
@@ -260,8 +279,11 @@ int findings_group_in(struct db_conn *c, const char *tenant_id, const char *proj
             continue;
         if ((rc = sla_finding_policy_resolve(&scopes, (enum sla_sev)i, &t)) < 0)
             break;
-        rc = put_target(c, SQL_TARGET_ADD, tenant_id, project_id, (enum sla_sev)i, &t, now,
-                        &written);
+        const char *src;
+        findings_chain_calendar(chain, (enum sla_sev)i, g->cal[i], &src);
+        snprintf(g->cal_src[i], sizeof(g->cal_src[i]), "%s", src);
+        rc = put_target(c, SQL_TARGET_ADD, tenant_id, project_id, (enum sla_sev)i, &t, g->cal[i],
+                        src, now, &written);
         raced = raced || !written;
         g->t[i] = t;
         g->have[i] = true;
@@ -452,17 +474,36 @@ static int recalc_group(struct db_conn *c, const char *tenant_id, const char *pr
         struct sla_finding_target was = old.have[i] ? old.t[i]
             : (struct sla_finding_target){.hours = sla_finding_builtin()->hours[i],
                                           .src = SLA_SRC_BUILTIN};
+        char cal[SW_ID_MAX + 1];
+        const char *cal_src;
+        findings_chain_calendar(chain, sev, cal, &cal_src);
+        bool cal_same = !strcmp(cal, old.cal[i]);
         if (old.have[i] && was.hours == t.hours && was.src == t.src &&
-            was.safety_net == t.safety_net)
+            was.safety_net == t.safety_net && cal_same && !strcmp(cal_src, old.cal_src[i]))
             continue;
-        if ((rc = put_target(c, SQL_TARGET_PUT, tenant_id, project_id, sev, &t, now, NULL)) < 0)
+        if ((rc = put_target(c, SQL_TARGET_PUT, tenant_id, project_id, sev, &t, cal, cal_src,
+                             now, NULL)) < 0)
             return rc;
-        if (was.hours == t.hours)
+        if (was.hours == t.hours && cal_same)
             continue;
         *moved = true;
         if (dry) {
             if ((rc = dry_group(c, tenant_id, project_id, sev, was.hours, t.hours, now,
                                 dry)) < 0)
+                return rc;
+            continue;
+        }
+        if (*cal || *old.cal[i]) {
+            /* business time is not an SQL expression: the fired ones in C */
+            const struct sla_cal *oc = NULL, *nc = NULL;
+            if (((rc = store_calendar_in(c, NULL, tenant_id, old.cal[i], &oc)) < 0 &&
+                 rc != SW_E_NOTFOUND) ||
+                ((rc = store_calendar_in(c, NULL, tenant_id, cal, &nc)) < 0 &&
+                 rc != SW_E_NOTFOUND) ||
+                (rc = findings_rearm_calendar_in(c, tenant_id, project_id, sev, oc,
+                                                 (sla_ms)was.hours * SLA_MS_PER_HOUR, nc,
+                                                 (sla_ms)t.hours * SLA_MS_PER_HOUR, now,
+                                                 NULL)) < 0)
                 return rc;
             continue;
         }
@@ -572,6 +613,43 @@ struct policy_ctx {
     int64_t count;
 };
 
+/* The scope's calendars as p names them (delete: none).  A calendar id
+ * must be the tenant's; the global level names none (calendars belong to
+ * a tenant). */
+static int calendars_write(struct db_conn *c, struct policy_ctx *x)
+{
+    bool set[SLA_SEV_COUNT];
+    char val[SLA_SEV_COUNT][SW_ID_MAX + 1];
+    bool named = false;
+    for (int i = 0; i < SLA_SEV_COUNT; i++) {
+        set[i] = true;
+        snprintf(val[i], sizeof(val[i]), "%s", x->p ? x->p->calendars[i] : "");
+        named = named || (*val[i] && strcmp(val[i], SW_CAL_24X7));
+    }
+    int rc = 0;
+    if (named) {
+        struct db_stmt *st;
+        if (!*x->tenant_id)
+            return SW_E_INVAL;
+        if ((rc = db_prep(c, SQL_TENANT_SHARE, &st)) < 0)
+            return rc;
+        db_bind_text(st, 1, x->tenant_id);
+        if ((rc = db_step_one(st)) <= 0)
+            return rc < 0 ? rc : SW_E_NOTFOUND;
+        db_reset(st);
+        for (int i = 0; i < SLA_SEV_COUNT; i++) {
+            const struct sla_cal *cal;
+            if (!*val[i] || !strcmp(val[i], SW_CAL_24X7))
+                continue;
+            rc = store_calendar_in(c, NULL, x->tenant_id, val[i], &cal);
+            if (rc < 0)
+                return rc == SW_E_NOTFOUND ? SW_E_INVAL : rc;
+        }
+    }
+    return store_policy_calendars_put_in(c, x->tenant_id, x->project_id, "finding", set, val,
+                                         x->now);
+}
+
 static int policy_tx(struct db_conn *c, void *ud)
 {
     struct policy_ctx *x = ud;
@@ -595,7 +673,7 @@ static int policy_tx(struct db_conn *c, void *ud)
             db_bind_text(st, 1, x->tenant_id);
             db_bind_text(st, 2, x->project_id);
         }
-        if ((rc = db_exec(st)) < 0)
+        if ((rc = db_exec(st)) < 0 || (rc = calendars_write(c, x)) < 0)
             goto cleanup;
         /* the new version of the scope, with the change (history.c) */
         if ((rc = store_history_record_in(c, SW_HISTORY_FINDING_POLICY, x->tenant_id,
@@ -657,4 +735,40 @@ int findings_recalculate(struct store *base, const char *tenant_id, const char *
     struct policy_ctx x = {.tenant_id = tenant_id, .project_id = project_id,
                            .recalc_only = true, .now = now, .actor = actor};
     return policy_run(base, &x, updated);
+}
+
+int findings_recalc_calendar_in(struct db_conn *c, const char *tenant_id, const char *cal_id,
+                                const struct sla_cal *old_cal, int64_t now, int64_t *count)
+{
+    struct grp {
+        char project[SW_ID_MAX + 1];
+        enum sla_sev sev;
+        sla_ms target_ms;
+    } *v = NULL;
+    size_t n = 0, cap = 0;
+    const struct sla_cal *cal = NULL;
+    struct db_stmt *st;
+    *count = 0;
+    int rc = store_calendar_in(c, NULL, tenant_id, cal_id, &cal);
+    if (rc < 0 || (rc = db_prep(c, SQL_CAL_GROUPS, &st)) < 0)
+        return rc;
+    db_bind_text(st, 1, tenant_id);
+    db_bind_text(st, 2, cal_id);
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            v = xrealloc(v, cap * sizeof(*v));
+        }
+        db_col_copy(st, 0, v[n].project, sizeof(v[n].project));
+        if (sla_sev_parse(SLA_FINDING, db_col_text(st, 1), &v[n].sev) < 0)
+            continue;
+        v[n].target_ms = db_col_int64(st, 2) * SLA_MS_PER_HOUR;
+        n++;
+    }
+    db_reset(st);
+    for (size_t i = 0; i < n && rc >= 0; i++)
+        rc = findings_rearm_calendar_in(c, tenant_id, v[i].project, v[i].sev, old_cal,
+                                        v[i].target_ms, cal, v[i].target_ms, now, count);
+    free(v);
+    return rc < 0 ? rc : 0;
 }

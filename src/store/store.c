@@ -227,6 +227,7 @@ void store_sql_close(struct store *base)
         return;
     store_alert_writer_free(s->alert_writer);   /* drains its queue first */
     db_close(s->db);                            /* stops the listener */
+    store_cal_cache_free(s->cals);
     pthread_mutex_destroy(&s->tenants.mu);
     free(s->tenants.all);
     pthread_mutex_destroy(&s->tokens.mu);
@@ -236,6 +237,7 @@ void store_sql_close(struct store *base)
 int store_sql_open(const char *url, struct store **out, char *err, size_t errlen)
 {
     struct sql_store *s = xcalloc(1, sizeof(*s));
+    s->cals = store_cal_cache_new();
     pthread_mutex_init(&s->tenants.mu, NULL);
     pthread_mutex_init(&s->tokens.mu, NULL);
     int rc = db_open(url, &s->db, err, errlen);
@@ -253,6 +255,7 @@ int store_sql_open(const char *url, struct store **out, char *err, size_t errlen
         goto fail;
     }
     db_subscribe(s->db, on_signal, s);
+    db_set_owner(s->db, s);
     /* before the first request: other nodes' invalidation barriers wait
      * for this one from now on */
     if ((rc = db_node_register(s->db)) < 0) {
@@ -268,12 +271,14 @@ int store_sql_open(const char *url, struct store **out, char *err, size_t errlen
     s->base.escalation = &sql_escalation_ops;
     s->base.analytics = &sql_analytics_ops;
     s->base.proof = &sql_proof_ops;
+    s->base.calendars = &sql_calendar_ops;
     s->base.integrations = &sql_integration_ops;
     s->alert_writer = store_alert_writer_new(s);
     *out = &s->base;
     return 0;
 fail:
     db_close(s->db);
+    store_cal_cache_free(s->cals);
     pthread_mutex_destroy(&s->tenants.mu);
     pthread_mutex_destroy(&s->tokens.mu);
     free(s);

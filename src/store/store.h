@@ -125,6 +125,7 @@ struct store_notify_ops;       /* store_notify.h */
 struct store_analytics_ops;    /* store_analytics.h */
 struct store_escalation_ops;   /* store_escalation.h */
 struct store_proof_ops;        /* store_proof.h */
+struct store_calendar_ops;     /* store_calendars.h */
 struct store_integration_ops;  /* store_integrations.h */
 
 struct store {
@@ -138,6 +139,7 @@ struct store {
     const struct store_analytics_ops *analytics;
     const struct store_escalation_ops *escalation;
     const struct store_proof_ops *proof;
+    const struct store_calendar_ops *calendars;
     const struct store_integration_ops *integrations;
     /* Set by the server: called after a commit that gave an item an instant
      * to look at (a next warning, breach or escalation), so the scheduler

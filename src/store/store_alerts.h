@@ -42,6 +42,10 @@ struct sw_alert {
     char title[SW_ALERT_TITLE_MAX + 1];
     char source[SW_SOURCE_MAX + 1];
     struct sla_alert a;
+    /* The calendar each clock counts on ("" = around the clock; a.ack.cal
+     * and a.resolve.cal are their compiled forms, valid for the request). */
+    char ack_cal[SW_ID_MAX + 1];
+    char res_cal[SW_ID_MAX + 1];
     int escalation_level;               /* 0 = not escalated */
     int64_t next_check_at;              /* SLA_NEVER = nothing to check */
     int64_t updated_at;
@@ -130,6 +134,20 @@ struct sw_alert_policy {
     char template_name[SW_TEMPLATE_MAX + 1];   /* "" = none */
     bool has_project, has_tenant, has_global;
     struct sla_alert_layer project, tenant, tmpl, global;
+    /* Calendars per severity: what the project's and the tenant's
+     * definitions say ("" = nothing, "24x7", or a calendar id), and the
+     * effective one (the project's if it says one, else the tenant's; ""
+     * = around the clock). */
+    char cal_project[SLA_SEV_COUNT][SW_ID_MAX + 1];
+    char cal_tenant[SLA_SEV_COUNT][SW_ID_MAX + 1];
+    char cal[SLA_SEV_COUNT][SW_ID_MAX + 1];
+};
+
+/* Calendars an SLA definition sets: for each severity with set[sev], the
+ * calendar id, or "" (null: around the clock). */
+struct sw_alert_calendars {
+    bool set[SLA_SEV_COUNT];
+    char id[SLA_SEV_COUNT][SW_ID_MAX + 1];
 };
 
 /* The core's view of a policy; pointers into p. */
@@ -178,6 +196,11 @@ struct sw_definition_change {
     const struct sla_definition *d;     /* may be NULL */
     struct sw_rate_patch penalty;       /* resolve (MTTR) penalty: the per-tenant rate override */
     struct sw_rate_patch ack_penalty;   /* optional MTTA penalty */
+    /* NULL, or each severity's calendar (set[sev]: "" or "24x7" = around
+     * the clock); a calendar the tenant lacks: SW_E_INVAL, and *bad_sev
+     * (when given) names its severity (else -1) */
+    const struct sw_alert_calendars *cals;
+    int *bad_sev;
     /* non-NULL: a dry run (store_proof.h): computes what the change would
      * do into *dry_run, stores nothing, notifies nothing */
     struct sw_dry_run *dry_run;
@@ -220,8 +243,10 @@ struct store_alert_ops {
     /* Merges the fields of d that are > 0 into the tenant's (or the
      * project's) layer, keeping the others (0), clearing those that are
      * SW_DEFINITION_CLEAR back to inherited (the template's value), and
-     * recalculates the tenant's open alerts.  Values must be in
-     * sla_definition_fields' ranges. */
+     * recalculates the tenant's open alerts; sets the calendars cals names
+     * (NULL: none).  Values must be in sla_definition_fields' ranges; a
+     * calendar the tenant does not have: SW_E_INVAL with *bad_sev (may be
+     * NULL) its severity. */
     int (*definition_merge)(struct store *s, const char *tenant_id, const char *project_id,
                             const struct sla_definition *d, int64_t now, const char *actor,
                             int64_t *recalculated);

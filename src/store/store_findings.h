@@ -52,6 +52,9 @@ struct sw_finding {
     uint8_t warn[SLA_THRESHOLDS_MAX];
     size_t nwarn;
     uint32_t contacts_fired;            /* escalation contacts engaged: bit (level - 1) */
+    /* The business-hours calendar its clock counts on ("" = around the
+     * clock; f.clock.cal is its compiled form, valid for the request). */
+    char cal[SW_ID_MAX + 1];
     int64_t next_check_at;              /* next warning or breach; SLA_NEVER = none */
     int64_t ingested_at;                /* when slawatch first saw it */
     int64_t updated_at;
@@ -108,6 +111,9 @@ struct sw_finding_policy {
     int32_t hours[SLA_SEV_COUNT];       /* as written; 0 = inherit too */
     size_t ncontacts;                   /* 0 = none, inherit */
     struct sw_contact contacts[SLA_CONTACTS_MAX];  /* by level */
+    /* Calendars per severity: "" = null (inherit), "24x7" (around the
+     * clock), or a calendar id of the tenant (not at the global level). */
+    char calendars[SLA_SEV_COUNT][SW_ID_MAX + 1];
     int64_t updated_at;
     char updated_by[SW_NAME_MAX + 32];
 };
@@ -237,7 +243,9 @@ struct store_finding_ops {
                         struct sw_policy_chain *out);
     /* Replaces a scope's override and recalculates the scope (not for the
      * global level) in the same transaction; *recalculated per the count
-     * semantics above.  SW_E_NOTFOUND for an unknown tenant/project. */
+     * semantics above.  SW_E_NOTFOUND for an unknown tenant/project;
+     * SW_E_INVAL when p->calendars names a calendar the tenant does not
+     * have (or any calendar at the global level). */
     int (*policy_put)(struct store *s, const struct sw_finding_policy *p, int64_t now,
                       const char *actor, int64_t *recalculated);
     /* What policy_put would do (store_proof.h's struct sw_dry_run), in a

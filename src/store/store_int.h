@@ -70,11 +70,14 @@ struct token_cache {
     } slot[TOKEN_CACHE_SLOTS];
 };
 
+struct cal_cache;              /* calendars.c */
+
 struct sql_store {
     struct store base;          /* first: (struct store *) is a sql_store */
     struct db *db;
     struct tenant_cache tenants;
     struct token_cache tokens;
+    struct cal_cache *cals;     /* compiled calendars by (tenant, id, version) */
     /* Caches may be trusted: false while other nodes' invalidations may be
      * lost (db_signals_lossy). */
     struct alert_writer *alert_writer;      /* alerts.c: group commit */
@@ -220,6 +223,60 @@ int store_rollup_change_in(struct db_conn *c, const struct sw_alert *before,
 struct alert_writer *store_alert_writer_new(struct sql_store *s);
 void store_alert_writer_free(struct alert_writer *w);
 
+/* ---- calendars (calendars.c) -------------------------------------------------- */
+
+struct sla_cal;
+
+/* The calendars one transaction has looked up, so a loop over items asks
+ * the database once per calendar.  Zero it at the start of every attempt
+ * of a db_tx function (a retried attempt must look again). */
+#define CAL_MEMO_SLOTS 8
+struct cal_memo {
+    size_t n, next;
+    struct {
+        char tenant_id[SW_ID_MAX + 1];
+        char id[SW_ID_MAX + 1];
+        const struct sla_cal *cal;
+    } e[CAL_MEMO_SLOTS];
+};
+
+/* The compiled calendar (tenant_id, id) as this transaction sees it (its
+ * version read now, the compiled form from the node's cache): 0 and *out,
+ * SW_E_NOTFOUND, or SW_E_*.  memo may be NULL.  id "" or "24x7": 0 and
+ * *out = NULL (around the clock). */
+int store_calendar_in(struct db_conn *c, struct cal_memo *memo, const char *tenant_id,
+                      const char *id, const struct sla_cal **out);
+struct cal_cache *store_cal_cache_new(void);
+void store_cal_cache_free(struct cal_cache *cc);
+
+/* What a scope's policy says per severity (index enum sla_sev): a calendar
+ * id, "24x7", or "" for nothing (null: inherit).  kind "alert" | "finding". */
+int store_policy_calendars_in(struct db_conn *c, const char *tenant_id, const char *project_id,
+                              const char *kind, char out[][SW_ID_MAX + 1]);
+/* Replaces the scope's entries for the severities whose set[sev] is true
+ * (value "" deletes: null). */
+int store_policy_calendars_put_in(struct db_conn *c, const char *tenant_id,
+                                  const char *project_id, const char *kind,
+                                  const bool *set, char val[][SW_ID_MAX + 1], int64_t now);
+
+/* Closed pauses of a clock ("ack" | "resolve"; findings: "resolve"): one
+ * row per pause, written when the pause closes. */
+int store_clock_pause_add_in(struct db_conn *c, const char *tenant_id, const char *kind,
+                             const char *item_id, const char *clock, int64_t from, int64_t to);
+/* Up to cap of them, oldest first, into out[i] = {from, to}; *n = how many
+ * (SW_E_TOOBIG beyond cap). */
+#define CLOCK_PAUSES_MAX 512
+int store_clock_pauses_in(struct db_conn *c, const char *tenant_id, const char *kind,
+                          const char *item_id, const char *clock, int64_t (*out)[2], size_t cap,
+                          size_t *n);
+
+/* alerts_policy.c, findings_policy.c: the live items on calendar id of the
+ * tenant, recalculated after it changed (in the caller's transaction). */
+int alert_recalc_calendar_in(struct db_conn *c, const char *tenant_id, const char *cal_id,
+                             int64_t now, const char *actor, int64_t *count);
+int findings_recalc_calendar_in(struct db_conn *c, const char *tenant_id, const char *cal_id,
+                                const struct sla_cal *old_cal, int64_t now, int64_t *count);
+
 /* ---- each subject's ops table ------------------------------------------------ */
 
 extern const struct store_ops sql_store_ops;                   /* tenants.c */
@@ -231,6 +288,7 @@ extern const struct store_alert_ops sql_alert_ops;             /* alerts*.c */
 extern const struct store_escalation_ops sql_escalation_ops;   /* alerts_due.c, escalation.c */
 extern const struct store_analytics_ops sql_analytics_ops;     /* analytics.c, rollups.c */
 extern const struct store_proof_ops sql_proof_ops;             /* chain_verify.c, ... */
+extern const struct store_calendar_ops sql_calendar_ops;       /* calendars.c */
 extern const struct store_integration_ops sql_integration_ops; /* integrations.c */
 
 #endif

@@ -306,6 +306,11 @@ export function mount(root, ctx) {
       if (!alive) return;
       row.created_at = t.created_at;
       row.target_min = row.clock === 'ack' ? t.ack_target_minutes : t.resolve_target_minutes;
+      if (row.clock === 'ack' ? t.ack_calendar : t.resolve_calendar) {
+        // business time is the server's to count: take its figures
+        loadBreaches();
+        return;
+      }
       const stop = row.clock === 'ack' ? t.acknowledged_at : t.resolved_at;
       const end = stop ? Date.parse(stop) : Date.now();
       row.elapsed_min = Math.max(0, (end - Date.parse(t.created_at)) / 60000 - (t.paused_seconds || 0) / 60);
@@ -347,10 +352,24 @@ export function mount(root, ctx) {
         h('input', { id: `f-${name}`, name, type: 'number', inputmode: 'numeric', min: lo, max: hi, step: 1, value: d[name] ?? '', disabled: !canSave, 'aria-describedby': `err-${name}` }),
         h('div', { class: 'field-error', id: `err-${name}`, dataset: { fieldError: name }, hidden: true }));
     };
+    // the calendar both clocks of a severity count on ('' = around the clock)
+    const calSelect = (s) => {
+      const cur = (d.calendars && d.calendars[s]) || '';
+      const name = `calendars.${s}`;
+      const sel = h('select', { id: `f-cal-${s}`, name, dataset: { cal: s }, disabled: !canSave },
+        h('option', { value: '', text: 'Around the clock' }),
+        (st.calendars || []).map((c) => h('option', { value: c.id, text: `${c.name || c.id} (business hours)` })));
+      if (cur && !(st.calendars || []).some((c) => c.id === cur)) sel.appendChild(h('option', { value: cur, text: cur }));
+      sel.value = cur;
+      const src = d.calendar_sources && d.calendar_sources[s];
+      return h('div', { class: 'field' },
+        h('label', { for: `f-cal-${s}` }, h('span', { text: 'Calendar' }), src && src !== 'builtin' ? h('span', { class: 'src', text: src }) : null),
+        sel, h('div', { class: 'field-error', dataset: { fieldError: name }, hidden: true }));
+    };
     const msg = h('span', { class: 'save-msg', id: 'save-msg', role: 'status' });
     const saveBtn = h('button', { class: 'btn btn-primary', type: 'submit', id: 'config-save', disabled: !canSave }, 'Save Configuration');
     const form = h('form', { id: 'config-form', novalidate: true },
-      h('div', { class: 'config-grid' }, SEVERITIES.map((s) => h('div', { class: 'config-col' }, sevChip(s), DEF_FIELDS[s].map(input)))),
+      h('div', { class: 'config-grid' }, SEVERITIES.map((s) => h('div', { class: 'config-col' }, sevChip(s), DEF_FIELDS[s].map(input), calSelect(s)))),
       h('div', { class: 'config-foot' },
         input(THRESHOLD),
         saveBtn, msg,
@@ -369,7 +388,11 @@ export function mount(root, ctx) {
   async function loadDefinition() {
     st.defErr = null;
     try {
-      st.definition = await api.get('/api/v1/sla/definition', T);
+      const [def, cals] = await Promise.all([
+        api.get('/api/v1/sla/definition', T),
+        api.get(`/api/v1/tenants/${api.enc(tenant)}/calendars`).catch(() => null)]);
+      st.definition = def;
+      st.calendars = cals ? asList(cals) : [];
     } catch (e) {
       st.defErr = e;
     }
@@ -390,6 +413,11 @@ export function mount(root, ctx) {
       const raw = el.value.trim();
       const v = raw === '' ? NaN : Number(raw);
       if (raw === '' || v !== d[el.name]) body[el.name] = raw === '' || !Number.isFinite(v) ? raw : v;
+    }
+    for (const el of form.querySelectorAll('select[data-cal]')) {
+      const s = el.dataset.cal;
+      const was = (d.calendars && d.calendars[s]) || '';
+      if (el.value !== was) (body.calendars ||= {})[s] = el.value || null;
     }
     clear(msg);
     if (!Object.keys(body).length) {

@@ -2,7 +2,8 @@
 // name a person of the tenant, picked with their contact points in view),
 // the escalation audit trail, notification channels and their history, the
 // SLA templates (apply one to the tenant), and the signed-in user's own
-// contact points (where escalations naming them reach them).
+// contact points (where escalations naming them reach them), and the
+// business-hours calendars (calendars.js).
 //
 // Applying a template replaces the tenant's own edits of the SLA
 // definition (the API's apply-template semantics).  Before it does, the
@@ -10,6 +11,7 @@
 // (keep_overrides) or let the tier's values replace them; a tenant with no
 // edits is asked once, plainly.
 import * as api from './api.js';
+import { mountCalendars } from './calendars.js';
 import {
   h, icon, replace, sevChip, fmtDateTime, fmtMin, errorState, loadingState, asList, toast, showResult,
   errorText, SEVERITIES,
@@ -41,6 +43,7 @@ export function mount(root, ctx) {
   const notifyEl = h('div', { id: 'notifications', class: 'panel panel-pad' });
   const historyEl = h('div', { id: 'notification-history', class: 'panel' });
   const templatesEl = h('div', { id: 'templates', class: 'panel panel-pad' });
+  const calendarsEl = h('div', { id: 'calendars', class: 'panel panel-pad' });
 
   replace(root,
     h('div', { class: 'page-header' },
@@ -53,6 +56,7 @@ export function mount(root, ctx) {
     h('div', { class: 'settings-grid' },
       h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Recent escalations' })), escEventsEl),
       h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Notification history' })), historyEl)),
+    h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'Business-hours calendars' }), h('span', { class: 'hint', text: 'clocks on a calendar count business time only' })), calendarsEl),
     me ? h('section', { class: 'section' }, h('div', { class: 'section-head' }, h('h2', { text: 'My contact points' }), h('span', { class: 'hint', text: 'where escalations that name you reach you' })), meEl) : null);
 
   // ---- templates -------------------------------------------------------------------------
@@ -401,5 +405,6 @@ export function mount(root, ctx) {
   loadEscEvents();
   loadNotify();
   loadHistory();
-  return () => { alive = false; };
+  const stopCalendars = mountCalendars(calendarsEl, ctx);
+  return () => { alive = false; stopCalendars(); };
 }

@@ -283,6 +283,44 @@ test('findings, reports and settings views load', async () => {
   await page.locator('#scorecard .score-card').first().waitFor();
 });
 
+test('a calendar is edited in settings and chosen in the SLA configuration', async () => {
+  await page.click('#nav a[data-view="settings"]');
+  await page.locator('#calendar-new').waitFor();
+  await page.click('#calendar-new');
+  await page.locator('#calendar-form').waitFor();
+  await page.fill('#calendar-form input[name="calendar_id"]', 'office');
+  await page.fill('#calendar-form input[name="name"]', 'Office');
+  await page.fill('#calendar-form input[name="timezone"]', 'Europe/Berlin');
+  await page.fill('#calendar-form input[name="hours.tue"]', '09:00-12:00, 13:00-25:00');
+  expectedErrors.push(/status of 422 .*\/calendars\/office\)$/);
+  await page.click('#calendar-form button[type="submit"]');
+  const fe = page.locator('#calendar-form [data-field-error="hours.tue"]');
+  await fe.waitFor({ state: 'visible' });
+  await page.fill('#calendar-form input[name="hours.tue"]', '09:00-12:00, 13:00-18:00');
+  await page.fill('#calendar-form textarea[name="holidays"]', '12-25, 2026-12-28');
+  await page.click('#calendar-form button[type="submit"]');
+  await page.locator('#calendars [data-calendar="office"]').waitFor();
+  const cal = await apiCall('GET', '/api/v1/tenants/acme-bank/calendars/office');
+  assert.equal(cal.status, 200);
+  assert.deepEqual(cal.json.hours.tue, [['09:00', '12:00'], ['13:00', '18:00']]);
+  assert.deepEqual(cal.json.holidays, ['12-25', '2026-12-28']);
+  await shot('09-calendars');
+  // the definition form offers it per severity
+  await page.click('#nav a[data-view="dashboard"]');
+  await page.click('#config-toggle');
+  await page.locator('#f-cal-low').waitFor();
+  await page.selectOption('#f-cal-low', 'office');
+  await page.click('#config-save');
+  await page.locator('#save-msg.ok').waitFor();
+  const def = await apiCall('GET', '/api/v1/sla/definition?tenant_id=acme-bank');
+  assert.equal(def.json.calendars.low, 'office');
+  await page.selectOption('#f-cal-low', '');
+  await page.click('#config-save');
+  await page.locator('#save-msg.ok').waitFor();
+  await page.click('#config-toggle');
+  assert.equal((await apiCall('DELETE', '/api/v1/tenants/acme-bank/calendars/office')).status, 204);
+});
+
 test('escalation settings pick a person with their contact points; a user sets their own, at 390 px too', async () => {
   // two people of acme-bank; alice has a Slack member id and a phone, bob none
   for (const [id, role] of [['alice', 'manager'], ['bob', 'analyst']]) {

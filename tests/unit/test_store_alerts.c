@@ -511,8 +511,8 @@ static void test_policy_recalc(void **state)
     assert_int_equal(n, 0);
     /* a project layer: only that project's alerts */
     d = (struct sla_definition){.critical_mtta_minutes = 10, .notification_threshold_pct = 50};
-    assert_int_equal(store_alert_definition_merge(t->s, "P", "web", &d, T0 + 2 * MIN, "admin",
-                                                  &n), 0);
+    assert_int_equal(store_alert_definition_merge(t->s, "P", "web", &d, T0 + 2 * MIN,
+                                                  "admin", &n), 0);
     assert_int_equal(n, 2);         /* p-4 (target), p-2 (threshold) */
     assert_int_equal(store_alert_get(t->s, "P", "p-4", &got), 0);
     assert_int_equal(got.a.targets.ack_min, 10);
