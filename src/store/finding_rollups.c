@@ -23,8 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/calendar.h"
 #include "store/findings_int.h"
 #include "store/rollups_int.h"
+#include "store/store_calendars.h"
 #include "store/store_analytics.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -389,7 +391,8 @@ int sql_finding_rollup_scan(struct store *base, const char *tenant_id, const cha
 /* The groups with live findings, and each group's target (built-in when
  * the group has no target rows yet). */
 static const char SQL_GROUPS[] =
-    "SELECT c.project_id, c.severity, c.open, c.paused, COALESCE(t.hours, 0) "
+    "SELECT c.project_id, c.severity, c.open, c.paused, COALESCE(t.hours, 0), "
+    "COALESCE(t.calendar, '') "
     "FROM finding_counts c LEFT JOIN finding_targets t ON t.tenant_id = c.tenant_id "
     "AND t.project_id = c.project_id AND t.severity = c.severity "
     "WHERE c.tenant_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR c.project_id = ?2) "
@@ -398,6 +401,32 @@ static const char SQL_DUE_LIST[] =
     "SELECT id, clock_base FROM findings {INDEXED_BY findings_open_base} "
     "WHERE tenant_id = ?1 AND project_id = ?2 AND severity = ?3 AND state = 'open' "
     "AND clock_base >= ?4 AND clock_base <= ?5 ORDER BY clock_base, id LIMIT ?6";
+/* a calendar group's open findings based in (?4, ?5] */
+static const char SQL_BASE_RANGE[] =
+    "SELECT count(*) FROM findings {INDEXED_BY findings_open_base} "
+    "WHERE tenant_id = ?1 AND project_id = ?2 AND severity = ?3 AND state = 'open' "
+    "AND clock_base > ?4 AND clock_base <= ?5";
+
+/* A group's calendar as the core's (NULL: around the clock, or a calendar
+ * gone since: wall time). */
+static int group_cal(struct db_conn *c, struct cal_memo *memo, const char *tenant_id,
+                     const struct sw_finding_group_numbers *g, const struct sla_cal **out)
+{
+    *out = NULL;
+    if (!g->calendar[0] || !strcmp(g->calendar, SW_CAL_24X7))
+        return 0;
+    int rc = store_calendar_in(c, memo, tenant_id, g->calendar, out);
+    return rc == SW_E_NOTFOUND ? 0 : rc;
+}
+
+/* On calendar cal, a finding based at B with target t is past its deadline
+ * at `at` (due(B) < at) exactly when its business time to `at` exceeds t:
+ * B <= back(at, t + 1).  Monotone in B, so a group's overdue and due-soon
+ * findings are again two ranges of clock_base. */
+static sla_ms cal_cutoff(const struct sla_cal *cal, sla_ms at, sla_ms target_ms)
+{
+    return sla_cal_back(cal, at, target_ms + 1);
+}
 
 struct groups {
     struct sw_finding_group_numbers *v;
@@ -426,6 +455,7 @@ static int load_groups(struct db_conn *c, const char *tenant_id, const char *pro
         x->open = db_col_int64(st, 2);
         x->paused = db_col_int64(st, 3);
         x->hours = (int32_t)db_col_int64(st, 4);
+        db_col_copy(st, 5, x->calendar, sizeof(x->calendar));
         if (x->hours <= 0)
             x->hours = sla_finding_builtin()->hours[x->sev];
         g->n++;
@@ -455,8 +485,9 @@ static const char SQL_LIVE[] =
     "SELECT g.project_id, g.severity, g.open, g.paused, g.hours, "
     "(" OPEN_OF_GROUP "AND f.clock_base < ?3 - g.hours * 3600000), "
     "(" OPEN_OF_GROUP "AND f.clock_base >= ?3 - g.hours * 3600000 "
-    "AND f.clock_base <= ?3 + ?4 - g.hours * 3600000) "
-    "FROM (SELECT c.project_id, c.severity, c.open, c.paused, " GROUP_HOURS " AS hours "
+    "AND f.clock_base <= ?3 + ?4 - g.hours * 3600000), g.calendar "
+    "FROM (SELECT c.project_id, c.severity, c.open, c.paused, " GROUP_HOURS " AS hours, "
+    "COALESCE(t.calendar, '') AS calendar "
     "FROM finding_counts c LEFT JOIN finding_targets t ON t.tenant_id = c.tenant_id "
     "AND t.project_id = c.project_id AND t.severity = c.severity "
     "WHERE c.tenant_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR c.project_id = ?2)) g "
@@ -492,10 +523,41 @@ static int live_tx(struct db_conn *c, void *ud)
         y->hours = (int32_t)db_col_int64(st, 4);
         y->overdue = db_col_int64(st, 5);
         y->due_soon = db_col_int64(st, 6);
+        db_col_copy(st, 7, y->calendar, sizeof(y->calendar));
         g->n++;
     }
     db_reset(st);
-    return rc < 0 ? rc : 0;
+    if (rc < 0)
+        return rc;
+    /* groups on a calendar: the statement counted wall time; their two
+     * ranges again, with cutoffs in business time */
+    struct cal_memo memo = {0};
+    for (size_t i = 0; i < x->g.n; i++) {
+        struct sw_finding_group_numbers *y = &x->g.v[i];
+        const struct sla_cal *cal;
+        if ((rc = group_cal(c, &memo, x->tenant_id, y, &cal)) < 0)
+            return rc;
+        if (!cal || y->open == 0)
+            continue;
+        sla_ms t = (sla_ms)y->hours * SLA_MS_PER_HOUR;
+        sla_ms past = cal_cutoff(cal, x->now, t), soon = cal_cutoff(cal, x->now + x->soon_ms + 1, t);
+        int64_t *out[2] = {&y->overdue, &y->due_soon};
+        const sla_ms lo[2] = {INT64_MIN, past}, hi[2] = {past, soon};
+        for (int k = 0; k < 2; k++) {
+            if ((rc = db_prep(c, SQL_BASE_RANGE, &st)) < 0)
+                return rc;
+            db_bind_text(st, 1, x->tenant_id);
+            db_bind_text(st, 2, y->project_id);
+            db_bind_text(st, 3, sla_sev_name(y->sev));
+            db_bind_int64(st, 4, lo[k]);
+            db_bind_int64(st, 5, hi[k]);
+            if ((rc = db_step_one(st)) <= 0)
+                return rc < 0 ? rc : SW_E_STORE;
+            *out[k] = db_col_int64(st, 0);
+            db_reset(st);
+        }
+    }
+    return 0;
 }
 
 int findings_live_numbers(struct store *base, const char *tenant_id, const char *project_id,
@@ -535,19 +597,27 @@ static int up_tx(struct db_conn *c, void *ud)
     x->g.n = 0;
     x->n = 0;
     int rc = load_groups(c, x->tenant_id, x->project_id, &x->g);
+    struct cal_memo memo = {0};
     for (size_t i = 0; i < x->g.n && rc == 0; i++) {
         const struct sw_finding_group_numbers *g = &x->g.v[i];
         if (g->open == 0)
             continue;
         int64_t t = (int64_t)g->hours * SLA_MS_PER_HOUR;
+        const struct sla_cal *cal;
+        if ((rc = group_cal(c, &memo, x->tenant_id, g, &cal)) < 0)
+            break;
+        /* deadlines in [now, until]: bases in [now - t, until - t], or on
+         * a calendar (cal_cutoff(now), cal_cutoff(until + 1)] */
+        int64_t lo = cal ? cal_cutoff(cal, x->now, t) + 1 : x->now - t;
+        int64_t hi = cal ? cal_cutoff(cal, x->until + 1, t) : x->until - t;
         struct db_stmt *st;
         if ((rc = db_prep(c, SQL_DUE_LIST, &st)) < 0)
             break;
         db_bind_text(st, 1, x->tenant_id);
         db_bind_text(st, 2, g->project_id);
         db_bind_text(st, 3, sla_sev_name(g->sev));
-        db_bind_int64(st, 4, x->now - t);
-        db_bind_int64(st, 5, x->until - t);
+        db_bind_int64(st, 4, lo);
+        db_bind_int64(st, 5, hi);
         db_bind_int64(st, 6, x->limit);
         while ((rc = db_step(st)) == DB_ROW) {
             if (x->n == x->cap)
@@ -556,7 +626,7 @@ static int up_tx(struct db_conn *c, void *ud)
             db_col_copy(st, 0, d->id, sizeof(d->id));
             snprintf(d->project_id, sizeof(d->project_id), "%s", g->project_id);
             d->sev = g->sev;
-            d->deadline = db_col_int64(st, 1) + t;
+            d->deadline = cal ? sla_cal_due(cal, db_col_int64(st, 1), t) : db_col_int64(st, 1) + t;
         }
         db_reset(st);
         rc = rc < 0 ? rc : 0;

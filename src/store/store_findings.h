@@ -179,6 +179,7 @@ struct sw_finding_group_numbers {
     char project_id[SW_ID_MAX + 1];
     enum sla_sev sev;
     int32_t hours;                      /* the group's target */
+    char calendar[SW_ID_MAX + 1];       /* its business-hours calendar; "" = around the clock */
     int64_t open, paused;
     int64_t overdue;                    /* open, past their deadline */
     int64_t due_soon;                   /* open, deadline in [now, now + soon] */

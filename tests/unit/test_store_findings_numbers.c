@@ -11,6 +11,7 @@
 #include <pthread.h>
 
 /* the two subjects' headers each name their own title limit */
+#include "store/store_calendars.h"
 #include "store/store_findings.h"
 #undef SW_TITLE_MAX
 #include "analytics_fixture.h"
@@ -455,6 +456,74 @@ static void test_two_nodes_same_group(void **state)
     store_close(b);
 }
 
+/* A group on a business-hours calendar: overdue, due soon and upcoming
+ * deadlines in business time (Monday to Friday 09:00-17:00 UTC, critical
+ * 16 business hours), not wall time. */
+static void test_calendar_numbers(void **state)
+{
+    struct storetest *t = *state;
+    struct store *s = t->s;
+    tenant_mk(s, "b", "UTC");
+    struct sw_calendar c;
+    memset(&c, 0, sizeof(c));
+    snprintf(c.tenant_id, sizeof(c.tenant_id), "b");
+    snprintf(c.id, sizeof(c.id), "office");
+    snprintf(c.name, sizeof(c.name), "Office");
+    snprintf(c.timezone, sizeof(c.timezone), "UTC");
+    for (int d = 0; d < 5; d++) {
+        c.iv[d][0] = (struct sla_cal_interval){9 * 3600, 17 * 3600};
+        c.niv[d] = 1;
+    }
+    struct sla_cal_error err = {0};
+    bool created;
+    int64_t n;
+    assert_int_equal(store_calendar_put(s, &c, T0, "admin", &created, &n, &err), 0);
+    struct sw_finding_policy p;
+    memset(&p, 0, sizeof(p));
+    snprintf(p.tenant_id, sizeof(p.tenant_id), "b");
+    p.hours_set[SLA_SEV_CRITICAL] = true;
+    p.hours[SLA_SEV_CRITICAL] = 16;
+    snprintf(p.calendars[SLA_SEV_CRITICAL], sizeof(p.calendars[0]), "office");
+    assert_int_equal(store_finding_policy_put(s, &p, T0, "admin", &n), 0);
+    /* T0 is Thursday 2026-01-01.  k1 from Thursday 09:00 uses its 16 hours
+     * up at Friday's close: due at Monday's opening; k2 from Thursday
+     * 13:00: Monday 13:00.  Around the clock they were due on Friday. */
+    finding_mk(s, "b", "k1", NULL, SLA_SEV_CRITICAL, T0 + 9 * H);
+    finding_mk(s, "b", "k2", NULL, SLA_SEV_CRITICAL, T0 + 13 * H);
+    const int64_t mon = T0 + 4 * D;
+    struct groups g;
+    live(s, "b", NULL, T0 + 60 * H, &g);                /* Saturday noon */
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.g[0].calendar, "office");
+    assert_int_equal(g.g[0].overdue, 0);
+    assert_int_equal(g.g[0].due_soon, 2);
+    live(s, "b", NULL, mon + 9 * H, &g);                /* k1's deadline itself */
+    assert_int_equal(g.g[0].overdue, 0);
+    assert_int_equal(g.g[0].due_soon, 2);
+    live(s, "b", NULL, mon + 9 * H + 1, &g);
+    assert_int_equal(g.g[0].overdue, 1);
+    assert_int_equal(g.g[0].due_soon, 1);
+    live(s, "b", NULL, mon + 14 * H, &g);
+    assert_int_equal(g.g[0].overdue, 2);
+    assert_int_equal(g.g[0].due_soon, 0);
+    struct dues d = {0};
+    assert_int_equal(store_finding_upcoming(s, "b", NULL, T0 + 60 * H, mon + 12 * H, 10,
+                                            dues_cb, &d), 0);
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.d[0].id, "k1");
+    assert_int_equal(d.d[0].deadline, mon + 9 * H);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_finding_upcoming(s, "b", NULL, mon + 9 * H, mon + 13 * H, 10,
+                                            dues_cb, &d), 0);
+    assert_int_equal(d.n, 2);
+    assert_string_equal(d.d[1].id, "k2");
+    assert_int_equal(d.d[1].deadline, mon + 13 * H);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_finding_upcoming(s, "b", NULL, mon + 9 * H + 1, mon + 13 * H - 1, 10,
+                                            dues_cb, &d), 0);
+    assert_int_equal(d.n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_alert_volume_writer),
         cmocka_unit_test(test_faults_close),
         cmocka_unit_test(test_two_nodes_same_group),
+        cmocka_unit_test(test_calendar_numbers),
     };
     return storetest_run("store_findings_numbers", tests, sizeof(tests) / sizeof(tests[0]));
 }
