@@ -53,6 +53,7 @@ void api_forecast(struct req *r);
 void api_policy_history(struct req *r);
 void api_definition_history(struct req *r);
 void api_escalation_history(struct req *r);
+void api_calendar_history(struct req *r);
 
 /* api_findings.c, api_policy.c */
 void api_finding_create(struct req *r);

@@ -254,7 +254,8 @@ void api_calendar_delete(struct req *r)
     const char *id = path_calendar(r);
     if (!id)
         return;
-    int rc = store_calendar_delete(r->srv->store, r->tenant_id, id);
+    int rc = store_calendar_delete(r->srv->store, r->tenant_id, id, r->now,
+                                   r->who.actor);
     if (rc == SW_E_NOTFOUND)
         http_error(r, 404, "not_found", NULL, "calendar not found");
     else if (rc == SW_E_CONFLICT)

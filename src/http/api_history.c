@@ -6,10 +6,10 @@
  *   GET /sla/policy/companies/{t}/projects/{p}/history     a project's
  *   GET /sla/definition/history?tenant_id=[&project_id=]   the alert definition
  *   GET /sla/escalations/{t}/history[?severity=]           escalation chains
+ *   GET /tenants/{t}/calendars/{c}/history                 a business-hours calendar
  *
  * before/after are the scope's own settings as the store snapshots them
- * (null: nothing set at that scope, it inherits).  Calendars join with a
- * route of the same shape and their kind. */
+ * (null: nothing set at that scope, it inherits; a calendar: deleted). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +108,17 @@ void api_definition_history(struct req *r)
         }
     }
     answer(r, SW_HISTORY_DEFINITION, r->tenant_id, p ? p : "");
+}
+
+void api_calendar_history(struct req *r)
+{
+    const char *id = http_param(r, "calendar_id");
+    if (!id || !http_id_valid(id)) {
+        http_error(r, 404, "not_found", NULL, "calendar not found");
+        return;
+    }
+    /* a deleted calendar keeps its history: no existence check */
+    answer(r, SW_HISTORY_CALENDAR, r->tenant_id, id);
 }
 
 void api_escalation_history(struct req *r)

@@ -39,6 +39,7 @@ const struct route http_routes[] = {
     {"DELETE", "/api/v1/tenants/{tenant_id}/calendars/{calendar_id}", PERM_CONFIGURE, TENANT_PATH, 0, api_calendar_delete, "delete a calendar no policy names", "calendar.delete", api_calendar_get},
     {"GET", "/api/v1/tenants/{tenant_id}/calendars/{calendar_id}/due", PERM_READ, TENANT_PATH, 0, api_calendar_due, "the due instant of a target started at an instant"},
     {"GET", "/api/v1/tenants/{tenant_id}/calendars/{calendar_id}/elapsed", PERM_READ, TENANT_PATH, 0, api_calendar_elapsed, "business time between two instants"},
+    {"GET", "/api/v1/tenants/{tenant_id}/calendars/{calendar_id}/history", PERM_READ, TENANT_PATH, 0, api_calendar_history, "every version of a calendar: who, when, before, after"},
 
     /* findings and SLA policy (api_findings.c, api_policy.c) */
     {"POST", "/api/v1/findings", PERM_INGEST, TENANT_BODY, JSON, api_finding_create, "track a finding (idempotent)"},

@@ -24,6 +24,7 @@
 
 #include "store/store_calendars.h"
 #include "store/store_int.h"
+#include "store/store_proof.h"
 #include "util/log.h"
 #include "util/tzcal.h"
 #include "util/xalloc.h"
@@ -511,6 +512,10 @@ static int put_tx(struct db_conn *c, void *ud)
     }
     free(hs);
     free(ls);
+    /* the new version of the calendar, with the change (history.c) */
+    if (rc == 0)
+        rc = store_history_record_in(c, SW_HISTORY_CALENDAR, cal->tenant_id, cal->id, x->now,
+                                     x->actor, x->version == 1 ? "create" : "update");
     if (rc < 0 || x->version == 1)
         return rc;      /* a new calendar: nothing can be on it yet */
     int64_t na = 0, nf = 0;
@@ -590,6 +595,8 @@ static int cal_list(struct store *base, const char *tenant_id, store_calendar_cb
 
 struct del_ctx {
     const char *tenant_id, *id;
+    int64_t now;
+    const char *actor;
 };
 
 static int del_tx(struct db_conn *c, void *ud)
@@ -618,12 +625,16 @@ static int del_tx(struct db_conn *c, void *ud)
     db_bind_text(st, 2, x->id);
     if ((rc = db_exec(st)) < 0)
         return rc;
-    return db_changes(st) > 0 ? 0 : SW_E_NOTFOUND;
+    if (db_changes(st) == 0)
+        return SW_E_NOTFOUND;
+    return store_history_record_in(c, SW_HISTORY_CALENDAR, x->tenant_id, x->id, x->now,
+                                   x->actor, "delete");
 }
 
-static int cal_del(struct store *base, const char *tenant_id, const char *id)
+static int cal_del(struct store *base, const char *tenant_id, const char *id, int64_t now,
+                   const char *actor)
 {
-    struct del_ctx x = {tenant_id, id};
+    struct del_ctx x = {tenant_id, id, now, actor};
     return db_tx(sql_of(base)->db, DB_TX_WRITE, del_tx, &x);
 }
 

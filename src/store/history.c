@@ -78,6 +78,15 @@ static json_t *finding_policy_json(const struct sw_finding_policy *p)
                                            "user", p->contacts[i].user, "days_after_breach",
                                            p->contacts[i].days_after_breach));
     json_object_set_new(o, "escalation_contacts", p->ncontacts ? a : (json_decref(a), json_null()));
+    /* only when one is named: scopes without calendars snapshot as before */
+    json_t *cals = json_object();
+    for (int s = 0; s < SLA_SEV_COUNT; s++)
+        if (p->calendars[s][0])
+            json_object_set_new(cals, sla_sev_name((enum sla_sev)s), json_string(p->calendars[s]));
+    if (json_object_size(cals))
+        json_object_set_new(o, "calendars", cals);
+    else
+        json_decref(cals);
     return o;
 }
 
@@ -93,6 +102,30 @@ static int snap_finding_policy(struct db_conn *c, const char *tenant, const char
     return rc;
 }
 
+static const char SQL_CALENDAR_SNAP[] =
+    "SELECT name, timezone, hours, holidays FROM calendars WHERE tenant_id = ?1 AND id = ?2";
+
+/* A calendar as saved (hours and holidays as stored: the API's shape). */
+static int snap_calendar(struct db_conn *c, const char *tenant, const char *id, char **out)
+{
+    struct db_stmt *st;
+    int rc = db_prep(c, SQL_CALENDAR_SNAP, &st);
+    if (rc < 0)
+        return rc;
+    db_bind_text(st, 1, tenant);
+    db_bind_text(st, 2, id);
+    if ((rc = db_step_one(st)) <= 0)
+        return rc;      /* deleted: nothing */
+    json_t *hours = json_loads(db_col_text(st, 2), 0, NULL);
+    json_t *hol = json_loads(db_col_text(st, 3), 0, NULL);
+    *out = history_dump(json_pack("{s:s, s:s, s:o, s:o}", "name", db_col_text(st, 0),
+                                  "timezone", db_col_text(st, 1),
+                                  "hours", hours ? hours : json_null(),
+                                  "holidays", hol ? hol : json_null()));
+    db_reset(st);
+    return 0;
+}
+
 static int snapshot_in(struct db_conn *c, const char *kind, const char *tenant,
                        const char *scope, char **out)
 {
@@ -103,6 +136,8 @@ static int snapshot_in(struct db_conn *c, const char *kind, const char *tenant,
         return history_snap_definition_in(c, tenant, scope, out);
     if (!strcmp(kind, SW_HISTORY_ESCALATION))
         return history_snap_escalation_in(c, tenant, scope, out);
+    if (!strcmp(kind, SW_HISTORY_CALENDAR))
+        return snap_calendar(c, tenant, scope, out);
     return SW_E_INVAL;
 }
 
@@ -275,6 +310,11 @@ static int finding_policy_parse(const char *text, struct sw_finding_policy *p)
                  json_string_value(json_object_get(it, "user")) ?: "");
         ct->days_after_breach = (int)json_integer_value(json_object_get(it,
                                                                         "days_after_breach"));
+    }
+    json_t *cals = json_object_get(o, "calendars");
+    for (int s = 0; s < SLA_SEV_COUNT; s++) {
+        const char *v = json_string_value(json_object_get(cals, sla_sev_name((enum sla_sev)s)));
+        snprintf(p->calendars[s], sizeof(p->calendars[s]), "%s", v ? v : "");
     }
     json_decref(o);
     return 0;

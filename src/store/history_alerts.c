@@ -31,13 +31,24 @@ int history_snap_definition_in(struct db_conn *c, const char *tenant, const char
     if (rc > 0)
         rc = SW_E_NOTFOUND;
     bool has = *project ? p->has_project : p->has_tenant;
-    if (rc == 0 && (has || (!*project && p->template_name[0]))) {
+    /* the calendars the scope names (only when it names one) */
+    char (*cal)[SW_ID_MAX + 1] = *project ? p->cal_project : p->cal_tenant;
+    json_t *cals = NULL;
+    for (int s = 0; rc == 0 && s < SLA_SEV_COUNT; s++)
+        if (cal[s][0]) {
+            if (!cals)
+                cals = json_object();
+            json_object_set_new(cals, sla_sev_name((enum sla_sev)s), json_string(cal[s]));
+        }
+    if (rc == 0 && (has || (!*project && p->template_name[0]) || cals)) {
         json_t *o = json_object();
         if (!*project)
             json_object_set_new(o, "template", p->template_name[0]
                                 ? json_string(p->template_name) : json_null());
         json_object_set_new(o, "layer", has ? layer_json(*project ? &p->project : &p->tenant)
                                             : json_null());
+        if (cals)
+            json_object_set_new(o, "calendars", cals);
         *out = history_dump(o);
     }
     free(p);

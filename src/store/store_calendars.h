@@ -70,7 +70,8 @@ struct store_calendar_ops {
     int (*list)(struct store *s, const char *tenant_id, store_calendar_cb cb, void *ud);
     /* SW_E_NOTFOUND, or SW_E_CONFLICT while a policy (alert definition or
      * finding policy) names it. */
-    int (*del)(struct store *s, const char *tenant_id, const char *id);
+    int (*del)(struct store *s, const char *tenant_id, const char *id, int64_t now,
+               const char *actor);
     /* The compiled calendar as stored now (see the top for its lifetime). */
     int (*compiled)(struct store *s, const char *tenant_id, const char *id,
                     const struct sla_cal **out);
@@ -86,8 +87,9 @@ static inline int store_calendar_get(struct store *s, const char *tenant_id, con
 static inline int store_calendar_list(struct store *s, const char *tenant_id,
                                       store_calendar_cb cb, void *ud)
 { return s->calendars->list(s, tenant_id, cb, ud); }
-static inline int store_calendar_delete(struct store *s, const char *tenant_id, const char *id)
-{ return s->calendars->del(s, tenant_id, id); }
+static inline int store_calendar_delete(struct store *s, const char *tenant_id, const char *id,
+                                        int64_t now, const char *actor)
+{ return s->calendars->del(s, tenant_id, id, now, actor); }
 static inline int store_calendar_compiled(struct store *s, const char *tenant_id, const char *id,
                                           const struct sla_cal **out)
 { return s->calendars->compiled(s, tenant_id, id, out); }

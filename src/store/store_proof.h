@@ -49,6 +49,7 @@ typedef int (*store_chain_line_cb)(const char *line, size_t len, void *ud);
 #define SW_HISTORY_FINDING_POLICY "finding_policy"  /* project id, "" = company / global */
 #define SW_HISTORY_DEFINITION "definition"          /* project id, "" = the tenant */
 #define SW_HISTORY_ESCALATION "escalation"          /* the severity */
+#define SW_HISTORY_CALENDAR "calendar"              /* the calendar id */
 
 /* One version; before/after are JSON text (NULL: nothing set), valid in
  * the callback. */
@@ -59,7 +60,7 @@ struct sw_policy_version {
     int64_t version;                    /* 1, 2, ... per scope */
     int64_t changed_at;
     char changed_by[SW_NAME_MAX + 32];
-    char action[16];                    /* baseline | update | delete | config */
+    char action[16];                    /* baseline | create | update | delete | config */
     const char *before, *after;
 };
 

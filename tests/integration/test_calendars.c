@@ -114,6 +114,25 @@ static void test_crud(void **state)
                      404);
     assert_int_equal(api(s, "DELETE", CAL "/office", ADMIN_TOKEN, NULL, NULL), 204);
     assert_int_equal(api(s, "DELETE", CAL "/office", ADMIN_TOKEN, NULL, NULL), 404);
+    /* its history outlives it: created, saved again unchanged (no version),
+     * deleted; newest first, who and what */
+    assert_int_equal(api(s, "GET", CAL "/office/history", ADMIN_TOKEN, NULL, &r), 200);
+    json_t *items = json_object_get(r.json, "items");
+    if (json_array_size(items) != 2)
+        fail_msg("history: %s", r.body);
+    json_t *del = json_array_get(items, 0), *cr = json_array_get(items, 1);
+    assert_string_equal(jstr(del, "action"), "delete");
+    assert_int_equal(json_integer_value(json_object_get(del, "version")), 2);
+    assert_true(json_is_null(json_object_get(del, "after")));
+    assert_string_equal(jstr(json_object_get(del, "before"), "timezone"), "Europe/Berlin");
+    assert_string_equal(jstr(cr, "action"), "create");
+    assert_true(json_is_null(json_object_get(cr, "before")));
+    assert_int_equal(json_array_size(json_object_get(json_object_get(cr, "after"), "holidays")),
+                     2);
+    assert_string_equal(jstr(cr, "changed_by"), "token:bootstrap (SLAWATCH_ADMIN_TOKEN)");
+    http_free(&r);
+    assert_int_equal(api(s, "GET", "/api/v1/tenants/ghost/calendars/office/history", ADMIN_TOKEN,
+                         NULL, NULL), 404);
 }
 
 static void test_validation(void **state)

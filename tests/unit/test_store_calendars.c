@@ -172,9 +172,9 @@ static void test_crud(void **state)
     assert_int_equal(store_calendar_get(t->s, "acme", "bad", &got), SW_E_NOTFOUND);
     assert_int_equal(store_calendar_get(t->s, "other", "office", &got), SW_E_NOTFOUND);
     /* delete */
-    assert_int_equal(store_calendar_delete(t->s, "acme", "late"), 0);
-    assert_int_equal(store_calendar_delete(t->s, "acme", "late"), SW_E_NOTFOUND);
-    assert_int_equal(store_calendar_delete(t->s, "ghost", "late"), SW_E_NOTFOUND);
+    assert_int_equal(store_calendar_delete(t->s, "acme", "late", T0, "admin"), 0);
+    assert_int_equal(store_calendar_delete(t->s, "acme", "late", T0, "admin"), SW_E_NOTFOUND);
+    assert_int_equal(store_calendar_delete(t->s, "ghost", "late", T0, "admin"), SW_E_NOTFOUND);
     /* restart: all still there */
     storetest_reopen(t);
     assert_int_equal(store_calendar_get(t->s, "acme", "office", &got), 0);
@@ -219,7 +219,7 @@ static void test_alerts(void **state)
     assert_string_equal(a.ack_cal, "");
     assert_int_equal(sla_clock_due(&a.a.ack, T0 + 17 * HOUR), T0 + 20 * HOUR);
     /* named: no delete */
-    assert_int_equal(store_calendar_delete(t->s, "acme", "office"), SW_E_CONFLICT);
+    assert_int_equal(store_calendar_delete(t->s, "acme", "office", T0, "admin"), SW_E_CONFLICT);
     /* Friday a holiday: due Monday 09:20 (2026-01-05) */
     const char *hol[] = {"2026-01-02"};
     mk_cal(&c, "acme", "office", 9, 17, hol, 1);
@@ -256,7 +256,7 @@ static void test_alerts(void **state)
     assert_int_equal(sla_clock_due(&a.a.ack, T0 + 5 * DAY), T0 + 4 * DAY + 9 * HOUR + 20 * MIN);
     assert_int_equal(sla_clock_due(&a.a.resolve, T0 + 5 * DAY), in.created_at + 50 * MIN + 8 * HOUR);
     /* now unused: deleted; the frozen verdict survives its calendar */
-    assert_int_equal(store_calendar_delete(t->s, "acme", "office"), 0);
+    assert_int_equal(store_calendar_delete(t->s, "acme", "office", T0, "admin"), 0);
     storetest_reopen(t);
     assert_int_equal(store_alert_get(t->s, "acme", "h1", &a), 0);
     assert_int_equal(sla_clock_elapsed(&a.a.ack, T0 + 5 * DAY), 15 * MIN);
@@ -357,7 +357,7 @@ static void test_project_calendars(void **state)
     assert_string_equal(a.ack_cal, "");
     assert_int_equal(store_alert_get(t->s, "acme", "w1", &a), 0);
     assert_string_equal(a.ack_cal, "office");
-    assert_int_equal(store_calendar_delete(t->s, "acme", "office"), SW_E_CONFLICT);
+    assert_int_equal(store_calendar_delete(t->s, "acme", "office", T0, "admin"), SW_E_CONFLICT);
 }
 
 /* ---- two nodes ------------------------------------------------------------------------ */
@@ -382,7 +382,7 @@ static void test_two_nodes(void **state)
     assert_int_equal(put(t->s, &c, T0 + MIN, NULL, NULL), 0);
     assert_int_equal(store_calendar_compiled(b, "acme", "office", &cal), 0);
     assert_int_equal(sla_cal_week_ms(cal), 45 * HOUR);
-    assert_int_equal(store_calendar_delete(t->s, "acme", "office"), 0);
+    assert_int_equal(store_calendar_delete(t->s, "acme", "office", T0, "admin"), 0);
     assert_int_equal(store_calendar_compiled(b, "acme", "office", &cal), SW_E_NOTFOUND);
     store_close(b);
 }
@@ -430,7 +430,7 @@ static void test_faults(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(store_alert_get(t->s, "F", "l1", &a), 0);
     assert_true(sla_clock_due(&a.a.ack, T0 + 17 * HOUR) > due);
-    assert_int_equal(store_calendar_delete(t->s, "F", "office"), SW_E_CONFLICT);
+    assert_int_equal(store_calendar_delete(t->s, "F", "office", T0, "admin"), SW_E_CONFLICT);
 }
 
 static void test_fault_delete(void **state)
@@ -442,10 +442,18 @@ static void test_fault_delete(void **state)
     mk_tenant(t->s, "F");
     mk_cal(&c, "F", "office", 9, 17, NULL, 0);
     assert_int_equal(put(t->s, &c, T0, NULL, NULL), 0);
-    FAULT_LOOP(db, k, rc, store_calendar_delete(t->s, "F", "office"))
+    FAULT_LOOP(db, k, rc, store_calendar_delete(t->s, "F", "office", T0, "admin"))
         assert_int_equal(store_calendar_get(t->s, "F", "office", &got), 0);
     }
     assert_int_equal(store_calendar_get(t->s, "F", "office", &got), SW_E_NOTFOUND);
+}
+
+static int latest_after_cb(const struct sw_policy_version *v, void *ud)
+{
+    char *out = ud;
+    if (!*out)
+        snprintf(out, 512, "%s", v->after ? v->after : "null");
+    return 0;
 }
 
 /* A dry run of putting a severity on a calendar: the C path's alerts are
@@ -494,6 +502,11 @@ static void test_definition_dry_run(void **state)
     assert_int_equal(store_alert_get(t->s, "acme", "h1", &a), 0);
     assert_string_equal(a.ack_cal, "office");
     assert_int_equal(sla_clock_due(&a.a.ack, now), T0 + DAY + 9 * HOUR + 20 * MIN);
+    /* the definition's history has the calendar (the dry run made no version) */
+    char after[512] = "";
+    assert_int_equal(store_history_list(t->s, SW_HISTORY_DEFINITION, "acme", "", 0, 10,
+                                        latest_after_cb, after), 0);
+    assert_non_null(strstr(after, "\"calendars\":{\"high\":\"office\"}"));
 }
 
 int main(void)

@@ -109,7 +109,7 @@ static void test_findings(void **state)
     assert_int_equal(store_finding_policy_chain(t->s, "acme", "", &ch), 0);
     assert_string_equal(ch.level[SW_POL_COMPANY].calendars[SLA_SEV_CRITICAL], "office");
     assert_string_equal(ch.level[SW_POL_GLOBAL].calendars[SLA_SEV_LOW], "24x7");
-    assert_int_equal(store_calendar_delete(t->s, "acme", "office"), SW_E_CONFLICT);
+    assert_int_equal(store_calendar_delete(t->s, "acme", "office", 0, "admin"), SW_E_CONFLICT);
 
     /* Thursday 09:00, 8 business hours, used up at the closing: due at
      * Friday's opening; 80 % at 15:24 */
@@ -156,7 +156,7 @@ static void test_findings(void **state)
     assert_int_equal(store_finding_get(t->s, "acme", "f1", &f), 0);
     assert_string_equal(f.cal, "");
     assert_int_equal(sla_clock_due(&f.f.clock, T0 + 17 * HOUR), T0 + 17 * HOUR);
-    assert_int_equal(store_calendar_delete(t->s, "acme", "office"), 0);
+    assert_int_equal(store_calendar_delete(t->s, "acme", "office", 0, "admin"), 0);
 }
 
 static void test_findings_faults(void **state)
@@ -281,7 +281,7 @@ static void *race_main(void *arg)
 {
     struct race *r = arg;
     pthread_barrier_wait(r->bar);
-    r->rc = r->del ? store_calendar_delete(r->s, "acme", "office")
+    r->rc = r->del ? store_calendar_delete(r->s, "acme", "office", 0, "admin")
                    : put_company(r->s, "acme", 8, "office", T0, NULL);
     return NULL;
 }
@@ -326,7 +326,7 @@ static void test_delete_race(void **state)
         }
         /* reset: nothing named, no calendar */
         assert_int_equal(put_company(t->s, "acme", 8, NULL, T0, NULL), 0);
-        store_calendar_delete(t->s, "acme", "office");
+        store_calendar_delete(t->s, "acme", "office", 0, "admin");
     }
     store_close(b);
 }
