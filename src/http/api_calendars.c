@@ -14,10 +14,12 @@
 #include "core/calendar.h"
 #include "core/sla.h"
 #include "http/api.h"
+#include "http/dryrun.h"
 #include "http/http.h"
 #include "http/json_out.h"
 #include "http/server.h"
 #include "store/store_calendars.h"
+#include "store/store_proof.h"
 #include "util/tz.h"
 #include "util/xalloc.h"
 
@@ -168,7 +170,8 @@ static void answer_cal_error(struct req *r, const struct sla_cal_error *err)
 void api_calendar_put(struct req *r)
 {
     const char *id = path_calendar(r), *name = NULL, *zone = NULL;
-    if (!id)
+    bool dry;
+    if (!id || q_dry_run(r, &dry) < 0)
         return;
     if (!strcmp(id, SW_CAL_24X7)) {
         bad(r, "calendar_id", "\"24x7\" means around the clock and cannot name a calendar");
@@ -198,13 +201,17 @@ void api_calendar_put(struct req *r)
     bool created = false;
     int64_t n = 0;
     struct sla_cal_error err = {0};
-    int rc = store_calendar_put(r->srv->store, c, r->now, r->who.actor, &created, &n, &err);
+    struct sw_dry_run what;
+    int rc = dry ? store_calendar_put_dry_run(r->srv->store, c, r->now, &what, &err)
+                 : store_calendar_put(r->srv->store, c, r->now, r->who.actor, &created, &n, &err);
     if (rc == SW_E_INVAL && err.field) {
         answer_cal_error(r, &err);
     } else if (rc == SW_E_NOTFOUND) {
         http_error(r, 404, "not_found", NULL, "tenant not found");
     } else if (rc < 0) {
         http_fail(r, rc, "calendar");
+    } else if (dry) {
+        answer_dry_run(r, &what);
     } else {
         http_json(r, 200, api_calendar_json(c));
         char buf[32];

@@ -327,8 +327,9 @@ int alert_recalc_c_in(struct db_conn *c, const char *tenant_id, const bool *cal_
 }
 
 int alert_recalc_calendar_in(struct db_conn *c, const char *tenant_id, const char *cal_id,
-                             int64_t now, const char *actor, int64_t *count)
+                             int64_t now, const char *actor, int64_t *count,
+                             struct sw_dry_run *dry)
 {
     *count = 0;
-    return alert_recalc_c_in(c, tenant_id, NULL, cal_id, now, actor, count, NULL);
+    return alert_recalc_c_in(c, tenant_id, NULL, cal_id, now, actor, count, dry);
 }

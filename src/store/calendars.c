@@ -468,13 +468,19 @@ struct put_ctx {
     int64_t now;
     const char *actor;
     int64_t version, created_at, count;
+    struct sw_dry_run *dry;             /* non-NULL: counted, rolled back */
 };
+
+/* A dry run's transaction ends here: everything it wrote is rolled back. */
+#define DRY_RUN_DONE SW_E_EXHAUSTED
 
 static int put_tx(struct db_conn *c, void *ud)
 {
     struct put_ctx *x = ud;
     struct sw_calendar *cal = x->cal;
     x->count = 0;
+    if (x->dry)
+        memset(x->dry, 0, sizeof(*x->dry));     /* a retried run counts afresh */
     struct db_stmt *st;
     int rc = db_prep(c, SQL_TENANT_LOCK, &st);
     if (rc < 0)
@@ -517,13 +523,35 @@ static int put_tx(struct db_conn *c, void *ud)
         rc = store_history_record_in(c, SW_HISTORY_CALENDAR, cal->tenant_id, cal->id, x->now,
                                      x->actor, x->version == 1 ? "create" : "update");
     if (rc < 0 || x->version == 1)
-        return rc;      /* a new calendar: nothing can be on it yet */
+        return rc < 0 ? rc : x->dry ? DRY_RUN_DONE : 0;     /* new: nothing is on it yet */
     int64_t na = 0, nf = 0;
-    if ((rc = alert_recalc_calendar_in(c, cal->tenant_id, cal->id, x->now, x->actor, &na)) < 0 ||
-        (rc = findings_recalc_calendar_in(c, cal->tenant_id, cal->id, old, x->now, &nf)) < 0)
+    if ((rc = alert_recalc_calendar_in(c, cal->tenant_id, cal->id, x->now, x->actor, &na,
+                                       x->dry)) < 0 ||
+        (rc = findings_recalc_calendar_in(c, cal->tenant_id, cal->id, old, x->now, &nf,
+                                          x->dry)) < 0)
         return rc;
     x->count = na + nf;
+    if (x->dry) {
+        x->dry->would_recalculate = x->count;
+        return DRY_RUN_DONE;
+    }
     return x->count > 0 ? store_hint_in(c, x->now, x->now) : 0;
+}
+
+static int cal_dry_run(struct store *base, struct sw_calendar *cal, int64_t now,
+                       struct sw_dry_run *out, struct sla_cal_error *err)
+{
+    struct sla_cal_spec spec;
+    struct tzcal t;
+    sw_calendar_spec(cal, &spec);
+    int rc = tzcal_compile(cal->timezone, &spec, &t, err);
+    if (rc < 0)
+        return rc;
+    tzcal_free(&t);
+    memset(out, 0, sizeof(*out));
+    struct put_ctx x = {.cal = cal, .now = now, .actor = "", .dry = out};
+    rc = db_tx(sql_of(base)->db, DB_TX_WRITE, put_tx, &x);
+    return rc == DRY_RUN_DONE ? 0 : rc;
 }
 
 static int cal_put(struct store *base, struct sw_calendar *cal, int64_t now, const char *actor,
@@ -670,5 +698,6 @@ const struct store_calendar_ops sql_calendar_ops = {
     .get = cal_get,
     .list = cal_list,
     .del = cal_del,
+    .put_dry_run = cal_dry_run,
     .compiled = cal_compiled,
 };

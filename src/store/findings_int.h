@@ -123,6 +123,16 @@ int findings_rearm_calendar_in(struct db_conn *c, const char *tenant_id, const c
                                enum sla_sev sev, const struct sla_cal *old_cal, sla_ms old_target,
                                const struct sla_cal *new_cal, sla_ms new_target, int64_t now,
                                int64_t *count);
+/* A dry run's tally (store_proof.h) of moving a group from (old_cal,
+ * old_target) to (new_cal, new_target), either calendar NULL for around
+ * the clock: per live finding, its deadline earlier or later, newly past,
+ * fired and re-armed (the re-arm rule); *count grows by those whose
+ * deadline moves.  A finding with a pause history is judged on its
+ * current clock base. */
+int findings_dry_calendar_in(struct db_conn *c, const char *tenant_id, const char *project_id,
+                             enum sla_sev sev, const struct sla_cal *old_cal, sla_ms old_target,
+                             const struct sla_cal *new_cal, sla_ms new_target, int64_t now,
+                             struct sw_dry_run *dry, int64_t *count);
 
 /* The escalation contacts a group inherits (project → company → global),
  * pointing into ch and lv; NULL when no level has any. */

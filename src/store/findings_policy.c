@@ -487,7 +487,7 @@ static int recalc_group(struct db_conn *c, const char *tenant_id, const char *pr
         if (was.hours == t.hours && cal_same)
             continue;
         *moved = true;
-        if (dry) {
+        if (dry && !*cal && !*old.cal[i]) {
             if ((rc = dry_group(c, tenant_id, project_id, sev, was.hours, t.hours, now,
                                 dry)) < 0)
                 return rc;
@@ -500,10 +500,14 @@ static int recalc_group(struct db_conn *c, const char *tenant_id, const char *pr
                  rc != SW_E_NOTFOUND) ||
                 ((rc = store_calendar_in(c, NULL, tenant_id, cal, &nc)) < 0 &&
                  rc != SW_E_NOTFOUND) ||
-                (rc = findings_rearm_calendar_in(c, tenant_id, project_id, sev, oc,
-                                                 (sla_ms)was.hours * SLA_MS_PER_HOUR, nc,
-                                                 (sla_ms)t.hours * SLA_MS_PER_HOUR, now,
-                                                 NULL)) < 0)
+                (rc = dry ? findings_dry_calendar_in(c, tenant_id, project_id, sev, oc,
+                                                     (sla_ms)was.hours * SLA_MS_PER_HOUR, nc,
+                                                     (sla_ms)t.hours * SLA_MS_PER_HOUR, now,
+                                                     dry, &(int64_t){0})
+                          : findings_rearm_calendar_in(c, tenant_id, project_id, sev, oc,
+                                                       (sla_ms)was.hours * SLA_MS_PER_HOUR, nc,
+                                                       (sla_ms)t.hours * SLA_MS_PER_HOUR, now,
+                                                       NULL)) < 0)
                 return rc;
             continue;
         }
@@ -738,7 +742,8 @@ int findings_recalculate(struct store *base, const char *tenant_id, const char *
 }
 
 int findings_recalc_calendar_in(struct db_conn *c, const char *tenant_id, const char *cal_id,
-                                const struct sla_cal *old_cal, int64_t now, int64_t *count)
+                                const struct sla_cal *old_cal, int64_t now, int64_t *count,
+                                struct sw_dry_run *dry)
 {
     struct grp {
         char project[SW_ID_MAX + 1];
@@ -767,8 +772,10 @@ int findings_recalc_calendar_in(struct db_conn *c, const char *tenant_id, const 
     }
     db_reset(st);
     for (size_t i = 0; i < n && rc >= 0; i++)
-        rc = findings_rearm_calendar_in(c, tenant_id, v[i].project, v[i].sev, old_cal,
-                                        v[i].target_ms, cal, v[i].target_ms, now, count);
+        rc = dry ? findings_dry_calendar_in(c, tenant_id, v[i].project, v[i].sev, old_cal,
+                                            v[i].target_ms, cal, v[i].target_ms, now, dry, count)
+                 : findings_rearm_calendar_in(c, tenant_id, v[i].project, v[i].sev, old_cal,
+                                              v[i].target_ms, cal, v[i].target_ms, now, count);
     free(v);
     return rc < 0 ? rc : 0;
 }

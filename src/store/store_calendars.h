@@ -57,6 +57,8 @@ struct json_t;
 struct json_t *store_calendar_hours_json(const struct sw_calendar *c);
 struct json_t *store_calendar_holidays_json(const struct sw_calendar *c);
 
+struct sw_dry_run;             /* store_proof.h */
+
 struct store_calendar_ops {
     /* Creates or replaces c (tenant_id, id), after compiling it: SW_E_INVAL
      * with *err saying where when it does not compile (unknown zone,
@@ -72,6 +74,11 @@ struct store_calendar_ops {
      * finding policy) names it. */
     int (*del)(struct store *s, const char *tenant_id, const char *id, int64_t now,
                const char *actor);
+    /* What put would do (store_proof.h's struct sw_dry_run) to the items
+     * on the calendar, computed in a transaction rolled back: nothing is
+     * stored.  A new calendar: all zero.  Errors as put. */
+    int (*put_dry_run)(struct store *s, struct sw_calendar *c, int64_t now,
+                       struct sw_dry_run *out, struct sla_cal_error *err);
     /* The compiled calendar as stored now (see the top for its lifetime). */
     int (*compiled)(struct store *s, const char *tenant_id, const char *id,
                     const struct sla_cal **out);
@@ -90,6 +97,10 @@ static inline int store_calendar_list(struct store *s, const char *tenant_id,
 static inline int store_calendar_delete(struct store *s, const char *tenant_id, const char *id,
                                         int64_t now, const char *actor)
 { return s->calendars->del(s, tenant_id, id, now, actor); }
+static inline int store_calendar_put_dry_run(struct store *s, struct sw_calendar *c,
+                                             int64_t now, struct sw_dry_run *out,
+                                             struct sla_cal_error *err)
+{ return s->calendars->put_dry_run(s, c, now, out, err); }
 static inline int store_calendar_compiled(struct store *s, const char *tenant_id, const char *id,
                                           const struct sla_cal **out)
 { return s->calendars->compiled(s, tenant_id, id, out); }

@@ -270,12 +270,16 @@ int store_clock_pauses_in(struct db_conn *c, const char *tenant_id, const char *
                           const char *item_id, const char *clock, int64_t (*out)[2], size_t cap,
                           size_t *n);
 
-/* alerts_policy.c, findings_policy.c: the live items on calendar id of the
- * tenant, recalculated after it changed (in the caller's transaction). */
+/* alerts_calendar.c, findings_policy.c: the live items on calendar id of
+ * the tenant, recalculated after it changed (in the caller's transaction);
+ * dry (store_proof.h) non-NULL: counted into it, nothing written. */
+struct sw_dry_run;
 int alert_recalc_calendar_in(struct db_conn *c, const char *tenant_id, const char *cal_id,
-                             int64_t now, const char *actor, int64_t *count);
+                             int64_t now, const char *actor, int64_t *count,
+                             struct sw_dry_run *dry);
 int findings_recalc_calendar_in(struct db_conn *c, const char *tenant_id, const char *cal_id,
-                                const struct sla_cal *old_cal, int64_t now, int64_t *count);
+                                const struct sla_cal *old_cal, int64_t now, int64_t *count,
+                                struct sw_dry_run *dry);
 
 /* ---- each subject's ops table ------------------------------------------------ */
 

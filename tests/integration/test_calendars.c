@@ -109,6 +109,20 @@ static void test_crud(void **state)
     assert_int_equal(json_integer_value(json_object_get(
                          json_array_get(json_object_get(r.json, "items"), 0), "version")), 2);
     http_free(&r);
+    /* tried first: nothing stored, no version */
+    assert_int_equal(api(s, "PUT", CAL "/office?dry_run=true", ADMIN_TOKEN,
+                         "{\"timezone\":\"UTC\",\"hours\":{\"mon\":[[\"10:00\",\"11:00\"]]}}", &r),
+                     200);
+    assert_true(json_is_true(json_object_get(r.json, "dry_run")));
+    assert_int_equal(json_integer_value(json_object_get(r.json, "would_recalculate")), 0);
+    http_free(&r);
+    assert_int_equal(api(s, "PUT", CAL "/office?dry_run=maybe", ADMIN_TOKEN, OFFICE, &r), 422);
+    assert_error_shape(&r, "invalid", "dry_run");
+    http_free(&r);
+    assert_int_equal(api(s, "GET", CAL "/office", ADMIN_TOKEN, NULL, &r), 200);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "version")), 2);
+    assert_string_equal(jstr(r.json, "timezone"), "Europe/Berlin");
+    http_free(&r);
     assert_int_equal(api(s, "GET", CAL "/nope", ADMIN_TOKEN, NULL, NULL), 404);
     assert_int_equal(api(s, "GET", "/api/v1/tenants/ghost/calendars", ADMIN_TOKEN, NULL, NULL),
                      404);

@@ -15,6 +15,10 @@
 #include <cmocka.h>
 
 #include "store/alerts_int.h"
+/* the two subjects' headers each name their own title limit */
+#undef SW_TITLE_MAX
+#include "store/store_findings.h"
+#include "util/xalloc.h"
 #include "store/store_analytics.h"
 #include "store/store_calendars.h"
 #include "store/store_proof.h"
@@ -509,6 +513,70 @@ static void test_definition_dry_run(void **state)
     assert_non_null(strstr(after, "\"calendars\":{\"high\":\"office\"}"));
 }
 
+/* A calendar's save tried first: a Friday holiday moves an alert's and a
+ * finding's deadline later; the dry run counts both and stores nothing
+ * (the calendar keeps its version, the alert its deadline, no history). */
+static void test_calendar_dry_run(void **state)
+{
+    struct storetest *t = *state;
+    struct sw_calendar c;
+    struct sw_alert a;
+    enum sw_alert_result res;
+    int64_t n = -1;
+    mk_tenant(t->s, "acme");
+    mk_cal(&c, "acme", "office", 9, 17, NULL, 0);
+    assert_int_equal(put(t->s, &c, T0, NULL, NULL), 0);
+    set_def_cal(t->s, "acme", SLA_SEV_HIGH, "office", T0, NULL);
+    struct sw_finding_policy p;
+    memset(&p, 0, sizeof(p));
+    snprintf(p.tenant_id, sizeof(p.tenant_id), "acme");
+    p.hours_set[SLA_SEV_CRITICAL] = true;
+    p.hours[SLA_SEV_CRITICAL] = 16;
+    snprintf(p.calendars[SLA_SEV_CRITICAL], sizeof(p.calendars[0]), "office");
+    assert_int_equal(store_finding_policy_put(t->s, &p, T0, "admin", &n), 0);
+    /* Thursday 16:50: acknowledge by Friday 09:20; the finding from
+     * Thursday 13:00 is due Monday 13:00 */
+    struct sw_alert_new in = {.tenant_id = "acme", .id = "h1", .sev = SLA_SEV_HIGH,
+                              .created_at = T0 + 16 * HOUR + 50 * MIN};
+    assert_int_equal(store_alert_create(t->s, &in, T0 + 17 * HOUR, "i", &a, &res), 0);
+    struct sw_finding_new fin = {.tenant_id = "acme", .id = "f1", .sev = SLA_SEV_CRITICAL,
+                                 .discovered_at = T0 + 13 * HOUR};
+    struct sw_finding *f = xmalloc(sizeof(*f));
+    bool created;
+    assert_int_equal(store_finding_create(t->s, &fin, T0 + 17 * HOUR, "i", f, &created), 0);
+    /* the same calendar with Friday 2026-01-02 a holiday, tried */
+    const char *hol[] = {"2026-01-02"};
+    mk_cal(&c, "acme", "office", 9, 17, hol, 1);
+    struct sw_dry_run dry;
+    struct sla_cal_error err = {0};
+    assert_int_equal(store_calendar_put_dry_run(t->s, &c, T0 + 18 * HOUR, &dry, &err), 0);
+    assert_int_equal(dry.would_recalculate, 2);
+    assert_int_equal(dry.later, 2);
+    assert_int_equal(dry.earlier, 0);
+    assert_int_equal(dry.new_breaches, 0);
+    struct sw_calendar got;
+    assert_int_equal(store_calendar_get(t->s, "acme", "office", &got), 0);
+    assert_int_equal(got.version, 1);
+    assert_int_equal(got.nholidays, 0);
+    assert_int_equal(store_alert_get(t->s, "acme", "h1", &a), 0);
+    assert_int_equal(sla_clock_due(&a.a.ack, T0 + 18 * HOUR), T0 + DAY + 9 * HOUR + 20 * MIN);
+    char after[512] = "";
+    assert_int_equal(store_history_list(t->s, SW_HISTORY_CALENDAR, "acme", "office", 0, 10,
+                                        latest_after_cb, after), 0);
+    assert_null(strstr(after, "2026-01-02"));
+    /* a calendar that does not exist yet: nothing is on it */
+    mk_cal(&c, "acme", "late", 12, 20, NULL, 0);
+    assert_int_equal(store_calendar_put_dry_run(t->s, &c, T0 + 18 * HOUR, &dry, &err), 0);
+    assert_int_equal(dry.would_recalculate, 0);
+    assert_int_equal(store_calendar_get(t->s, "acme", "late", &got), SW_E_NOTFOUND);
+    /* the save itself moves both */
+    mk_cal(&c, "acme", "office", 9, 17, hol, 1);
+    assert_int_equal(put(t->s, &c, T0 + 18 * HOUR, NULL, &n), 0);
+    assert_int_equal(store_alert_get(t->s, "acme", "h1", &a), 0);
+    assert_int_equal(sla_clock_due(&a.a.ack, T0 + 18 * HOUR), T0 + 4 * DAY + 9 * HOUR + 20 * MIN);
+    free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +588,7 @@ int main(void)
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_fault_delete),
         cmocka_unit_test(test_definition_dry_run),
+        cmocka_unit_test(test_calendar_dry_run),
     };
     return storetest_run("store_calendars", tests, sizeof(tests) / sizeof(tests[0]));
 }
