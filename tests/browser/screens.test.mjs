@@ -415,6 +415,43 @@ for (const vp of VIEWPORTS) {
       await noSidewaysScroll('dashboard with findings');
     });
 
+    test('breach forecast: counts by severity as the API says, for the window chosen, kept across loads', async () => {
+      await open('#/dashboard');
+      const panel = page.locator('#forecast');
+      await panel.locator('.forecast-count').first().waitFor();
+      const shown = async () => Object.fromEntries(await panel.locator('.forecast-count').evaluateAll((els) =>
+        els.map((e) => [e.dataset.severity, e.querySelector('.num').textContent.trim()])));
+      const wanted = async (hours) => {
+        const f = await must('GET', `/api/v1/sla/forecast?tenant_id=${T}&hours=${hours}&limit=10`);
+        return Object.fromEntries(['critical', 'high', 'medium', 'low']
+          .map((s) => [s, `${f.by_severity[s].alerts.toLocaleString('en-US')} alerts · ${f.by_severity[s].findings.toLocaleString('en-US')} findings`]));
+      };
+      // the demo's live alerts move the numbers: read both until they agree
+      const agree = async (hours) => {
+        let ui, want;
+        for (let i = 0; i < 5; i++) {
+          want = await wanted(hours);
+          ui = await shown();
+          delete ui.urgent;
+          if (JSON.stringify(ui) === JSON.stringify(want)) return;
+          await page.selectOption('#forecast-hours', String(hours));
+          await page.waitForTimeout(300);
+        }
+        assert.deepEqual(ui, want, `forecast for ${hours} h`);
+      };
+      await agree(Number(await page.locator('#forecast-hours').inputValue()));
+      await page.selectOption('#forecast-hours', '168');
+      await agree(168);
+      const rows = await panel.locator('tbody tr').count();
+      assert.ok(rows >= 1 && rows <= 10, `${rows} rows`);
+      // kept: the next load shows the same window
+      await open('#/dashboard');
+      await panel.locator('.forecast-count').first().waitFor();
+      assert.equal(await page.locator('#forecast-hours').inputValue(), '168');
+      await page.selectOption('#forecast-hours', '24');
+      await noSidewaysScroll('dashboard with the forecast');
+    });
+
     test('policies: the waterfall, a partial project override, contacts from the users, recalculate, a refusal, revert', async () => {
       await open(`#/policies?scope=${vp.project}`);
       const tab = page.locator(`#policy-scopes button[data-project="${vp.project}"]`);
