@@ -197,6 +197,7 @@ static int create_chunk_in(struct db_conn *c, struct pcache *pc, const struct cr
     const struct sw_event **evp = xmalloc(n * sizeof(*evp));
     char (*data)[192] = xmalloc(n * sizeof(*data));
     size_t m = 0, ne = 0;
+    struct alert_th th = {0};
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         const struct sw_alert_new *in = v[i].in;
@@ -219,9 +220,16 @@ static int create_chunk_in(struct db_conn *c, struct pcache *pc, const struct cr
             if ((rc = alert_calendar_start_in(c, &pc->cals, x, p)) < 0)
                 goto done;
         }
-        /* the history rule: what was due by now happened before we knew */
+        /* the history rule: what was due by now happened before we knew
+         * (at the tenant's thresholds when it set a list) */
+        if (rc == 0 && (rc = alert_th_load_in(c, &th, in->tenant_id)) < 0)
+            goto done;
         if (rc == 0)
             rc = sla_alert_ingest(&x->a, in->acknowledged_at, in->resolved_at, v[i].now);
+        if (rc == 0 && th.list) {
+            x->a.ack_alarm = sla_alarm_past(&x->a.ack, th.t.v, th.t.n, v[i].now);
+            x->a.resolve_alarm = sla_alarm_past(&x->a.resolve, th.t.v, th.t.n, v[i].now);
+        }
         if (rc == SW_E_INVAL) {
             *v[i].res = SW_ALERT_INVALID;
             memset(x, 0, sizeof(*x));
@@ -236,7 +244,7 @@ static int create_chunk_in(struct db_conn *c, struct pcache *pc, const struct cr
         snprintf(x->title, sizeof(x->title), "%s", in->title ? in->title : "");
         snprintf(x->source, sizeof(x->source), "%s", in->source ? in->source : "");
         x->updated_at = v[i].now;
-        x->next_check_at = store_alert_next_check(&x->a, v[i].now);
+        x->next_check_at = store_alert_next_check(&x->a, &th, v[i].now);
         row[m] = x;
         of[m++] = i;
     }

@@ -242,14 +242,12 @@ static void read_alert(struct db_stmt *st, struct sw_alert *x)
 
 /* ---- for the other alert files (store_int.h, alerts_int.h) ---------------- */
 
-/* The scheduler's next instant for this alert: its one threshold (the
- * resolved warn_pct) and breach, over both clocks. */
-int64_t store_alert_next_check(const struct sla_alert *a, int64_t now)
+/* The scheduler's next instant for this alert: its thresholds (store_int.h
+ * struct alert_th) and breach, over both clocks. */
+int64_t store_alert_next_check(const struct sla_alert *a, const struct alert_th *m, int64_t now)
 {
-    uint8_t th[1];
-    size_t n = 0;
-    if (a->targets.warn_pct > 0 && a->targets.warn_pct <= 100)
-        th[n++] = (uint8_t)a->targets.warn_pct;
+    uint8_t th[SLA_THRESHOLDS_MAX];
+    size_t n = alert_th_of(m, a, th);
     sla_ms x = sla_next_check(&a->ack, th, n, a->ack_alarm.fired, a->ack_alarm.breach_fired, now);
     sla_ms y = sla_next_check(&a->resolve, th, n, a->resolve_alarm.fired,
                               a->resolve_alarm.breach_fired, now);
@@ -494,8 +492,12 @@ int alert_save_change_in(struct db_conn *c, const struct sw_alert *before, struc
                          int64_t now, int64_t *hint_at)
 {
     x->updated_at = now;
-    x->next_check_at = store_alert_next_check(&x->a, now);
-    int rc = store_alert_save_in(c, x);
+    struct alert_th th = {0};
+    int rc = alert_th_load_in(c, &th, x->tenant_id);
+    if (rc < 0)
+        return rc;
+    x->next_check_at = store_alert_next_check(&x->a, &th, now);
+    rc = store_alert_save_in(c, x);
     if (rc < 0)
         return rc;
     /* a clock stopped or un-stopped (or a stopped one changed severity):

@@ -287,6 +287,7 @@ int alert_recalc_c_in(struct db_conn *c, const char *tenant_id, const bool *cal_
     struct sw_alert *x = xmalloc(sizeof(*x));
     struct sw_alert *before = dry ? xmalloc(sizeof(*before)) : NULL;
     struct cal_memo memo = {0};
+    struct alert_th th = {0};
     int64_t min_next = SLA_NEVER;
     for (size_t i = 0; i < n && rc >= 0; i++) {
         const struct sw_alert_policy *p;
@@ -307,7 +308,9 @@ int alert_recalc_c_in(struct db_conn *c, const char *tenant_id, const bool *cal_
             continue;
         }
         x->updated_at = now;
-        x->next_check_at = store_alert_next_check(&x->a, now);
+        if ((rc = alert_th_load_in(c, &th, tenant_id)) < 0)
+            break;
+        x->next_check_at = store_alert_next_check(&x->a, &th, now);
         if (x->next_check_at < min_next)
             min_next = x->next_check_at;
         char data[192];

@@ -10,7 +10,8 @@
  * claim.  For each alert it asks the core:
  *
  *   - sla_warnings_crossed / sla_breach_due for the ack and resolve clocks
- *     (threshold: the alert's resolved warn_pct, as store_alert_next_check).
+ *     (thresholds: the tenant's notification thresholds list when it set
+ *     one, else the alert's resolved warn_pct; struct alert_th).
  *     A warning crossed in the same look as its clock's breach is marked
  *     fired without a notice: the breach supersedes it;
  *   - the escalation chain (sla_esc_auto_step): the first step fires with
@@ -95,6 +96,7 @@ struct round {
     struct key *keys;
     size_t n;
     struct sw_alert x;
+    struct alert_th th;         /* the last tenant's thresholds */
     /* chains read in this transaction */
     struct {
         int found;
@@ -139,21 +141,68 @@ int alert_breach_row_in(struct db_conn *c, const struct sw_alert *x, const char 
     return db_exec(st);
 }
 
+/* ---- thresholds ------------------------------------------------------------ */
+
+static const char SQL_THRESHOLDS_CHANGED[] =
+    "UPDATE alerts SET next_check_at = ?2 WHERE tenant_id = ?1 AND state <> 'resolved'";
+
+int alert_th_load_in(struct db_conn *c, struct alert_th *m, const char *tenant_id)
+{
+    if (m->loaded && !strcmp(m->tenant_id, tenant_id))
+        return 0;
+    m->loaded = false;
+    int rc = store_thresholds_in(c, tenant_id, &m->t, &m->list);
+    if (rc < 0)
+        return rc;
+    snprintf(m->tenant_id, sizeof(m->tenant_id), "%s", tenant_id);
+    m->loaded = true;
+    return 0;
+}
+
+size_t alert_th_of(const struct alert_th *m, const struct sla_alert *a,
+                   uint8_t th[SLA_THRESHOLDS_MAX])
+{
+    if (m && m->loaded && m->list) {
+        memcpy(th, m->t.v, m->t.n);
+        return m->t.n;
+    }
+    if (a->targets.warn_pct > 0 && a->targets.warn_pct <= 100) {
+        th[0] = (uint8_t)a->targets.warn_pct;
+        return 1;
+    }
+    return 0;
+}
+
+int alert_thresholds_changed_in(struct db_conn *c, const char *tenant_id, int64_t now)
+{
+    int rc = alert_tenant_lock_in(c, tenant_id, ALERT_LOCK_SHARE);
+    if (rc < 0)
+        return rc == SW_E_NOTFOUND ? 0 : rc;
+    struct db_stmt *st;
+    if ((rc = db_prep(c, SQL_THRESHOLDS_CHANGED, &st)) < 0)
+        return rc;
+    db_bind_text(st, 1, tenant_id);
+    db_bind_int64(st, 2, now);
+    if ((rc = db_exec(st)) < 0)
+        return rc;
+    return db_changes(st) > 0 ? store_hint_in(c, now, now) : 0;
+}
+
 /* Warnings and breach of one clock.  *breached_now: its breach fired here. */
 static int clock_look(struct db_conn *c, struct round *r, struct sw_alert *x, const char *name,
                       const struct sla_clock *k, struct sla_alarm *al, bool *breached_now)
 {
-    uint8_t th[1];
-    size_t nth = 0;
-    if (x->a.targets.warn_pct > 0 && x->a.targets.warn_pct <= 100)
-        th[nth++] = (uint8_t)x->a.targets.warn_pct;
+    uint8_t th[SLA_THRESHOLDS_MAX];
+    int rc = alert_th_load_in(c, &r->th, x->tenant_id);
+    if (rc < 0)
+        return rc;
+    size_t nth = alert_th_of(&r->th, &x->a, th);
     uint32_t crossed = sla_warnings_crossed(k, th, nth, al->fired, r->now);
     bool breach = sla_breach_due(k, al->breach_fired, r->now);
     int64_t due = sla_clock_due(k, r->now);
     char when[SLA_TIME_BUFSZ], data[256];
     sla_time_format(due, when);
     struct sw_notice n;
-    int rc = 0;
     *breached_now = false;
     if (crossed) {
         al->fired |= crossed;
@@ -254,7 +303,7 @@ static int process_one(struct db_conn *c, struct round *r, const struct key *k)
         e.due_at = r->now + 1000;
 
     x->updated_at = r->now;
-    x->next_check_at = store_alert_next_check(&x->a, r->now);
+    x->next_check_at = store_alert_next_check(&x->a, &r->th, r->now);
     if (x->next_check_at <= r->now) {
         log_warn("scheduler: alert %s/%s: next check %lld not after now: looking again in 1 s",
                  x->tenant_id, x->id, (long long)x->next_check_at);

@@ -212,11 +212,23 @@ void alert_policy_calendars(struct sw_alert_policy *p)
 #define REARM(P, MIN) "(" MOVED(P, MIN) " AND " DUE(P, MIN) " > ?3)"
 #define FIRED(P, MIN) "(CASE WHEN " REARM(P, MIN) " THEN 0 ELSE a." P "_fired END)"
 #define BFIRED(P, MIN) "(CASE WHEN " REARM(P, MIN) " THEN 0 ELSE a." P "_breach_fired END)"
+/* The clock's first threshold not yet fired (NULL: none): ?48 = 0, the
+ * alert's warn_pct (bit 0); else the tenant's list, ascending, ?49..?56
+ * (bit i = the i-th; 0 = absent; store_int.h struct alert_th). */
+#define UNFIRED(P, MIN, BIT) "(" FIRED(P, MIN) " & " BIT ") = 0"
+#define TH(P, MIN, BIT, Q) "WHEN " UNFIRED(P, MIN, BIT) " AND " Q " > 0 THEN " Q " "
+#define PCT(P, MIN)                                                             \
+    "(CASE WHEN ?48 = 0 THEN (CASE WHEN " UNFIRED(P, MIN, "1") " AND t.warn_pct > 0 "     \
+    "AND t.warn_pct <= 100 THEN t.warn_pct END) "                               \
+    TH(P, MIN, "1", "?49") TH(P, MIN, "2", "?50") TH(P, MIN, "4", "?51")        \
+    TH(P, MIN, "8", "?52") TH(P, MIN, "16", "?53") TH(P, MIN, "32", "?54")      \
+    TH(P, MIN, "64", "?55") TH(P, MIN, "128", "?56") "END)"
+_Static_assert(SLA_THRESHOLDS_MAX == 8, "PCT names eight thresholds");
 /* The clock's next instant: its threshold and its breach. */
 #define CHECKS(P, MIN)                                                          \
-    "CASE WHEN " RUNNING(P) " AND a." P "_paused_since = 0 AND (" FIRED(P, MIN) " & 1) = 0 " \
-    "AND t.warn_pct > 0 AND t.warn_pct <= 100 THEN " BASE(P) " + (" TARGET(P, MIN)          \
-    " * t.warn_pct + 99) / 100 ELSE " NEVER_SQL " END, "                                    \
+    "CASE WHEN " RUNNING(P) " AND a." P "_paused_since = 0 AND " PCT(P, MIN) " IS NOT NULL " \
+    "THEN " BASE(P) " + (" TARGET(P, MIN) " * " PCT(P, MIN) " + 99) / 100 "     \
+    "ELSE " NEVER_SQL " END, "                                                  \
     "CASE WHEN " RUNNING(P) " AND a." P "_paused_since = 0 AND " BFIRED(P, MIN) " = 0 "     \
     "THEN " DUE(P, MIN) " + 1 ELSE " NEVER_SQL " END"
 
@@ -381,8 +393,8 @@ static int chunk_flush(struct db_conn *c, struct ev_chunk *k)
 /* One group: alerts of tenant_id (project_id "" = those whose project has
  * no layer of its own), under the scopes of p. */
 static int recalc_group(struct db_conn *c, const char *tenant_id, const char *project_id,
-                        const struct sw_alert_policy *p, int64_t now, const char *actor,
-                        int64_t *count, struct sw_dry_run *dry)
+                        const struct sw_alert_policy *p, const struct alert_th *th, int64_t now,
+                        const char *actor, int64_t *count, struct sw_dry_run *dry)
 {
     struct sla_alert_scopes sc;
     sw_alert_policy_scopes(p, &sc);
@@ -413,6 +425,12 @@ static int recalc_group(struct db_conn *c, const char *tenant_id, const char *pr
     }
     for (int sev = SLA_SEV_CRITICAL; sev < SLA_SEV_COUNT; sev++)
         db_bind_int64(st, 44 + sev - SLA_SEV_CRITICAL, p->cal[sev][0] ? 1 : 0);
+    if (!dry) {
+        /* the warnings' thresholds (CHECKS) */
+        db_bind_int64(st, 48, th->list ? 1 : 0);
+        for (size_t k = 0; k < SLA_THRESHOLDS_MAX; k++)
+            db_bind_int64(st, 49 + (int)k, th->list && k < th->t.n ? th->t.v[k] : 0);
+    }
     if (dry) {
         if ((rc = db_step_one(st)) <= 0)
             return rc < 0 ? rc : SW_E_STORE;
@@ -459,7 +477,9 @@ static int recalc_tenant(struct db_conn *c, const char *tenant_id, int64_t now,
         rc = rc > 0 ? SW_E_NOTFOUND : rc;
         goto done;
     }
-    if ((rc = recalc_group(c, tenant_id, "", p, now, actor, count, dry)) < 0)
+    struct alert_th th = {0};
+    if ((rc = alert_th_load_in(c, &th, tenant_id)) < 0 ||
+        (rc = recalc_group(c, tenant_id, "", p, &th, now, actor, count, dry)) < 0)
         goto done;
     /* projects with their own layer, each under its own scopes */
     struct db_stmt *st;
@@ -478,7 +498,7 @@ static int recalc_tenant(struct db_conn *c, const char *tenant_id, int64_t now,
     for (size_t i = 0; i < n && rc == 0; i++) {
         rc = layer_read(c, tenant_id, projects[i], &p->project, &p->has_project);
         if (rc == 0)
-            rc = recalc_group(c, tenant_id, projects[i], p, now, actor, count, dry);
+            rc = recalc_group(c, tenant_id, projects[i], p, &th, now, actor, count, dry);
     }
     /* what the fast path left alone: alerts on (or onto, or off) calendars */
     if (rc >= 0) {

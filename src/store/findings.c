@@ -325,9 +325,17 @@ static int thresholds_parse(const char *text, struct thresholds *out)
 
 int findings_thresholds_in(struct db_conn *c, const char *tenant_id, struct thresholds *out)
 {
+    bool configured;
+    return store_thresholds_in(c, tenant_id, out, &configured);
+}
+
+int store_thresholds_in(struct db_conn *c, const char *tenant_id, struct thresholds *out,
+                        bool *configured)
+{
     memset(out, 0, sizeof(*out));
     out->v[0] = sla_thresholds_default[0];
     out->n = 1;
+    *configured = false;
     struct db_stmt *st;
     int rc = db_prep(c, SQL_THRESHOLDS, &st);
     if (rc < 0)
@@ -336,6 +344,7 @@ int findings_thresholds_in(struct db_conn *c, const char *tenant_id, struct thre
     rc = db_step_one(st);
     if (rc <= 0)
         return rc;              /* no configuration: the default */
+    *configured = true;
     if (!db_col_null(st, 0))
         rc = thresholds_parse(db_col_text(st, 0), out);
     else

@@ -16,12 +16,6 @@
 #include "store/store_findings.h"
 #include "store/store_int.h"
 
-/* A tenant's warning thresholds below 100 (100 is the breach itself). */
-struct thresholds {
-    uint8_t v[SLA_THRESHOLDS_MAX];
-    size_t n;
-};
-
 /* A group's (tenant, project) resolved targets, by severity. */
 struct group_targets {
     struct sla_finding_target t[SLA_SEV_COUNT];

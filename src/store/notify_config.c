@@ -157,8 +157,10 @@ static int config_put_tx(struct db_conn *c, void *ud)
 {
     struct cfg_put *p = ud;
     struct db_stmt *st;
-    int rc = db_prep(c, SQL_CFG_PUT, &st);
-    if (rc < 0)
+    struct thresholds before, after;
+    bool had, has;
+    int rc = store_thresholds_in(c, p->cfg->tenant_id, &before, &had);
+    if (rc < 0 || (rc = db_prep(c, SQL_CFG_PUT, &st)) < 0)
         return rc;
     db_bind_text(st, 1, p->cfg->tenant_id);
     db_bind_text(st, 2, p->chans);
@@ -168,7 +170,14 @@ static int config_put_tx(struct db_conn *c, void *ud)
     db_bind_int64(st, 6, p->cfg->updated_at);
     db_bind_text(st, 7, p->cfg->pagerduty_routing_key);
     db_bind_text(st, 8, p->cfg->voice_webhook);
-    return db_exec(st);         /* an unknown tenant: the foreign key, NOTFOUND */
+    if ((rc = db_exec(st)) < 0)
+        return rc;              /* an unknown tenant: the foreign key, NOTFOUND */
+    /* the alerts' warnings follow a new list (store_int.h struct alert_th) */
+    if ((rc = store_thresholds_in(c, p->cfg->tenant_id, &after, &has)) < 0)
+        return rc;
+    if (!had || before.n != after.n || memcmp(before.v, after.v, after.n))
+        rc = alert_thresholds_changed_in(c, p->cfg->tenant_id, p->cfg->updated_at);
+    return rc;
 }
 
 int notify_config_put(struct store *base, const struct sw_notify_config *cfg)

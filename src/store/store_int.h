@@ -33,6 +33,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "core/sla.h"
 #include "store/db.h"
 #include "store/store.h"
 
@@ -203,8 +204,36 @@ int store_alert_save_in(struct db_conn *c, const struct sw_alert *x);
 int store_alert_event_add_in(struct db_conn *c, const struct sw_alert *x, const char *type,
                              const char *actor, int64_t at, const char *data,
                              int64_t *event_id);
-/* The scheduler's next instant of the two clocks (core's formulas). */
-int64_t store_alert_next_check(const struct sla_alert *a, int64_t now);
+/* A tenant's warning thresholds below 100 (100 is the breach itself). */
+struct thresholds {
+    uint8_t v[SLA_THRESHOLDS_MAX];
+    size_t n;
+};
+
+/* findings.c: the tenant's notification thresholds (notification_config);
+ * *configured false, and the default list, when it has configured none. */
+int store_thresholds_in(struct db_conn *c, const char *tenant_id, struct thresholds *out,
+                        bool *configured);
+
+/* The warning thresholds of a tenant's alerts: its notification thresholds
+ * list when it configured one (as its findings), else each alert's
+ * resolved warn_pct, the definition's (alerts_due.c).  Loaded once per
+ * tenant met: a memo for a loop over alerts. */
+struct alert_th {
+    char tenant_id[SW_ID_MAX + 1];
+    bool loaded, list;
+    struct thresholds t;
+};
+int alert_th_load_in(struct db_conn *c, struct alert_th *m, const char *tenant_id);
+/* a's thresholds under m (NULL: the warn_pct alone) into th; their count. */
+size_t alert_th_of(const struct alert_th *m, const struct sla_alert *a,
+                   uint8_t th[SLA_THRESHOLDS_MAX]);
+/* The scheduler's next instant of the two clocks (core's formulas), the
+ * warnings at m's thresholds (NULL: the alert's warn_pct). */
+int64_t store_alert_next_check(const struct sla_alert *a, const struct alert_th *m, int64_t now);
+/* The tenant's thresholds changed: its open alerts are looked at again
+ * (next_check_at = now), in the caller's transaction. */
+int alert_thresholds_changed_in(struct db_conn *c, const char *tenant_id, int64_t now);
 
 /* escalation.c: after a lifecycle change of x, its next automatic
  * escalation instant (esc_due_at); *esc_at = it (SLA_NEVER: none). */

@@ -244,7 +244,7 @@ static int64_t core_recalc(struct store *s, struct model *m, int64_t now)
             continue;
         count++;
         x->updated_at = now;
-        x->next_check_at = store_alert_next_check(&x->a, now);
+        x->next_check_at = store_alert_next_check(&x->a, NULL, now);
         m[i].ack_due = sla_clock_due(&x->a.ack, now);
         m[i].res_due = sla_clock_due(&x->a.resolve, now);
     }

@@ -18,7 +18,9 @@
 
 #include <cmocka.h>
 
+#include "notify/notify.h"
 #include "store/alerts_int.h"
+#include "store/store_notify.h"
 #include "storetest.h"
 
 #define T0 INT64_C(1767225600000)       /* 2026-01-01T00:00:00Z */
@@ -671,6 +673,82 @@ static void test_pg_two_nodes_escalate(void **state)
     store_close(b);
 }
 
+/* Alert warnings at the tenant's notification thresholds list (as its
+ * findings), the definition's percentage without one: critical, 15 min to
+ * acknowledge.  Each threshold fires once; the list set later re-plans the
+ * open alerts; a recalculation (the set-based path) plans the next unfired
+ * one of the list. */
+static void test_thresholds_list(void **state)
+{
+    struct storetest *t = *state;
+    struct sw_alert x;
+    int64_t at;
+    mk_tenant(t->s, "L");
+    mk_tenant(t->s, "D");
+    struct sw_notify_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    snprintf(cfg.tenant_id, sizeof(cfg.tenant_id), "L");
+    cfg.channels = 1u << NOTIFY_WEBSOCKET;
+    cfg.nthresholds = 3;
+    cfg.thresholds[0] = 40;
+    cfg.thresholds[1] = 60;
+    cfg.thresholds[2] = 100;       /* the breach itself */
+    cfg.updated_at = T0;
+    assert_int_equal(store_notify_config_put(t->s, &cfg), 0);
+    mk_alert(t->s, "L", "a", SLA_SEV_CRITICAL, T0);
+    mk_alert(t->s, "D", "d", SLA_SEV_CRITICAL, T0);
+    assert_int_equal(store_alert_get(t->s, "L", "a", &x), 0);
+    assert_true(x.next_check_at == T0 + 6 * MIN);       /* 40 % of 15 min */
+    assert_int_equal(store_alert_get(t->s, "D", "d", &x), 0);
+    assert_true(x.next_check_at == T0 + 12 * MIN);      /* the definition's 80 % */
+    assert_int_equal(process_all(t->s, T0 + 6 * MIN), 1);
+    assert_int_equal(events_of(t->s, "L", "a").warning, 1);
+    assert_int_equal(store_alert_get(t->s, "L", "a", &x), 0);
+    assert_true(x.next_check_at == T0 + 9 * MIN);       /* 60 % */
+    assert_int_equal(process_all(t->s, T0 + 9 * MIN), 1);
+    assert_int_equal(events_of(t->s, "L", "a").warning, 2);
+    assert_int_equal(store_alerts_next_due(t->s, T0 + 9 * MIN, &at), 0);
+    assert_true(at == T0 + 12 * MIN);                   /* d's 80 % */
+    assert_int_equal(process_all(t->s, T0 + 12 * MIN), 1);
+    assert_int_equal(events_of(t->s, "L", "a").warning, 2);
+    assert_int_equal(events_of(t->s, "D", "d").warning, 1);
+    assert_int_equal(store_alert_get(t->s, "L", "a", &x), 0);
+    assert_true(x.next_check_at == T0 + 15 * MIN + 1);  /* the breach, no 100 % warning */
+
+    /* D sets a list of its own: its open alert is looked at again at once
+     * and plans the list's next unfired threshold */
+    mk_alert(t->s, "D", "e", SLA_SEV_CRITICAL, T0 + 12 * MIN);
+    snprintf(cfg.tenant_id, sizeof(cfg.tenant_id), "D");
+    cfg.nthresholds = 2;
+    cfg.thresholds[0] = 20;
+    cfg.thresholds[1] = 50;
+    cfg.updated_at = T0 + 13 * MIN;
+    assert_int_equal(store_notify_config_put(t->s, &cfg), 0);
+    assert_int_equal(store_alert_get(t->s, "D", "e", &x), 0);
+    assert_true(x.next_check_at == T0 + 13 * MIN);
+    /* e at 1 min of 15: 20 % crossed at 3 min, not yet */
+    assert_int_equal(process_all(t->s, T0 + 13 * MIN), 2);
+    assert_int_equal(events_of(t->s, "D", "e").warning, 0);
+    assert_int_equal(store_alert_get(t->s, "D", "e", &x), 0);
+    assert_true(x.next_check_at == T0 + 15 * MIN);      /* 20 % of 15 min after 12 min */
+    /* the definition moves critical's target to 30 min: the set-based
+     * recalculation plans e's first unfired threshold of the list (20 %:
+     * 6 min after 12 min) */
+    struct sla_definition d;
+    memset(&d, 0, sizeof(d));
+    d.critical_mtta_minutes = 30;
+    int64_t n = 0;
+    assert_int_equal(store_alert_definition_merge(t->s, "D", NULL, &d, T0 + 14 * MIN, "admin",
+                                                  &n), 0);
+    assert_int_equal(store_alert_get(t->s, "D", "e", &x), 0);
+    assert_true(x.next_check_at == T0 + 18 * MIN);
+    /* (a's breach and d, re-armed by the new target, are due too) */
+    assert_int_equal(process_all(t->s, T0 + 18 * MIN), 3);
+    assert_int_equal(events_of(t->s, "D", "e").warning, 1);
+    assert_int_equal(store_alert_get(t->s, "D", "e", &x), 0);
+    assert_true(x.next_check_at == T0 + 27 * MIN);      /* 50 % */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -680,6 +758,7 @@ int main(void)
         cmocka_unit_test(test_ack_and_reschedule),
         cmocka_unit_test(test_escalate),
         cmocka_unit_test(test_faults),
+        cmocka_unit_test(test_thresholds_list),
         cmocka_unit_test(test_pg_two_schedulers),
         cmocka_unit_test(test_pg_two_nodes_escalate),
     };
