@@ -207,39 +207,53 @@ static sla_ms due_of(const struct sla_cal *cal, sla_ms base, sla_ms target_ms,
     return base + target_ms + (paused_since && now > paused_since ? now - paused_since : 0);
 }
 
-static const char SQL_DRY_LIVE[] =
-    "SELECT clock_base, COALESCE(paused_since, 0), "
-    "CASE WHEN stage <> 0 OR contacts_fired <> 0 THEN 1 ELSE 0 END FROM findings "
-    "{INDEXED_BY findings_live} WHERE tenant_id = ?1 AND project_id = ?2 AND severity = ?3 AND "
-    LIVE;
+/* The group's running findings by clock base (index only), its paused
+ * ones (few), its fired ones (findings_fired, index only). */
+static const char SQL_DRY_OPEN[] =
+    "SELECT clock_base, 0 FROM findings {INDEXED_BY findings_open_base} "
+    "WHERE tenant_id = ?1 AND project_id = ?2 AND severity = ?3 AND state = 'open'";
+static const char SQL_DRY_PAUSED[] =
+    "SELECT clock_base, paused_since FROM findings {INDEXED_BY findings_live} "
+    "WHERE tenant_id = ?1 AND project_id = ?2 AND " LIVE " AND state = 'paused' "
+    "AND severity = ?3";
+static const char SQL_DRY_FIRED[] =
+    "SELECT clock_base, COALESCE(paused_since, 0) FROM findings {INDEXED_BY findings_fired} "
+    "WHERE tenant_id = ?1 AND project_id = ?2 AND severity = ?3 AND " LIVE " "
+    "AND (stage <> 0 OR contacts_fired <> 0)";
 
 int findings_dry_calendar_in(struct db_conn *c, const char *tenant_id, const char *project_id,
                              enum sla_sev sev, const struct sla_cal *old_cal, sla_ms old_target,
                              const struct sla_cal *new_cal, sla_ms new_target, int64_t now,
                              struct sw_dry_run *dry, int64_t *count)
 {
-    struct db_stmt *st;
-    int rc = db_prep(c, SQL_DRY_LIVE, &st);
-    if (rc < 0)
-        return rc;
-    db_bind_text(st, 1, tenant_id);
-    db_bind_text(st, 2, project_id);
-    db_bind_text(st, 3, sla_sev_name(sev));
-    while ((rc = db_step(st)) == DB_ROW) {
-        sla_ms base = db_col_int64(st, 0), paused = db_col_int64(st, 1);
-        sla_ms was = due_of(old_cal, base, old_target, paused, now);
-        sla_ms due = due_of(new_cal, base, new_target, paused, now);
-        if (due == was)
-            continue;
-        (*count)++;
-        if (due < was)
-            dry->earlier++;
-        else
-            dry->later++;
-        dry->new_breaches += was >= now && due < now;
-        dry->rearmed += db_col_int64(st, 2) != 0 && due > now;
+    const char *const sql[3] = {SQL_DRY_OPEN, SQL_DRY_PAUSED, SQL_DRY_FIRED};
+    int rc = 0;
+    for (int k = 0; k < 3 && rc >= 0; k++) {
+        struct db_stmt *st;
+        if ((rc = db_prep(c, sql[k], &st)) < 0)
+            return rc;
+        db_bind_text(st, 1, tenant_id);
+        db_bind_text(st, 2, project_id);
+        db_bind_text(st, 3, sla_sev_name(sev));
+        while ((rc = db_step(st)) == DB_ROW) {
+            sla_ms base = db_col_int64(st, 0), paused = db_col_int64(st, 1);
+            sla_ms was = due_of(old_cal, base, old_target, paused, now);
+            sla_ms due = due_of(new_cal, base, new_target, paused, now);
+            if (due == was)
+                continue;
+            if (k == 2) {               /* fired: the re-arm rule */
+                dry->rearmed += due > now;
+                continue;
+            }
+            (*count)++;
+            if (due < was)
+                dry->earlier++;
+            else
+                dry->later++;
+            dry->new_breaches += was >= now && due < now;
+        }
+        db_reset(st);
     }
-    db_reset(st);
     return rc < 0 ? rc : 0;
 }
 

@@ -122,19 +122,30 @@ static const char SQL_REARM[] =
  * findings, those breached at once (the old deadline not past, the new
  * one past; deadline = base + target + the ongoing pause, as SQL_REARM),
  * and those SQL_REARM would re-arm.  ?4 new target ms, ?5 now, ?6 old.
- * Over findings_live, as the counts below (SQLite without statistics would
- * walk the primary key). */
+ * Each count reads an index that has the group's severity (a count over
+ * findings_live would visit every row for it: 1.8 s for 1 M findings):
+ * running findings by clock base (findings_open_base: breached at once
+ * is a range of it), paused ones (few) by state, fired ones by
+ * findings_fired. */
 #define DEADLINE(X)                                                           \
     "(clock_base + " X " + (CASE WHEN paused_since IS NULL THEN 0 "           \
     "ELSE {GREATEST}(?5 - paused_since, 0) END))"
-static const char SQL_DRY_GROUP[] =
+static const char SQL_DRY_OPEN[] =
+    "SELECT count(*), COALESCE(sum(CASE WHEN clock_base >= ?5 - ?6 AND clock_base < ?5 - ?4 "
+    "THEN 1 ELSE 0 END), 0) FROM findings {INDEXED_BY findings_open_base} "
+    "WHERE tenant_id = ?1 AND project_id = ?2 AND severity = ?3 AND state = 'open'";
+static const char SQL_DRY_PAUSED[] =
     "SELECT count(*), "
     "COALESCE(sum(CASE WHEN " DEADLINE("?6") " >= ?5 AND " DEADLINE("?4") " < ?5 "
-    "THEN 1 ELSE 0 END), 0), "
-    "COALESCE(sum(CASE WHEN (stage <> 0 OR contacts_fired <> 0) AND " DEADLINE("?4")
-    " > ?5 THEN 1 ELSE 0 END), 0) "
+    "THEN 1 ELSE 0 END), 0) "
     "FROM findings {INDEXED_BY findings_live} "
-    "WHERE tenant_id = ?1 AND project_id = ?2 AND severity = ?3 AND " LIVE;
+    "WHERE tenant_id = ?1 AND project_id = ?2 AND " LIVE " AND state = 'paused' "
+    "AND severity = ?3";
+static const char SQL_DRY_FIRED[] =
+    "SELECT count(*) FROM findings {INDEXED_BY findings_fired} "
+    "WHERE tenant_id = ?1 AND project_id = ?2 AND severity = ?3 AND " LIVE " "
+    "AND (stage <> 0 OR contacts_fired <> 0) AND " DEADLINE("?4") " > ?5 "
+    "AND ?6 >= 0";      /* ?6 unused: named so the three statements bind alike */
 
 /* over findings_live alone: without statistics SQLite's planner would walk
  * the table's primary key instead */
@@ -434,23 +445,31 @@ static int dry_group(struct db_conn *c, const char *tenant_id, const char *proje
                      enum sla_sev sev, int32_t was_hours, int32_t hours, int64_t now,
                      struct sw_dry_run *dry)
 {
-    struct db_stmt *st;
-    int rc = db_prep(c, SQL_DRY_GROUP, &st);
-    if (rc < 0)
-        return rc;
-    db_bind_text(st, 1, tenant_id);
-    db_bind_text(st, 2, project_id);
-    db_bind_text(st, 3, sla_sev_name(sev));
-    db_bind_int64(st, 4, (sla_ms)hours * SLA_MS_PER_HOUR);
-    db_bind_int64(st, 5, now);
-    db_bind_int64(st, 6, (sla_ms)was_hours * SLA_MS_PER_HOUR);
-    if ((rc = db_step_one(st)) <= 0)
-        return rc < 0 ? rc : SW_E_STORE;
-    int64_t n = db_col_int64(st, 0);
+    const char *const sql[3] = {SQL_DRY_OPEN, SQL_DRY_PAUSED, SQL_DRY_FIRED};
+    int64_t n = 0, newly = 0;
+    for (int k = 0; k < 3; k++) {
+        struct db_stmt *st;
+        int rc = db_prep(c, sql[k], &st);
+        if (rc < 0)
+            return rc;
+        db_bind_text(st, 1, tenant_id);
+        db_bind_text(st, 2, project_id);
+        db_bind_text(st, 3, sla_sev_name(sev));
+        db_bind_int64(st, 4, (sla_ms)hours * SLA_MS_PER_HOUR);
+        db_bind_int64(st, 5, now);
+        db_bind_int64(st, 6, (sla_ms)was_hours * SLA_MS_PER_HOUR);
+        if ((rc = db_step_one(st)) <= 0)
+            return rc < 0 ? rc : SW_E_STORE;
+        if (k < 2) {
+            n += db_col_int64(st, 0);
+            newly += db_col_int64(st, 1);
+        } else {
+            dry->rearmed += db_col_int64(st, 0);
+        }
+        db_reset(st);
+    }
     *(hours < was_hours ? &dry->earlier : &dry->later) += n;
-    dry->new_breaches += db_col_int64(st, 1);
-    dry->rearmed += db_col_int64(st, 2);
-    db_reset(st);
+    dry->new_breaches += newly;
     return 0;
 }
 
