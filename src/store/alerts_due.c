@@ -319,6 +319,7 @@ static int process_tx(struct db_conn *c, void *ud)
     struct round *r = ud;
     r->n = 0;
     r->ncc = r->next_cc = 0;        /* chains of a rolled-back attempt */
+    r->th.loaded = false;           /* and its thresholds */
     int rc = claim(c, r, SQL_CLAIM_CHECK);
     if (rc == 0 && r->n < (size_t)r->limit)
         rc = claim(c, r, SQL_CLAIM_ESC);
