@@ -34,8 +34,7 @@ struct sla_alarm sla_alarm_past(const struct sla_clock *c, const uint8_t *thresh
     return a;
 }
 
-/* The alert's one threshold (its resolved warn_pct), as the scheduler's. */
-static size_t alert_thresholds(const struct sla_alert *a, uint8_t th[1])
+size_t sla_alert_warn_threshold(const struct sla_alert *a, uint8_t th[1])
 {
     if (a->targets.warn_pct > 0 && a->targets.warn_pct <= 100) {
         th[0] = (uint8_t)a->targets.warn_pct;
@@ -59,7 +58,7 @@ int sla_alert_ingest(struct sla_alert *a, sla_ms ack_at, sla_ms resolved_at, sla
         rc = sla_alert_resolve(&n, resolved_at);
     if (rc < 0)
         return rc;
-    nth = alert_thresholds(&n, th);
+    nth = sla_alert_warn_threshold(&n, th);
     n.ack_alarm = sla_alarm_past(&n.ack, th, nth, now);
     n.resolve_alarm = sla_alarm_past(&n.resolve, th, nth, now);
     *a = n;

@@ -525,6 +525,9 @@ struct sla_alarm sla_alarm_past(const struct sla_clock *c, const uint8_t *thresh
  * (else SW_E_INVAL), then both alarms marked by the history rule at now
  * (its threshold: the resolved warn_pct).  a comes from sla_alert_init. */
 int sla_alert_ingest(struct sla_alert *a, sla_ms ack_at, sla_ms resolved_at, sla_ms now);
+/* The alert's own warning threshold (its resolved warn_pct, when 1..100)
+ * into th[0]; 1, or 0 when it has none. */
+size_t sla_alert_warn_threshold(const struct sla_alert *a, uint8_t th[1]);
 
 /* What was done to a tracked item to follow its source (bits). */
 enum sla_sync_done {

@@ -166,11 +166,7 @@ size_t alert_th_of(const struct alert_th *m, const struct sla_alert *a,
         memcpy(th, m->t.v, m->t.n);
         return m->t.n;
     }
-    if (a->targets.warn_pct > 0 && a->targets.warn_pct <= 100) {
-        th[0] = (uint8_t)a->targets.warn_pct;
-        return 1;
-    }
-    return 0;
+    return sla_alert_warn_threshold(a, th);
 }
 
 int alert_thresholds_changed_in(struct db_conn *c, const char *tenant_id, int64_t now)

@@ -144,8 +144,7 @@ static const char SQL_DRY_PAUSED[] =
 static const char SQL_DRY_FIRED[] =
     "SELECT count(*) FROM findings {INDEXED_BY findings_fired} "
     "WHERE tenant_id = ?1 AND project_id = ?2 AND severity = ?3 AND " LIVE " "
-    "AND (stage <> 0 OR contacts_fired <> 0) AND " DEADLINE("?4") " > ?5 "
-    "AND ?6 >= 0";      /* ?6 unused: named so the three statements bind alike */
+    "AND (stage <> 0 OR contacts_fired <> 0) AND " DEADLINE("?4") " > ?5";
 
 /* over findings_live alone: without statistics SQLite's planner would walk
  * the table's primary key instead */
@@ -457,7 +456,8 @@ static int dry_group(struct db_conn *c, const char *tenant_id, const char *proje
         db_bind_text(st, 3, sla_sev_name(sev));
         db_bind_int64(st, 4, (sla_ms)hours * SLA_MS_PER_HOUR);
         db_bind_int64(st, 5, now);
-        db_bind_int64(st, 6, (sla_ms)was_hours * SLA_MS_PER_HOUR);
+        if (k < 2)      /* the old deadline: breached at once */
+            db_bind_int64(st, 6, (sla_ms)was_hours * SLA_MS_PER_HOUR);
         if ((rc = db_step_one(st)) <= 0)
             return rc < 0 ? rc : SW_E_STORE;
         if (k < 2) {
