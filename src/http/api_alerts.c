@@ -151,17 +151,22 @@ int alert_input_parse(json_t *o, bool want_tenant, int64_t now, struct sw_alert_
 
 /* ---- create ------------------------------------------------------------ */
 
-/* The answer, from the store's writer thread once the row is committed. */
+/* The result, from the store's writer thread once the row is committed;
+ * the answer is built on the server's thread (create_answer), so the
+ * writer goes straight on to its next batch. */
 struct create_ctx {
     struct req *r;
     struct sw_alert_new in;
     struct sw_alert x;
+    int rc;
+    enum sw_alert_result res;
 };
 
-static void created(void *ud, int rc, enum sw_alert_result res)
+static void create_answer(struct req *r, void *ud)
 {
     struct create_ctx *cx = ud;
-    struct req *r = cx->r;
+    int rc = cx->rc;
+    enum sw_alert_result res = cx->res;
     if (rc < 0)
         http_fail(r, rc, "alert");
     else if (res == SW_ALERT_NO_TENANT)
@@ -176,7 +181,14 @@ static void created(void *ud, int rc, enum sw_alert_result res)
     if (rc == 0 && res == SW_ALERT_CREATED)
         live_alert_updated(r->srv, &cx->x, "created", r->now);
     free(cx);
-    http_resume(r);
+}
+
+static void created(void *ud, int rc, enum sw_alert_result res)
+{
+    struct create_ctx *cx = ud;
+    cx->rc = rc;
+    cx->res = res;
+    http_resume_then(cx->r, create_answer, cx);
 }
 
 /* Single creates are group-committed: the connection waits suspended while

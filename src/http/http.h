@@ -100,6 +100,10 @@ struct req {
     /* http_defer: answered later, from another thread (http_resume) */
     bool deferred;
     _Atomic int defer_state;    /* 0 handler running, 1 suspended, 2 answered early */
+    /* http_resume_then: the answer is built on the server's thread */
+    void (*finish)(struct req *, void *);
+    void *finish_ud;
+    _Atomic bool answered;      /* set (release) once resp or finish is */
 
     /* set by a handler that changed nothing (a dry run): the route's
      * audit record is not written */
@@ -130,6 +134,12 @@ void http_static(struct req *r, int status, const char *content_type,
  * waiting for one commit.  Until http_resume, r and its body stay valid. */
 void http_defer(struct req *r);
 void http_resume(struct req *r);
+/* Resumes a deferred request whose answer fn(r, ud) builds on the server's
+ * own thread when the connection runs again (or when the request ends, if
+ * the client went away meanwhile: fn is called exactly once).  The thread
+ * that resumes (the store's writer) then only hands over a result, and
+ * goes on to its next batch instead of serializing JSON for every caller. */
+void http_resume_then(struct req *r, void (*fn)(struct req *r, void *ud), void *ud);
 /* A bulk import is over (answered): its slot goes to the next one.  Call
  * before http_resume; the server calls it anyway when the request ends. */
 void http_bulk_done(struct req *r);

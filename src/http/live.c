@@ -15,7 +15,7 @@
 void live_alert_updated(struct server *srv, const struct sw_alert *x, const char *change,
                         int64_t now)
 {
-    if (!srv || !srv->ws || !x)
+    if (!srv || !x || !ws_watched(srv->ws, x->tenant_id))
         return;
     const struct sla_alert *a = &x->a;
     json_t *o = json_object();

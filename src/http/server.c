@@ -665,14 +665,39 @@ static bool suspend_deferred(struct req *r)
     return true;
 }
 
-void http_resume(struct req *r)
+/* The answer a finish function owes, built at most once. */
+static void run_finish(struct req *r)
 {
+    void (*fn)(struct req *, void *) = r->finish;
+    if (!fn)
+        return;
+    r->finish = NULL;
+    fn(r, r->finish_ud);
     if (!r->resp)
         http_error(r, 500, "internal", NULL, "no answer");
+}
+
+static void resume_common(struct req *r)
+{
+    atomic_store_explicit(&r->answered, true, memory_order_release);
     int expected = 0;
     if (atomic_compare_exchange_strong(&r->defer_state, &expected, 2))
         return;                 /* the handler has not returned yet: it will see 2 */
     MHD_resume_connection(r->conn);
+}
+
+void http_resume(struct req *r)
+{
+    if (!r->resp)
+        http_error(r, 500, "internal", NULL, "no answer");
+    resume_common(r);
+}
+
+void http_resume_then(struct req *r, void (*fn)(struct req *r, void *ud), void *ud)
+{
+    r->finish = fn;
+    r->finish_ud = ud;
+    resume_common(r);
 }
 
 /* A body that will not be used (the answer is already decided: 404, 413,
@@ -855,8 +880,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     if (r->deferred) {
         /* resumed: the answer is set (a spurious call before it is: wait) */
-        if (atomic_load(&r->defer_state) == 1 && !r->resp)
+        if (!atomic_load_explicit(&r->answered, memory_order_acquire))
             return MHD_YES;
+        run_finish(r);
         return MHD_queue_response(conn, (unsigned)r->status, r->resp);
     }
     dispatch(r);
@@ -878,6 +904,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!r->upgraded)   /* else counted by on_upgrade */
         metrics_observe(&srv->metrics, ri, r->status, sw_mono_ns() - r->t0_ns);
     http_bulk_done(r);          /* an import refused or cut short */
+    if (r->deferred && atomic_load_explicit(&r->answered, memory_order_acquire))
+        run_finish(r);          /* the client left before its answer was built */
     if (r->resp)
         MHD_destroy_response(r->resp);
     json_decref(r->json);

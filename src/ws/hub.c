@@ -549,6 +549,7 @@ static void *broadcaster_main(void *arg)
             struct client *c = inc;
             inc = c->next;
             client_attach(h, c);
+            atomic_fetch_sub(&h->attaching, 1);
         }
         /* before the messages: a revoked client must not get one more */
         if (nkicks && !stop) {
@@ -737,6 +738,7 @@ int ws_hub_add(struct ws_hub *h, int fd, const char *tenant_id, const void *cred
     }
     c->next = h->incoming;
     h->incoming = c;
+    atomic_fetch_add(&h->attaching, 1);
     pthread_mutex_unlock(&h->lock);
     hub_poke(h);
     return 0;
@@ -745,6 +747,21 @@ int ws_hub_add(struct ws_hub *h, int fd, const char *tenant_id, const void *cred
 size_t ws_client_count(const struct ws_hub *h)
 {
     return h ? atomic_load(&h->nclients) : 0;
+}
+
+bool ws_watched(struct ws_hub *h, const char *tenant_id)
+{
+    if (!h)
+        return false;
+    if (atomic_load(&h->attaching) > 0)
+        return true;            /* it may be this tenant's: attached before delivery */
+    if (atomic_load(&h->nclients) == 0)
+        return false;
+    pthread_mutex_lock(&h->lock);
+    const struct tenant *t = tenant_get(h, tenant_id, false);
+    bool yes = t && t->n > 0;
+    pthread_mutex_unlock(&h->lock);
+    return yes;
 }
 
 void ws_publish(struct ws_hub *h, const char *tenant_id, const char *text, size_t len)

@@ -83,6 +83,7 @@ struct ws_hub {
     size_t nkicks, kcap;
 
     atomic_size_t nclients;
+    _Atomic size_t attaching;       /* added, not yet in a tenant's list (ws_watched) */
     _Atomic uint64_t next_id;
     _Atomic uint64_t auth_closed;
 

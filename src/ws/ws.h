@@ -63,6 +63,10 @@ int ws_hub_add(struct ws_hub *h, int fd, const char *tenant_id, const void *cred
 
 /* Connected clients, for /metrics and tests. */
 size_t ws_client_count(const struct ws_hub *h);
+/* Whether a client of this tenant is connected: a publisher with nothing
+ * to tell anyone skips building its message (a client connecting at that
+ * instant would not have had it either). */
+bool ws_watched(struct ws_hub *h, const char *tenant_id);
 
 /* ---- credentials checked again ------------------------------------------ */
 
