@@ -101,8 +101,10 @@ static int pcache_get(struct db_conn *c, struct pcache *pc, const char *tenant_i
 /* The history of a new alert: its acknowledgement and resolution as
  * events at their instants, the rollups of its stopped clocks, and a
  * breach row for each clock that breached before it reached us (the
- * scheduler writes the others when it sees them). */
-static int history_in(struct db_conn *c, const struct sw_alert *x, const char *actor)
+ * scheduler writes the others when it sees them), appended to br[*nbr]
+ * (room for two) for the chunk to write in one go. */
+static int history_in(struct db_conn *c, const struct sw_alert *x, const char *actor,
+                      struct alert_breach *br, size_t *nbr)
 {
     static const char data[] = "{\"history\":true}";
     int rc = 0;
@@ -121,7 +123,7 @@ static int history_in(struct db_conn *c, const struct sw_alert *x, const char *a
         if (!cl[i].breached)
             continue;
         int64_t due = sla_clock_due(cl[i].k, x->updated_at);
-        rc = alert_breach_row_in(c, x, cl[i].name, due, due + 1);
+        br[(*nbr)++] = (struct alert_breach){x, cl[i].name, due, due + 1};
     }
     return rc;
 }
@@ -196,7 +198,8 @@ static int create_chunk_in(struct db_conn *c, struct pcache *pc, const struct cr
     struct sw_event *ev = xmalloc(n * sizeof(*ev));
     const struct sw_event **evp = xmalloc(n * sizeof(*evp));
     char (*data)[192] = xmalloc(n * sizeof(*data));
-    size_t m = 0, ne = 0;
+    struct alert_breach *br = xmalloc(2 * n * sizeof(*br));
+    size_t m = 0, ne = 0, nbr = 0;
     struct alert_th th = {0};
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
@@ -278,7 +281,7 @@ static int create_chunk_in(struct db_conn *c, struct pcache *pc, const struct cr
                 goto done;
             continue;
         }
-        if ((rc = history_in(c, row[k], r->actor)) < 0)
+        if ((rc = history_in(c, row[k], r->actor, br, &nbr)) < 0)
             goto done;
         *r->res = SW_ALERT_CREATED;
         alert_volume_add(pc->vol, row[k]);
@@ -287,7 +290,9 @@ static int create_chunk_in(struct db_conn *c, struct pcache *pc, const struct cr
         if (r->out)
             *r->out = *row[k];
     }
+    rc = alert_breach_rows_in(c, br, nbr);
 done:
+    free(br);
     free(xs);
     free(row);
     free(of);

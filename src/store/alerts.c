@@ -18,7 +18,6 @@
  * first; an explicit instant is still refused when it goes back in time.
  * Alerts never pause (paused_since stays 0): reopening adds the resolved
  * interval to paused_ms. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,48 +296,23 @@ int alert_insert_in(struct db_conn *c, const struct sw_alert *x)
 
 /* ---- several new rows in one statement ---------------------------------------- */
 
-/* The INSERTs of 1, 2, 4 ... ALERT_INSERT_MAX rows, built once: a statement
+/* The INSERTs of 1, 2, 4 ... ALERT_INSERT_MAX rows (db_rows): a statement
  * per row made creating alerts on PostgreSQL cost two round trips per alert
  * (the alert, its event), and the writer runs its batch's statements one
- * after the other.  Powers of two keep the prepared statements per
- * connection few (a batch of 50 is 32 + 16 + 2 rows).  The driver caches
- * statements by the address of their text: these live as long as the
- * process. */
+ * after the other. */
 #define ALERT_NPARAMS 45
-#define INSERT_LOG2_MAX 7
-_Static_assert((1 << INSERT_LOG2_MAX) == ALERT_INSERT_MAX, "ALERT_INSERT_MAX is a power of two");
+_Static_assert(DB_ROWS_MAX == ALERT_INSERT_MAX, "a batch of alerts is one piece at most");
 
-static char *insert_many_sql[INSERT_LOG2_MAX + 1];
-static pthread_once_t insert_many_once = PTHREAD_ONCE_INIT;
-
-static void insert_many_build(void)
-{
-    for (int k = 0; k <= INSERT_LOG2_MAX; k++) {
-        int rows = 1 << k;
-        size_t cap = 1024 + (size_t)rows * 512, len;
-        char *s = xmalloc(cap);
-        len = (size_t)snprintf(s, cap, "INSERT INTO alerts (" ALERT_COLS ") VALUES ");
-        for (int r = 0; r < rows; r++) {
-            len += (size_t)snprintf(s + len, cap - len, "%s(", r ? ", " : "");
-            for (int i = 1; i <= ALERT_NPARAMS; i++) {
-                int p = r * ALERT_NPARAMS + i;
-                len += (size_t)snprintf(s + len, cap - len, i == 37 ?
-                                        "%sNULLIF(?%d, 9223372036854775807)" : "%s?%d",
-                                        i > 1 ? ", " : "", p);
-            }
-            len += (size_t)snprintf(s + len, cap - len, ")");
-        }
-        snprintf(s + len, cap - len, " ON CONFLICT (tenant_id, id) DO NOTHING RETURNING tenant_id, id");
-        insert_many_sql[k] = s;
-    }
-}
+static struct db_rows insert_many =
+    DB_ROWS("INSERT INTO alerts (" ALERT_COLS ") VALUES ", "(" ALERT_PARAMS ")",
+            " ON CONFLICT (tenant_id, id) DO NOTHING RETURNING tenant_id, id", ALERT_NPARAMS);
 
 /* One statement of rows = 2^k rows. */
 static int insert_piece(struct db_conn *c, int k, struct sw_alert *const *x, bool *created)
 {
     int rows = 1 << k;
     struct db_stmt *st;
-    int rc = db_prep(c, insert_many_sql[k], &st);
+    int rc = db_prep(c, db_rows_sql(&insert_many, k), &st);
     if (rc < 0)
         return rc;
     for (int r = 0; r < rows; r++)
@@ -361,14 +335,11 @@ static int insert_piece(struct db_conn *c, int k, struct sw_alert *const *x, boo
 
 int alert_insert_many_in(struct db_conn *c, struct sw_alert *const *x, size_t n, bool *created)
 {
-    pthread_once(&insert_many_once, insert_many_build);
     for (size_t i = 0; i < n; i++)
         created[i] = false;
     size_t off = 0;
     while (off < n) {
-        int k = INSERT_LOG2_MAX;
-        while ((size_t)1 << k > n - off)
-            k--;
+        int k = db_rows_piece(n - off);
         int rc = insert_piece(c, k, x + off, created + off);
         if (rc < 0)
             return rc;

@@ -44,10 +44,10 @@ static const char SQL_CLAIM_CHECK[] =
 static const char SQL_CLAIM_ESC[] =
     "SELECT tenant_id, id FROM alerts WHERE esc_due_at IS NOT NULL AND esc_due_at <= ?1 "
     "ORDER BY esc_due_at LIMIT ?2 {SKIP_LOCKED}";
-static const char SQL_BREACH_ADD[] =
-    "INSERT INTO breaches (tenant_id, item_kind, item_id, clock, due_at, breached_at, severity) "
-    "VALUES (?1, 'alert', ?2, ?3, ?4, ?5, ?6) "
-    "ON CONFLICT (tenant_id, item_kind, item_id, clock, due_at) DO NOTHING";
+static struct db_rows breach_rows =
+    DB_ROWS("INSERT INTO breaches (tenant_id, item_kind, item_id, clock, due_at, breached_at, "
+            "severity) VALUES ", "(?1, 'alert', ?2, ?3, ?4, ?5, ?6)",
+            " ON CONFLICT (tenant_id, item_kind, item_id, clock, due_at) DO NOTHING", 6);
 
 /* ---- next_due ------------------------------------------------------------- */
 
@@ -125,20 +125,34 @@ static int chain_get(struct db_conn *c, struct round *r, const char *tenant_id,
     return rc;
 }
 
+int alert_breach_rows_in(struct db_conn *c, const struct alert_breach *v, size_t n)
+{
+    int rc = 0;
+    for (size_t off = 0; off < n && rc == 0;) {
+        int k = db_rows_piece(n - off);
+        struct db_stmt *st;
+        if ((rc = db_prep(c, db_rows_sql(&breach_rows, k), &st)) < 0)
+            break;
+        for (int r = 0; r < 1 << k; r++, off++) {
+            const struct alert_breach *b = &v[off];
+            int o = 6 * r;
+            db_bind_text(st, o + 1, b->x->tenant_id);
+            db_bind_text(st, o + 2, b->x->id);
+            db_bind_text(st, o + 3, b->clock);
+            db_bind_int64(st, o + 4, b->due_at);
+            db_bind_int64(st, o + 5, b->breached_at);
+            db_bind_text(st, o + 6, sla_sev_name(b->x->a.sev));
+        }
+        rc = db_exec(st);
+    }
+    return rc;
+}
+
 int alert_breach_row_in(struct db_conn *c, const struct sw_alert *x, const char *clock,
                         int64_t due_at, int64_t breached_at)
 {
-    struct db_stmt *st;
-    int rc = db_prep(c, SQL_BREACH_ADD, &st);
-    if (rc < 0)
-        return rc;
-    db_bind_text(st, 1, x->tenant_id);
-    db_bind_text(st, 2, x->id);
-    db_bind_text(st, 3, clock);
-    db_bind_int64(st, 4, due_at);
-    db_bind_int64(st, 5, breached_at);
-    db_bind_text(st, 6, sla_sev_name(x->a.sev));
-    return db_exec(st);
+    struct alert_breach b = {x, clock, due_at, breached_at};
+    return alert_breach_rows_in(c, &b, 1);
 }
 
 /* ---- thresholds ------------------------------------------------------------ */

@@ -140,6 +140,13 @@ int alerts_process_due(struct store *s, int64_t now, int limit, int *processed);
  * once per (alert, clock, deadline). */
 int alert_breach_row_in(struct db_conn *c, const struct sw_alert *x, const char *clock,
                         int64_t due_at, int64_t breached_at);
+/* ... and several at once (multi-row INSERTs). */
+struct alert_breach {
+    const struct sw_alert *x;
+    const char *clock;
+    int64_t due_at, breached_at;
+};
+int alert_breach_rows_in(struct db_conn *c, const struct alert_breach *v, size_t n);
 
 /* ---- escalation.c (shared with alerts_due.c) --------------------------------------- */
 

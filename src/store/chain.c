@@ -181,16 +181,13 @@ static const char SQL_HEAD_NEW[] =
 static const char SQL_HEAD_SET[] =
     "UPDATE chain_heads SET seq = ?3, hash = ?4 WHERE log = ?1 AND tenant_id = ?2";
 
-#define LINK_CHUNK 16
-#define L(s, r, h) ", (?1, ?2, ?" #s ", ?" #r ", ?" #h ")"
-static const char SQL_LINK_ONE[] =
-    "INSERT INTO chain_links (log, tenant_id, seq, row_id, hash) VALUES (?1, ?2, ?3, ?4, ?5)";
-static const char SQL_LINK_CHUNK[] =
-    "INSERT INTO chain_links (log, tenant_id, seq, row_id, hash) VALUES (?1, ?2, ?3, ?4, ?5)"
-    L(6, 7, 8) L(9, 10, 11) L(12, 13, 14) L(15, 16, 17) L(18, 19, 20) L(21, 22, 23)
-    L(24, 25, 26) L(27, 28, 29) L(30, 31, 32) L(33, 34, 35) L(36, 37, 38) L(39, 40, 41)
-    L(42, 43, 44) L(45, 46, 47) L(48, 49, 50);
-#undef L
+/* Links go in multi-row INSERTs (db_rows), a full buffer at a time and
+ * the rest at COMMIT in pieces: a batch of 50 created alerts costs three
+ * statements, not one per link. */
+#define LINK_CHUNK DB_ROWS_MAX
+static struct db_rows link_rows =
+    DB_ROWS("INSERT INTO chain_links (log, tenant_id, seq, row_id, hash) VALUES ",
+            "(?1, ?2, ?3, ?4, ?5)", "", 5);
 
 /* Links waiting to be written, of one chain. */
 struct link_buf {
@@ -202,30 +199,21 @@ struct link_buf {
 static int links_flush(struct db_conn *c, enum chain_log log, const char *tenant,
                        struct link_buf *b)
 {
-    struct db_stmt *st;
     int rc = 0;
-    if (b->n == LINK_CHUNK) {
-        if ((rc = db_prep(c, SQL_LINK_CHUNK, &st)) < 0)
-            return rc;
-        db_bind_text(st, 1, chain_log_name(log));
-        db_bind_text(st, 2, tenant);
-        for (size_t i = 0; i < LINK_CHUNK; i++) {
-            db_bind_int64(st, 3 + 3 * (int)i, b->seq[i]);
-            db_bind_int64(st, 4 + 3 * (int)i, b->row_id[i]);
-            db_bind_text(st, 5 + 3 * (int)i, b->hash[i]);
+    for (size_t off = 0; off < b->n && rc == 0;) {
+        int k = db_rows_piece(b->n - off);
+        struct db_stmt *st;
+        if ((rc = db_prep(c, db_rows_sql(&link_rows, k), &st)) < 0)
+            break;
+        for (int r = 0; r < 1 << k; r++, off++) {
+            int o = 5 * r;
+            db_bind_text(st, o + 1, chain_log_name(log));
+            db_bind_text(st, o + 2, tenant);
+            db_bind_int64(st, o + 3, b->seq[off]);
+            db_bind_int64(st, o + 4, b->row_id[off]);
+            db_bind_text(st, o + 5, b->hash[off]);
         }
         rc = db_exec(st);
-    } else {
-        for (size_t i = 0; i < b->n && rc == 0; i++) {
-            if ((rc = db_prep(c, SQL_LINK_ONE, &st)) < 0)
-                return rc;
-            db_bind_text(st, 1, chain_log_name(log));
-            db_bind_text(st, 2, tenant);
-            db_bind_int64(st, 3, b->seq[i]);
-            db_bind_int64(st, 4, b->row_id[i]);
-            db_bind_text(st, 5, b->hash[i]);
-            rc = db_exec(st);
-        }
     }
     b->n = 0;
     return rc;

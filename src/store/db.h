@@ -66,6 +66,7 @@
 #ifndef SW_STORE_DB_H
 #define SW_STORE_DB_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -140,6 +141,27 @@ void db_bind_blob(struct db_stmt *st, int i, const void *p, size_t n);
 void db_bind_null(struct db_stmt *st, int i);
 /* Binds SQL NULL when v == null_value (e.g. 0 or SLA_NEVER), else v. */
 void db_bind_int64_or_null(struct db_stmt *st, int i, int64_t v, int64_t null_value);
+
+/* Multi-row statements: HEAD ROW, ROW, ... TAIL for 1, 2, 4 ...
+ * 2^DB_ROWS_LOG2_MAX rows, each text built on first use and kept for the
+ * process (db_prep caches statements by the address of their text).  ROW
+ * names its parameters ?1 .. ?nparams; row r's become ?(r * nparams + k).
+ * A batch of n rows goes as the pieces db_rows_piece gives (50 rows: 32,
+ * 16, 2): a round trip per piece instead of per row, and few prepared
+ * statements per connection.  Define one family per statement:
+ *     static struct db_rows links = DB_ROWS("INSERT ... VALUES ", "(?1, ?2)", "", 2); */
+#define DB_ROWS_LOG2_MAX 7
+#define DB_ROWS_MAX (1 << DB_ROWS_LOG2_MAX)
+struct db_rows {
+    const char *head, *row, *tail;
+    int nparams;
+    char *_Atomic sql[DB_ROWS_LOG2_MAX + 1];
+};
+#define DB_ROWS(head, row, tail, nparams) {(head), (row), (tail), (nparams), {0}}
+/* The text for 2^k rows (0 <= k <= DB_ROWS_LOG2_MAX). */
+const char *db_rows_sql(struct db_rows *m, int k);
+/* k of the next piece of n > 0 rows: the largest 2^k <= min(n, DB_ROWS_MAX). */
+int db_rows_piece(size_t n);
 
 /* DB_ROW, DB_DONE, or a negative SW_E_* (after which the statement is
  * reset).  The first step runs the statement. */

@@ -2,7 +2,6 @@
  * change of an alert or a finding, written by its subject in the same
  * transaction as the change (store_event_add_in), and put on its tenant's
  * hash chain at COMMIT (chain.c). */
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,45 +44,23 @@ int store_event_add_in(struct db_conn *c, const struct sw_event *e, int64_t *id_
     return rc < 0 ? rc : SW_E_STORE;
 }
 
-/* Several events in one statement each of 1, 2, 4 ... EVENT_ADD_MAX rows
- * (built once, kept for the process: the driver caches statements by the
- * address of their text): a batch of created alerts writes its `created`
- * events in a few round trips instead of one per alert. */
-#define EVENT_LOG2_MAX 7
+/* Several events in one statement each of 1, 2, 4 ... rows (db_rows): a
+ * batch of created alerts writes its `created` events in a few round trips
+ * instead of one per alert.  RETURNING the ids, for the chain: matched to
+ * the events by their keys. */
 #define EVENT_NPARAMS 7
-static char *event_many_sql[EVENT_LOG2_MAX + 1];
-static pthread_once_t event_many_once = PTHREAD_ONCE_INIT;
-
-static void event_many_build(void)
-{
-    for (int k = 0; k <= EVENT_LOG2_MAX; k++) {
-        int rows = 1 << k;
-        size_t cap = 320 + (size_t)rows * 64, len;
-        char *s = xmalloc(cap);
-        len = (size_t)snprintf(s, cap, "INSERT INTO events (tenant_id, item_kind, item_id, type, "
-                                       "actor, at, data) VALUES ");
-        for (int r = 0; r < rows; r++) {
-            int o = r * EVENT_NPARAMS;
-            len += (size_t)snprintf(s + len, cap - len, "%s(?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d)",
-                                    r ? ", " : "", o + 1, o + 2, o + 3, o + 4, o + 5, o + 6,
-                                    o + 7);
-        }
-        /* the ids, for the chain: matched to the events by their keys */
-        snprintf(s + len, cap - len, " RETURNING id, tenant_id, item_id, type");
-        event_many_sql[k] = s;
-    }
-}
+static struct db_rows event_many =
+    DB_ROWS("INSERT INTO events (tenant_id, item_kind, item_id, type, actor, at, data) VALUES ",
+            "(?1, ?2, ?3, ?4, ?5, ?6, ?7)", " RETURNING id, tenant_id, item_id, type",
+            EVENT_NPARAMS);
 
 int store_event_add_many_in(struct db_conn *c, const struct sw_event *const *e, size_t n)
 {
-    pthread_once(&event_many_once, event_many_build);
     size_t off = 0;
     while (off < n) {
-        int k = EVENT_LOG2_MAX;
-        while ((size_t)1 << k > n - off)
-            k--;
+        int k = db_rows_piece(n - off);
         struct db_stmt *st;
-        int rc = db_prep(c, event_many_sql[k], &st);
+        int rc = db_prep(c, db_rows_sql(&event_many, k), &st);
         if (rc < 0)
             return rc;
         for (int r = 0; r < 1 << k; r++) {
@@ -101,8 +78,8 @@ int store_event_add_many_in(struct db_conn *c, const struct sw_event *const *e, 
          * but nothing promises it: each row is matched to its event (one
          * event per item and type in a batch), searching from the next */
         int rows = 1 << k, next = 0, got = 0;
-        bool used[1 << EVENT_LOG2_MAX] = {false};
-        int64_t ids[1 << EVENT_LOG2_MAX];
+        bool used[DB_ROWS_MAX] = {false};
+        int64_t ids[DB_ROWS_MAX];
         while ((rc = db_step(st)) == DB_ROW) {
             const char *t = db_col_text(st, 1), *item = db_col_text(st, 2),
                        *type = db_col_text(st, 3);
