@@ -26,6 +26,15 @@ static const char SQL_ADD[] =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant_id, day, severity, project_id) "
     "DO UPDATE SET created = alert_counts.created + excluded.created, "
     "auto_resolved = alert_counts.auto_resolved + excluded.auto_resolved";
+/* The volume of a batch of creates: one row per key, in pieces (db_rows);
+ * the keys of one statement are distinct (PostgreSQL refuses an upsert
+ * that touches a row twice) and come in one order in every batch, so two
+ * writers wait for one another instead of deadlocking. */
+static struct db_rows add_rows =
+    DB_ROWS("INSERT INTO alert_counts (tenant_id, day, severity, project_id, created, "
+            "auto_resolved) VALUES ", "(?1, ?2, ?3, ?4, ?5, 0)",
+            " ON CONFLICT (tenant_id, day, severity, project_id) "
+            "DO UPDATE SET created = alert_counts.created + excluded.created", 5);
 static const char SQL_TAKE[] =
     "UPDATE alert_counts SET created = created - ?5, auto_resolved = auto_resolved - ?6 "
     "WHERE " KEY " AND created >= ?5 AND auto_resolved >= ?6";
@@ -174,11 +183,41 @@ static int vitem_cmp(const void *pa, const void *pb)
     return a->created_at < b->created_at ? -1 : a->created_at > b->created_at;
 }
 
+/* One counted key of a batch. */
+struct vrow {
+    const char *tenant_id;
+    struct ckey k;
+    int n;
+};
+
+static int vrows_write(struct db_conn *c, const struct vrow *v, size_t n)
+{
+    int rc = 0;
+    for (size_t off = 0; off < n && rc == 0;) {
+        int k = db_rows_piece(n - off);
+        struct db_stmt *st;
+        if ((rc = db_prep(c, db_rows_sql(&add_rows, k), &st)) < 0)
+            break;
+        for (int r = 0; r < 1 << k; r++, off++) {
+            int o = 5 * r;
+            db_bind_text(st, o + 1, v[off].tenant_id);
+            db_bind_text(st, o + 2, v[off].k.day);
+            db_bind_text(st, o + 3, sla_sev_name(v[off].k.sev));
+            db_bind_text(st, o + 4, v[off].k.project_id);
+            db_bind_int64(st, o + 5, v[off].n);
+        }
+        rc = db_exec(st);
+    }
+    return rc;
+}
+
 int alert_volume_flush_in(struct db_conn *c, struct alert_volume *av)
 {
     int rc = 0;
     if (av->n > 1)
         qsort(av->v, av->n, sizeof(*av->v), vitem_cmp);
+    struct vrow *rows = xmalloc((av->n ? av->n : 1) * sizeof(*rows));
+    size_t nrows = 0;
     struct tz z;
     bool open = false;
     const char *zone_of = NULL;
@@ -193,25 +232,28 @@ int alert_volume_flush_in(struct db_conn *c, struct alert_volume *av)
             open = true;
             zone_of = it->tenant_id;
         }
-        struct ckey k;
-        tz_local_day(&z, it->created_at, k.day, sizeof(k.day));
-        k.sev = it->sev;
-        snprintf(k.project_id, sizeof(k.project_id), "%s", it->project_id);
-        int n = 0;
-        for (; i < av->n; i++, n++) {
+        struct vrow *row = &rows[nrows++];
+        row->tenant_id = it->tenant_id;
+        tz_local_day(&z, it->created_at, row->k.day, sizeof(row->k.day));
+        row->k.sev = it->sev;
+        snprintf(row->k.project_id, sizeof(row->k.project_id), "%s", it->project_id);
+        row->n = 0;
+        for (; i < av->n; i++, row->n++) {
             const struct vitem *o = &av->v[i];
             char day[SLA_DATE_BUFSZ];
-            if (strcmp(o->tenant_id, it->tenant_id) || strcmp(o->project_id, k.project_id) ||
-                o->sev != k.sev)
+            if (strcmp(o->tenant_id, it->tenant_id) || strcmp(o->project_id, row->k.project_id) ||
+                o->sev != row->k.sev)
                 break;
             tz_local_day(&z, o->created_at, day, sizeof(day));
-            if (strcmp(day, k.day))
+            if (strcmp(day, row->k.day))
                 break;
         }
-        rc = bump(c, it->tenant_id, &k, +1, n, 0);
     }
     if (open)
         tz_close(&z);
+    if (rc == 0)
+        rc = vrows_write(c, rows, nrows);
+    free(rows);
     av->n = 0;
     return rc;
 }
