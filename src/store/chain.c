@@ -57,9 +57,30 @@ static void put_lit(struct chain_text *t, const char *s)
 
 static void put_int(struct chain_text *t, int64_t v)
 {
-    char b[24];
-    int n = snprintf(b, sizeof(b), "%lld", (long long)v);
-    put(t, b, (size_t)n);
+    char b[24], *e = b + sizeof(b), *p = e;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    put(t, p, (size_t)(e - p));
+}
+
+/* s's characters inside a JSON string. */
+static void put_esc(struct chain_text *t, const char *s)
+{
+    const char *run = s;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p != '"' && *p != '\\' && *p >= 0x20 && *p != 0x7f)
+            continue;
+        put(t, run, (size_t)((const char *)p - run));
+        static const char hexd[] = "0123456789abcdef";
+        char esc[6] = {'\\', 'u', '0', '0', hexd[*p >> 4], hexd[*p & 15]};
+        put(t, esc, 6);
+        run = (const char *)p + 1;
+    }
+    put_lit(t, run);
 }
 
 /* A JSON string; NULL is null. */
@@ -70,17 +91,7 @@ static void put_str(struct chain_text *t, const char *s)
         return;
     }
     put_lit(t, "\"");
-    const char *run = s;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p != '"' && *p != '\\' && *p >= 0x20 && *p != 0x7f)
-            continue;
-        put(t, run, (size_t)((const char *)p - run));
-        char esc[8];
-        snprintf(esc, sizeof(esc), "\\u%04x", *p);
-        put(t, esc, 6);
-        run = (const char *)p + 1;
-    }
-    put_lit(t, run);
+    put_esc(t, s);
     put_lit(t, "\"");
 }
 
@@ -99,9 +110,11 @@ void chain_record(struct chain_text *t, enum chain_log log, const struct chain_r
     };
     t->n = 0;
     put_lit(t, "{\"chain\":");
-    char *name = xasprintf("%s/%s", chain_log_name(log), r->tenant_id);
-    put_str(t, name);
-    free(name);
+    put_lit(t, "\"");          /* "log/tenant" */
+    put_lit(t, chain_log_name(log));
+    put_lit(t, "/");
+    put_esc(t, r->tenant_id);
+    put_lit(t, "\"");
     put_key(t, "id");
     put_int(t, r->id);
     put_key(t, "tenant_id");
