@@ -75,21 +75,26 @@ static const char SQL_ALERT_INSERT[] =
     "INSERT INTO alerts (" ALERT_COLS ") VALUES (" ALERT_PARAMS ") "
     "ON CONFLICT (tenant_id, id) DO NOTHING";
 
-static const char SQL_ALERT_UPDATE[] =
-    "UPDATE alerts SET project_id = ?3, severity = ?4, state = ?5, title = ?6, source = ?7, "
-    "created_at = ?8, acknowledged_at = ?9, resolved_at = ?10, "
-    "ack_started_at = ?11, ack_target_ms = ?12, ack_paused_ms = ?13, ack_paused_since = ?14, "
-    "ack_stopped_at = ?15, ack_last_event_at = ?16, "
-    "res_started_at = ?17, res_target_ms = ?18, res_paused_ms = ?19, res_paused_since = ?20, "
-    "res_stopped_at = ?21, res_last_event_at = ?22, "
-    "ack_fired = ?23, ack_breach_fired = ?24, res_fired = ?25, res_breach_fired = ?26, "
-    "ack_min = ?27, resolve_min = ?28, warn_pct = ?29, penalty_cph = ?30, "
-    "ack_src = ?31, resolve_src = ?32, warn_src = ?33, penalty_src = ?34, "
-    "ack_due_at = ?35, resolve_due_at = ?36, "
-    "next_check_at = NULLIF(?37, 9223372036854775807), escalation_level = ?38, "
-    "updated_at = ?39, ack_penalty_cph = ?40, ack_penalty_src = ?41, "
+#define ALERT_UPDATE_SET                                                        \
+    "UPDATE alerts SET project_id = ?3, severity = ?4, state = ?5, title = ?6, source = ?7, " \
+    "created_at = ?8, acknowledged_at = ?9, resolved_at = ?10, " \
+    "ack_started_at = ?11, ack_target_ms = ?12, ack_paused_ms = ?13, ack_paused_since = ?14, " \
+    "ack_stopped_at = ?15, ack_last_event_at = ?16, " \
+    "res_started_at = ?17, res_target_ms = ?18, res_paused_ms = ?19, res_paused_since = ?20, " \
+    "res_stopped_at = ?21, res_last_event_at = ?22, " \
+    "ack_fired = ?23, ack_breach_fired = ?24, res_fired = ?25, res_breach_fired = ?26, " \
+    "ack_min = ?27, resolve_min = ?28, warn_pct = ?29, penalty_cph = ?30, " \
+    "ack_src = ?31, resolve_src = ?32, warn_src = ?33, penalty_src = ?34, " \
+    "ack_due_at = ?35, resolve_due_at = ?36, " \
+    "next_check_at = NULLIF(?37, 9223372036854775807), escalation_level = ?38, " \
+    "updated_at = ?39, ack_penalty_cph = ?40, ack_penalty_src = ?41, " \
     "ack_calendar = ?42, res_calendar = ?43, ack_elapsed_ms = ?44, res_elapsed_ms = ?45 "
-    "WHERE tenant_id = ?1 AND id = ?2";
+
+static const char SQL_ALERT_UPDATE[] = ALERT_UPDATE_SET " WHERE tenant_id = ?1 AND id = ?2";
+/* ... with the escalation columns (esc_cols), one UPDATE of the row, not two */
+static const char SQL_ALERT_UPDATE_ESC[] =
+    ALERT_UPDATE_SET ", escalated_at = ?46, esc_severity = ?47, "
+    "esc_due_at = NULLIF(?48, 9223372036854775807) WHERE tenant_id = ?1 AND id = ?2";
 
 static const char SQL_ALERT_GET[] =
     "SELECT " ALERT_COLS " FROM alerts WHERE tenant_id = ?1 AND id = ?2";
@@ -278,6 +283,19 @@ int store_alert_save_in(struct db_conn *c, const struct sw_alert *x)
     if (rc < 0)
         return rc;
     bind_alert(st, x);
+    return db_exec(st);
+}
+
+int alert_save_esc_in(struct db_conn *c, const struct sw_alert *x, const struct esc_cols *e)
+{
+    struct db_stmt *st;
+    int rc = db_prep(c, SQL_ALERT_UPDATE_ESC, &st);
+    if (rc < 0)
+        return rc;
+    bind_alert(st, x);
+    db_bind_int64(st, 46, e->escalated_at);
+    db_bind_text(st, 47, e->sev);
+    db_bind_int64(st, 48, e->due_at);
     return db_exec(st);
 }
 

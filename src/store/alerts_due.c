@@ -319,9 +319,7 @@ static int process_one(struct db_conn *c, struct round *r, const struct key *k)
                  x->tenant_id, x->id, (long long)x->next_check_at);
         x->next_check_at = r->now + 1000;
     }
-    if ((rc = store_alert_save_in(c, x)) < 0)
-        return rc;
-    return esc_cols_set_in(c, x, &e);
+    return alert_save_esc_in(c, x, &e);
 }
 
 static int process_tx(struct db_conn *c, void *ud)

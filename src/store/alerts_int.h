@@ -156,10 +156,11 @@ struct esc_cols {
     char sev[16];               /* "" = not walking a chain */
     int64_t due_at;             /* SLA_NEVER = none */
 };
+/* The alert and its escalation columns, one UPDATE (alerts.c). */
+int alert_save_esc_in(struct db_conn *c, const struct sw_alert *x, const struct esc_cols *e);
 
 int esc_cols_get_in(struct db_conn *c, const char *tenant_id, const char *id,
                     struct esc_cols *out);
-int esc_cols_set_in(struct db_conn *c, const struct sw_alert *x, const struct esc_cols *e);
 /* 1 when the chain exists with steps (out filled), 0 when not, or SW_E_*. */
 int esc_chain_load_in(struct db_conn *c, const char *tenant_id, enum sla_sev sev,
                       struct sw_esc_chain *out);

@@ -30,9 +30,6 @@
 
 static const char SQL_ESC_COLS[] =
     "SELECT escalated_at, esc_severity, esc_due_at FROM alerts WHERE tenant_id = ?1 AND id = ?2";
-static const char SQL_ESC_SET[] =
-    "UPDATE alerts SET escalated_at = ?3, esc_severity = ?4, esc_due_at = NULLIF(?5, "
-    NEVER_SQL ") WHERE tenant_id = ?1 AND id = ?2";
 static const char SQL_ESC_DUE_SET[] =
     "UPDATE alerts SET esc_due_at = NULLIF(?3, " NEVER_SQL ") "
     "WHERE tenant_id = ?1 AND id = ?2 AND esc_due_at IS DISTINCT FROM NULLIF(?3, " NEVER_SQL ")";
@@ -98,20 +95,6 @@ int esc_cols_get_in(struct db_conn *c, const char *tenant_id, const char *id,
     out->due_at = db_col_int64_or(st, 2, SLA_NEVER);
     db_reset(st);
     return 0;
-}
-
-int esc_cols_set_in(struct db_conn *c, const struct sw_alert *x, const struct esc_cols *e)
-{
-    struct db_stmt *st;
-    int rc = db_prep(c, SQL_ESC_SET, &st);
-    if (rc < 0)
-        return rc;
-    db_bind_text(st, 1, x->tenant_id);
-    db_bind_text(st, 2, x->id);
-    db_bind_int64(st, 3, e->escalated_at);
-    db_bind_text(st, 4, e->sev);
-    db_bind_int64(st, 5, e->due_at);
-    return db_exec(st);
 }
 
 /* ---- chains ----------------------------------------------------------------- */
@@ -471,7 +454,7 @@ static int escalate_tx(struct db_conn *c, void *ud)
     e.escalated_at = es.escalated_at;
     snprintf(e.sev, sizeof(e.sev), "%s", sla_sev_name(csev));
     e.due_at = sla_esc_next_at(core, k->ch.n, &es, &x->a.ack, k->now);
-    if ((rc = store_alert_save_in(c, x)) < 0 || (rc = esc_cols_set_in(c, x, &e)) < 0)
+    if ((rc = alert_save_esc_in(c, x, &e)) < 0)
         return rc;
     out->outcome = SW_ESC_DONE;
     out->level = es.level;
