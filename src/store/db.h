@@ -157,7 +157,7 @@ struct db_rows {
     int nparams;
     char *_Atomic sql[DB_ROWS_LOG2_MAX + 1];
 };
-#define DB_ROWS(head, row, tail, nparams) {(head), (row), (tail), (nparams), {0}}
+#define DB_ROWS(h, r, t, n) {.head = (h), .row = (r), .tail = (t), .nparams = (n)}
 /* The text for 2^k rows (0 <= k <= DB_ROWS_LOG2_MAX). */
 const char *db_rows_sql(struct db_rows *m, int k);
 /* k of the next piece of n > 0 rows: the largest 2^k <= min(n, DB_ROWS_MAX). */
