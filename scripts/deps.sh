@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 # One list per purpose; add a package to the list that needs it.
 pkgs_build="cmake make gcc pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
-            libsodium-dev libcurl4-openssl-dev libcmocka-dev libwslay-dev libicu-dev libpq-dev
+            libsodium-dev libcurl4-openssl-dev libcmocka-dev libwslay-dev libicu-dev libpq-dev libssl-dev
             libcairo2-dev libpango1.0-dev"
 # the tests call sqlite3 and openssl; the analytics tests need glibc's zone
 # data; the README's first steps use curl; every store test runs on
