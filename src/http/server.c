@@ -1219,9 +1219,12 @@ void server_stop(struct server *srv)
 {
     if (!srv)
         return;
+    /* The listening socket is closed only once the daemon is gone: each
+     * pool thread takes it out of its own epoll set when it next wakes, and
+     * libmicrohttpd 0.9.75 aborts ("Failed to remove listen FD from epoll
+     * set") when that finds it closed already (EBADF): seen once on a
+     * fresh machine, at the stop after a burst of bulk imports. */
     int fd = (int)MHD_quiesce_daemon(srv->mhd);
-    if (fd >= 0)
-        close(fd);
     /* WebSocket clients get 1001 and their sockets go back to libmicrohttpd,
      * which must see them released before MHD_stop_daemon; later upgrades
      * are released at once.  The hub itself lives until the daemon is gone. */
@@ -1237,6 +1240,8 @@ void server_stop(struct server *srv)
      * chunks; all resume their connections before the daemon goes */
     bulk_pool_stop(srv->bulk);
     MHD_stop_daemon(srv->mhd);
+    if (fd >= 0)
+        close(fd);
     srv->metrics.bulk = NULL;
     bulk_pool_free(srv->bulk);
     srv->metrics.guard = NULL;
