@@ -190,25 +190,14 @@ struct vrow {
     int n;
 };
 
-static int vrows_write(struct db_conn *c, const struct vrow *v, size_t n)
+static void vrow_bind(struct db_stmt *st, int o, size_t i, const void *ud)
 {
-    int rc = 0;
-    for (size_t off = 0; off < n && rc == 0;) {
-        int k = db_rows_piece(n - off);
-        struct db_stmt *st;
-        if ((rc = db_prep(c, db_rows_sql(&add_rows, k), &st)) < 0)
-            break;
-        for (int r = 0; r < 1 << k; r++, off++) {
-            int o = 5 * r;
-            db_bind_text(st, o + 1, v[off].tenant_id);
-            db_bind_text(st, o + 2, v[off].k.day);
-            db_bind_text(st, o + 3, sla_sev_name(v[off].k.sev));
-            db_bind_text(st, o + 4, v[off].k.project_id);
-            db_bind_int64(st, o + 5, v[off].n);
-        }
-        rc = db_exec(st);
-    }
-    return rc;
+    const struct vrow *v = (const struct vrow *)ud + i;
+    db_bind_text(st, o + 1, v->tenant_id);
+    db_bind_text(st, o + 2, v->k.day);
+    db_bind_text(st, o + 3, sla_sev_name(v->k.sev));
+    db_bind_text(st, o + 4, v->k.project_id);
+    db_bind_int64(st, o + 5, v->n);
 }
 
 int alert_volume_flush_in(struct db_conn *c, struct alert_volume *av)
@@ -252,7 +241,7 @@ int alert_volume_flush_in(struct db_conn *c, struct alert_volume *av)
     if (open)
         tz_close(&z);
     if (rc == 0)
-        rc = vrows_write(c, rows, nrows);
+        rc = db_rows_exec(c, &add_rows, nrows, vrow_bind, rows);
     free(rows);
     av->n = 0;
     return rc;

@@ -125,27 +125,20 @@ static int chain_get(struct db_conn *c, struct round *r, const char *tenant_id,
     return rc;
 }
 
+static void breach_bind(struct db_stmt *st, int o, size_t i, const void *ud)
+{
+    const struct alert_breach *b = (const struct alert_breach *)ud + i;
+    db_bind_text(st, o + 1, b->x->tenant_id);
+    db_bind_text(st, o + 2, b->x->id);
+    db_bind_text(st, o + 3, b->clock);
+    db_bind_int64(st, o + 4, b->due_at);
+    db_bind_int64(st, o + 5, b->breached_at);
+    db_bind_text(st, o + 6, sla_sev_name(b->x->a.sev));
+}
+
 int alert_breach_rows_in(struct db_conn *c, const struct alert_breach *v, size_t n)
 {
-    int rc = 0;
-    for (size_t off = 0; off < n && rc == 0;) {
-        int k = db_rows_piece(n - off);
-        struct db_stmt *st;
-        if ((rc = db_prep(c, db_rows_sql(&breach_rows, k), &st)) < 0)
-            break;
-        for (int r = 0; r < 1 << k; r++, off++) {
-            const struct alert_breach *b = &v[off];
-            int o = 6 * r;
-            db_bind_text(st, o + 1, b->x->tenant_id);
-            db_bind_text(st, o + 2, b->x->id);
-            db_bind_text(st, o + 3, b->clock);
-            db_bind_int64(st, o + 4, b->due_at);
-            db_bind_int64(st, o + 5, b->breached_at);
-            db_bind_text(st, o + 6, sla_sev_name(b->x->a.sev));
-        }
-        rc = db_exec(st);
-    }
-    return rc;
+    return db_rows_exec(c, &breach_rows, n, breach_bind, v);
 }
 
 int alert_breach_row_in(struct db_conn *c, const struct sw_alert *x, const char *clock,

@@ -211,25 +211,26 @@ struct link_buf {
     size_t n;
 };
 
+struct link_rows {
+    const char *log, *tenant;
+    const struct link_buf *b;
+};
+
+static void link_bind(struct db_stmt *st, int o, size_t i, const void *ud)
+{
+    const struct link_rows *l = ud;
+    db_bind_text(st, o + 1, l->log);
+    db_bind_text(st, o + 2, l->tenant);
+    db_bind_int64(st, o + 3, l->b->seq[i]);
+    db_bind_int64(st, o + 4, l->b->row_id[i]);
+    db_bind_text(st, o + 5, l->b->hash[i]);
+}
+
 static int links_flush(struct db_conn *c, enum chain_log log, const char *tenant,
                        struct link_buf *b)
 {
-    int rc = 0;
-    for (size_t off = 0; off < b->n && rc == 0;) {
-        int k = db_rows_piece(b->n - off);
-        struct db_stmt *st;
-        if ((rc = db_prep(c, db_rows_sql(&link_rows, k), &st)) < 0)
-            break;
-        for (int r = 0; r < 1 << k; r++, off++) {
-            int o = 5 * r;
-            db_bind_text(st, o + 1, chain_log_name(log));
-            db_bind_text(st, o + 2, tenant);
-            db_bind_int64(st, o + 3, b->seq[off]);
-            db_bind_int64(st, o + 4, b->row_id[off]);
-            db_bind_text(st, o + 5, b->hash[off]);
-        }
-        rc = db_exec(st);
-    }
+    struct link_rows l = {chain_log_name(log), tenant, b};
+    int rc = db_rows_exec(c, &link_rows, b->n, link_bind, &l);
     b->n = 0;
     return rc;
 }

@@ -162,6 +162,11 @@ struct db_rows {
 const char *db_rows_sql(struct db_rows *m, int k);
 /* k of the next piece of n > 0 rows: the largest 2^k <= min(n, DB_ROWS_MAX). */
 int db_rows_piece(size_t n);
+/* Runs m over rows 0 .. n-1 in pieces (statements whose rows are not
+ * read): bind(st, o, i, ud) binds row i as ?(o + 1) .. ?(o + nparams). */
+typedef void (*db_rows_bind_fn)(struct db_stmt *st, int o, size_t i, const void *ud);
+int db_rows_exec(struct db_conn *c, struct db_rows *m, size_t n, db_rows_bind_fn bind,
+                 const void *ud);
 
 /* DB_ROW, DB_DONE, or a negative SW_E_* (after which the statement is
  * reset).  The first step runs the statement. */

@@ -55,3 +55,19 @@ int db_rows_piece(size_t n)
         k--;
     return k;
 }
+
+int db_rows_exec(struct db_conn *c, struct db_rows *m, size_t n, db_rows_bind_fn bind,
+                 const void *ud)
+{
+    int rc = 0;
+    for (size_t off = 0; off < n && rc == 0;) {
+        int k = db_rows_piece(n - off);
+        struct db_stmt *st;
+        if ((rc = db_prep(c, db_rows_sql(m, k), &st)) < 0)
+            break;
+        for (int r = 0; r < 1 << k; r++, off++)
+            bind(st, r * m->nparams, off, ud);
+        rc = db_exec(st);
+    }
+    return rc;
+}
