@@ -65,6 +65,8 @@ enum sla_sev alert_sev_of(const char *name, enum sla_sev dflt)
     "ack_penalty_cph, ack_penalty_src, "                                        \
     "ack_calendar, res_calendar, ack_elapsed_ms, res_elapsed_ms"
 
+#define ALERT_NCOLS 45          /* the columns of ALERT_COLS, the ?s of ALERT_PARAMS */
+
 #define ALERT_PARAMS                                                            \
     "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "   \
     "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, "    \
@@ -91,15 +93,24 @@ static const char SQL_ALERT_INSERT[] =
     "ack_calendar = ?42, res_calendar = ?43, ack_elapsed_ms = ?44, res_elapsed_ms = ?45 "
 
 static const char SQL_ALERT_UPDATE[] = ALERT_UPDATE_SET " WHERE tenant_id = ?1 AND id = ?2";
-/* ... with the escalation columns (esc_cols), one UPDATE of the row, not two */
+/* What the scheduler and an escalation change (alert_save_esc_in): the
+ * alarms, the level, the instants, the escalation columns.  Not every
+ * column: an UPDATE rewrites each index whose columns it assigns, and the
+ * whole-row form kept four indexes busy for two that change. */
 static const char SQL_ALERT_UPDATE_ESC[] =
-    ALERT_UPDATE_SET ", escalated_at = ?46, esc_severity = ?47, "
-    "esc_due_at = NULLIF(?48, 9223372036854775807) WHERE tenant_id = ?1 AND id = ?2";
+    "UPDATE alerts SET ack_fired = ?3, ack_breach_fired = ?4, res_fired = ?5, "
+    "res_breach_fired = ?6, ack_due_at = ?7, resolve_due_at = ?8, "
+    "next_check_at = NULLIF(?9, 9223372036854775807), escalation_level = ?10, "
+    "updated_at = ?11, escalated_at = ?12, esc_severity = ?13, "
+    "esc_due_at = NULLIF(?14, 9223372036854775807) WHERE tenant_id = ?1 AND id = ?2";
 
 static const char SQL_ALERT_GET[] =
     "SELECT " ALERT_COLS " FROM alerts WHERE tenant_id = ?1 AND id = ?2";
 static const char SQL_ALERT_GET_LOCK[] =
     "SELECT " ALERT_COLS " FROM alerts WHERE tenant_id = ?1 AND id = ?2 {FOR_UPDATE}";
+static const char SQL_ALERT_GET_ESC[] =
+    "SELECT " ALERT_COLS ", escalated_at, esc_severity, esc_due_at FROM alerts "
+    "WHERE tenant_id = ?1 AND id = ?2 {FOR_UPDATE}";
 
 /* Breached at ?7: a stopped clock after its due, a running one past it. */
 #define BREACHED_SQL                                                            \
@@ -276,6 +287,23 @@ int store_alert_get_in(struct db_conn *c, const char *tenant_id, const char *id,
     return rc < 0 ? rc : SW_E_NOTFOUND;
 }
 
+int alert_get_esc_in(struct db_conn *c, const char *tenant_id, const char *id,
+                     struct sw_alert *x, struct esc_cols *e)
+{
+    struct db_stmt *st;
+    int rc = db_prep(c, SQL_ALERT_GET_ESC, &st);
+    if (rc < 0)
+        return rc;
+    db_bind_text(st, 1, tenant_id);
+    db_bind_text(st, 2, id);
+    if ((rc = db_step_one(st)) != 1)
+        return rc < 0 ? rc : SW_E_NOTFOUND;
+    read_alert(st, x);
+    esc_cols_read(st, ALERT_NCOLS, e);
+    db_reset(st);
+    return alert_attach_in(c, NULL, x);
+}
+
 int store_alert_save_in(struct db_conn *c, const struct sw_alert *x)
 {
     struct db_stmt *st;
@@ -292,10 +320,21 @@ int alert_save_esc_in(struct db_conn *c, const struct sw_alert *x, const struct 
     int rc = db_prep(c, SQL_ALERT_UPDATE_ESC, &st);
     if (rc < 0)
         return rc;
-    bind_alert(st, x);
-    db_bind_int64(st, 46, e->escalated_at);
-    db_bind_text(st, 47, e->sev);
-    db_bind_int64(st, 48, e->due_at);
+    const struct sla_alert *a = &x->a;
+    db_bind_text(st, 1, x->tenant_id);
+    db_bind_text(st, 2, x->id);
+    db_bind_int64(st, 3, a->ack_alarm.fired);
+    db_bind_int64(st, 4, a->ack_alarm.breach_fired);
+    db_bind_int64(st, 5, a->resolve_alarm.fired);
+    db_bind_int64(st, 6, a->resolve_alarm.breach_fired);
+    db_bind_int64(st, 7, sla_clock_due(&a->ack, x->updated_at));
+    db_bind_int64(st, 8, sla_clock_due(&a->resolve, x->updated_at));
+    db_bind_int64(st, 9, x->next_check_at);
+    db_bind_int64(st, 10, x->escalation_level);
+    db_bind_int64(st, 11, x->updated_at);
+    db_bind_int64(st, 12, e->escalated_at);
+    db_bind_text(st, 13, e->sev);
+    db_bind_int64(st, 14, e->due_at);
     return db_exec(st);
 }
 
@@ -318,7 +357,7 @@ int alert_insert_in(struct db_conn *c, const struct sw_alert *x)
  * per row made creating alerts on PostgreSQL cost two round trips per alert
  * (the alert, its event), and the writer runs its batch's statements one
  * after the other. */
-#define ALERT_NPARAMS 45
+#define ALERT_NPARAMS ALERT_NCOLS
 _Static_assert(DB_ROWS_MAX == ALERT_INSERT_MAX, "a batch of alerts is one piece at most");
 
 static struct db_rows insert_many =

@@ -262,12 +262,10 @@ static int claim(struct db_conn *c, struct round *r, const char *sql)
 static int process_one(struct db_conn *c, struct round *r, const struct key *k)
 {
     struct sw_alert *x = &r->x;
-    int rc = store_alert_get_in(c, k->tenant_id, k->id, true, x);
+    struct esc_cols e;
+    int rc = alert_get_esc_in(c, k->tenant_id, k->id, x, &e);
     if (rc < 0)
         return rc == SW_E_NOTFOUND ? 0 : rc;
-    struct esc_cols e;
-    if ((rc = esc_cols_get_in(c, k->tenant_id, k->id, &e)) < 0)
-        return rc;
     bool ack_breached = false, res_breached = false;
     rc = clock_look(c, r, x, "ack", &x->a.ack, &x->a.ack_alarm, &ack_breached);
     if (rc == 0)

@@ -156,8 +156,16 @@ struct esc_cols {
     char sev[16];               /* "" = not walking a chain */
     int64_t due_at;             /* SLA_NEVER = none */
 };
-/* The alert and its escalation columns, one UPDATE (alerts.c). */
+/* The alert, locked for the transaction, and its escalation columns: one
+ * read (alerts.c).  SW_E_NOTFOUND when there is no such alert. */
+int alert_get_esc_in(struct db_conn *c, const char *tenant_id, const char *id,
+                     struct sw_alert *x, struct esc_cols *e);
+/* What the scheduler and an escalation change, one UPDATE (alerts.c): the
+ * alarms, the due instants, next_check_at, the level, updated_at and the
+ * escalation columns.  Any other change goes through store_alert_save_in. */
 int alert_save_esc_in(struct db_conn *c, const struct sw_alert *x, const struct esc_cols *e);
+/* Columns first..first+2 of a row: escalated_at, esc_severity, esc_due_at. */
+void esc_cols_read(struct db_stmt *st, int first, struct esc_cols *out);
 
 int esc_cols_get_in(struct db_conn *c, const char *tenant_id, const char *id,
                     struct esc_cols *out);

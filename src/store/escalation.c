@@ -90,11 +90,16 @@ int esc_cols_get_in(struct db_conn *c, const char *tenant_id, const char *id,
     rc = db_step_one(st);
     if (rc != 1)
         return rc < 0 ? rc : SW_E_NOTFOUND;
-    out->escalated_at = db_col_int64(st, 0);
-    db_col_copy(st, 1, out->sev, sizeof(out->sev));
-    out->due_at = db_col_int64_or(st, 2, SLA_NEVER);
+    esc_cols_read(st, 0, out);
     db_reset(st);
     return 0;
+}
+
+void esc_cols_read(struct db_stmt *st, int first, struct esc_cols *out)
+{
+    out->escalated_at = db_col_int64(st, first);
+    db_col_copy(st, first + 1, out->sev, sizeof(out->sev));
+    out->due_at = db_col_int64_or(st, first + 2, SLA_NEVER);
 }
 
 /* ---- chains ----------------------------------------------------------------- */
@@ -419,14 +424,12 @@ static int escalate_tx(struct db_conn *c, void *ud)
     struct sw_alert *x = &k->x;
     memset(out, 0, sizeof(*out));
     out->next_at = SLA_NEVER;
-    int rc = store_alert_get_in(c, k->tenant_id, k->alert_id, true, x);
+    struct esc_cols e;
+    int rc = alert_get_esc_in(c, k->tenant_id, k->alert_id, x, &e);
     if (rc < 0)
         return rc;
     if (x->a.state == SLA_ALERT_RESOLVED)
         return SW_E_CONFLICT;
-    struct esc_cols e;
-    if ((rc = esc_cols_get_in(c, k->tenant_id, k->alert_id, &e)) < 0)
-        return rc;
     /* the chain walked is fixed at the first step */
     enum sla_sev csev = x->escalation_level > 0 && e.sev[0] ? alert_sev_of(e.sev, x->a.sev)
                         : k->sev >= 0                      ? (enum sla_sev)k->sev
