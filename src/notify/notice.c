@@ -11,6 +11,7 @@
 #include "core/sla.h"
 #include "notify/notify.h"
 #include "util/err.h"
+#include "util/jtext.h"
 #include "util/xalloc.h"
 
 static const char *const channel_names[NOTIFY_NCHANNELS] = {
@@ -111,10 +112,24 @@ void notify_key_uuid7(int64_t now_ms, const uint8_t rnd[10], char out[NOTIFY_KEY
     sodium_bin2hex(out + 4, NOTIFY_KEY_LEN - 4 + 1, u, sizeof(u));
 }
 
+/* The random part of keys from a per-thread pool filled 4 KiB at a time:
+ * a key is an identifier, not a secret, and the scheduler makes one per
+ * notice (a getrandom system call each before). */
+#define KEY_POOL 4000
+static _Thread_local struct {
+    uint8_t b[KEY_POOL];
+    size_t used;
+} key_pool = {.used = KEY_POOL};
+
 void notify_key_new(int64_t now_ms, char out[NOTIFY_KEY_LEN + 1])
 {
     uint8_t rnd[10];
-    randombytes_buf(rnd, sizeof(rnd));
+    if (key_pool.used + sizeof(rnd) > KEY_POOL) {
+        randombytes_buf(key_pool.b, KEY_POOL);
+        key_pool.used = 0;
+    }
+    memcpy(rnd, key_pool.b + key_pool.used, sizeof(rnd));
+    key_pool.used += sizeof(rnd);
     notify_key_uuid7(now_ms, rnd, out);
 }
 
@@ -122,68 +137,107 @@ static const char *str(json_t *o, const char *k);
 
 /* ---- body ---------------------------------------------------------------- */
 
-static json_t *time_or_null(int64_t ms)
+/* Written by hand (util/jtext.h): the scheduler renders one per notice
+ * inside its transaction, and a jansson tree dumped cost ten times the
+ * text.  Same bytes as json_dumps(JSON_COMPACT) of the same fields in the
+ * same order (tests/unit/test_notify_pure.c), so the same notice always
+ * renders to the same bytes. */
+
+static void time_or_null(struct jtext *t, int64_t ms)
 {
-    if (!ms)
-        return json_null();
+    if (!ms) {
+        jt_lit(t, "null");
+        return;
+    }
     char buf[SLA_TIME_BUFSZ];
     sla_time_format(ms, buf);
-    return json_string(buf);
+    jt_str(t, buf);
 }
 
-static json_t *str_or_null(const char *s)
+static void str_or_null(struct jtext *t, const char *s)
 {
-    return s && *s ? json_string(s) : json_null();
+    jt_str(t, s && *s ? s : NULL);
 }
 
-static json_t *engaged_json(const struct sw_engaged *e)
+static void engaged_text(struct jtext *t, const struct sw_engaged *e)
 {
-    if (!e->user[0])
-        return json_null();
-    json_t *via = json_array();
-    for (int ch = 0; ch < NOTIFY_NCHANNELS; ch++)
-        if (e->via & (1u << ch))
-            json_array_append_new(via, json_string(notify_channel_name((enum notify_channel)ch)));
-    json_t *o = json_object();
-    json_object_set_new(o, "user", json_string(e->user));
-    json_object_set_new(o, "method", str_or_null(e->method));
-    if (e->level > 0)
-        json_object_set_new(o, "level", json_integer(e->level));
-    json_object_set_new(o, "via", via);
-    if (e->slack_user_id[0])
-        json_object_set_new(o, "slack_user_id", json_string(e->slack_user_id));
-    if (e->note[0])
-        json_object_set_new(o, "note", json_string(e->note));
-    return o;
-}
-
-static json_t *body_json(const struct sw_notice *n, const char *id)
-{
-    /* jansson keeps insertion order: the field order is fixed, so the same
-     * notice always renders to the same bytes */
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(id));
-    json_object_set_new(o, "type", json_string(n->type));
-    json_object_set_new(o, "tenant_id", json_string(n->tenant_id));
-    json_object_set_new(o, "tenant_name", str_or_null(n->tenant_name));
-    json_object_set_new(o, "item_kind", str_or_null(n->item_kind));
-    json_object_set_new(o, "item_id", str_or_null(n->item_id));
-    json_object_set_new(o, "title", str_or_null(n->title));
-    json_object_set_new(o, "severity", str_or_null(n->severity));
-    json_object_set_new(o, "clock", str_or_null(n->clock));
-    if (n->threshold_pct > 0)
-        json_object_set_new(o, "threshold_pct", json_integer(n->threshold_pct));
-    if (n->escalation_level > 0) {
-        json_object_set_new(o, "escalation_level", json_integer(n->escalation_level));
-        json_object_set_new(o, "escalation_target", json_string(n->escalation_target));
+    if (!e->user[0]) {
+        jt_lit(t, "null");
+        return;
     }
-    json_object_set_new(o, "due_at", time_or_null(n->due_at));
-    json_object_set_new(o, "overage_ms", json_integer(n->overage_ms > 0 ? n->overage_ms : 0));
-    json_object_set_new(o, "engaged", engaged_json(&n->engaged));
-    json_object_set_new(o, "occurred_at", time_or_null(n->occurred_at));
-    if (n->test)
-        json_object_set_new(o, "test", json_true());
-    return o;
+    jt_lit(t, "{");
+    jt_key(t, "user");
+    jt_str(t, e->user);
+    jt_key(t, "method");
+    str_or_null(t, e->method);
+    if (e->level > 0) {
+        jt_key(t, "level");
+        jt_int(t, e->level);
+    }
+    jt_key(t, "via");
+    jt_lit(t, "[");
+    for (int ch = 0, k = 0; ch < NOTIFY_NCHANNELS; ch++)
+        if (e->via & (1u << ch)) {
+            if (k++)
+                jt_lit(t, ",");
+            jt_str(t, notify_channel_name((enum notify_channel)ch));
+        }
+    jt_lit(t, "]");
+    if (e->slack_user_id[0]) {
+        jt_key(t, "slack_user_id");
+        jt_str(t, e->slack_user_id);
+    }
+    if (e->note[0]) {
+        jt_key(t, "note");
+        jt_str(t, e->note);
+    }
+    jt_lit(t, "}");
+}
+
+/* The body's fields, its closing brace left to the caller. */
+static void body_open(struct jtext *t, const struct sw_notice *n, const char *id)
+{
+    jt_lit(t, "{");
+    jt_key(t, "id");
+    jt_str(t, id);
+    jt_key(t, "type");
+    jt_str(t, n->type);
+    jt_key(t, "tenant_id");
+    jt_str(t, n->tenant_id);
+    jt_key(t, "tenant_name");
+    str_or_null(t, n->tenant_name);
+    jt_key(t, "item_kind");
+    str_or_null(t, n->item_kind);
+    jt_key(t, "item_id");
+    str_or_null(t, n->item_id);
+    jt_key(t, "title");
+    str_or_null(t, n->title);
+    jt_key(t, "severity");
+    str_or_null(t, n->severity);
+    jt_key(t, "clock");
+    str_or_null(t, n->clock);
+    if (n->threshold_pct > 0) {
+        jt_key(t, "threshold_pct");
+        jt_int(t, n->threshold_pct);
+    }
+    if (n->escalation_level > 0) {
+        jt_key(t, "escalation_level");
+        jt_int(t, n->escalation_level);
+        jt_key(t, "escalation_target");
+        jt_str(t, n->escalation_target);
+    }
+    jt_key(t, "due_at");
+    time_or_null(t, n->due_at);
+    jt_key(t, "overage_ms");
+    jt_int(t, n->overage_ms > 0 ? n->overage_ms : 0);
+    jt_key(t, "engaged");
+    engaged_text(t, &n->engaged);
+    jt_key(t, "occurred_at");
+    time_or_null(t, n->occurred_at);
+    if (n->test) {
+        jt_key(t, "test");
+        jt_lit(t, "true");
+    }
 }
 
 static char *dump(json_t *o)
@@ -197,20 +251,28 @@ static char *dump(json_t *o)
 
 char *notify_body(const struct sw_notice *n, const char *id)
 {
-    return dump(body_json(n, id));
+    struct jtext t = {0};
+    body_open(&t, n, id);
+    jt_lit(&t, "}");
+    return jt_take(&t);
 }
 
 char *notify_body_row(const struct sw_notice *n, const char *id, enum notify_channel ch)
 {
-    json_t *o = body_json(n, id);
-    if (ch == NOTIFY_PHONE)
-        json_object_set_new(o, "to", json_string(n->engaged.phone));
-    if (ch == NOTIFY_PAGER) {
-        json_object_set_new(o, "event_action",
-                            json_string(n->pager_action[0] ? n->pager_action : "trigger"));
-        json_object_set_new(o, "dedup_key", json_string(n->dedup_key));
+    struct jtext t = {0};
+    body_open(&t, n, id);
+    if (ch == NOTIFY_PHONE) {
+        jt_key(&t, "to");
+        jt_str(&t, n->engaged.phone);
     }
-    return dump(o);
+    if (ch == NOTIFY_PAGER) {
+        jt_key(&t, "event_action");
+        jt_str(&t, n->pager_action[0] ? n->pager_action : "trigger");
+        jt_key(&t, "dedup_key");
+        jt_str(&t, n->dedup_key);
+    }
+    jt_lit(&t, "}");
+    return jt_take(&t);
 }
 
 /* RFC 3986 unreserved characters as they are, everything else %XX. */

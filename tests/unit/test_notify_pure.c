@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "core/sla.h"
 #include "notify/notify.h"
 #include "notify/notify_int.h"
 
@@ -230,6 +232,165 @@ static void test_body_fields_in_order(void **state)
     assert_non_null(strstr(s, "\"clock\":\"resolve\",\"threshold_pct\":90,\"due_at\""));
     assert_null(strstr(s, "escalation"));
     free(s);
+}
+
+/* ---- the body against jansson ------------------------------------------- */
+
+/* The body as it was built before it was written by hand (a jansson tree,
+ * dumped compact): notify_body must write the same bytes. */
+static json_t *ref_str_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *ref_time(int64_t ms)
+{
+    if (!ms)
+        return json_null();
+    char buf[SLA_TIME_BUFSZ];
+    sla_time_format(ms, buf);
+    return json_string(buf);
+}
+
+static char *ref_body(const struct sw_notice *n, const char *id, enum notify_channel ch)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "type", json_string(n->type));
+    json_object_set_new(o, "tenant_id", json_string(n->tenant_id));
+    json_object_set_new(o, "tenant_name", ref_str_or_null(n->tenant_name));
+    json_object_set_new(o, "item_kind", ref_str_or_null(n->item_kind));
+    json_object_set_new(o, "item_id", ref_str_or_null(n->item_id));
+    json_object_set_new(o, "title", ref_str_or_null(n->title));
+    json_object_set_new(o, "severity", ref_str_or_null(n->severity));
+    json_object_set_new(o, "clock", ref_str_or_null(n->clock));
+    if (n->threshold_pct > 0)
+        json_object_set_new(o, "threshold_pct", json_integer(n->threshold_pct));
+    if (n->escalation_level > 0) {
+        json_object_set_new(o, "escalation_level", json_integer(n->escalation_level));
+        json_object_set_new(o, "escalation_target", json_string(n->escalation_target));
+    }
+    json_object_set_new(o, "due_at", ref_time(n->due_at));
+    json_object_set_new(o, "overage_ms", json_integer(n->overage_ms > 0 ? n->overage_ms : 0));
+    const struct sw_engaged *e = &n->engaged;
+    json_t *eng = json_null();
+    if (e->user[0]) {
+        json_t *via = json_array();
+        for (int c = 0; c < NOTIFY_NCHANNELS; c++)
+            if (e->via & (1u << c))
+                json_array_append_new(via, json_string(notify_channel_name((enum notify_channel)c)));
+        eng = json_object();
+        json_object_set_new(eng, "user", json_string(e->user));
+        json_object_set_new(eng, "method", ref_str_or_null(e->method));
+        if (e->level > 0)
+            json_object_set_new(eng, "level", json_integer(e->level));
+        json_object_set_new(eng, "via", via);
+        if (e->slack_user_id[0])
+            json_object_set_new(eng, "slack_user_id", json_string(e->slack_user_id));
+        if (e->note[0])
+            json_object_set_new(eng, "note", json_string(e->note));
+    }
+    json_object_set_new(o, "engaged", eng);
+    json_object_set_new(o, "occurred_at", ref_time(n->occurred_at));
+    if (n->test)
+        json_object_set_new(o, "test", json_true());
+    if (ch == NOTIFY_PHONE)
+        json_object_set_new(o, "to", json_string(n->engaged.phone));
+    if (ch == NOTIFY_PAGER) {
+        json_object_set_new(o, "event_action",
+                            json_string(n->pager_action[0] ? n->pager_action : "trigger"));
+        json_object_set_new(o, "dedup_key", json_string(n->dedup_key));
+    }
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
+}
+
+/* Texts with everything a JSON string must escape, and UTF-8 of each length. */
+static const char *const texts[] = {
+    "", "plain", "quote \" and \\ backslash", "tab\tnew\nline\rret\bbs\fff",
+    "ctl \x01\x1f\x7f del", "slash / </script>", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\xa5",
+    "{\"json\":[1,2]}", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+};
+#define NTEXTS (sizeof(texts) / sizeof(texts[0]))
+
+static void fill(char *dst, size_t len, uint32_t r)
+{
+    snprintf(dst, len, "%s", texts[r % NTEXTS]);
+}
+
+static void test_body_same_as_jansson(void **state)
+{
+    (void)state;
+    uint32_t seed = 12345;
+    for (int i = 0; i < 3000; i++) {
+        struct sw_notice n;
+        memset(&n, 0, sizeof(n));
+#define R() (seed = seed * 1103515245u + 12345u, seed >> 8)
+        fill(n.tenant_id, sizeof(n.tenant_id), R());
+        fill(n.type, sizeof(n.type), R());
+        fill(n.item_kind, sizeof(n.item_kind), R());
+        fill(n.item_id, sizeof(n.item_id), R());
+        fill(n.severity, sizeof(n.severity), R());
+        fill(n.clock, sizeof(n.clock), R());
+        fill(n.title, sizeof(n.title), R());
+        fill(n.tenant_name, sizeof(n.tenant_name), R());
+        fill(n.escalation_target, sizeof(n.escalation_target), R());
+        n.threshold_pct = R() % 3 ? 0 : (int)(R() % 100);
+        n.escalation_level = R() % 2 ? 0 : (int)(R() % 5);
+        n.due_at = R() % 4 ? (int64_t)1795341600000 + (int64_t)R() : 0;
+        n.occurred_at = R() % 4 ? (int64_t)1795341600000 + (int64_t)R() : 0;
+        n.overage_ms = (int64_t)(R() % 2000000) - 1000000;
+        n.test = R() % 5 == 0;
+        if (R() % 2) {
+            fill(n.engaged.user, sizeof(n.engaged.user), R());
+            if (!n.engaged.user[0])
+                snprintf(n.engaged.user, sizeof(n.engaged.user), "ana");
+            fill(n.engaged.method, sizeof(n.engaged.method), R());
+            n.engaged.level = (int)(R() % 4);
+            n.engaged.via = R() & ((1u << NOTIFY_NCHANNELS) - 1);
+            fill(n.engaged.slack_user_id, sizeof(n.engaged.slack_user_id), R());
+            fill(n.engaged.note, sizeof(n.engaged.note), R());
+            fill(n.engaged.phone, sizeof(n.engaged.phone), R());
+        }
+        fill(n.pager_action, sizeof(n.pager_action), R());
+        fill(n.dedup_key, sizeof(n.dedup_key), R());
+        enum notify_channel ch = (enum notify_channel)(R() % NOTIFY_NCHANNELS);
+        char *want = ref_body(&n, "ntf_0123", ch), *got = notify_body_row(&n, "ntf_0123", ch);
+        assert_non_null(want);
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+        want = ref_body(&n, "ntf_0123", NOTIFY_WEBHOOK);
+        got = notify_body(&n, "ntf_0123");
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+#undef R
+    }
+}
+
+/* A title cut in the middle of a character (a fixed-size copy): the body
+ * stays valid JSON, the title ends before the cut character. */
+static void test_body_cut_utf8(void **state)
+{
+    (void)state;
+    struct sw_notice n;
+    memset(&n, 0, sizeof(n));
+    snprintf(n.type, sizeof(n.type), "sla.breach");
+    snprintf(n.tenant_id, sizeof(n.tenant_id), "acme");
+    snprintf(n.title, sizeof(n.title), "disk \xe2\x82");          /* € without its last byte */
+    snprintf(n.tenant_name, sizeof(n.tenant_name), "A\xc3");     /* é without its last byte */
+    snprintf(n.item_id, sizeof(n.item_id), "x\xed\xa0\x80y");   /* a surrogate: never UTF-8 */
+    char *body = notify_body(&n, "ntf_1");
+    json_error_t err;
+    json_t *o = json_loads(body, 0, &err);
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "title")), "disk ");
+    assert_string_equal(json_string_value(json_object_get(o, "tenant_name")), "A");
+    assert_string_equal(json_string_value(json_object_get(o, "item_id")), "x");
+    json_decref(o);
+    free(body);
 }
 
 static void test_summary_and_details(void **state)
@@ -515,6 +676,8 @@ int main(void)
         cmocka_unit_test(test_destination),
         cmocka_unit_test(test_breaker),
         cmocka_unit_test(test_body_fields_in_order),
+        cmocka_unit_test(test_body_same_as_jansson),
+        cmocka_unit_test(test_body_cut_utf8),
         cmocka_unit_test(test_summary_and_details),
         cmocka_unit_test(test_email_message),
         cmocka_unit_test(test_email_encoding),
