@@ -20,7 +20,9 @@
  * sha256 digest of its record) in memory; at COMMIT the digests are hashed
  * into the chain and written as link rows.  The rows themselves are never
  * rewritten: the logs stay append-only. */
+#include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,11 +170,28 @@ static void hex(const uint8_t *d, char out[CHAIN_HEX])
 
 /* SHA-256 from OpenSSL's libcrypto: it uses the CPU's SHA instructions
  * where there are some (libsodium's is portable C, twice as slow here),
- * and every event and audit row is hashed twice. */
+ * and every event and audit row is hashed twice.  The algorithm is
+ * fetched once: OpenSSL 3's SHA256() looks it up by name on every call,
+ * which cost several times the hashing of a record. */
+static pthread_once_t sha_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha_md;          /* NULL: no provider has it; SHA256() then */
+
+static void sha_fetch(void)
+{
+    sha_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static void sha256(const void *p, size_t n, uint8_t d[SHA256_DIGEST_LENGTH])
+{
+    pthread_once(&sha_once, sha_fetch);
+    if (!sha_md || !EVP_Digest(p, n, d, NULL, sha_md, NULL))
+        SHA256(p, n, d);
+}
+
 void chain_digest(const char *rec, size_t n, char out[CHAIN_HEX])
 {
     uint8_t d[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)rec, n, d);
+    sha256(rec, n, d);
     hex(d, out);
 }
 
@@ -182,7 +201,7 @@ void chain_link_hash(const char prev[CHAIN_HEX], const char digest[CHAIN_HEX],
     unsigned char both[2 * 64], d[SHA256_DIGEST_LENGTH];
     memcpy(both, prev, 64);
     memcpy(both + 64, digest, 64);
-    SHA256(both, sizeof(both), d);
+    sha256(both, sizeof(both), d);
     hex(d, out);
 }
 

@@ -167,7 +167,11 @@ int store_hint_in(struct db_conn *c, int64_t at, int64_t now)
 
 int store_live_in(struct db_conn *c, const char *tenant_id, const char *body)
 {
-    char *payload = xasprintf("%s %s", tenant_id, body);
+    size_t tl = strlen(tenant_id), bl = strlen(body);
+    char *payload = xmalloc(tl + 1 + bl + 1);       /* "tenant body" */
+    memcpy(payload, tenant_id, tl);
+    payload[tl] = ' ';
+    memcpy(payload + tl + 1, body, bl + 1);
     int rc = db_signal(c, "live", payload);
     free(payload);
     return rc;

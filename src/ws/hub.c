@@ -781,8 +781,13 @@ void ws_publish(struct ws_hub *h, const char *tenant_id, const char *text, size_
         free(m);
         return;
     }
+    /* the broadcaster takes the whole inbox each time it wakes: a message
+     * behind others is taken with them, so only the first one pokes (a
+     * scheduler commit publishes hundreds, a syscall each before) */
+    bool first = h->inbox == NULL;
     *h->inbox_tail = m;
     h->inbox_tail = &m->next;
     pthread_mutex_unlock(&h->lock);
-    hub_poke(h);
+    if (first)
+        hub_poke(h);
 }
