@@ -78,8 +78,8 @@ static void snap(struct store *s, struct state *o)
     static const char *const q[] = {
         "SELECT count(*) FROM policy_versions",
         "SELECT count(*) FROM alert_policy_layers",
-        "SELECT COALESCE(sum(ack_target_ms + res_target_ms + ack_due_at + resolve_due_at), 0) "
-        "FROM alerts",
+        ("SELECT COALESCE(sum(ack_target_ms + res_target_ms + ack_due_at + resolve_due_at), 0) "
+         "FROM alerts"),
         "SELECT COALESCE(sum(ack_penalty_cph + penalty_cph + ack_fired + res_fired), 0) FROM alerts",
         "SELECT count(*) FROM events",
         "SELECT COALESCE(sum(hours), 0) FROM finding_targets",
