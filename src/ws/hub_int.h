@@ -99,9 +99,9 @@ void hub_poke(struct ws_hub *h);
 /* Thread bodies, started by ws_hub_new_opts; arg is the hub. */
 void *hub_ticker_main(void *arg);
 /* The next tick after a pass that ran from start to now (monotonic ns):
- * one interval after the previous tick, not in the past, and no sooner
- * than 9 times the pass's length after it (the metrics take at most a
- * tenth of a core).  Pure. */
+ * one interval after the previous tick, not in the past, and after a pass
+ * longer than 100 ms no sooner than 9 times its length (such passes take
+ * at most a tenth of a core).  Pure. */
 int64_t hub_ticker_next(int64_t next, int64_t start, int64_t now, int64_t interval);
 void *hub_checker_main(void *arg);
 

@@ -21,10 +21,12 @@ static void test_next_tick(void **state)
                      25001 * MS);
     /* a pass of a second (a million open alerts): 9 s after it, not 4 */
     assert_int_equal(hub_ticker_next(5000 * MS, 5000 * MS, 6000 * MS, 5000 * MS), 15000 * MS);
+    /* a short pass keeps a short interval's rhythm */
+    assert_int_equal(hub_ticker_next(100 * MS, 100 * MS, 150 * MS, 10 * MS), 160 * MS);
     /* so over any stretch, the passes take at most a tenth of the time */
     int64_t next = 0, busy = 0, t = 0;
     for (int i = 0; i < 100; i++) {
-        int64_t start = next > t ? next : t, len = (i % 7 + 1) * 300 * MS;
+        int64_t start = next > t ? next : t, len = (i % 7 + 1) * 150 * MS;
         t = start + len;
         busy += len;
         next = hub_ticker_next(next, start, t, 5000 * MS);
