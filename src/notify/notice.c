@@ -143,20 +143,30 @@ static const char *str(json_t *o, const char *k);
  * same order (tests/unit/test_notify_pure.c), so the same notice always
  * renders to the same bytes. */
 
-static void time_or_null(struct jtext *t, int64_t ms)
+/* "key": and its value, after a comma unless first. */
+static void put_str(struct jtext *t, const char *key, const char *s)
 {
-    if (!ms) {
-        jt_lit(t, "null");
-        return;
-    }
-    char buf[SLA_TIME_BUFSZ];
-    sla_time_format(ms, buf);
-    jt_str(t, buf);
+    jt_key(t, key);
+    jt_str(t, s);
 }
 
-static void str_or_null(struct jtext *t, const char *s)
+static void put_opt(struct jtext *t, const char *key, const char *s)   /* "" is null */
 {
-    jt_str(t, s && *s ? s : NULL);
+    put_str(t, key, s && *s ? s : NULL);
+}
+
+static void put_int(struct jtext *t, const char *key, int64_t v)
+{
+    jt_key(t, key);
+    jt_int(t, v);
+}
+
+static void put_time(struct jtext *t, const char *key, int64_t ms)     /* 0 is null */
+{
+    char buf[SLA_TIME_BUFSZ];
+    if (ms)
+        sla_time_format(ms, buf);
+    put_str(t, key, ms ? buf : NULL);
 }
 
 static void engaged_text(struct jtext *t, const struct sw_engaged *e)
@@ -166,14 +176,10 @@ static void engaged_text(struct jtext *t, const struct sw_engaged *e)
         return;
     }
     jt_lit(t, "{");
-    jt_key(t, "user");
-    jt_str(t, e->user);
-    jt_key(t, "method");
-    str_or_null(t, e->method);
-    if (e->level > 0) {
-        jt_key(t, "level");
-        jt_int(t, e->level);
-    }
+    put_str(t, "user", e->user);
+    put_opt(t, "method", e->method);
+    if (e->level > 0)
+        put_int(t, "level", e->level);
     jt_key(t, "via");
     jt_lit(t, "[");
     for (int ch = 0, k = 0; ch < NOTIFY_NCHANNELS; ch++)
@@ -183,14 +189,10 @@ static void engaged_text(struct jtext *t, const struct sw_engaged *e)
             jt_str(t, notify_channel_name((enum notify_channel)ch));
         }
     jt_lit(t, "]");
-    if (e->slack_user_id[0]) {
-        jt_key(t, "slack_user_id");
-        jt_str(t, e->slack_user_id);
-    }
-    if (e->note[0]) {
-        jt_key(t, "note");
-        jt_str(t, e->note);
-    }
+    if (e->slack_user_id[0])
+        put_str(t, "slack_user_id", e->slack_user_id);
+    if (e->note[0])
+        put_str(t, "note", e->note);
     jt_lit(t, "}");
 }
 
@@ -198,42 +200,26 @@ static void engaged_text(struct jtext *t, const struct sw_engaged *e)
 static void body_open(struct jtext *t, const struct sw_notice *n, const char *id)
 {
     jt_lit(t, "{");
-    jt_key(t, "id");
-    jt_str(t, id);
-    jt_key(t, "type");
-    jt_str(t, n->type);
-    jt_key(t, "tenant_id");
-    jt_str(t, n->tenant_id);
-    jt_key(t, "tenant_name");
-    str_or_null(t, n->tenant_name);
-    jt_key(t, "item_kind");
-    str_or_null(t, n->item_kind);
-    jt_key(t, "item_id");
-    str_or_null(t, n->item_id);
-    jt_key(t, "title");
-    str_or_null(t, n->title);
-    jt_key(t, "severity");
-    str_or_null(t, n->severity);
-    jt_key(t, "clock");
-    str_or_null(t, n->clock);
-    if (n->threshold_pct > 0) {
-        jt_key(t, "threshold_pct");
-        jt_int(t, n->threshold_pct);
-    }
+    put_str(t, "id", id);
+    put_str(t, "type", n->type);
+    put_str(t, "tenant_id", n->tenant_id);
+    put_opt(t, "tenant_name", n->tenant_name);
+    put_opt(t, "item_kind", n->item_kind);
+    put_opt(t, "item_id", n->item_id);
+    put_opt(t, "title", n->title);
+    put_opt(t, "severity", n->severity);
+    put_opt(t, "clock", n->clock);
+    if (n->threshold_pct > 0)
+        put_int(t, "threshold_pct", n->threshold_pct);
     if (n->escalation_level > 0) {
-        jt_key(t, "escalation_level");
-        jt_int(t, n->escalation_level);
-        jt_key(t, "escalation_target");
-        jt_str(t, n->escalation_target);
+        put_int(t, "escalation_level", n->escalation_level);
+        put_str(t, "escalation_target", n->escalation_target);
     }
-    jt_key(t, "due_at");
-    time_or_null(t, n->due_at);
-    jt_key(t, "overage_ms");
-    jt_int(t, n->overage_ms > 0 ? n->overage_ms : 0);
+    put_time(t, "due_at", n->due_at);
+    put_int(t, "overage_ms", n->overage_ms > 0 ? n->overage_ms : 0);
     jt_key(t, "engaged");
     engaged_text(t, &n->engaged);
-    jt_key(t, "occurred_at");
-    time_or_null(t, n->occurred_at);
+    put_time(t, "occurred_at", n->occurred_at);
     if (n->test) {
         jt_key(t, "test");
         jt_lit(t, "true");
@@ -261,15 +247,11 @@ char *notify_body_row(const struct sw_notice *n, const char *id, enum notify_cha
 {
     struct jtext t = {0};
     body_open(&t, n, id);
-    if (ch == NOTIFY_PHONE) {
-        jt_key(&t, "to");
-        jt_str(&t, n->engaged.phone);
-    }
+    if (ch == NOTIFY_PHONE)
+        put_str(&t, "to", n->engaged.phone);
     if (ch == NOTIFY_PAGER) {
-        jt_key(&t, "event_action");
-        jt_str(&t, n->pager_action[0] ? n->pager_action : "trigger");
-        jt_key(&t, "dedup_key");
-        jt_str(&t, n->dedup_key);
+        put_str(&t, "event_action", n->pager_action[0] ? n->pager_action : "trigger");
+        put_str(&t, "dedup_key", n->dedup_key);
     }
     jt_lit(&t, "}");
     return jt_take(&t);
