@@ -269,29 +269,12 @@ int64_t store_alert_next_check(const struct sla_alert *a, const struct alert_th 
     return x < y ? x : y;
 }
 
-int store_alert_get_in(struct db_conn *c, const char *tenant_id, const char *id, bool lock,
-                       struct sw_alert *out)
+/* One alert by a SELECT of ALERT_COLS (then the escalation columns when e). */
+static int get_in(struct db_conn *c, const char *sql, const char *tenant_id, const char *id,
+                  struct sw_alert *x, struct esc_cols *e)
 {
     struct db_stmt *st;
-    int rc = db_prep(c, lock ? SQL_ALERT_GET_LOCK : SQL_ALERT_GET, &st);
-    if (rc < 0)
-        return rc;
-    db_bind_text(st, 1, tenant_id);
-    db_bind_text(st, 2, id);
-    rc = db_step_one(st);
-    if (rc == 1) {
-        read_alert(st, out);
-        db_reset(st);
-        return alert_attach_in(c, NULL, out);
-    }
-    return rc < 0 ? rc : SW_E_NOTFOUND;
-}
-
-int alert_get_esc_in(struct db_conn *c, const char *tenant_id, const char *id,
-                     struct sw_alert *x, struct esc_cols *e)
-{
-    struct db_stmt *st;
-    int rc = db_prep(c, SQL_ALERT_GET_ESC, &st);
+    int rc = db_prep(c, sql, &st);
     if (rc < 0)
         return rc;
     db_bind_text(st, 1, tenant_id);
@@ -299,9 +282,22 @@ int alert_get_esc_in(struct db_conn *c, const char *tenant_id, const char *id,
     if ((rc = db_step_one(st)) != 1)
         return rc < 0 ? rc : SW_E_NOTFOUND;
     read_alert(st, x);
-    esc_cols_read(st, ALERT_NCOLS, e);
+    if (e)
+        esc_cols_read(st, ALERT_NCOLS, e);
     db_reset(st);
     return alert_attach_in(c, NULL, x);
+}
+
+int store_alert_get_in(struct db_conn *c, const char *tenant_id, const char *id, bool lock,
+                       struct sw_alert *out)
+{
+    return get_in(c, lock ? SQL_ALERT_GET_LOCK : SQL_ALERT_GET, tenant_id, id, out, NULL);
+}
+
+int alert_get_esc_in(struct db_conn *c, const char *tenant_id, const char *id,
+                     struct sw_alert *x, struct esc_cols *e)
+{
+    return get_in(c, SQL_ALERT_GET_ESC, tenant_id, id, x, e);
 }
 
 int store_alert_save_in(struct db_conn *c, const struct sw_alert *x)
