@@ -860,6 +860,16 @@ static enum MHD_Result on_body(struct req *r, const char *upload, size_t size)
     return MHD_YES;
 }
 
+/* Accept policy: once server_stop has begun, a new connection is closed as
+ * soon as accepted (the client sees its connection reset). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    const struct server *srv = cls;
+    return atomic_load(&srv->stopping) ? MHD_NO : MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
@@ -1166,7 +1176,7 @@ int server_start(const struct cfg *cfg, struct store *store, struct server **out
         flags |= MHD_USE_TLS;
     else
         tls_opts[0].option = MHD_OPTION_END;
-    srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
+    srv->mhd = MHD_start_daemon(flags, 0, on_accept, srv, on_request, srv,
         MHD_OPTION_ARRAY, tls_opts,
         MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
@@ -1219,12 +1229,15 @@ void server_stop(struct server *srv)
 {
     if (!srv)
         return;
-    /* The listening socket is closed only once the daemon is gone: each
-     * pool thread takes it out of its own epoll set when it next wakes, and
-     * libmicrohttpd 0.9.75 aborts ("Failed to remove listen FD from epoll
-     * set") when that finds it closed already (EBADF): seen once on a
-     * fresh machine, at the stop after a burst of bulk imports. */
-    int fd = (int)MHD_quiesce_daemon(srv->mhd);
+    /* Stop accepting: connections arriving from here on are closed as soon
+     * as accepted (on_accept).  Not MHD_quiesce_daemon: in 0.9.75-0.9.77,
+     * with a pool of epoll threads, it races each thread taking the
+     * listening socket out of its own epoll set and aborts the process
+     * ("Failed to remove listen FD from epoll set", daemon.c:5531, its
+     * epoll_ctl DEL meeting ENOENT), seen once in CI at a SIGTERM right
+     * after a WebSocket close.  The listening socket stays open, in
+     * libmicrohttpd's hands, until MHD_stop_daemon. */
+    atomic_store(&srv->stopping, true);
     /* WebSocket clients get 1001 and their sockets go back to libmicrohttpd,
      * which must see them released before MHD_stop_daemon; later upgrades
      * are released at once.  The hub itself lives until the daemon is gone. */
@@ -1240,8 +1253,6 @@ void server_stop(struct server *srv)
      * chunks; all resume their connections before the daemon goes */
     bulk_pool_stop(srv->bulk);
     MHD_stop_daemon(srv->mhd);
-    if (fd >= 0)
-        close(fd);
     srv->metrics.bulk = NULL;
     bulk_pool_free(srv->bulk);
     srv->metrics.guard = NULL;

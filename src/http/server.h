@@ -24,6 +24,7 @@ struct server {
     int listen_fd;
     int port;                   /* the bound port (useful when asked for 0) */
     atomic_int in_flight;
+    atomic_bool stopping;       /* new connections are closed at once */
     struct metrics metrics;
     int64_t started_at;
     struct ws_hub *ws;          /* live push: WebSocket clients (src/ws) */
