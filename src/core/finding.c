@@ -154,7 +154,7 @@ int sla_finding_recalculate(struct sla_finding *f, const struct sla_finding_scop
 {
     struct sla_finding n = *f;
     struct sla_finding_target t;
-    bool ch;
+    bool ch = false;
     int rc;
 
     if (!changed)
