@@ -29,7 +29,7 @@ static const char SQL_CONFIG_INSERT[] =
     "medium_mttr_hours, low_mtta_hours, low_mttr_hours, notification_threshold_pct, "
     "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, NULLIF(?5, 0), NULLIF(?6, 0), "
     "NULLIF(?7, 0), NULLIF(?8, 0), NULLIF(?9, 0), NULLIF(?10, 0), NULLIF(?11, 0), "
-    "NULLIF(?12, 0), NULLIF(?13, 0), ?14, ?14) RETURNING id";
+    "NULLIF(?12, 0), NULLIF(?13, 0), ?14, ?14) {RETURNING_ID}";
 static const char SQL_CONFIG_UPDATE[] =
     "UPDATE sla_configs SET name = ?2, template = ?3, active = ?4, "
     "critical_mtta_minutes = NULLIF(?5, 0), critical_mttr_hours = NULLIF(?6, 0), "
@@ -180,11 +180,8 @@ static int config_create_tx(struct db_conn *c, void *ud)
     if ((rc = db_prep(c, SQL_CONFIG_INSERT, &st)) < 0)
         return rc;
     bind_config(st, &tmp, w->now);
-    rc = db_step_one(st);
-    if (rc != 1)
-        return rc < 0 ? rc : SW_E_STORE;
-    w->cfg.id = db_col_int64(st, 0);
-    db_reset(st);
+    if ((rc = db_insert_id(st, &w->cfg.id)) < 0)
+        return rc;
     w->cfg.created_at = w->cfg.updated_at = w->now;
     if (!w->cfg.active)
         return 0;

@@ -37,6 +37,7 @@ static const char *const frag_names[DB_FRAG__COUNT] = {
     [DB_FRAG_GREATEST] = "GREATEST",
     [DB_FRAG_BIGINT] = "BIGINT",
     [DB_FRAG_INDEXED_BY] = "INDEXED_BY",
+    [DB_FRAG_RETURNING_ID] = "RETURNING_ID",
 };
 
 struct db_pending_signal {
@@ -411,6 +412,22 @@ int db_step_one(struct db_stmt *st)
         return 1;
     db_reset(st);
     return rc;
+}
+
+int db_insert_id(struct db_stmt *st, int64_t *id)
+{
+    const struct db_driver *d = st->c->db->drv;
+    int rc = db_step(st);
+    if (rc < 0)
+        return rc;      /* reset by db_step */
+    if (rc == DB_ROW)
+        *id = db_col_int64(st, 0);
+    else if (d->last_insert_id && d->changes(st) == 1)
+        *id = d->last_insert_id(st);
+    else
+        rc = SW_E_STORE;
+    db_reset(st);
+    return rc < 0 ? rc : 0;
 }
 
 int64_t db_changes(struct db_stmt *st) { return st->c->db->drv->changes(st); }

@@ -72,6 +72,9 @@ struct db_driver {
     int (*step)(struct db_stmt *st);
     void (*reset)(struct db_stmt *st);
     int64_t (*changes)(struct db_stmt *st);
+    /* The rowid a one-row INSERT without RETURNING made (db_insert_id);
+     * NULL when {RETURNING_ID} returns it as a row. */
+    int64_t (*last_insert_id)(struct db_stmt *st);
     bool (*col_null)(struct db_stmt *st, int i);
     int64_t (*col_int64)(struct db_stmt *st, int i);
     const char *(*col_text)(struct db_stmt *st, int i);

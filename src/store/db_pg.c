@@ -502,6 +502,7 @@ const struct db_driver db_pg_driver = {
         [DB_FRAG_GREATEST] = "GREATEST",
         [DB_FRAG_INDEXED_BY] = "",
         [DB_FRAG_BIGINT] = "BIGINT",
+        [DB_FRAG_RETURNING_ID] = "RETURNING id",
     },
     .dollar_params = true,
     .open = pg_open,

@@ -30,6 +30,7 @@ struct sq_stmt {
     struct db_stmt base;
     sqlite3_stmt *st;
     int64_t changes;
+    int64_t last_id;            /* the rowid of the last row inserted */
 };
 
 static struct sq_conn *conn_of(struct db_conn *c) { return (struct sq_conn *)c; }
@@ -191,6 +192,7 @@ static int sq_step(struct db_stmt *base)
         return DB_ROW;
     if (rc == SQLITE_DONE) {
         s->changes = sqlite3_changes64(conn_of(base->c)->h);
+        s->last_id = sqlite3_last_insert_rowid(conn_of(base->c)->h);
         return DB_DONE;
     }
     return map_error(base->c, rc);
@@ -204,6 +206,7 @@ static void sq_reset(struct db_stmt *base)
 }
 
 static int64_t sq_changes(struct db_stmt *s) { return stmt_of(s)->changes; }
+static int64_t sq_last_insert_id(struct db_stmt *s) { return stmt_of(s)->last_id; }
 
 static bool sq_col_null(struct db_stmt *s, int i)
 {
@@ -269,6 +272,7 @@ const struct db_driver db_sqlite_driver = {
         [DB_FRAG_GREATEST] = "max",
         [DB_FRAG_INDEXED_BY] = "INDEXED BY %s",
         [DB_FRAG_BIGINT] = "INTEGER",
+        [DB_FRAG_RETURNING_ID] = "",
     },
     .dollar_params = false,
     .open = sq_open,
@@ -284,6 +288,7 @@ const struct db_driver db_sqlite_driver = {
     .step = sq_step,
     .reset = sq_reset,
     .changes = sq_changes,
+    .last_insert_id = sq_last_insert_id,
     .col_null = sq_col_null,
     .col_int64 = sq_col_int64,
     .col_text = sq_col_text,

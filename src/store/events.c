@@ -8,12 +8,12 @@
 #include "store/store_int.h"
 #include "util/xalloc.h"
 
-/* Always RETURNING id: every event goes on its tenant's hash chain, whose
- * link names the record by id (chain.c), even when the caller wants no id
- * (SQLite pays for RETURNING with an ephemeral table per row). */
+/* Always the id (db_insert_id): every event goes on its tenant's hash
+ * chain, whose link names the record by id (chain.c), even when the caller
+ * wants no id. */
 static const char SQL_EVENT_ADD_ID[] =
     "INSERT INTO events (tenant_id, item_kind, item_id, type, actor, at, data) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) {RETURNING_ID}";
 
 static const char SQL_EVENT_LIST[] =
     "SELECT id, type, actor, at, data FROM events "
@@ -33,15 +33,12 @@ int store_event_add_in(struct db_conn *c, const struct sw_event *e, int64_t *id_
     db_bind_text(st, 5, e->actor);
     db_bind_int64(st, 6, e->at);
     db_bind_text(st, 7, e->data);       /* NULL binds NULL */
-    rc = db_step_one(st);
-    if (rc == 1) {
-        int64_t id = db_col_int64(st, 0);
-        db_reset(st);
-        if (id_out)
-            *id_out = id;
-        return store_chain_event_in(c, id, e);
-    }
-    return rc < 0 ? rc : SW_E_STORE;
+    int64_t id;
+    if ((rc = db_insert_id(st, &id)) < 0)
+        return rc;
+    if (id_out)
+        *id_out = id;
+    return store_chain_event_in(c, id, e);
 }
 
 /* Several events in one statement each of 1, 2, 4 ... rows (db_rows): a

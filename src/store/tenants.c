@@ -56,7 +56,7 @@ static const char SQL_PROJECT_LIST[] =
     "SELECT tenant_id, id, name, created_at FROM projects WHERE tenant_id = ?1 ORDER BY id";
 static const char SQL_TOKEN_INSERT[] =
     "INSERT INTO tokens (hash, name, role, tenant_id, created_at, expires_at) "
-    "VALUES (?1, ?2, ?3, NULLIF(?4, ''), ?5, NULLIF(?6, 0)) RETURNING id";
+    "VALUES (?1, ?2, ?3, NULLIF(?4, ''), ?5, NULLIF(?6, 0)) {RETURNING_ID}";
 static const char SQL_TOKEN_LOOKUP[] =
     "SELECT id, name, role, COALESCE(tenant_id, ''), created_at, COALESCE(expires_at, 0), "
     "COALESCE(revoked_at, 0) FROM tokens WHERE hash = ?1";
@@ -407,13 +407,7 @@ int store_token_insert_in(struct db_conn *c, const struct sw_token *t,
     db_bind_text(st, 4, t->tenant_id);
     db_bind_int64(st, 5, t->created_at);
     db_bind_int64(st, 6, t->expires_at);
-    rc = db_step_one(st);
-    if (rc == 1) {
-        *id_out = db_col_int64(st, 0);
-        db_reset(st);
-        return 0;
-    }
-    return rc < 0 ? rc : SW_E_STORE;
+    return db_insert_id(st, id_out);
 }
 
 static int token_create_tx(struct db_conn *c, void *ud)

@@ -30,7 +30,7 @@
 
 static const char SQL_AUDIT_ADD[] =
     "INSERT INTO audit_log (tenant_id, actor, at, action, target, before, after) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) {RETURNING_ID}";
 /* Two texts, so the tenant's list walks audit_log_tenant (tenant_id, id);
  * optional filters are NULL parameters. */
 #define AUDIT_SELECT \
@@ -93,10 +93,9 @@ int store_audit_add_in(struct db_conn *c, const struct sw_audit *a)
     db_bind_text(st, 5, a->target);
     db_bind_text(st, 6, a->before);     /* NULL binds NULL */
     db_bind_text(st, 7, a->after);
-    if ((rc = db_step_one(st)) != 1)
-        return rc < 0 ? rc : SW_E_STORE;
-    int64_t id = db_col_int64(st, 0);
-    db_reset(st);
+    int64_t id;
+    if ((rc = db_insert_id(st, &id)) < 0)
+        return rc;
     return store_chain_audit_in(c, id, a);     /* on its chain at COMMIT */
 }
 

@@ -250,6 +250,54 @@ static void test_params(void **state)
     db_release(c);
 }
 
+/* db_insert_id: the new row's id, read back by its key; nothing inserted
+ * is an error, not the id of an earlier row (SQLite's last rowid). */
+static void test_insert_id(void **state)
+{
+    struct fx *f = *state;
+    static const char ins[] = "INSERT INTO t (k, n) VALUES (?1, ?2) {RETURNING_ID}";
+    static const char ins_or_not[] =
+        "INSERT INTO t (k, n) VALUES (?1, ?2) ON CONFLICT (k) DO NOTHING {RETURNING_ID}";
+    struct db_conn *c = db_acquire(f->db);
+    struct db_stmt *st;
+    int64_t ids[3] = {0};
+    const char *keys[3] = {"i1", "i2", "i3"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(db_prep(c, ins, &st), 0);
+        db_bind_text(st, 1, keys[i]);
+        db_bind_int64(st, 2, i);
+        assert_int_equal(db_insert_id(st, &ids[i]), 0);
+        assert_true(ids[i] > 0);
+        if (i)
+            assert_true(ids[i] > ids[i - 1]);
+    }
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(db_prep(c, SQL_GET, &st), 0);
+        db_bind_text(st, 1, keys[i]);
+        assert_int_equal(db_step_one(st), 1);
+        assert_true(db_col_int64(st, 0) == ids[i]);
+        db_reset(st);
+    }
+    int64_t id = -7;
+    assert_int_equal(db_prep(c, ins_or_not, &st), 0);
+    db_bind_text(st, 1, "i2");
+    db_bind_int64(st, 2, 9);
+    assert_int_equal(db_insert_id(st, &id), SW_E_STORE);
+    assert_true(id == -7);
+    assert_int_equal(db_prep(c, ins, &st), 0);
+    db_bind_text(st, 1, "i1");
+    db_bind_int64(st, 2, 9);
+    assert_int_equal(db_insert_id(st, &id), SW_E_EXISTS);
+    assert_true(id == -7);
+    /* the statement is reset: usable again at once */
+    assert_int_equal(db_prep(c, ins_or_not, &st), 0);
+    db_bind_text(st, 1, "i4");
+    db_bind_int64(st, 2, 4);
+    assert_int_equal(db_insert_id(st, &id), 0);
+    assert_true(id > ids[2]);
+    db_release(c);
+}
+
 /* Constraint violations map to SW_E_* answers. */
 static void test_errors(void **state)
 {
@@ -663,6 +711,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_insert_id),
         cmocka_unit_test(test_tx_and_signals),
         cmocka_unit_test(test_interleave),
         cmocka_unit_test(test_faults),
