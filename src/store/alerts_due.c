@@ -97,6 +97,7 @@ struct round {
     size_t n;
     struct sw_alert x;
     struct alert_th th;         /* the last tenant's thresholds */
+    struct notice_memo memo;    /* and its name and notification config */
     /* chains read in this transaction */
     struct {
         int found;
@@ -218,7 +219,7 @@ static int clock_look(struct db_conn *c, struct round *r, struct sw_alert *x, co
             snprintf(data, sizeof(data),
                      "{\"clock\":\"%s\",\"threshold_pct\":%d,\"due_at\":\"%s\"}", name, th[i],
                      when);
-            rc = esc_notice_write_in(c, x, &n, "scheduler", data, r->now, NULL);
+            rc = esc_notice_write_in(c, x, &n, "scheduler", data, r->now, &r->memo, NULL);
         }
     }
     if (rc == 0 && breach) {
@@ -227,7 +228,7 @@ static int clock_look(struct db_conn *c, struct round *r, struct sw_alert *x, co
         esc_notice_init(&n, x, "sla.breach", name, due, r->now);
         snprintf(data, sizeof(data), "{\"clock\":\"%s\",\"due_at\":\"%s\",\"overage_ms\":%lld}",
                  name, when, (long long)over);
-        rc = esc_notice_write_in(c, x, &n, "scheduler", data, r->now, NULL);
+        rc = esc_notice_write_in(c, x, &n, "scheduler", data, r->now, &r->memo, NULL);
         if (rc == 0)
             rc = alert_breach_row_in(c, x, name, due, r->now);
         *breached_now = rc == 0;
@@ -319,6 +320,7 @@ static int process_tx(struct db_conn *c, void *ud)
     r->n = 0;
     r->ncc = r->next_cc = 0;        /* chains of a rolled-back attempt */
     r->th.loaded = false;           /* and its thresholds */
+    notice_memo_clear(&r->memo);
     int rc = claim(c, r, SQL_CLAIM_CHECK);
     if (rc == 0 && r->n < (size_t)r->limit)
         rc = claim(c, r, SQL_CLAIM_ESC);
@@ -339,6 +341,7 @@ int alerts_process_due(struct store *base, int64_t now, int limit, int *processe
     int rc = db_tx(sql_of(base)->db, DB_TX_WRITE, process_tx, r);
     if (rc == 0)
         *processed = (int)r->n;
+    notice_memo_clear(&r->memo);
     free(r->keys);
     free(r);
     return rc;

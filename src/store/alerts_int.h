@@ -173,9 +173,11 @@ int esc_cols_get_in(struct db_conn *c, const char *tenant_id, const char *id,
 int esc_chain_load_in(struct db_conn *c, const char *tenant_id, enum sla_sev sev,
                       struct sw_esc_chain *out);
 /* An sla.* notice of x: its event (at now), then its outbox rows and live
- * path (store_notice_in).  *event_id (optional) = the event's id. */
+ * path (store_notice_in; through memo when not NULL: store_notice_memo_in).
+ * *event_id (optional) = the event's id. */
 int esc_notice_write_in(struct db_conn *c, const struct sw_alert *x, const struct sw_notice *n,
-                        const char *actor, const char *data, int64_t now, int64_t *event_id);
+                        const char *actor, const char *data, int64_t now,
+                        struct notice_memo *memo, int64_t *event_id);
 /* n describes an sla.* notice of x. */
 void esc_notice_init(struct sw_notice *n, const struct sw_alert *x, const char *type,
                      const char *clock, int64_t due_at, int64_t now);

@@ -178,7 +178,8 @@ static void esc_via_text(unsigned via, char *out, size_t len)
 }
 
 int esc_notice_write_in(struct db_conn *c, const struct sw_alert *x, const struct sw_notice *n,
-                        const char *actor, const char *data, int64_t now, int64_t *event_id)
+                        const char *actor, const char *data, int64_t now,
+                        struct notice_memo *memo, int64_t *event_id)
 {
     int64_t eid = 0;
     int rc = store_alert_event_add_in(c, x, n->type, actor, now, data, &eid);
@@ -186,7 +187,7 @@ int esc_notice_write_in(struct db_conn *c, const struct sw_alert *x, const struc
         return rc;
     if (event_id)
         *event_id = eid;
-    rc = store_notice_in(c, n, eid);
+    rc = memo ? store_notice_memo_in(c, n, eid, memo) : store_notice_in(c, n, eid);
     return rc < 0 ? rc : 0;
 }
 
@@ -227,7 +228,7 @@ int esc_step_fired_in(struct db_conn *c, const struct sw_alert *x, enum sla_sev 
     char *data = d ? json_dumps(d, JSON_COMPACT) : NULL;
     json_decref(d);
     int64_t eid = 0;
-    rc = esc_notice_write_in(c, x, n, actor, data, now, &eid);
+    rc = esc_notice_write_in(c, x, n, actor, data, now, NULL, &eid);
     free(data);
     char user[SW_ID_MAX + 1];
     snprintf(user, sizeof(user), "%s", n->engaged.user);

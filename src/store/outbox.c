@@ -97,7 +97,7 @@ static const char SQL_FLOOD_DIGEST[] =
 static const char SQL_DIGEST_ADD[] =
     "INSERT INTO outbox (tenant_id, channel, recipient, type, notice, idempotency_key, "
     "  next_attempt_at, created_at, person) "
-    "VALUES (?1, ?2, ?3, '" NOTIFY_TYPE_DIGEST "', NULL, ?4, ?5, ?6, ?7) RETURNING id";
+    "VALUES (?1, ?2, ?3, '" NOTIFY_TYPE_DIGEST "', NULL, ?4, ?5, ?6, ?7) {RETURNING_ID}";
 
 static const char SQL_FOLD[] =
     "UPDATE outbox SET state = 'digested', digest_id = ?2 WHERE id = ?1";
@@ -285,21 +285,55 @@ static int live_add(struct db_conn *c, const struct sw_notice *n)
     return rc;
 }
 
+static int tenant_name_read(struct db_conn *c, const char *tenant_id, char *out, size_t cap)
+{
+    struct db_stmt *st;
+    int rc = db_prep(c, SQL_TENANT_NAME, &st);
+    if (rc < 0)
+        return rc;
+    db_bind_text(st, 1, tenant_id);
+    if ((rc = db_step_one(st)) == 1) {
+        db_col_copy(st, 0, out, cap);
+        db_reset(st);
+    }
+    return rc < 0 ? rc : 0;
+}
+
 /* The tenant's name into n (the store knows it; the callers need not). */
 static int tenant_name_in(struct db_conn *c, struct sw_notice *n)
 {
     if (n->tenant_name[0])
         return 0;
-    struct db_stmt *st;
-    int rc = db_prep(c, SQL_TENANT_NAME, &st);
-    if (rc < 0)
+    return tenant_name_read(c, n->tenant_id, n->tenant_name, sizeof(n->tenant_name));
+}
+
+void notice_memo_clear(struct notice_memo *m)
+{
+    if (m->loaded)
+        sodium_memzero(m->cfg.webhook_secret, sizeof(m->cfg.webhook_secret));
+    m->loaded = false;
+}
+
+/* The name and config of n's tenant into m, unless there already. */
+static int memo_load(struct db_conn *c, struct notice_memo *m, const struct sw_notice *n)
+{
+    if (m->loaded && !strcmp(m->tenant_id, n->tenant_id))
+        return 0;
+    notice_memo_clear(m);
+    snprintf(m->tenant_name, sizeof(m->tenant_name), "%s", n->tenant_name);
+    int rc = m->tenant_name[0]
+                 ? 0
+                 : tenant_name_read(c, n->tenant_id, m->tenant_name, sizeof(m->tenant_name));
+    if (rc == 0)
+        rc = store_notify_config_in(c, n->tenant_id, &m->cfg);
+    if (rc < 0 && rc != SW_E_NOTFOUND) {
+        sodium_memzero(m->cfg.webhook_secret, sizeof(m->cfg.webhook_secret));
         return rc;
-    db_bind_text(st, 1, n->tenant_id);
-    if ((rc = db_step_one(st)) == 1) {
-        db_col_copy(st, 0, n->tenant_name, sizeof(n->tenant_name));
-        db_reset(st);
     }
-    return rc < 0 ? rc : 0;
+    m->cfg_rc = rc;
+    snprintf(m->tenant_id, sizeof(m->tenant_id), "%s", n->tenant_id);
+    m->loaded = true;
+    return 0;
 }
 
 /* The rows that reach the engaged person: one per channel of its route
@@ -339,23 +373,27 @@ static int person_rows(struct db_conn *c, struct sw_notice *n, int64_t event_id,
  * lists and Slack channel: the point of naming someone is that they, not
  * everyone, are told.  Any other notice goes to the tenant's channels. */
 static int notice_write(struct db_conn *c, const struct sw_notice *n0, int64_t event_id,
-                        bool live)
+                        bool live, struct notice_memo *memo)
 {
-    struct sw_notify_config *cfg = xmalloc(sizeof(*cfg));
+    struct notice_memo *own = memo ? NULL : xcalloc(1, sizeof(*own));
+    struct notice_memo *m = memo ? memo : own;
+    int rc = memo_load(c, m, n0);
+    if (rc < 0) {
+        free(own);
+        return rc;
+    }
     struct sw_notice *n = xmalloc(sizeof(*n));
     *n = *n0;
+    if (!n->tenant_name[0])
+        memcpy(n->tenant_name, m->tenant_name, sizeof(n->tenant_name));
+    const struct sw_notify_config *cfg = &m->cfg;
     int rows = 0;
-    int rc = tenant_name_in(c, n);
-    if (rc == 0)
-        rc = store_notify_config_in(c, n->tenant_id, cfg);
-    bool have = rc == 0;
-    if (rc == SW_E_NOTFOUND)
-        rc = 0;
+    bool have = m->cfg_rc == 0;
     bool person = n->engaged.user[0] != '\0';
     bool notified = have && !(strcmp(n->type, "sla.warning") == 0 &&
                               !threshold_notified(cfg, n->threshold_pct));
     int64_t now = wall_ms();
-    if (rc >= 0 && person) {
+    if (person) {
         rc = person_rows(c, n, event_id, now);
         rows += rc > 0 ? rc : 0;
     }
@@ -377,8 +415,10 @@ static int notice_write(struct db_conn *c, const struct sw_notice *n0, int64_t e
     }
     if (rc >= 0 && live && !(have && (cfg->channels & (1u << NOTIFY_WEBSOCKET))))
         rc = live_add(c, n);
-    sodium_memzero(cfg->webhook_secret, sizeof(cfg->webhook_secret));
-    free(cfg);
+    if (own) {
+        notice_memo_clear(own);
+        free(own);
+    }
     free(n);
     return rc < 0 ? rc : rows;
 }
@@ -400,7 +440,13 @@ int store_pager_row_in(struct db_conn *c, const struct sw_notice *n, const char 
 
 int store_notice_in(struct db_conn *c, const struct sw_notice *n, int64_t event_id)
 {
-    return notice_write(c, n, event_id, true);
+    return notice_write(c, n, event_id, true, NULL);
+}
+
+int store_notice_memo_in(struct db_conn *c, const struct sw_notice *n, int64_t event_id,
+                         struct notice_memo *m)
+{
+    return notice_write(c, n, event_id, true, m);
 }
 
 struct enqueue_ctx {
@@ -412,7 +458,7 @@ struct enqueue_ctx {
 static int enqueue_tx(struct db_conn *c, void *ud)
 {
     struct enqueue_ctx *x = ud;
-    int rc = notice_write(c, x->n, x->event_id, false);
+    int rc = notice_write(c, x->n, x->event_id, false, NULL);
     x->rows = rc > 0 ? rc : 0;
     return rc < 0 ? rc : 0;
 }
@@ -476,10 +522,8 @@ static int flood_gate(struct db_conn *c, const struct sw_outbox_row *r,
         db_bind_int64(st, 5, window_start + f->window_ms);
         db_bind_int64(st, 6, now);
         db_bind_text(st, 7, r->person);
-        if ((rc = db_step_one(st)) <= 0)
-            return rc < 0 ? rc : SW_E_STORE;
-        digest_id = db_col_int64(st, 0);
-        db_reset(st);
+        if ((rc = db_insert_id(st, &digest_id)) < 0)
+            return rc;
         if ((rc = db_prep(c, SQL_FLOOD_DIGEST, &st)) < 0)
             return rc;
         bind_dest(st, r);

@@ -36,6 +36,7 @@
 #include "core/sla.h"
 #include "store/db.h"
 #include "store/store.h"
+#include "store/store_notify.h"
 
 struct sw_alert;
 struct sla_alert;
@@ -162,6 +163,22 @@ int store_history_adopt_in(struct db_conn *c);
  * (store_live_in): one path per tenant, never both.  Returns the number of
  * outbox rows written, or SW_E_*. */
 int store_notice_in(struct db_conn *c, const struct sw_notice *n, int64_t event_id);
+/* What the notices of one transaction that writes many (the scheduler's
+ * round) share: the tenant's name and notification config, read at the
+ * first notice of a tenant instead of at each (two statements a breach).
+ * Only for a transaction that writes neither.  Zeroed, it is empty;
+ * notice_memo_clear wipes the webhook secret it holds. */
+struct notice_memo {
+    bool loaded;
+    int cfg_rc;                     /* 0, or SW_E_NOTFOUND: no config */
+    char tenant_id[SW_ID_MAX + 1];
+    char tenant_name[SW_NAME_MAX + 1];
+    struct sw_notify_config cfg;
+};
+void notice_memo_clear(struct notice_memo *m);
+/* store_notice_in through the memo m. */
+int store_notice_memo_in(struct db_conn *c, const struct sw_notice *n, int64_t event_id,
+                         struct notice_memo *m);
 /* notify_config.c: the tenant's notification config, webhook secret
  * included (wipe it after use): 0, SW_E_NOTFOUND (none) or SW_E_*. */
 int store_notify_config_in(struct db_conn *c, const char *tenant_id,

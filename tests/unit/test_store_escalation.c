@@ -749,12 +749,97 @@ static void test_thresholds_list(void **state)
     assert_true(x.next_check_at == T0 + 27 * MIN);      /* 50 % */
 }
 
+/* One round over three tenants' alerts, interleaved: each notice goes by
+ * its own tenant's config and carries its own tenant's name (the round
+ * reads them once per tenant: notice_memo). */
+struct live_names {
+    pthread_mutex_t mu;
+    int n, wrong;
+};
+
+static void on_live_name(void *ud, const char *tenant, const char *text, size_t len)
+{
+    struct live_names *l = ud;
+    (void)len;
+    char want[64];
+    snprintf(want, sizeof(want), "\"tenant_name\":\"Tenant %s\"", tenant);
+    pthread_mutex_lock(&l->mu);
+    l->n++;
+    l->wrong += strstr(text, want) == NULL;
+    pthread_mutex_unlock(&l->mu);
+}
+
+static int64_t count_q(struct store *s, const char *sql, const char *a)
+{
+    struct db_conn *c = db_acquire(sql_of(s)->db);
+    assert_non_null(c);
+    struct db_stmt *st;
+    assert_int_equal(db_prep(c, sql, &st), 0);
+    db_bind_text(st, 1, a);
+    assert_int_equal(db_step_one(st), 1);
+    int64_t n = db_col_int64(st, 0);
+    db_reset(st);
+    db_release(c);
+    return n;
+}
+
+static void test_round_tenants(void **state)
+{
+    static const char by_channel[] = "SELECT count(*) FROM outbox WHERE channel = ?1";
+    static const char named[] =
+        "SELECT count(*) FROM outbox WHERE tenant_id = ?1 AND type = 'sla.breach' "
+        "AND notice LIKE '%\"tenant_name\":\"Tenant ' || ?1 || '\"%'";
+    struct storetest *t = *state;
+    struct live_names live = {.n = 0};
+    pthread_mutex_init(&live.mu, NULL);
+    t->s->live = on_live_name;
+    t->s->live_ud = &live;
+    const char *ten[3] = {"A", "B", "C"};
+    for (int i = 0; i < 3; i++)
+        mk_tenant(t->s, ten[i]);
+    struct sw_notify_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    snprintf(cfg.tenant_id, sizeof(cfg.tenant_id), "A");
+    cfg.channels = 1u << NOTIFY_WEBHOOK;
+    cfg.nrcpt[NOTIFY_WEBHOOK] = 1;
+    snprintf(cfg.rcpt[NOTIFY_WEBHOOK][0], sizeof(cfg.rcpt[0][0]), "https://a.example/hook");
+    cfg.updated_at = T0;
+    assert_int_equal(store_notify_config_put(t->s, &cfg), 0);
+    memset(&cfg, 0, sizeof(cfg));
+    snprintf(cfg.tenant_id, sizeof(cfg.tenant_id), "C");
+    cfg.channels = 1u << NOTIFY_WEBSOCKET;
+    cfg.updated_at = T0;
+    assert_int_equal(store_notify_config_put(t->s, &cfg), 0);
+    /* due in the order A B C A B C */
+    char id[8];
+    for (int i = 0; i < 6; i++) {
+        snprintf(id, sizeof(id), "x%d", i);
+        mk_alert(t->s, ten[i % 3], id, SLA_SEV_CRITICAL, T0 + i);
+    }
+    int n = 0;
+    assert_int_equal(store_alerts_process_due(t->s, T0 + 16 * MIN, 100, &n), 0);
+    assert_int_equal(n, 6);
+    /* A: webhook rows and the dashboards; B: the dashboards; C: websocket rows */
+    assert_int_equal(count_q(t->s, by_channel, "webhook"), 2);
+    assert_int_equal(count_q(t->s, by_channel, "websocket"), 2);
+    assert_int_equal(count_q(t->s, named, "A"), 2);
+    assert_int_equal(count_q(t->s, named, "C"), 2);
+    assert_int_equal(count_q(t->s, "SELECT count(*) FROM outbox WHERE tenant_id = ?1", "B"), 0);
+    pthread_mutex_lock(&live.mu);
+    assert_int_equal(live.n, 4);
+    assert_int_equal(live.wrong, 0);
+    pthread_mutex_unlock(&live.mu);
+    t->s->live = NULL;
+    pthread_mutex_destroy(&live.mu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chains),
         cmocka_unit_test(test_idle),
         cmocka_unit_test(test_process_due),
+        cmocka_unit_test(test_round_tenants),
         cmocka_unit_test(test_ack_and_reschedule),
         cmocka_unit_test(test_escalate),
         cmocka_unit_test(test_faults),
