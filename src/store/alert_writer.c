@@ -124,7 +124,8 @@ static int history_in(struct db_conn *c, const struct sw_alert *x, const char *a
         if (!cl[i].breached)
             continue;
         int64_t due = sla_clock_due(cl[i].k, x->updated_at);
-        br[(*nbr)++] = (struct alert_breach){x, cl[i].name, due, due + 1};
+        br[(*nbr)++] = (struct alert_breach){x->tenant_id, x->id, x->a.sev, cl[i].name, due,
+                                             due + 1};
     }
     return rc;
 }

@@ -19,9 +19,10 @@
  *     unacknowledged, anchored on the instant the previous step was due;
  *
  * then writes each event and its notice (store_notice_in: outbox rows, or
- * the tenant's live dashboards), a breach row, an escalation_events row,
- * the fired flags, the level and both next instants, and commits once: a
- * crash re-does nothing that committed and loses nothing that did not. */
+ * the tenant's live dashboards), an escalation_events row, the fired
+ * flags, the level and both next instants, then the round's breach rows
+ * (multi-row INSERTs), and commits once: a crash re-does nothing that
+ * committed and loses nothing that did not. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +96,10 @@ struct round {
     int limit;
     struct key *keys;
     size_t n;
-    struct sw_alert x;
+    const struct key *cur;      /* the alert being looked at */
+    struct sw_alert x;          /* ... as read */
+    struct alert_breach *br;    /* breach rows, written at the round's end */
+    size_t nbr;
     struct alert_th th;         /* the last tenant's thresholds */
     struct notice_memo memo;    /* and its name and notification config */
     /* chains read in this transaction */
@@ -129,24 +133,17 @@ static int chain_get(struct db_conn *c, struct round *r, const char *tenant_id,
 static void breach_bind(struct db_stmt *st, int o, size_t i, const void *ud)
 {
     const struct alert_breach *b = (const struct alert_breach *)ud + i;
-    db_bind_text(st, o + 1, b->x->tenant_id);
-    db_bind_text(st, o + 2, b->x->id);
+    db_bind_text(st, o + 1, b->tenant_id);
+    db_bind_text(st, o + 2, b->id);
     db_bind_text(st, o + 3, b->clock);
     db_bind_int64(st, o + 4, b->due_at);
     db_bind_int64(st, o + 5, b->breached_at);
-    db_bind_text(st, o + 6, sla_sev_name(b->x->a.sev));
+    db_bind_text(st, o + 6, sla_sev_name(b->sev));
 }
 
 int alert_breach_rows_in(struct db_conn *c, const struct alert_breach *v, size_t n)
 {
     return db_rows_exec(c, &breach_rows, n, breach_bind, v);
-}
-
-int alert_breach_row_in(struct db_conn *c, const struct sw_alert *x, const char *clock,
-                        int64_t due_at, int64_t breached_at)
-{
-    struct alert_breach b = {x, clock, due_at, breached_at};
-    return alert_breach_rows_in(c, &b, 1);
 }
 
 /* ---- thresholds ------------------------------------------------------------ */
@@ -230,7 +227,8 @@ static int clock_look(struct db_conn *c, struct round *r, struct sw_alert *x, co
                  name, when, (long long)over);
         rc = esc_notice_write_in(c, x, &n, "scheduler", data, r->now, &r->memo, NULL);
         if (rc == 0)
-            rc = alert_breach_row_in(c, x, name, due, r->now);
+            r->br[r->nbr++] = (struct alert_breach){r->cur->tenant_id, r->cur->id, x->a.sev,
+                                                    name, due, r->now};
         *breached_now = rc == 0;
     }
     return rc;
@@ -264,6 +262,7 @@ static int process_one(struct db_conn *c, struct round *r, const struct key *k)
 {
     struct sw_alert *x = &r->x;
     struct esc_cols e;
+    r->cur = k;
     int rc = alert_get_esc_in(c, k->tenant_id, k->id, x, &e);
     if (rc < 0)
         return rc == SW_E_NOTFOUND ? 0 : rc;
@@ -317,7 +316,7 @@ static int process_one(struct db_conn *c, struct round *r, const struct key *k)
 static int process_tx(struct db_conn *c, void *ud)
 {
     struct round *r = ud;
-    r->n = 0;
+    r->n = r->nbr = 0;
     r->ncc = r->next_cc = 0;        /* chains of a rolled-back attempt */
     r->th.loaded = false;           /* and its thresholds */
     notice_memo_clear(&r->memo);
@@ -326,6 +325,8 @@ static int process_tx(struct db_conn *c, void *ud)
         rc = claim(c, r, SQL_CLAIM_ESC);
     for (size_t i = 0; i < r->n && rc == 0; i++)
         rc = process_one(c, r, &r->keys[i]);
+    if (rc == 0)
+        rc = alert_breach_rows_in(c, r->br, r->nbr);
     return rc;
 }
 
@@ -338,10 +339,12 @@ int alerts_process_due(struct store *base, int64_t now, int limit, int *processe
     r->now = now;
     r->limit = limit;
     r->keys = xmalloc((size_t)limit * sizeof(*r->keys));
+    r->br = xmalloc(2 * (size_t)limit * sizeof(*r->br));     /* two clocks each */
     int rc = db_tx(sql_of(base)->db, DB_TX_WRITE, process_tx, r);
     if (rc == 0)
         *processed = (int)r->n;
     notice_memo_clear(&r->memo);
+    free(r->br);
     free(r->keys);
     free(r);
     return rc;

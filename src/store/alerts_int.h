@@ -136,13 +136,12 @@ int alert_config_delete(struct store *s, const char *tenant_id, int64_t id);
 
 int alerts_next_due(struct store *s, int64_t now, int64_t *at);
 int alerts_process_due(struct store *s, int64_t now, int limit, int *processed);
-/* The breach of one clock of x (due_at: its deadline), seen at breached_at;
- * once per (alert, clock, deadline). */
-int alert_breach_row_in(struct db_conn *c, const struct sw_alert *x, const char *clock,
-                        int64_t due_at, int64_t breached_at);
-/* ... and several at once (multi-row INSERTs). */
+/* Breach rows: each the breach of one clock of an alert (due_at: its
+ * deadline), seen at breached_at; once per (alert, clock, deadline).
+ * Multi-row INSERTs; the strings are the caller's until the call returns. */
 struct alert_breach {
-    const struct sw_alert *x;
+    const char *tenant_id, *id;
+    enum sla_sev sev;
     const char *clock;
     int64_t due_at, breached_at;
 };
