@@ -24,6 +24,7 @@
 
 #include "store/alerts_int.h"
 #include "util/xalloc.h"
+#include "util/str.h"
 
 /* ---- names ------------------------------------------------------------- */
 
@@ -405,11 +406,11 @@ void alert_event_fill(struct sw_event *e, const struct sw_alert *x, const char *
                       const char *actor, int64_t at, const char *data)
 {
     memset(e, 0, sizeof(*e));
-    snprintf(e->tenant_id, sizeof(e->tenant_id), "%s", x->tenant_id);
-    snprintf(e->item_kind, sizeof(e->item_kind), "alert");
-    snprintf(e->item_id, sizeof(e->item_id), "%s", x->id);
-    snprintf(e->type, sizeof(e->type), "%s", type);
-    snprintf(e->actor, sizeof(e->actor), "%s", actor ? actor : "");
+    sw_scopy(e->tenant_id, sizeof(e->tenant_id), x->tenant_id);
+    sw_scopy(e->item_kind, sizeof(e->item_kind), "alert");
+    sw_scopy(e->item_id, sizeof(e->item_id), x->id);
+    sw_scopy(e->type, sizeof(e->type), type);
+    sw_scopy(e->actor, sizeof(e->actor), actor ? actor : "");
     e->at = at;
     e->data = data;
 }

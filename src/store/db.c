@@ -24,6 +24,7 @@
 
 #include "util/log.h"
 #include "util/xalloc.h"
+#include "util/str.h"
 
 #define POOL_MAX_DEFAULT 8
 #define ACQUIRE_WAIT_S 10
@@ -449,7 +450,7 @@ const void *db_col_blob(struct db_stmt *st, int i, size_t *n)
 
 void db_col_copy(struct db_stmt *st, int i, char *dst, size_t cap)
 {
-    snprintf(dst, cap, "%s", db_col_text(st, i));
+    sw_scopy(dst, cap, db_col_text(st, i));
 }
 
 int64_t db_col_int64_or(struct db_stmt *st, int i, int64_t v_if_null)

@@ -23,6 +23,7 @@
 #include "store/alerts_int.h"
 #include "store/store_proof.h"
 #include "util/xalloc.h"
+#include "util/str.h"
 
 #define NEVER_SQL "9223372036854775807"
 
@@ -143,13 +144,13 @@ void esc_notice_init(struct sw_notice *n, const struct sw_alert *x, const char *
                      const char *clock, int64_t due_at, int64_t now)
 {
     memset(n, 0, sizeof(*n));
-    snprintf(n->tenant_id, sizeof(n->tenant_id), "%s", x->tenant_id);
-    snprintf(n->type, sizeof(n->type), "%s", type);
-    snprintf(n->item_kind, sizeof(n->item_kind), "alert");
-    snprintf(n->item_id, sizeof(n->item_id), "%s", x->id);
-    snprintf(n->severity, sizeof(n->severity), "%s", sla_sev_name(x->a.sev));
-    snprintf(n->clock, sizeof(n->clock), "%s", clock);
-    snprintf(n->title, sizeof(n->title), "%s", x->title);
+    sw_scopy(n->tenant_id, sizeof(n->tenant_id), x->tenant_id);
+    sw_scopy(n->type, sizeof(n->type), type);
+    sw_scopy(n->item_kind, sizeof(n->item_kind), "alert");
+    sw_scopy(n->item_id, sizeof(n->item_id), x->id);
+    sw_scopy(n->severity, sizeof(n->severity), sla_sev_name(x->a.sev));
+    sw_scopy(n->clock, sizeof(n->clock), clock);
+    sw_scopy(n->title, sizeof(n->title), x->title);
     n->due_at = due_at;
     n->occurred_at = now;
     const struct sla_clock *k = strcmp(clock, "ack") ? &x->a.resolve : &x->a.ack;
