@@ -109,6 +109,9 @@ static int clocks_run(struct db_conn *c, const char *tenant_id, struct db_stmt *
     return rc < 0 ? rc : 0;
 }
 
+/* In a read transaction (one snapshot, the cursor's life): a tenant can
+ * have a million open alerts, read in pages (db_stream), never all at
+ * once.  Not db_tx: a retry would hand cb the same alerts twice. */
 int sql_analytics_open_alerts(struct store *base, const char *tenant_id,
                               const char *project_id, store_alert_clocks_cb cb, void *ud)
 {
@@ -116,13 +119,21 @@ int sql_analytics_open_alerts(struct store *base, const char *tenant_id,
     if (!c)
         return SW_E_UNAVAILABLE;
     struct db_stmt *st;
-    int rc = db_prep(c, SQL_OPEN, &st);
+    int rc = db_begin(c, DB_TX_READ);
+    if (rc == 0)
+        rc = db_prep(c, SQL_OPEN, &st);
     if (rc == 0) {
         db_bind_text(st, 1, tenant_id);
         db_bind_text(st, 2, project_id);        /* NULL: every project */
-        rc = clocks_run(c, tenant_id, st, cb, ud);
+        rc = db_stream(st);
+        if (rc == 0)
+            rc = clocks_run(c, tenant_id, st, cb, ud);
+        else
+            db_reset(st);
     }
-    db_release(c);
+    if (rc == 0)
+        rc = db_commit(c);
+    db_release(c);          /* rolls back what did not commit */
     return rc;
 }
 

@@ -415,6 +415,17 @@ int db_step_one(struct db_stmt *st)
     return rc;
 }
 
+int db_stream(struct db_stmt *st)
+{
+    struct db_conn *c = st->c;
+    if (!c->in_tx) {
+        snprintf(c->err, sizeof(c->err), "a streamed read outside a transaction");
+        return failed(c, SW_E_STORE, "stream");
+    }
+    st->stream = true;
+    return 0;
+}
+
 int db_insert_id(struct db_stmt *st, int64_t *id)
 {
     const struct db_driver *d = st->c->db->drv;

@@ -179,6 +179,16 @@ int db_exec(struct db_stmt *st);
 /* Steps once: 1 with a row (left for the caller to read, then db_reset),
  * 0 without (reset), or SW_E_* (reset). */
 int db_step_one(struct db_stmt *st);
+/* Reads st's rows in pages instead of all at once: on PostgreSQL a cursor,
+ * fetched DB_STREAM_ROWS rows at a time, so a result of a million rows
+ * never sits whole in memory (libpq would hold it all at the first step:
+ * ~300 MB and seconds of allocation for a million open alerts).  Other
+ * statements may still run on the connection between two steps.  Only
+ * inside a transaction (the cursor's life); call it after db_prep and the
+ * binds, before the first step; db_reset ends it.  SQLite steps rows one
+ * by one anyway: nothing changes there. */
+#define DB_STREAM_ROWS 1000
+int db_stream(struct db_stmt *st);
 /* Runs a one-row INSERT ending in {RETURNING_ID}, into a table keyed by
  * `id` (SQLite: INTEGER PRIMARY KEY, the rowid), and gives the new row's
  * id.  PostgreSQL returns it as a row; SQLite reads it from the connection

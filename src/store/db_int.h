@@ -47,6 +47,7 @@ struct db_conn {
 struct db_stmt {
     struct db_conn *c;
     int nparams;                    /* the highest ?N */
+    bool stream;                    /* db_stream: rows in pages; the driver's reset clears it */
 };
 
 struct db_driver {

@@ -303,9 +303,56 @@ static int ensure_prepared(struct pg_stmt *st)
     return rc;
 }
 
+/* db_stream: DECLARE a cursor for the statement at the first step, then
+ * FETCH a page whenever the last one is read. */
+static int stream_step(struct pg_stmt *st)
+{
+    struct pg_conn *c = conn_of(st->base.c);
+    PGresult *r;
+    if (!st->cursor[0]) {
+        char name[16];
+        snprintf(name, sizeof(name), "k%u", ++c->next_name);
+        size_t n = strlen(st->sql) + 64;
+        char *q = xmalloc(n);
+        snprintf(q, n, "DECLARE %s NO SCROLL CURSOR FOR %s", name, st->sql);
+        r = PQexecParams(c->h, q, st->n, st->btypes, st->vals, st->lens, st->fmts, 0);
+        free(q);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            int rc = map_error(&c->base, r);
+            PQclear(r);
+            return rc;
+        }
+        PQclear(r);
+        memcpy(st->cursor, name, sizeof(name));
+        st->more = true;
+    }
+    if (st->res && st->row + 1 < st->nrows) {
+        st->row++;
+        return DB_ROW;
+    }
+    clear_result(st);
+    if (!st->more)
+        return DB_DONE;
+    char fetch[64];
+    snprintf(fetch, sizeof(fetch), "FETCH %d FROM %s", DB_STREAM_ROWS, st->cursor);
+    r = PQexec(c->h, fetch);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        int rc = map_error(&c->base, r);
+        PQclear(r);
+        return rc;
+    }
+    st->res = r;
+    st->nrows = PQntuples(r);
+    st->more = st->nrows == DB_STREAM_ROWS;
+    st->row = st->nrows > 0 ? 0 : -1;
+    return st->nrows > 0 ? DB_ROW : DB_DONE;
+}
+
 static int pg_step(struct db_stmt *base)
 {
     struct pg_stmt *st = stmt_of(base);
+    if (base->stream)
+        return stream_step(st);
     if (!st->res) {
         int rc = ensure_prepared(st);
         if (rc < 0)
@@ -336,6 +383,15 @@ static void pg_reset(struct db_stmt *base)
 {
     struct pg_stmt *st = stmt_of(base);
     clear_result(st);
+    if (st->cursor[0]) {
+        /* fails harmlessly when the transaction ended (it closed the
+         * cursor) or is aborted (the rollback will) */
+        char close_[32];
+        snprintf(close_, sizeof(close_), "CLOSE %s", st->cursor);
+        PQclear(PQexec(conn_of(base->c)->h, close_));
+        st->cursor[0] = '\0';
+    }
+    base->stream = false;
     for (int i = 0; i < st->n; i++) {
         st->vals[i] = NULL;
         st->btypes[i] = 0;

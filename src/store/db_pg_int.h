@@ -58,6 +58,8 @@ struct pg_stmt {
     char (*num)[24];
     PGresult *res;
     int row, nrows;
+    char cursor[16];            /* db_stream: the open cursor's name, "" = none */
+    bool more;                  /* ... and it may have rows left */
     int64_t changes;
     unsigned char **blob;       /* decoded bytea per column of the row */
     size_t *blob_cap;

@@ -215,6 +215,7 @@ static int sq_step(struct db_stmt *base)
 static void sq_reset(struct db_stmt *base)
 {
     struct sq_stmt *s = stmt_of(base);
+    base->stream = false;       /* rows come one by one here anyway */
     sqlite3_reset(s->st);
     sqlite3_clear_bindings(s->st);
 }

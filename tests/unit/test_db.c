@@ -488,6 +488,77 @@ static void test_interleave(void **state)
     db_release(c);
 }
 
+/* db_stream: a result of several pages read whole and in order, another
+ * statement run between two steps, a stream stopped early and run again,
+ * no stream outside a transaction. */
+static void test_stream(void **state)
+{
+    struct fx *f = *state;
+    enum { ROWS = 2 * DB_STREAM_ROWS + 500 };
+    static const char ins[] = "INSERT INTO t (k, n) VALUES (?1, ?2)";
+    static const char sel[] = "SELECT k, n FROM t WHERE k LIKE ?1 ORDER BY n";
+    static const char cnt[] = "SELECT count(*) FROM t";
+    static const char cursors[] = "SELECT count(*) FROM pg_cursors WHERE name <> ''";
+    struct db_conn *c = db_acquire(f->db);
+    struct db_stmt *st, *other;
+    assert_int_equal(db_begin(c, DB_TX_WRITE), 0);
+    for (int i = 0; i < ROWS; i++) {
+        char k[16];
+        snprintf(k, sizeof(k), "s%05d", i);
+        assert_int_equal(db_prep(c, ins, &st), 0);
+        db_bind_text(st, 1, k);
+        db_bind_int64(st, 2, i);
+        assert_int_equal(db_exec(st), 0);
+    }
+    assert_int_equal(db_commit(c), 0);
+
+    assert_int_equal(db_prep(c, sel, &st), 0);
+    db_bind_text(st, 1, "s%");
+    assert_int_equal(db_stream(st), SW_E_STORE);       /* no transaction */
+    db_reset(st);
+
+    assert_int_equal(db_begin(c, DB_TX_READ), 0);
+    for (int run = 0; run < 2; run++) {
+        assert_int_equal(db_prep(c, sel, &st), 0);
+        db_bind_text(st, 1, "s%");
+        assert_int_equal(db_stream(st), 0);
+        int rows = 0, rc;
+        while ((rc = db_step(st)) == DB_ROW) {
+            char want[16];
+            snprintf(want, sizeof(want), "s%05d", rows);
+            assert_string_equal(db_col_text(st, 0), want);
+            assert_int_equal(db_col_int64(st, 1), rows);
+            rows++;
+            if (rows == DB_STREAM_ROWS + 7) {       /* mid-page, another statement */
+                assert_int_equal(db_prep(c, cnt, &other), 0);
+                assert_int_equal(db_step_one(other), 1);
+                assert_int_equal(db_col_int64(other, 0), ROWS);
+                db_reset(other);
+                if (f->pg) {        /* a cursor, not the whole result */
+                    assert_int_equal(db_prep(c, cursors, &other), 0);
+                    assert_int_equal(db_step_one(other), 1);
+                    assert_int_equal(db_col_int64(other, 0), 1);
+                    db_reset(other);
+                }
+            }
+            if (run == 0 && rows == 10)
+                break;                              /* stopped early */
+        }
+        db_reset(st);
+        assert_int_equal(rows, run == 0 ? 10 : ROWS);
+        if (run == 1)
+            assert_int_equal(rc, DB_DONE);
+        if (f->pg) {                /* closed by the reset */
+            assert_int_equal(db_prep(c, cursors, &other), 0);
+            assert_int_equal(db_step_one(other), 1);
+            assert_int_equal(db_col_int64(other, 0), 0);
+            db_reset(other);
+        }
+    }
+    assert_int_equal(db_commit(c), 0);
+    db_release(c);
+}
+
 /* An injected fault fails the call it names; a failed write makes the
  * database degraded until a write commits. */
 static void test_faults(void **state)
@@ -714,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_insert_id),
         cmocka_unit_test(test_tx_and_signals),
         cmocka_unit_test(test_interleave),
+        cmocka_unit_test(test_stream),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_precommit),
     };
