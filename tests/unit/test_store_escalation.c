@@ -90,18 +90,23 @@ static struct ev_count events_of(struct store *s, const char *tenant, const char
     return c;
 }
 
-static int64_t count_sql(struct store *s, const char *sql)
+/* count(*) of sql, with ?1 bound to a when a is not NULL */
+static int64_t count_sql1(struct store *s, const char *sql, const char *a)
 {
     struct db_conn *c = db_acquire(sql_of(s)->db);
     assert_non_null(c);
     struct db_stmt *st;
     assert_int_equal(db_prep(c, sql, &st), 0);
+    if (a)
+        db_bind_text(st, 1, a);
     assert_int_equal(db_step_one(st), 1);
     int64_t n = db_col_int64(st, 0);
     db_reset(st);
     db_release(c);
     return n;
 }
+
+static int64_t count_sql(struct store *s, const char *sql) { return count_sql1(s, sql, NULL); }
 
 static const char SQL_BREACHES[] = "SELECT count(*) FROM breaches";
 static const char SQL_ESC_EVENTS[] = "SELECT count(*) FROM escalation_events";
@@ -769,20 +774,6 @@ static void on_live_name(void *ud, const char *tenant, const char *text, size_t 
     pthread_mutex_unlock(&l->mu);
 }
 
-static int64_t count_q(struct store *s, const char *sql, const char *a)
-{
-    struct db_conn *c = db_acquire(sql_of(s)->db);
-    assert_non_null(c);
-    struct db_stmt *st;
-    assert_int_equal(db_prep(c, sql, &st), 0);
-    db_bind_text(st, 1, a);
-    assert_int_equal(db_step_one(st), 1);
-    int64_t n = db_col_int64(st, 0);
-    db_reset(st);
-    db_release(c);
-    return n;
-}
-
 static void test_round_tenants(void **state)
 {
     static const char by_channel[] = "SELECT count(*) FROM outbox WHERE channel = ?1";
@@ -820,11 +811,11 @@ static void test_round_tenants(void **state)
     assert_int_equal(store_alerts_process_due(t->s, T0 + 16 * MIN, 100, &n), 0);
     assert_int_equal(n, 6);
     /* A: webhook rows and the dashboards; B: the dashboards; C: websocket rows */
-    assert_int_equal(count_q(t->s, by_channel, "webhook"), 2);
-    assert_int_equal(count_q(t->s, by_channel, "websocket"), 2);
-    assert_int_equal(count_q(t->s, named, "A"), 2);
-    assert_int_equal(count_q(t->s, named, "C"), 2);
-    assert_int_equal(count_q(t->s, "SELECT count(*) FROM outbox WHERE tenant_id = ?1", "B"), 0);
+    assert_int_equal(count_sql1(t->s, by_channel, "webhook"), 2);
+    assert_int_equal(count_sql1(t->s, by_channel, "websocket"), 2);
+    assert_int_equal(count_sql1(t->s, named, "A"), 2);
+    assert_int_equal(count_sql1(t->s, named, "C"), 2);
+    assert_int_equal(count_sql1(t->s, "SELECT count(*) FROM outbox WHERE tenant_id = ?1", "B"), 0);
     pthread_mutex_lock(&live.mu);
     assert_int_equal(live.n, 4);
     assert_int_equal(live.wrong, 0);
