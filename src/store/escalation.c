@@ -188,7 +188,7 @@ int esc_notice_write_in(struct db_conn *c, const struct sw_alert *x, const struc
         return rc;
     if (event_id)
         *event_id = eid;
-    rc = memo ? store_notice_memo_in(c, n, eid, memo) : store_notice_in(c, n, eid);
+    rc = store_notice_memo_in(c, n, eid, memo);
     return rc < 0 ? rc : 0;
 }
 

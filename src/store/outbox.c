@@ -37,6 +37,7 @@
 #include "store/store_notify.h"
 #include "util/log.h"
 #include "util/xalloc.h"
+#include "util/str.h"
 
 int notify_config_get(struct store *base, const char *tenant_id,
                       struct sw_notify_config *out);              /* notify_config.c */
@@ -320,7 +321,7 @@ static int memo_load(struct db_conn *c, struct notice_memo *m, const struct sw_n
     if (m->loaded && !strcmp(m->tenant_id, n->tenant_id))
         return 0;
     notice_memo_clear(m);
-    snprintf(m->tenant_name, sizeof(m->tenant_name), "%s", n->tenant_name);
+    sw_scopy(m->tenant_name, sizeof(m->tenant_name), n->tenant_name);
     int rc = m->tenant_name[0]
                  ? 0
                  : tenant_name_read(c, n->tenant_id, m->tenant_name, sizeof(m->tenant_name));
@@ -331,7 +332,7 @@ static int memo_load(struct db_conn *c, struct notice_memo *m, const struct sw_n
         return rc;
     }
     m->cfg_rc = rc;
-    snprintf(m->tenant_id, sizeof(m->tenant_id), "%s", n->tenant_id);
+    sw_scopy(m->tenant_id, sizeof(m->tenant_id), n->tenant_id);
     m->loaded = true;
     return 0;
 }
@@ -375,7 +376,10 @@ static int person_rows(struct db_conn *c, struct sw_notice *n, int64_t event_id,
 static int notice_write(struct db_conn *c, const struct sw_notice *n0, int64_t event_id,
                         bool live, struct notice_memo *memo)
 {
-    struct notice_memo *own = memo ? NULL : xcalloc(1, sizeof(*own));
+    /* ~125 kB: not zeroed, only marked empty (the config is read into it) */
+    struct notice_memo *own = memo ? NULL : xmalloc(sizeof(*own));
+    if (own)
+        own->loaded = false;
     struct notice_memo *m = memo ? memo : own;
     int rc = memo_load(c, m, n0);
     if (rc < 0) {

@@ -176,7 +176,7 @@ struct notice_memo {
     struct sw_notify_config cfg;
 };
 void notice_memo_clear(struct notice_memo *m);
-/* store_notice_in through the memo m. */
+/* store_notice_in through the memo m (NULL: none, as store_notice_in). */
 int store_notice_memo_in(struct db_conn *c, const struct sw_notice *n, int64_t event_id,
                          struct notice_memo *m);
 /* notify_config.c: the tenant's notification config, webhook secret
