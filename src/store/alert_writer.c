@@ -648,7 +648,7 @@ int alert_create_many(struct store *base, const struct sw_alert_new *in, size_t 
         b.end = n - off > BATCH_ROWS ? off + BATCH_ROWS : n;
         qsort_r(b.order + b.off, b.end - b.off, sizeof(*b.order), index_cmp, (void *)in);
         write_lock(s->alert_writer);
-        rc = db_tx(s->db, DB_TX_WRITE, bulk_tx, &b);
+        rc = db_tx(s->db, DB_TX_BULK, bulk_tx, &b);
         write_unlock(s->alert_writer);
     }
     free(b.order);

@@ -45,6 +45,11 @@
  *   DB_TX_LOCKING  a write that also holds the database-wide lock, so such
  *                  transactions run one at a time across every node
  *                  (migrations, the first admin token, rollup rebuilds)
+ *   DB_TX_BULK     a write of thousands of rows (bulk imports): like
+ *                  DB_TX_WRITE, and SQLite gives it a 64 MiB page cache
+ *                  (as it does DB_TX_LOCKING's rebuilds) so the batch's
+ *                  dirty pages are not spilled into the WAL mid-transaction
+ *                  and written again at COMMIT
  * After an error inside a transaction, roll back: PostgreSQL refuses every
  * later statement of an aborted transaction, so never "try an insert and
  * carry on" (use ON CONFLICT).
@@ -80,7 +85,7 @@ struct db_stmt;     /* a prepared statement of one connection */
 
 enum db_dialect { DB_SQLITE, DB_PG };
 
-enum db_tx_kind { DB_TX_READ, DB_TX_WRITE, DB_TX_LOCKING };
+enum db_tx_kind { DB_TX_READ, DB_TX_WRITE, DB_TX_LOCKING, DB_TX_BULK };
 
 enum { DB_DONE = 0, DB_ROW = 1 };
 

@@ -493,6 +493,7 @@ static int pg_begin(struct db_conn *c, enum db_tx_kind kind)
     case DB_TX_READ:
         return pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     case DB_TX_WRITE:
+    case DB_TX_BULK:
         return pg_exec(c, "BEGIN");
     case DB_TX_LOCKING:
     default:

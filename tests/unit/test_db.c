@@ -209,6 +209,55 @@ static void test_roundtrip(void **state)
     db_release(c);
 }
 
+/* SQLite's page cache of one connection, in KiB (cache_size negated). */
+static int64_t sq_cache_kib(struct db_conn *c)
+{
+    struct db_stmt *st;
+    assert_int_equal(db_prep(c, "PRAGMA cache_size", &st), 0);
+    assert_int_equal(db_step(st), DB_ROW);
+    int64_t v = -db_col_int64(st, 0);
+    db_reset(st);
+    return v;
+}
+
+/* A bulk transaction writes like any other; on SQLite it has a 64 MiB page
+ * cache, and the connection is back to the default after its COMMIT, its
+ * ROLLBACK or a failed BEGIN. */
+static void test_bulk_tx(void **state)
+{
+    struct fx *f = *state;
+    struct db_conn *c = db_acquire(f->db);
+    assert_non_null(c);
+    assert_int_equal(db_begin(c, DB_TX_BULK), 0);
+    for (int i = 0; i < 100; i++) {
+        char k[32];
+        snprintf(k, sizeof(k), "bulk-%d", i);
+        assert_true(insert(c, k, i, NULL, 0, NULL) > 0);
+    }
+    if (!f->pg)
+        assert_int_equal(sq_cache_kib(c), 65536);
+    assert_int_equal(db_commit(c), 0);
+    if (!f->pg)
+        assert_int_equal(sq_cache_kib(c), 2000);
+
+    assert_int_equal(db_begin(c, DB_TX_BULK), 0);
+    assert_true(insert(c, "bulk-gone", 1, NULL, 0, NULL) > 0);
+    db_rollback(c);
+    if (!f->pg)
+        assert_int_equal(sq_cache_kib(c), 2000);
+    assert_int_equal(db_begin(c, DB_TX_WRITE), 0);
+    if (!f->pg)
+        assert_int_equal(sq_cache_kib(c), 2000);
+    db_rollback(c);
+
+    struct db_stmt *st;
+    assert_int_equal(db_prep(c, "SELECT count(*) FROM t WHERE k LIKE 'bulk-%'", &st), 0);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_int_equal(db_col_int64(st, 0), 100);
+    db_reset(st);
+    db_release(c);
+}
+
 /* Parameters by number: repeated and out of order. */
 static void test_params(void **state)
 {
@@ -788,6 +837,7 @@ int main(void)
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_precommit),
+        cmocka_unit_test(test_bulk_tx),
     };
     const struct CMUnitTest pg_only[] = {
         cmocka_unit_test_setup_teardown(test_pg_signals_between_nodes, setup_pg, teardown),
