@@ -12,7 +12,10 @@
 #      $BENCH_SERVER_THREADS (2).
 #   2. POST /api/v1/alerts/bulk: 1,000,000 alerts as NDJSON in bodies of
 #      $BENCH_BULK_LINES (100,000) lines (one 1M-line body would pass the
-#      64 MiB max_bulk_bytes default), $BENCH_BULK_PARALLEL (2) at a time:
+#      64 MiB max_bulk_bytes default), $BENCH_BULK_PARALLEL (2) at a time,
+#      on SLAWATCH_BULK_WORKERS=$BENCH_BULK_WORKERS (default: as many as run
+#      at a time; the server's default is 1, which runs imports one after
+#      the other and keeps the other core for interactive requests):
 #      first "fresh" alerts (created now), then "history" ones created
 #      2026-01-01, which arrive breached (two breach records each).
 #   3. the row count: every answered alert is in the database.
@@ -33,6 +36,7 @@ SERVER_THREADS=${BENCH_SERVER_THREADS:-2}
 BULK_TOTAL=${BENCH_BULK_TOTAL:-1000000}
 BULK_LINES=${BENCH_BULK_LINES:-100000}
 BULK_PARALLEL=${BENCH_BULK_PARALLEL:-2}
+BULK_WORKERS=${BENCH_BULK_WORKERS:-$BULK_PARALLEL}
 declare -A GOAL_SINGLE=([sqlite]=20000 [postgres]=8000)
 declare -A GOAL_P99_MS=([sqlite]=10 [postgres]=20)
 declare -A GOAL_BULK=([sqlite]=300000 [postgres]=0)
@@ -162,12 +166,12 @@ run_bulk() {
 measure() {
     local be=$1 url
     url=$(bench_db_url "$be" bench_ingest)
-    sw_start "$url" SLAWATCH_THREADS="$SERVER_THREADS"
+    sw_start "$url" SLAWATCH_THREADS="$SERVER_THREADS" SLAWATCH_BULK_WORKERS="$BULK_WORKERS"
     sw_pid=$SW_PID
     base="http://127.0.0.1:$SW_PORT"
     LOAD0[$be]=$(bench_load)
     echo
-    echo "---- $be: slawatch pid $sw_pid on 127.0.0.1:$SW_PORT, SLAWATCH_THREADS=$SERVER_THREADS, load average ${LOAD0[$be]}"
+    echo "---- $be: slawatch pid $sw_pid on 127.0.0.1:$SW_PORT, SLAWATCH_THREADS=$SERVER_THREADS, SLAWATCH_BULK_WORKERS=$BULK_WORKERS, load average ${LOAD0[$be]}"
     curl -sS --fail-with-body -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
         -d "{\"id\":\"$tenant\",\"name\":\"Bench tenant\",\"template\":\"premium\"}" \
         "$base/api/v1/tenants" >/dev/null || bench_die "cannot create the tenant"
