@@ -356,8 +356,10 @@ void notify_dispatch(struct worker *w, struct job *j, int64_t now)
         w->queued_total++;
         return;
     }
-    /* full: back to the outbox, due after about one of its transfers */
-    int64_t later = notify_clamp64(d->avg_ms, 1000, w->n->o.timeout_ms);
+    /* full: back to the outbox, due when the destination is likely through
+     * what it holds now */
+    int64_t later = notify_give_back_ms(d->avg_ms, d->in_flight + d->queued, per,
+                                        w->n->o.timeout_ms);
     notify_give_back(w, j, notify_wall_ms() + later);
     notify_job_free(j);
 }
@@ -409,6 +411,8 @@ void notify_finish(struct worker *w)
         bool was_open;
         pthread_mutex_lock(&w->dmu);
         d->in_flight--;
+        if (took < 1)
+            took = 1;           /* avg_ms 0 means "none yet" */
         d->avg_ms = d->avg_ms ? (d->avg_ms * 3 + took) / 4 : took;
         was_open = d->br.state != NOTIFY_BREAKER_CLOSED;
         notify_breaker_result(&d->br, &w->n->bcfg, j->probe, res.dest_down, now);

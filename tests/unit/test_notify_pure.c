@@ -662,6 +662,24 @@ static void test_internal_addresses(void **state)
             fail_msg("%s should be allowed", good[i]);
 }
 
+/* A row given back by a full destination: due after the destination's
+ * backlog at its recent transfer time, within bounds. */
+static void test_give_back_delay(void **state)
+{
+    (void)state;
+    /* nothing finished yet (it may hang): a second */
+    assert_int_equal(notify_give_back_ms(0, 8, 4, 10000), NOTIFY_GIVE_BACK_UNKNOWN_MS);
+    /* a fast receiver: the floor, not a second */
+    assert_int_equal(notify_give_back_ms(2, 8, 4, 10000), NOTIFY_GIVE_BACK_MIN_MS);
+    /* a slow one: its 8 rows, 4 at a time, 3 s each */
+    assert_int_equal(notify_give_back_ms(3000, 8, 4, 10000), 6000);
+    /* never past the transfer timeout, never below the floor */
+    assert_int_equal(notify_give_back_ms(20000, 8, 4, 10000), 10000);
+    assert_int_equal(notify_give_back_ms(3000, 8, 4, 50), NOTIFY_GIVE_BACK_MIN_MS);
+    /* odd settings do not divide by zero */
+    assert_int_equal(notify_give_back_ms(500, 0, 0, 10000), 500);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -686,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_email_no_header_injection),
         cmocka_unit_test(test_recipient_public_hides_slack_urls),
         cmocka_unit_test(test_channel_names),
+        cmocka_unit_test(test_give_back_delay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
