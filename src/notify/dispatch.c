@@ -498,6 +498,7 @@ void notify_drain_out(struct worker *w)
                 notify_give_back(w, j, now);
                 notify_job_free(j);
             }
+    notify_give_back_flush(w);
     notify_flush_unrecorded(w);
     while (w->unrecorded) {     /* the store still refuses: the lease brings them back */
         struct job *j = w->unrecorded;

@@ -30,7 +30,8 @@
  *      notify_per_destination transfers at once; a row that finds its
  *      destination full waits in the destination's short queue (claimed,
  *      within its lease) or, beyond it, is given back without an attempt,
- *      due again after about one transfer's time;
+ *      due again once the destination is likely through its backlog
+ *      (notify_give_back_ms); a turn's give-backs are one transaction;
  *   4. finished transfers are recorded with the row's new state in one
  *      transaction: delivered on 2xx / SMTP 250; else retried after an
  *      exponential backoff with jitter (base * 2^(n-1), +-20 %, capped), or
@@ -206,6 +207,7 @@ static void *worker_main(void *arg)
         store_waits = w->store_retry_at && now < w->store_retry_at;
         if (!w->unrecorded && !store_waits && now >= next_look)
             next_look = look(w, now);
+        notify_give_back_flush(w);      /* what look and the queues gave back */
         int64_t until = next_look;
         if (w->store_retry_at && (w->unrecorded || until < w->store_retry_at))
             until = w->store_retry_at;
@@ -344,6 +346,8 @@ void notify_stop(struct notifier *n)
                 w->dests[b] = d->next;
                 free(d);
             }
+        free(w->gb_ids);
+        free(w->gb_ats);
         log_limit_reset(&w->log);
         log_limit_destroy(&w->log);
         pthread_mutex_destroy(&w->dmu);

@@ -9,6 +9,7 @@
 
 #include "core/sla.h"
 #include "notify/worker.h"
+#include "util/xalloc.h"
 #include "ws/ws.h"
 
 static void recipient_public(const struct sw_outbox_row *r, char *out, size_t len)
@@ -73,11 +74,25 @@ void notify_job_free(struct job *j)
 /* Gives a claimed row back, due at `at`, without an attempt. */
 void notify_give_back(struct worker *w, struct job *j, int64_t at)
 {
-    int rc = store_outbox_release(w->n->store, j->row.id, at);
+    if (w->ngb == w->gb_cap) {
+        w->gb_cap = w->gb_cap ? w->gb_cap * 2 : 64;
+        w->gb_ids = xrealloc(w->gb_ids, w->gb_cap * sizeof(*w->gb_ids));
+        w->gb_ats = xrealloc(w->gb_ats, w->gb_cap * sizeof(*w->gb_ats));
+    }
+    w->gb_ids[w->ngb] = j->row.id;
+    w->gb_ats[w->ngb++] = at;
+}
+
+void notify_give_back_flush(struct worker *w)
+{
+    if (!w->ngb)
+        return;
+    int rc = store_outbox_release_many(w->n->store, w->gb_ids, w->gb_ats, w->ngb);
     if (rc < 0 && rc != SW_E_CONFLICT)
         log_limited(&w->log, LOG_WARN, "notify: %s worker: cannot give back outbox rows: %s "
                     "(their lease brings them back)", notify_channel_name(w->ch),
                     sw_strerror(rc));
+    w->ngb = 0;
 }
 
 /* ---- recording an attempt -------------------------------------------------------- */

@@ -74,6 +74,9 @@ struct worker {
     int queued_total;
     struct backoff store_bo;
     int64_t store_retry_at;     /* monotonic ms; 0 = the store is fine */
+    /* rows given back, not yet written (notify_give_back_flush) */
+    int64_t *gb_ids, *gb_ats;
+    size_t ngb, gb_cap;
     int64_t next_forget;
     struct log_limit log;
 };
@@ -117,8 +120,12 @@ static inline int64_t notify_clamp64(int64_t v, int64_t lo, int64_t hi)
 void notify_store_failed(struct worker *w, const char *what, int rc);
 void notify_store_ok(struct worker *w);
 void notify_job_free(struct job *j);
-/* Gives a claimed row back to the outbox, due at `at`, without an attempt. */
+/* Gives a claimed row back to the outbox, due at `at`, without an attempt:
+ * noted, then written with the others of the turn by notify_give_back_flush
+ * in one transaction (a row not written is still leased, so the lease
+ * brings it back at worst). */
 void notify_give_back(struct worker *w, struct job *j, int64_t at);
+void notify_give_back_flush(struct worker *w);
 /* Fills j's attempt record from the delivery's result: delivered, retry
  * (at its backoff, not before not_before) or dead. */
 void notify_judge(struct worker *w, struct job *j, const struct delivery *d, int64_t not_before);

@@ -816,7 +816,8 @@ static int record(struct store *base, int64_t outbox_id, const struct sw_notify_
 }
 
 struct release_ctx {
-    int64_t id, at;
+    const int64_t *ids, *ats;
+    size_t n;
 };
 
 static int release_tx(struct db_conn *c, void *ud)
@@ -824,16 +825,17 @@ static int release_tx(struct db_conn *c, void *ud)
     struct release_ctx *x = ud;
     struct db_stmt *st;
     int rc = db_prep(c, SQL_RELEASE, &st);
-    if (rc < 0)
-        return rc;
-    db_bind_int64(st, 1, x->id);
-    db_bind_int64(st, 2, x->at);
-    return db_exec(st);
+    for (size_t i = 0; i < x->n && rc == 0; i++) {
+        db_bind_int64(st, 1, x->ids[i]);
+        db_bind_int64(st, 2, x->ats[i]);
+        rc = db_exec(st);
+    }
+    return rc;
 }
 
-static int release(struct store *base, int64_t outbox_id, int64_t at)
+static int release(struct store *base, const int64_t *ids, const int64_t *ats, size_t n)
 {
-    struct release_ctx x = {.id = outbox_id, .at = at};
+    struct release_ctx x = {.ids = ids, .ats = ats, .n = n};
     return db_tx(sql_of(base)->db, DB_TX_WRITE, release_tx, &x);
 }
 

@@ -140,8 +140,10 @@ struct store_notify_ops {
      * pending (another worker finished it): nothing is written. */
     int (*record)(struct store *s, int64_t outbox_id, const struct sw_notify_attempt *a,
                   enum sw_outbox_outcome outcome, int64_t next_attempt_at);
-    /* Gives a claimed row back without an attempt (shutdown): due at. */
-    int (*release)(struct store *s, int64_t outbox_id, int64_t at);
+    /* Gives claimed rows back without an attempt, row i due at ats[i]: one
+     * transaction for all n (a burst to a full destination gives back
+     * dozens at a time, and on PostgreSQL each commit is an fsync). */
+    int (*release)(struct store *s, const int64_t *ids, const int64_t *ats, size_t n);
     /* Earliest next_attempt_at of a pending row of that channel;
      * SW_E_NOTFOUND when there is none. */
     int (*next_due)(struct store *s, enum notify_channel ch, int64_t *at);
@@ -181,7 +183,10 @@ static inline int store_outbox_record(struct store *s, int64_t outbox_id,
                                       enum sw_outbox_outcome outcome, int64_t next_attempt_at)
 { return s->notify->record(s, outbox_id, a, outcome, next_attempt_at); }
 static inline int store_outbox_release(struct store *s, int64_t outbox_id, int64_t at)
-{ return s->notify->release(s, outbox_id, at); }
+{ return s->notify->release(s, &outbox_id, &at, 1); }
+static inline int store_outbox_release_many(struct store *s, const int64_t *ids,
+                                            const int64_t *ats, size_t n)
+{ return n ? s->notify->release(s, ids, ats, n) : 0; }
 static inline int store_outbox_next_due(struct store *s, enum notify_channel ch, int64_t *at)
 { return s->notify->next_due(s, ch, at); }
 static inline int store_notify_history(struct store *s, const char *tenant_id,

@@ -95,7 +95,10 @@ static int f_record(struct store *s, int64_t id, const struct sw_notify_attempt 
     return rc;
 }
 
-static int f_release(struct store *s, int64_t id, int64_t at) { return 0; }
+static int f_release(struct store *s, const int64_t *ids, const int64_t *ats, size_t n)
+{
+    return 0;
+}
 
 static const struct store_notify_ops fake_ops = {
     .claim = f_claim,

@@ -608,6 +608,12 @@ static void test_claim_record(void **state)
                      SW_E_NOTFOUND);
     assert_int_equal(store_outbox_release(t->s, out[3].id, now + 10), 0);
     assert_int_equal(store_outbox_release(t->s, out[0].id, now + 10), 0);  /* delivered: no-op */
+    /* several in one transaction, each at its own instant; a delivered one
+     * among them is left alone */
+    const int64_t gb_ids[3] = {out[4].id, out[0].id, out[5].id};
+    const int64_t gb_ats[3] = {now + 20, now + 21, now + 22};
+    assert_int_equal(store_outbox_release_many(t->s, gb_ids, gb_ats, 3), 0);
+    assert_int_equal(store_outbox_release_many(t->s, gb_ids, gb_ats, 0), 0);
     assert_int_equal(q(t->s, Q_ATTEMPTS, NULL, 0), 3);
 
     struct rows *x = history(t->s, "acme", 0, 50);
@@ -633,6 +639,11 @@ static void test_claim_record(void **state)
     assert_int_equal(r->delivered_at, 0);
     r = row_by_id(x, out[3].id);
     assert_true(r->next_attempt_at == now + 10);
+    r = row_by_id(x, out[4].id);
+    assert_int_equal(r->state, SW_OUTBOX_PENDING);
+    assert_true(r->next_attempt_at == now + 20);
+    r = row_by_id(x, out[5].id);
+    assert_true(r->next_attempt_at == now + 22);
     r = row_by_id(x, out[0].id);
     assert_int_equal(x->nattempts[r - x->r], 1);
     assert_true(x->last[r - x->r].ok);
