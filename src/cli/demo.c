@@ -48,6 +48,7 @@
 #include "http/server.h"
 #include "store/store.h"
 #include "store/store_alerts.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -562,15 +563,7 @@ static void *live_main(void *ud)
         pthread_mutex_unlock(&d->mu);
         live_tick(d);
         pthread_mutex_lock(&d->mu);
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t wait_ms = 1500 + rnd_int(&d->rng, 2500);
-        ts.tv_sec += (time_t)(wait_ms / 1000);
-        ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = sw_deadline_ms(CLOCK_REALTIME, 1500 + rnd_int(&d->rng, 2500));
         while (!d->stop && pthread_cond_timedwait(&d->cv, &d->mu, &ts) != ETIMEDOUT) {
         }
     }

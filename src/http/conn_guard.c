@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -43,13 +44,6 @@ struct conn_guard {
     bool tls;
     atomic_ulong killed;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *reason(unsigned status)
 {
@@ -110,7 +104,7 @@ void conn_guard_notify(void *cls, struct MHD_Connection *c, void **socket_contex
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         w->fd = ci ? ci->connect_fd : -1;
-        atomic_store(&w->ready_ms, mono_ms());
+        atomic_store(&w->ready_ms, sw_mono_ms());
         atomic_store(&w->phase, PH_HEAD);
         pthread_mutex_lock(&g->mu);
         w->next = g->head;
@@ -180,7 +174,7 @@ void conn_guard_idle(struct MHD_Connection *c)
     if (ph != PH_DONE && ph != PH_BODY)
         return;         /* upgraded or killed: stays so */
     atomic_store(&w->line_seen, false);
-    atomic_store(&w->ready_ms, mono_ms());
+    atomic_store(&w->ready_ms, sw_mono_ms());
     atomic_compare_exchange_strong(&w->phase, &ph, PH_HEAD);
 }
 
@@ -237,17 +231,11 @@ static void *reaper_main(void *arg)
     struct conn_guard *g = arg;
     pthread_mutex_lock(&g->mu);
     while (!g->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += REAP_INTERVAL_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = sw_deadline_ms(CLOCK_MONOTONIC, REAP_INTERVAL_MS);
         pthread_cond_timedwait(&g->cv, &g->mu, &ts);
         if (g->stop)
             break;
-        int64_t now = mono_ms();
+        int64_t now = sw_mono_ms();
         for (struct watch *w = g->head; w; w = w->next)
             reap_one(g, w, now);
     }

@@ -30,6 +30,7 @@
 
 #include "store/alerts_int.h"
 #include "store/rollups_int.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #define BATCH_ROWS 10000
@@ -443,13 +444,6 @@ static void gc_run(struct sql_store *s, struct alert_writer *w, struct gc_item *
     pcache_free(b.pc);
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* An extra writer (idx > 0) writes only while this node is the only one on
  * the database, asked at most every SOLO_CHECK_MS.  Every batch takes the
  * tenant's counter rows and chain head until its COMMIT, so one tenant's
@@ -462,11 +456,11 @@ static bool writer_may_write(struct alert_writer *w, int idx, int64_t *next_chec
 {
     if (idx == 0)
         return true;
-    if (mono_ms() >= *next_check) {
+    if (sw_mono_ms() >= *next_check) {
         pthread_mutex_unlock(&w->mu);
         *solo = db_node_count(w->s->db) <= 1;     /* an error counts as alone */
         pthread_mutex_lock(&w->mu);
-        *next_check = mono_ms() + SOLO_CHECK_MS;
+        *next_check = sw_mono_ms() + SOLO_CHECK_MS;
     }
     return *solo;
 }
@@ -489,15 +483,7 @@ static void *writer_main(void *arg)
             /* the wake-up was meant for a writer: pass it on, then sit out
              * until the next check (the first writer drains on stop) */
             pthread_cond_signal(&w->cv);
-            int64_t wait_ms = next_check - mono_ms();
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += wait_ms / 1000;
-            until.tv_nsec += (wait_ms % 1000) * 1000000;
-            if (until.tv_nsec >= 1000000000) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000;
-            }
+            struct timespec until = sw_deadline_ms(CLOCK_REALTIME, next_check - sw_mono_ms());
             while (!w->stopping &&
                    pthread_cond_timedwait(&w->idle_cv, &w->mu, &until) != ETIMEDOUT)
                 ;

@@ -25,6 +25,7 @@
 #include "store/store_calendars.h"
 #include "store/store_int.h"
 #include "store/store_proof.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/tzcal.h"
 #include "util/xalloc.h"
@@ -172,13 +173,6 @@ struct cal_cache {
     uint64_t tick;
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct cal_cache *store_cal_cache_new(void)
 {
     struct cal_cache *cc = xcalloc(1, sizeof(*cc));
@@ -249,7 +243,7 @@ static const struct sla_cal *cache_find(struct cal_cache *cc, const char *tenant
  * theirs answered. */
 static const struct sla_cal *cache_add(struct cal_cache *cc, struct cal_entry *n)
 {
-    int64_t now = mono_ms();
+    int64_t now = sw_mono_ms();
     const struct sla_cal *out = n->t.cal;
     pthread_mutex_lock(&cc->mu);
     struct cal_entry **p = &cc->live;

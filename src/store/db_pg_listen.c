@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "store/db_pg_int.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -27,13 +28,6 @@ static void nap_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* One statement with text parameters on a connection of our own; true
@@ -152,9 +146,9 @@ void *pg_listener_main(void *arg)
                 db_deliver(db, "resumed", "");
             }
         }
-        if (mono_ms() - beat >= 1000) {
+        if (sw_mono_ms() - beat >= 1000) {
             heartbeat(db, h);
-            beat = mono_ms();
+            beat = sw_mono_ms();
         }
         struct pollfd p = {.fd = PQsocket(h), .events = POLLIN};
         int pr = poll(&p, 1, 200);
@@ -216,14 +210,7 @@ void pg_barrier(struct db_conn *c)
     snprintf(ping, sizeof(ping), "%s ~ping %s", db->node, w->id);
     const char *pv[1] = {ping};
     bool sent = run(h, "SELECT pg_notify('" LISTEN_CHANNEL "', $1)", 1, pv);
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += DB_BARRIER_MS / 1000;
-    until.tv_nsec += (long)(DB_BARRIER_MS % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = sw_deadline_ms(CLOCK_MONOTONIC, DB_BARRIER_MS);
     pthread_mutex_lock(&d->mu);
     while (sent && w->acked < w->expected)
         if (pthread_cond_timedwait(&d->cv, &d->mu, &until) != 0)

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/clock.h"
+
 static atomic_int min_level = LOG_INFO;
 static log_writer_fn writer;
 static void *writer_ud;
@@ -55,13 +57,6 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 }
 
 /* ---- rate limiting ------------------------------------------------------ */
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void log_limit_init(struct log_limit *l, int64_t interval_ms)
 {
@@ -121,7 +116,7 @@ void log_limited(struct log_limit *l, enum log_level lvl, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    limited(l, mono_ms(), lvl, fmt, ap);
+    limited(l, sw_mono_ms(), lvl, fmt, ap);
     va_end(ap);
 }
 

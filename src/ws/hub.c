@@ -54,6 +54,7 @@
 
 #include <wslay/wslay.h>
 
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -62,13 +63,6 @@
 #define MAX_RECV_MSG 4096       /* clients only say {"type":"ping"} */
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static unsigned bucket_of(const char *s)
 {
@@ -125,7 +119,7 @@ static ssize_t on_recv_raw(wslay_event_context_ptr ctx, uint8_t *buf, size_t len
             free(c->extra);
             c->extra = NULL;
         }
-        c->last_seen = mono_ms();
+        c->last_seen = sw_mono_ms();
         return (ssize_t)n;
     }
     ssize_t k;
@@ -133,7 +127,7 @@ static ssize_t on_recv_raw(wslay_event_context_ptr ctx, uint8_t *buf, size_t len
         k = recv(c->fd, buf, len, 0);
     while (k < 0 && errno == EINTR);
     if (k > 0) {
-        c->last_seen = mono_ms();
+        c->last_seen = sw_mono_ms();
         return k;
     }
     if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -384,7 +378,7 @@ static struct tenant *tenant_get(struct ws_hub *h, const char *id, bool create)
 /* Registers a client handed over by ws_hub_add. */
 static void client_attach(struct ws_hub *h, struct client *c)
 {
-    c->last_seen = mono_ms();
+    c->last_seen = sw_mono_ms();
     if (wslay_event_context_server_init(&c->ctx, &callbacks, c) != 0) {
         c->ctx = NULL;
         goto fail;
@@ -536,9 +530,9 @@ static void *broadcaster_main(void *arg)
 {
     struct ws_hub *h = arg;
     struct epoll_event evs[MAX_EVENTS];
-    h->next_ping = mono_ms() + h->o.ping_interval_ms;
+    h->next_ping = sw_mono_ms() + h->o.ping_interval_ms;
     for (;;) {
-        int64_t wait = h->next_ping - mono_ms();
+        int64_t wait = h->next_ping - sw_mono_ms();
         int n = epoll_wait(h->epfd, evs, MAX_EVENTS, wait < 0 ? 0 : (int)wait);
         if (n < 0 && errno != EINTR) {
             log_error("ws: epoll_wait: %s; closing every client", strerror(errno));
@@ -583,7 +577,7 @@ static void *broadcaster_main(void *arg)
             free(m);
         }
         flush_dirty(h);
-        int64_t now = mono_ms();
+        int64_t now = sw_mono_ms();
         if (!stop && now >= h->next_ping) {
             each_client(h, ping_one, now);
             h->next_ping = now + h->o.ping_interval_ms;
